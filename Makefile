@@ -1,0 +1,47 @@
+# logpipe: the whole set-up on a fresh Debian 12 machine is `make run` or `make test`.
+SHELL := /bin/bash
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+CTEST_JOBS ?= 2
+
+# Everything the project needs, from Debian 12's own archive.
+DEB_PACKAGES := build-essential cmake pkg-config ccache git curl procps python3 \
+	libboost1.81-dev libhiredis-dev libpq-dev libsimdjson-dev prometheus-cpp-dev libfmt-dev \
+	libcli11-dev libtomlplusplus-dev liblz4-dev googletest libgtest-dev libbenchmark-dev \
+	redis-server postgresql-15 clang-format clang-tidy
+
+.PHONY: deps build build-asan run test test-unit format lint clean
+
+deps:
+	@scripts/install-deps $(DEB_PACKAGES)
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+build-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLOGPIPE_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+# Starts private Redis + PostgreSQL under ./var, migrates, and serves on 127.0.0.1:8080.
+# Ctrl-C stops logpipe and then both services.
+run: build
+	@scripts/run-local $(BUILD)/logpipe
+
+# Unit and integration tests, in the normal and the sanitizer (ASan + UBSan) build.
+test: build build-asan
+	cd $(BUILD) && ctest --output-on-failure -j$(CTEST_JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(CTEST_JOBS)
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure -L unit
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+lint: build
+	@git ls-files 'src/*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,33 @@
+// The HTTP API of DESIGN.md §5 (this slice: health, ingest, device query, metrics, OpenAPI),
+// registered on an http::Router. Handlers never block an io thread: Redis goes through the
+// pipelined AsyncClient, PostgreSQL work runs on `db_threads`.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/thread_pool.hpp>
+#include <string>
+
+#include "http/router.hpp"
+#include "metrics/metrics.hpp"
+#include "queue/async_client.hpp"
+#include "store/pool.hpp"
+
+namespace logpipe::api {
+
+struct Context {
+  queue::AsyncClient& redis;
+  store::Pool& db;
+  boost::asio::thread_pool& db_threads;
+  metrics::Metrics& metrics;
+  std::string stream = "logs:stream";
+  std::string instance;  // reported by /health
+  // Requests accepted by a handler and not yet answered; shutdown waits for zero.
+  std::atomic<int> in_flight{0};
+};
+
+void register_routes(http::Router& router, Context& context);
+
+// The OpenAPI 3 document served at /openapi.json.
+std::string_view openapi_document();
+
+}  // namespace logpipe::api

@@ -1,0 +1,351 @@
+#include <fmt/format.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+
+#include "api/api.hpp"
+#include "api/query_string.hpp"
+#include "core/json_writer.hpp"
+#include "core/log.hpp"
+#include "core/time.hpp"
+#include "ingest/json_input.hpp"
+#include "query/device_logs.hpp"
+#include "queue/batch_codec.hpp"
+
+namespace logpipe::api {
+namespace {
+
+using http::bhttp::status;
+using http::bhttp::verb;
+using http::Reply;
+using http::Request;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kVersion = "0.1.0";
+
+enum class BodyKind { json, ndjson, unsupported };
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Media type without parameters; a missing Content-Type is taken as JSON, as curl users expect.
+BodyKind body_kind(const Request& req, bool ndjson_allowed) {
+  const auto it = req.find(http::bhttp::field::content_type);
+  if (it == req.end()) return BodyKind::json;
+  std::string type = lower(it->value());
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  if (type == "application/json" || type.ends_with("+json")) return BodyKind::json;
+  if (ndjson_allowed &&
+      (type == "application/x-ndjson" || type == "application/ndjson" ||
+       type == "application/jsonl" || type == "application/x-jsonlines" ||
+       type == "application/jsonlines" || type == "text/plain"))
+    return BodyKind::ndjson;
+  return BodyKind::unsupported;
+}
+
+core::Error unsupported_media(const Request& req, bool ndjson_allowed) {
+  const auto it = req.find(http::bhttp::field::content_type);
+  const std::string_view got = it == req.end() ? std::string_view() : it->value();
+  return core::make_error(
+      core::Errc::unsupported,
+      fmt::format("Content-Type \"{}\" is not supported; send application/json{}", got,
+                  ndjson_allowed ? " or application/x-ndjson" : ""));
+}
+
+// Bodies may not be compressed yet; say so instead of failing to parse them.
+bool has_content_encoding(const Request& req) {
+  const auto it = req.find(http::bhttp::field::content_encoding);
+  return it != req.end() && lower(it->value()) != "identity";
+}
+
+std::string error_type(const core::Error& e) {
+  switch (e.code) {
+    case core::Errc::malformed: return "malformed";
+    case core::Errc::invalid_field: return "invalid_field";
+    case core::Errc::too_large: return "too_large";
+    case core::Errc::unsupported: return "unsupported_media_type";
+    default: return core::to_string(e.code);
+  }
+}
+
+// Enqueues one request's records as ONE stream entry and answers once Redis acknowledged it.
+class Ingest {
+ public:
+  using Respond = std::function<std::string(const std::string& entry_id, std::size_t count,
+                                            core::Micros received_at)>;
+
+  explicit Ingest(Context& ctx) : ctx_(ctx) {}
+
+  void enqueue(Request& req, Reply reply, ingest::Batch batch, Respond respond) const {
+    std::map<std::string_view, double> by_level;
+    for (const auto& r : batch.records) by_level[ingest::to_string(r.level)] += 1;
+    const std::string payload = queue::encode_batch(batch);
+    const auto count = batch.records.size();
+    const auto received_at = batch.received_at;
+    const auto started = Clock::now();
+    ++ctx_.in_flight;
+    ctx_.redis.send(
+        {"XADD", ctx_.stream, "*", "b", payload},
+        [&ctx = ctx_, &req, reply = std::move(reply), respond = std::move(respond), by_level,
+         count, received_at, started](core::Result<queue::ReplyPtr> result) {
+          ctx.metrics.redis_operation("xadd",
+                                      std::chrono::duration<double>(Clock::now() - started).count());
+          if (!result) {
+            ctx.metrics.ingest_rejected("redis_unavailable");
+            core::log::warn("enqueue failed", {{"error", result.error().message}});
+            reply(http::error_response(
+                req, core::make_error(core::Errc::unavailable,
+                                      "the queue is unavailable; nothing was stored, retry later")));
+          } else {
+            for (const auto& [level, n] : by_level) ctx.metrics.logs_received(level, n);
+            const std::string id(queue::reply_string(**result));
+            reply(http::json_response(req, status::accepted, respond(id, count, received_at)));
+          }
+          --ctx.in_flight;
+        });
+  }
+
+  // Parses with `parse`, then enqueues; every rejection is counted and answered as JSON.
+  template <class Parse>
+  void handle(Request& req, Reply reply, bool ndjson_allowed, Parse parse,
+              Respond respond) const {
+    const core::Micros received_at = core::now_micros();
+    auto records = [&]() -> core::Result<std::vector<ingest::Record>> {
+      if (has_content_encoding(req))
+        return core::make_error(core::Errc::unsupported,
+                                "Content-Encoding is not supported; send an uncompressed body");
+      const BodyKind kind = body_kind(req, ndjson_allowed);
+      if (kind == BodyKind::unsupported) return unsupported_media(req, ndjson_allowed);
+      return parse(kind, received_at);
+    }();
+    if (!records) {
+      ctx_.metrics.ingest_rejected(error_type(records.error()));
+      reply(http::error_response(req, records.error()));
+      return;
+    }
+    ingest::Batch batch;
+    batch.received_at = received_at;
+    batch.records = std::move(records).value();
+    enqueue(req, std::move(reply), std::move(batch), std::move(respond));
+  }
+
+ private:
+  Context& ctx_;
+};
+
+std::string queued_body(const std::string& id, std::size_t count, core::Micros received_at,
+                        bool batch) {
+  core::JsonWriter w;
+  w.begin_object().field("status", "queued").field("message_id", id);
+  if (batch) {
+    w.field("count", static_cast<std::uint64_t>(count));
+    w.key("message_ids").begin_array().value(id).end_array();
+  }
+  w.field("received_at", core::format_rfc3339(received_at)).end_object();
+  return w.take();
+}
+
+// Runs the Redis and PostgreSQL checks concurrently and calls `done(redis_ok, postgres_ok)`.
+void check_dependencies(Context& ctx, std::function<void(bool, bool)> done) {
+  struct State {
+    std::atomic<int> remaining{2};
+    std::atomic<bool> redis{false}, postgres{false};
+    std::function<void(bool, bool)> done;
+    void finish() {
+      if (--remaining == 0) done(redis, postgres);
+    }
+  };
+  auto state = std::make_shared<State>();
+  state->done = std::move(done);
+  ctx.redis.send({"PING"}, [state](core::Result<queue::ReplyPtr> r) {
+    state->redis = r.ok();
+    state->finish();
+  });
+  boost::asio::post(ctx.db_threads, [state, &ctx] {
+    auto r = ctx.db.with([](store::Connection& c) { return c.query("SELECT 1"); },
+                         std::chrono::milliseconds(2000));
+    state->postgres = r.ok();
+    state->finish();
+  });
+}
+
+void health(Context& ctx, Request& req, Reply reply, bool readiness) {
+  ++ctx.in_flight;
+  check_dependencies(ctx, [&ctx, &req, reply = std::move(reply), readiness](bool redis,
+                                                                           bool postgres) {
+    const bool ok = redis && postgres;
+    core::JsonWriter w;
+    w.begin_object()
+        .field("status", readiness ? (ok ? "ready" : "not_ready") : (ok ? "healthy" : "unhealthy"))
+        .field("instance", ctx.instance)
+        .key("checks")
+        .begin_object()
+        .field("redis", redis)
+        .field("postgres", postgres)
+        .end_object()
+        .field("timestamp", core::format_rfc3339(core::now_micros()))
+        .end_object();
+    auto response =
+        http::json_response(req, ok ? status::ok : status::service_unavailable, w.take());
+    if (!ok) response.set(http::bhttp::field::retry_after, "5");
+    reply(std::move(response));
+    --ctx.in_flight;
+  });
+}
+
+void device_logs(Context& ctx, Request& req, const http::PathParams& params, Reply reply) {
+  const auto limit_text = query_param(req.target(), "limit");
+  auto limit = query::parse_limit(limit_text.value_or(""), limit_text.has_value());
+  if (!limit) {
+    reply(http::error_response(req, limit.error()));
+    return;
+  }
+  query::DeviceLogsQuery q;
+  q.device_id = params.at(0).second;
+  q.limit = *limit;
+  ++ctx.in_flight;
+  boost::asio::post(ctx.db_threads, [&ctx, &req, q, reply = std::move(reply)] {
+    auto body = ctx.db.with([&](store::Connection& c) { return query::device_logs_json(c, q); });
+    if (!body) {
+      core::log::warn("device query failed", {{"error", body.error().message}});
+      reply(http::error_response(req, body.error().code == core::Errc::unavailable
+                                          ? body.error()
+                                          : core::make_error(core::Errc::internal,
+                                                             "query failed")));
+    } else {
+      reply(http::json_response(req, status::ok, std::move(body).value()));
+    }
+    --ctx.in_flight;
+  });
+}
+
+void metrics_endpoint(Context& ctx, Request& req, Reply reply) {
+  ++ctx.in_flight;
+  // Refresh the stream size on scrape; a Redis outage must not break the scrape itself.
+  ctx.redis.send({"XLEN", ctx.stream}, [&ctx, &req, reply = std::move(reply)](
+                                           core::Result<queue::ReplyPtr> r) {
+    if (r) ctx.metrics.set_stream_size(static_cast<double>(queue::reply_integer(**r)));
+    http::Response response{status::ok, req.version()};
+    response.set(http::bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    response.keep_alive(req.keep_alive());
+    response.body() = ctx.metrics.render();
+    response.prepare_payload();
+    reply(std::move(response));
+    --ctx.in_flight;
+  });
+}
+
+std::string service_info() {
+  core::JsonWriter w;
+  w.begin_object()
+      .field("service", "logpipe")
+      .field("version", kVersion)
+      .field("description", "Log collection: HTTP → Redis Streams → PostgreSQL")
+      .key("endpoints")
+      .begin_object()
+      .field("health", "GET /health, /health/live, /health/ready")
+      .field("ingest", "POST /api/v1/ingest (JSON object, array or NDJSON)")
+      .field("single_log", "POST /api/log")
+      .field("batch", "POST /api/logs/batch")
+      .field("device_logs", "GET /api/logs/{device_id}?limit=")
+      .field("metrics", "GET /metrics")
+      .field("openapi", "GET /openapi.json")
+      .end_object()
+      .end_object();
+  return w.take();
+}
+
+}  // namespace
+
+void register_routes(http::Router& router, Context& ctx) {
+  const Ingest ingest(ctx);
+
+  router.add(verb::get, "/", [](Request& req, const http::PathParams&, Reply reply) {
+    reply(http::json_response(req, status::ok, service_info()));
+  });
+  router.add(verb::get, "/health", [&ctx](Request& req, const http::PathParams&, Reply reply) {
+    health(ctx, req, std::move(reply), false);
+  });
+  router.add(verb::get, "/health/ready",
+             [&ctx](Request& req, const http::PathParams&, Reply reply) {
+               health(ctx, req, std::move(reply), true);
+             });
+  router.add(verb::get, "/health/live", [](Request& req, const http::PathParams&, Reply reply) {
+    reply(http::json_response(req, status::ok, R"({"status":"alive"})"));
+  });
+
+  router.add(verb::post, "/api/log", [ingest](Request& req, const http::PathParams&, Reply reply) {
+    ingest.handle(
+        req, std::move(reply), false,
+        [&req](BodyKind, core::Micros received_at) -> core::Result<std::vector<ingest::Record>> {
+          ingest::JsonOptions options;
+          options.received_at = received_at;
+          options.require_device_id = true;
+          options.max_records = 1;
+          // One log: an object, not an array.
+          const auto first = req.body().find_first_not_of(" \t\r\n");
+          if (first != std::string::npos && req.body()[first] == '[')
+            return core::make_error(core::Errc::invalid_field,
+                                    "body must be one JSON object; use /api/logs/batch for many");
+          return ingest::parse_json(req.body(), options);
+        },
+        [](const std::string& id, std::size_t count, core::Micros at) {
+          return queued_body(id, count, at, false);
+        });
+  });
+
+  router.add(verb::post, "/api/logs/batch",
+             [ingest](Request& req, const http::PathParams&, Reply reply) {
+               ingest.handle(
+                   req, std::move(reply), false,
+                   [&req](BodyKind, core::Micros received_at) {
+                     ingest::JsonOptions options;
+                     options.received_at = received_at;
+                     options.require_device_id = true;
+                     options.max_records = 1000;
+                     return ingest::parse_logs_envelope(req.body(), options);
+                   },
+                   [](const std::string& id, std::size_t count, core::Micros at) {
+                     return queued_body(id, count, at, true);
+                   });
+             });
+
+  router.add(verb::post, "/api/v1/ingest",
+             [ingest](Request& req, const http::PathParams&, Reply reply) {
+               ingest.handle(
+                   req, std::move(reply), true,
+                   [&req](BodyKind kind, core::Micros received_at) {
+                     ingest::JsonOptions options;
+                     options.received_at = received_at;
+                     return kind == BodyKind::ndjson ? ingest::parse_ndjson(req.body(), options)
+                                                     : ingest::parse_json(req.body(), options);
+                   },
+                   [](const std::string&, std::size_t count, core::Micros) {
+                     core::JsonWriter w;
+                     w.begin_object()
+                         .field("enqueued", static_cast<std::uint64_t>(count))
+                         .field("backend", "redis")
+                         .end_object();
+                     return w.take();
+                   });
+             });
+
+  router.add(verb::get, "/api/logs/{device_id}",
+             [&ctx](Request& req, const http::PathParams& params, Reply reply) {
+               device_logs(ctx, req, params, std::move(reply));
+             });
+  router.add(verb::get, "/metrics", [&ctx](Request& req, const http::PathParams&, Reply reply) {
+    metrics_endpoint(ctx, req, std::move(reply));
+  });
+  router.add(verb::get, "/openapi.json", [](Request& req, const http::PathParams&, Reply reply) {
+    reply(http::json_response(req, status::ok, std::string(openapi_document())));
+  });
+}
+
+}  // namespace logpipe::api

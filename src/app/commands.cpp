@@ -1,0 +1,224 @@
+#include "app/commands.hpp"
+
+#include <fmt/format.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <csignal>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "api/api.hpp"
+#include "core/log.hpp"
+#include "http/server.hpp"
+#include "metrics/metrics.hpp"
+#include "queue/async_client.hpp"
+#include "queue/redis.hpp"
+#include "store/connection.hpp"
+#include "store/migrations.hpp"
+#include "store/pool.hpp"
+#include "worker/worker.hpp"
+
+namespace logpipe::app {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+int fail(std::string_view message) {
+  fmt::print(stderr, "logpipe: {}\n", message);
+  return 1;
+}
+
+sigset_t shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+// SIGINT/SIGTERM are blocked before any thread starts (threads inherit the mask) and taken by
+// sigtimedwait in one thread, so shutdown runs as ordinary code, not in a signal handler.
+void block_shutdown_signals() {
+  sigset_t set = shutdown_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+class SignalWaiter {
+ public:
+  explicit SignalWaiter(std::function<void(int)> on_signal) {
+    thread_ = std::jthread([on_signal = std::move(on_signal)](std::stop_token stop) {
+      sigset_t set = shutdown_signals();
+      while (!stop.stop_requested()) {
+        timespec timeout{0, 200'000'000};
+        const int sig = sigtimedwait(&set, nullptr, &timeout);
+        if (sig > 0) on_signal(sig);
+      }
+    });
+  }
+
+ private:
+  std::jthread thread_;
+};
+
+void apply_log_level(const config::Settings& s) { core::log::set_min_level(s.log_level); }
+
+core::Result<queue::RedisEndpoint> redis_endpoint(const config::Settings& s) {
+  return queue::parse_redis_url(s.redis_url);
+}
+
+// Start-up checks: both dependencies reachable, the consumer group present, the schema there.
+core::Status check_dependencies(const config::Settings& s, const queue::RedisEndpoint& redis) {
+  auto r = queue::SyncClient::connect(redis, 3000ms);
+  if (!r) return r.error();
+  if (auto g = worker::ensure_group(*r, s.stream, s.group); !g) return g;
+  auto db = store::Connection::open(s.database_url, std::chrono::seconds(3));
+  if (!db) return db.error();
+  auto schema = db->query("SELECT to_regclass('logs') IS NOT NULL");
+  if (!schema) return schema.error();
+  if (schema->get(0, 0) != "t")
+    return core::make_error(core::Errc::unavailable,
+                            "the database has no logpipe schema; run `logpipe migrate` first");
+  return {};
+}
+
+worker::WorkerOptions worker_options(const config::Settings& s, queue::RedisEndpoint redis) {
+  worker::WorkerOptions o;
+  o.redis = std::move(redis);
+  o.database_url = s.database_url;
+  o.stream = s.stream;
+  o.group = s.group;
+  o.consumer = s.consumer_name();
+  o.batch_size = s.batch_size;
+  o.max_wait = std::chrono::milliseconds(s.max_wait_ms);
+  return o;
+}
+
+// Serves HTTP until a signal; with `with_worker`, also runs a worker thread in this process.
+int serve_until_signal(const config::Settings& s, bool with_worker) {
+  block_shutdown_signals();
+  apply_log_level(s);
+  auto redis = redis_endpoint(s);
+  if (!redis) return fail(redis.error().message);
+  if (auto ok = check_dependencies(s, *redis); !ok) return fail(ok.error().message);
+
+  metrics::Metrics metrics;
+  std::optional<worker::Worker> worker;
+  if (with_worker) {
+    worker.emplace(worker_options(s, *redis), metrics);
+    if (auto ok = worker->connect(); !ok) return fail(ok.error().message);
+  }
+
+  asio::io_context io(static_cast<int>(s.io_threads()));
+  queue::AsyncClient redis_client(io, *redis);
+  store::Pool pool(s.database_url, s.db_pool_size);
+  asio::thread_pool db_threads(s.db_pool_size);
+  char hostname[256] = {};
+  gethostname(hostname, sizeof hostname - 1);
+  api::Context ctx{redis_client, pool, db_threads, metrics, s.stream,
+                   fmt::format("{}-{}", hostname, getpid())};
+
+  http::Router router;
+  api::register_routes(router, ctx);
+  http::ServerOptions options;
+  options.host = s.host();
+  options.port = s.port();
+  options.max_body_bytes = s.max_body_bytes;
+  http::Server server(io, options, router, [&metrics](const http::RequestOutcome& o) {
+    metrics.observe_request(http::bhttp::to_string(o.method), o.route, o.status, o.seconds,
+                            o.request_bytes, o.response_bytes);
+  });
+  if (auto ok = server.listen(); !ok) return fail(ok.error().message);
+
+  std::jthread worker_thread;
+  if (worker) worker_thread = std::jthread([&](std::stop_token stop) { worker->run(stop); });
+
+  // Shutdown: stop accepting and let in-flight requests finish; once none is left, close the
+  // Redis connection so the io_context runs out of work. A second signal forces the exit.
+  asio::steady_timer drain(io);
+  std::atomic<int> signals_seen{0};
+  std::function<void()> wait_for_drain = [&] {
+    if (ctx.in_flight.load() == 0) {
+      redis_client.close();
+      return;
+    }
+    drain.expires_after(20ms);
+    drain.async_wait([&](boost::system::error_code) { wait_for_drain(); });
+  };
+  SignalWaiter signals([&](int sig) {
+    if (signals_seen++ > 0) {
+      core::log::warn("second signal: exiting now");
+      io.stop();
+      return;
+    }
+    core::log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+    server.shutdown();
+    if (worker_thread.joinable()) worker_thread.request_stop();
+    asio::post(io, wait_for_drain);
+  });
+
+  server.start();
+  core::log::info(with_worker ? "logpipe run: serving and storing" : "logpipe serve: serving",
+                  {{"addr", fmt::format("{}:{}", options.host, server.port())},
+                   {"stream", s.stream},
+                   {"threads", std::to_string(s.io_threads())}});
+  std::vector<std::jthread> io_threads;
+  for (std::size_t i = 1; i < s.io_threads(); ++i) io_threads.emplace_back([&io] { io.run(); });
+  io.run();
+  io_threads.clear();  // joins
+  db_threads.join();
+  if (worker_thread.joinable()) {
+    worker_thread.request_stop();
+    worker_thread.join();
+  }
+  core::log::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int serve(const config::Settings& s) { return serve_until_signal(s, false); }
+int run(const config::Settings& s) { return serve_until_signal(s, true); }
+
+int worker(const config::Settings& s) {
+  block_shutdown_signals();
+  apply_log_level(s);
+  auto redis = redis_endpoint(s);
+  if (!redis) return fail(redis.error().message);
+  if (auto ok = check_dependencies(s, *redis); !ok) return fail(ok.error().message);
+  metrics::Metrics metrics;
+  worker::Worker w(worker_options(s, *redis), metrics);
+  if (auto ok = w.connect(); !ok) return fail(ok.error().message);
+  std::stop_source stop;
+  SignalWaiter signals([&](int sig) {
+    core::log::info("finishing the current batch, then stopping",
+                    {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+    stop.request_stop();
+  });
+  w.run(stop.get_token());
+  return 0;
+}
+
+int migrate(const config::Settings& s) {
+  apply_log_level(s);
+  auto db = store::Connection::open(s.database_url, std::chrono::seconds(5));
+  if (!db) return fail(db.error().message);
+  auto report = store::migrate(*db);
+  if (!report) return fail(report.error().message);
+  if (auto ok = store::ensure_partitions(*db, 1, 2); !ok) return fail(ok.error().message);
+  if (report->applied.empty()) {
+    fmt::print("schema is up to date (version {})\n", report->current_version);
+  } else {
+    fmt::print("applied migrations {}; schema is at version {}\n",
+               fmt::join(report->applied, ", "), report->current_version);
+  }
+  return 0;
+}
+
+}  // namespace logpipe::app

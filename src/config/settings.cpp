@@ -1,0 +1,256 @@
+#include "config/settings.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <thread>
+#include <toml++/toml.h>
+
+namespace logpipe::config {
+namespace {
+
+using core::Errc;
+
+struct Spec {
+  const char* name;  // TOML key; the flag is --name with '_' → '-'; env LOGPIPE_NAME
+  const char* default_value;
+  const char* help;
+  unsigned use;
+  std::function<core::Status(Settings&, const std::string&)> set;
+};
+
+core::Status parse_size(const std::string& text, std::size_t min, std::size_t max,
+                        std::size_t& out) {
+  std::size_t value = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || p != text.data() + text.size())
+    return core::make_error(Errc::invalid_argument, fmt::format("\"{}\" is not a number", text));
+  if (value < min || value > max)
+    return core::make_error(Errc::invalid_argument,
+                            fmt::format("{} is out of range [{}, {}]", value, min, max));
+  out = value;
+  return {};
+}
+
+auto size_setter(std::size_t Settings::*field, std::size_t min, std::size_t max) {
+  return [=](Settings& s, const std::string& v) { return parse_size(v, min, max, s.*field); };
+}
+
+auto text_setter(std::string Settings::*field, bool allow_empty = false) {
+  return [=](Settings& s, const std::string& v) -> core::Status {
+    if (v.empty() && !allow_empty) return core::make_error(Errc::invalid_argument, "must not be empty");
+    s.*field = v;
+    return {};
+  };
+}
+
+core::Status split_host_port(const std::string& addr, std::string& host, unsigned short& port) {
+  const auto colon = addr.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return core::make_error(Errc::invalid_argument,
+                            fmt::format("\"{}\" is not host:port (e.g. 127.0.0.1:8080)", addr));
+  std::size_t p = 0;
+  if (auto s = parse_size(addr.substr(colon + 1), 0, 65535, p); !s)
+    return core::make_error(Errc::invalid_argument, fmt::format("bad port in \"{}\"", addr));
+  host = addr.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  port = static_cast<unsigned short>(p);
+  return {};
+}
+
+const std::vector<Spec>& specs() {
+  static const std::vector<Spec> table = {
+      {"http_addr", "127.0.0.1:8080", "HTTP listen address host:port", kServe,
+       [](Settings& s, const std::string& v) -> core::Status {
+         std::string host;
+         unsigned short port;
+         if (auto r = split_host_port(v, host, port); !r) return r;
+         s.http_addr = v;
+         return {};
+       }},
+      {"redis_url", "redis://127.0.0.1:6379/0", "Redis URL redis://[:password@]host:port/db",
+       kServe | kWorker, text_setter(&Settings::redis_url)},
+      {"database_url", "postgresql://logpipe@127.0.0.1:5432/logpipe", "PostgreSQL libpq URI",
+       kAll, text_setter(&Settings::database_url)},
+      {"stream", "logs:stream", "Redis stream that queues log batches", kServe | kWorker,
+       text_setter(&Settings::stream)},
+      {"group", "log_workers", "Redis consumer group of the workers", kServe | kWorker,
+       text_setter(&Settings::group)},
+      {"consumer", "", "consumer name in the group (default <hostname>-<pid>)", kWorker,
+       text_setter(&Settings::consumer, true)},
+      {"batch_size", "1000", "records per PostgreSQL transaction (1-100000)", kWorker,
+       size_setter(&Settings::batch_size, 1, 100000)},
+      {"max_wait_ms", "200", "longest wait to fill a batch, in ms (1-60000)", kWorker,
+       size_setter(&Settings::max_wait_ms, 1, 60000)},
+      {"threads", "0", "HTTP io threads (0: one per core)", kServe,
+       size_setter(&Settings::threads, 0, 256)},
+      {"max_body_bytes", "10485760", "largest accepted request body in bytes", kServe,
+       size_setter(&Settings::max_body_bytes, 1024, std::size_t{1} << 30)},
+      {"db_pool_size", "4", "PostgreSQL connections for queries (1-64)", kServe,
+       size_setter(&Settings::db_pool_size, 1, 64)},
+      {"log_level", "info", "debug|info|warn|error", kAll,
+       [](Settings& s, const std::string& v) -> core::Status {
+         if (v != "debug" && v != "info" && v != "warn" && v != "error")
+           return core::make_error(Errc::invalid_argument, "must be debug, info, warn or error");
+         s.log_level = v;
+         return {};
+       }},
+  };
+  return table;
+}
+
+std::string flag_of(const Spec& spec) {
+  std::string flag = spec.name;
+  for (auto& c : flag) {
+    if (c == '_') c = '-';
+  }
+  return flag;
+}
+
+std::string env_of(const Spec& spec) {
+  std::string env = "LOGPIPE_";
+  for (const char* c = spec.name; *c; ++c) env.push_back(static_cast<char>(std::toupper(*c)));
+  return env;
+}
+
+core::Status apply(Settings& s, const Spec& spec, const std::string& value, std::string_view origin) {
+  if (auto r = spec.set(s, value); !r) {
+    return core::make_error(Errc::invalid_argument, fmt::format("invalid {} \"{}\" ({}): {}",
+                                                                spec.name, value, origin,
+                                                                r.error().message));
+  }
+  return {};
+}
+
+core::Result<std::string> toml_value(const toml::node& node) {
+  if (auto v = node.value<std::string>()) return *v;
+  if (auto v = node.value<std::int64_t>()) return std::to_string(*v);
+  return core::make_error(Errc::invalid_argument, "must be a string or an integer");
+}
+
+core::Status apply_file(Settings& s, const std::string& path) {
+  // Debian's toml++ is built with exceptions; keep them inside this function.
+  toml::table parsed;
+  try {
+    parsed = toml::parse_file(path);
+  } catch (const toml::parse_error& err) {
+    return core::make_error(Errc::invalid_argument,
+                            fmt::format("config file {}:{}:{}: {}", path,
+                                        err.source().begin.line, err.source().begin.column,
+                                        err.description()));
+  }
+  for (const auto& [key, node] : parsed) {
+    const Spec* spec = nullptr;
+    for (const auto& candidate : specs()) {
+      if (key.str() == candidate.name) spec = &candidate;
+    }
+    if (spec == nullptr)
+      return core::make_error(Errc::invalid_argument,
+                              fmt::format("config file {}: unknown key \"{}\"", path, key.str()));
+    auto value = toml_value(node);
+    if (!value)
+      return core::make_error(Errc::invalid_argument, fmt::format("config file {}: {} {}", path,
+                                                                  key.str(), value.error().message));
+    if (auto r = apply(s, *spec, *value, "config file " + path); !r) return r;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string Settings::host() const {
+  std::string h;
+  unsigned short p = 0;
+  (void)split_host_port(http_addr, h, p);
+  return h;
+}
+
+unsigned short Settings::port() const {
+  std::string h;
+  unsigned short p = 0;
+  (void)split_host_port(http_addr, h, p);
+  return p;
+}
+
+std::size_t Settings::io_threads() const {
+  return threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::string Settings::consumer_name() const {
+  if (!consumer.empty()) return consumer;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "worker");
+  return fmt::format("{}-{}", host, getpid());
+}
+
+struct Options::Flags {
+  std::string config_file;
+  std::vector<CLI::Option*> config_options;
+  std::map<std::string, std::string> values;  // by spec name
+  std::map<std::string, std::vector<CLI::Option*>> options;
+};
+
+Options::Options() : flags_(new Flags) {}
+Options::~Options() { delete flags_; }
+
+void Options::add_to(CLI::App& command, unsigned use) {
+  flags_->config_options.push_back(command.add_option(
+      "--config", flags_->config_file,
+      "config file (env LOGPIPE_CONFIG, default ./logpipe.toml when present)"));
+  for (const auto& spec : specs()) {
+    if ((spec.use & use) == 0) continue;
+    const std::string help = fmt::format("{} (env {}, default \"{}\")", spec.help, env_of(spec),
+                                         spec.default_value);
+    auto* option = command.add_option("--" + flag_of(spec), flags_->values[spec.name], help);
+    option->type_name("");
+    flags_->options[spec.name].push_back(option);
+  }
+}
+
+core::Result<Settings> Options::resolve() const {
+  Settings s;
+  for (const auto& spec : specs()) {
+    if (auto r = apply(s, spec, spec.default_value, "default"); !r) return r.error();
+  }
+
+  std::string file = flags_->config_file;
+  bool explicit_file = !file.empty();
+  if (!explicit_file) {
+    if (const char* env = std::getenv("LOGPIPE_CONFIG"); env && *env) {
+      file = env;
+      explicit_file = true;
+    } else if (std::filesystem::exists("logpipe.toml")) {
+      file = "logpipe.toml";
+    }
+  }
+  if (!file.empty()) {
+    if (explicit_file && !std::filesystem::exists(file))
+      return core::make_error(Errc::invalid_argument, fmt::format("config file {} not found", file));
+    if (auto r = apply_file(s, file); !r) return r.error();
+  }
+
+  for (const auto& spec : specs()) {
+    if (const char* env = std::getenv(env_of(spec).c_str()); env != nullptr) {
+      if (auto r = apply(s, spec, env, "environment " + env_of(spec)); !r) return r.error();
+    }
+  }
+
+  for (const auto& spec : specs()) {
+    auto it = flags_->options.find(spec.name);
+    if (it == flags_->options.end()) continue;
+    for (auto* option : it->second) {
+      if (option->count() == 0) continue;
+      if (auto r = apply(s, spec, flags_->values.at(spec.name), "--" + flag_of(spec)); !r)
+        return r.error();
+    }
+  }
+  return s;
+}
+
+}  // namespace logpipe::config

@@ -1,0 +1,67 @@
+// Configuration: flags > environment (LOGPIPE_*) > config file (logpipe.toml) > defaults.
+// Every option is declared once in a table (settings.cpp) that drives the flags, the
+// environment names, the TOML keys, the defaults and the --help text.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace logpipe::config {
+
+struct Settings {
+  std::string http_addr;
+  std::string redis_url;
+  std::string database_url;
+  std::string stream;
+  std::string group;
+  std::string consumer;  // empty: "<hostname>-<pid>"
+  std::size_t batch_size = 0;
+  std::size_t max_wait_ms = 0;
+  std::size_t threads = 0;  // 0: one per core
+  std::size_t max_body_bytes = 0;
+  std::size_t db_pool_size = 0;
+  std::string log_level;
+
+  std::string host() const;            // of http_addr
+  unsigned short port() const;         // of http_addr
+  std::size_t io_threads() const;      // threads, or the core count
+  std::string consumer_name() const;   // consumer, or "<hostname>-<pid>"
+};
+
+// Which subcommands an option belongs to (for flags and --help).
+enum Use : unsigned {
+  kServe = 1,
+  kWorker = 2,
+  kMigrate = 4,
+  kAll = kServe | kWorker | kMigrate,
+};
+
+// Binds options to CLI11 subcommands and resolves the final Settings.
+class Options {
+ public:
+  Options();
+  ~Options();
+  Options(const Options&) = delete;
+  Options& operator=(const Options&) = delete;
+
+  // Adds --config and the flags of every option whose Use intersects `use`.
+  void add_to(CLI::App& command, unsigned use);
+
+  // After CLI11 parsed: defaults, then the config file (--config, LOGPIPE_CONFIG, or
+  // ./logpipe.toml when present), then the environment, then the flags given. One clear error
+  // for an invalid value, an unknown config key or an unreadable config file.
+  core::Result<Settings> resolve() const;
+
+ private:
+  struct Flags;
+  Flags* flags_;
+};
+
+}  // namespace logpipe::config

@@ -1,0 +1,137 @@
+#include "core/time.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+
+namespace logpipe::core {
+namespace {
+
+// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+}
+
+bool read_digits(std::string_view s, std::size_t& pos, std::size_t count, int& out) {
+  if (pos + count > s.size()) return false;
+  int v = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const char c = s[pos + i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  out = v;
+  pos += count;
+  return true;
+}
+
+bool expect(std::string_view s, std::size_t& pos, char c) {
+  if (pos >= s.size() || s[pos] != c) return false;
+  ++pos;
+  return true;
+}
+
+}  // namespace
+
+Micros now_micros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string format_rfc3339(Micros t) {
+  std::int64_t days = t / 86'400'000'000LL;
+  std::int64_t rem = t % 86'400'000'000LL;
+  if (rem < 0) {
+    rem += 86'400'000'000LL;
+    --days;
+  }
+  std::int64_t y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
+  const std::int64_t secs = rem / 1'000'000;
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", y, m, d, secs / 3600,
+                     secs / 60 % 60, secs % 60, rem % 1'000'000);
+}
+
+Result<Micros> parse_rfc3339(std::string_view s) {
+  const auto bad = [&] {
+    return make_error(Errc::invalid_field, "not an RFC 3339 timestamp");
+  };
+  std::size_t pos = 0;
+  int year, month, day, hour, minute, second;
+  if (!read_digits(s, pos, 4, year) || !expect(s, pos, '-') || !read_digits(s, pos, 2, month) ||
+      !expect(s, pos, '-') || !read_digits(s, pos, 2, day))
+    return bad();
+  if (pos >= s.size() || (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ')) return bad();
+  ++pos;
+  if (!read_digits(s, pos, 2, hour) || !expect(s, pos, ':') || !read_digits(s, pos, 2, minute) ||
+      !expect(s, pos, ':') || !read_digits(s, pos, 2, second))
+    return bad();
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+    return bad();
+  std::int64_t fraction = 0;
+  if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
+    ++pos;
+    int digits = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (digits < 6) fraction = fraction * 10 + (s[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0) return bad();
+    for (int i = digits; i < 6; ++i) fraction *= 10;
+  }
+  std::int64_t offset_seconds = 0;
+  if (pos < s.size()) {
+    const char z = s[pos];
+    if (z == 'Z' || z == 'z') {
+      ++pos;
+    } else if (z == '+' || z == '-') {
+      ++pos;
+      int oh, om = 0;
+      if (!read_digits(s, pos, 2, oh)) return bad();
+      if (pos < s.size() && s[pos] == ':') ++pos;
+      if (pos < s.size() && !read_digits(s, pos, 2, om)) return bad();
+      if (oh > 23 || om > 59) return bad();
+      offset_seconds = (oh * 3600 + om * 60) * (z == '-' ? -1 : 1);
+    } else {
+      return bad();
+    }
+  }
+  if (pos != s.size()) return bad();
+  const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month),
+                                            static_cast<unsigned>(day));
+  const std::int64_t secs =
+      days * 86400 + hour * 3600 + minute * 60 + std::min(second, 59) - offset_seconds;
+  return secs * 1'000'000 + fraction;
+}
+
+Micros micros_from_epoch_number(double v) {
+  const double a = std::fabs(v);
+  if (a < 1e11) return static_cast<Micros>(std::llround(v * 1e6));  // seconds
+  if (a < 1e14) return static_cast<Micros>(std::llround(v * 1e3));  // milliseconds
+  if (a < 1e17) return static_cast<Micros>(std::llround(v));        // microseconds
+  return static_cast<Micros>(std::llround(v / 1e3));                // nanoseconds
+}
+
+}  // namespace logpipe::core

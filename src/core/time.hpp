@@ -1,0 +1,27 @@
+// Timestamps are microseconds since the Unix epoch, UTC, everywhere inside logpipe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+
+namespace logpipe::core {
+
+using Micros = std::int64_t;
+
+Micros now_micros();
+
+// "2024-11-14T10:30:00.123456Z"
+std::string format_rfc3339(Micros t);
+
+// Accepts RFC 3339 / ISO 8601: date and time separated by 'T' or ' ', optional fraction (any
+// number of digits, truncated to microseconds), and 'Z', '+hh:mm', '+hhmm' or no zone (= UTC).
+Result<Micros> parse_rfc3339(std::string_view text);
+
+// Epoch number in seconds, milliseconds, microseconds or nanoseconds, told apart by magnitude
+// the way shippers send them (Vector, Fluent Bit, Loki).
+Micros micros_from_epoch_number(double value);
+
+}  // namespace logpipe::core

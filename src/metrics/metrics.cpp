@@ -1,0 +1,171 @@
+#include "metrics/metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+namespace logpipe::metrics {
+namespace {
+
+using prometheus::Histogram;
+
+const Histogram::BucketBoundaries kLatencyBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                     0.05,   0.1,   0.25,   0.5,   1,    2.5,
+                                                     5,      10};
+const Histogram::BucketBoundaries kSizeBuckets = {100, 1000, 10'000, 100'000, 1'000'000,
+                                                  10'000'000};
+const Histogram::BucketBoundaries kRedisBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                   0.005,  0.01,    0.025,  0.05,  0.1};
+const Histogram::BucketBoundaries kBatchBuckets = {1, 10, 100, 500, 1000, 5000, 10'000, 50'000};
+
+// From /proc/self: resident bytes and CPU seconds (user + system).
+void read_process_stats(double& resident_bytes, double& cpu_seconds) {
+  const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::ifstream statm("/proc/self/statm");
+  double size = 0, resident = 0;
+  if (statm >> size >> resident) resident_bytes = resident * page;
+  std::ifstream stat("/proc/self/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return;
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const auto close = line.rfind(')');
+  if (close == std::string::npos) return;
+  std::istringstream rest(line.substr(close + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) stime = std::stod(field);
+  }
+  cpu_seconds = (utime + stime) / ticks;
+}
+
+}  // namespace
+
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+  auto& r = *registry_;
+  http_requests_ = &prometheus::BuildCounter()
+                        .Name("http_requests_total")
+                        .Help("HTTP requests answered, by method, route and status")
+                        .Register(r);
+  http_duration_ = &prometheus::BuildHistogram()
+                        .Name("http_request_duration_seconds")
+                        .Help("Time from a request read to its response written")
+                        .Register(r);
+  http_request_size_ = &prometheus::BuildHistogram()
+                            .Name("http_request_size_bytes")
+                            .Help("Request body sizes")
+                            .Register(r);
+  http_response_size_ = &prometheus::BuildHistogram()
+                             .Name("http_response_size_bytes")
+                             .Help("Response body sizes")
+                             .Register(r);
+  logs_received_ = &prometheus::BuildCounter()
+                        .Name("logs_received_total")
+                        .Help("Log records accepted and queued, by level")
+                        .Register(r);
+  processing_errors_ = &prometheus::BuildCounter()
+                            .Name("logs_processing_errors_total")
+                            .Help("Requests or batches that failed, by error type")
+                            .Register(r);
+  redis_duration_ = &prometheus::BuildHistogram()
+                         .Name("redis_operation_duration_seconds")
+                         .Help("Redis round trips, by operation")
+                         .Register(r);
+  stream_size_ = &prometheus::BuildGauge()
+                      .Name("redis_stream_size")
+                      .Help("Entries in the Redis stream not yet stored and removed")
+                      .Register(r)
+                      .Add({});
+  worker_processed_ = &prometheus::BuildCounter()
+                           .Name("worker_processed_logs_total")
+                           .Help("Records handled by the worker, by status")
+                           .Register(r);
+  batch_duration_ = &prometheus::BuildHistogram()
+                         .Name("batch_processing_duration_seconds")
+                         .Help("Time to store one batch in PostgreSQL")
+                         .Register(r)
+                         .Add({}, kLatencyBuckets);
+  batch_size_ = &prometheus::BuildHistogram()
+                     .Name("worker_batch_size")
+                     .Help("Records per stored batch")
+                     .Register(r)
+                     .Add({}, kBatchBuckets);
+  resident_memory_ = &prometheus::BuildGauge()
+                          .Name("process_resident_memory_bytes")
+                          .Help("Resident memory size in bytes")
+                          .Register(r)
+                          .Add({});
+  cpu_seconds_ = &prometheus::BuildGauge()
+                      .Name("process_cpu_seconds_total")
+                      .Help("User and system CPU time spent in seconds")
+                      .Register(r)
+                      .Add({});
+  start_time_ = &prometheus::BuildGauge()
+                     .Name("process_start_time_seconds")
+                     .Help("Start time of the process since the Unix epoch in seconds")
+                     .Register(r)
+                     .Add({});
+  start_time_->Set(std::chrono::duration<double>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count());
+}
+
+Metrics::~Metrics() = default;
+
+void Metrics::observe_request(std::string_view method, std::string_view route, unsigned status,
+                              double seconds, std::size_t request_bytes,
+                              std::size_t response_bytes) {
+  const std::string m(method), rt(route);
+  http_requests_->Add({{"method", m}, {"route", rt}, {"status", std::to_string(status)}})
+      .Increment();
+  http_duration_->Add({{"method", m}, {"route", rt}}, kLatencyBuckets).Observe(seconds);
+  http_request_size_->Add({{"route", rt}}, kSizeBuckets)
+      .Observe(static_cast<double>(request_bytes));
+  http_response_size_->Add({{"route", rt}}, kSizeBuckets)
+      .Observe(static_cast<double>(response_bytes));
+}
+
+void Metrics::logs_received(std::string_view level, double count) {
+  logs_received_->Add({{"level", std::string(level)}}).Increment(count);
+}
+
+void Metrics::ingest_rejected(std::string_view reason) {
+  processing_errors_->Add({{"error_type", std::string(reason)}}).Increment();
+}
+
+void Metrics::redis_operation(std::string_view operation, double seconds) {
+  redis_duration_->Add({{"operation", std::string(operation)}}, kRedisBuckets).Observe(seconds);
+}
+
+void Metrics::set_stream_size(double entries) { stream_size_->Set(entries); }
+
+void Metrics::worker_processed(std::string_view status, double count) {
+  worker_processed_->Add({{"status", std::string(status)}}).Increment(count);
+}
+
+void Metrics::batch_processed(double seconds, double records) {
+  batch_duration_->Observe(seconds);
+  batch_size_->Observe(records);
+}
+
+void Metrics::worker_error(std::string_view error_type) { ingest_rejected(error_type); }
+
+std::string Metrics::render() const {
+  double resident = 0, cpu = 0;
+  read_process_stats(resident, cpu);
+  resident_memory_->Set(resident);
+  cpu_seconds_->Set(cpu);
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace logpipe::metrics

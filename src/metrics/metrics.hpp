@@ -1,0 +1,61 @@
+// The Prometheus metrics of one logpipe process (DESIGN.md §7), rendered in the text format for
+// GET /metrics. One instance per process, created at start and shared by reference.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace prometheus {
+class Registry;
+class Gauge;
+class Counter;
+class Histogram;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace logpipe::metrics {
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // HTTP (serve)
+  void observe_request(std::string_view method, std::string_view route, unsigned status,
+                       double seconds, std::size_t request_bytes, std::size_t response_bytes);
+  void logs_received(std::string_view level, double count);
+  void ingest_rejected(std::string_view reason);  // logs_processing_errors_total{error_type}
+  void redis_operation(std::string_view operation, double seconds);
+  void set_stream_size(double entries);
+
+  // worker
+  void worker_processed(std::string_view status, double count);  // stored|duplicate|failed
+  void batch_processed(double seconds, double records);
+  void worker_error(std::string_view error_type);
+
+  // Prometheus text exposition format, including process CPU and memory.
+  std::string render() const;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* http_requests_;
+  prometheus::Family<prometheus::Histogram>* http_duration_;
+  prometheus::Family<prometheus::Histogram>* http_request_size_;
+  prometheus::Family<prometheus::Histogram>* http_response_size_;
+  prometheus::Family<prometheus::Counter>* logs_received_;
+  prometheus::Family<prometheus::Counter>* processing_errors_;
+  prometheus::Family<prometheus::Histogram>* redis_duration_;
+  prometheus::Gauge* stream_size_;
+  prometheus::Family<prometheus::Counter>* worker_processed_;
+  prometheus::Histogram* batch_duration_;
+  prometheus::Histogram* batch_size_;
+  prometheus::Gauge* resident_memory_;
+  prometheus::Gauge* cpu_seconds_;
+  prometheus::Gauge* start_time_;
+};
+
+}  // namespace logpipe::metrics

@@ -1,0 +1,51 @@
+// A pipelined Redis connection on Asio for the serving path. Commands issued while a write is
+// in flight are sent together in the next single write, so concurrent requests share round trips
+// (group commit) without waiting on a timer.
+//
+// Failure handling: a broken connection fails every outstanding command with Errc::unavailable
+// (the caller answers 503 and never claims success it cannot prove). The next command reconnects;
+// while a reconnect attempt failed less than `reconnect_backoff` ago, commands fail at once
+// instead of piling up. A reply that takes longer than `reply_timeout` marks the connection dead.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "queue/redis.hpp"
+
+namespace logpipe::queue {
+
+struct AsyncClientOptions {
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds reply_timeout{5000};
+  std::chrono::milliseconds reconnect_backoff{500};
+  std::size_t max_write_bytes = 1024 * 1024;  // one coalesced write
+};
+
+class AsyncClient {
+ public:
+  using Callback = std::function<void(core::Result<ReplyPtr>)>;
+
+  AsyncClient(boost::asio::io_context& io, RedisEndpoint endpoint, AsyncClientOptions options = {});
+  ~AsyncClient();
+  AsyncClient(const AsyncClient&) = delete;
+  AsyncClient& operator=(const AsyncClient&) = delete;
+
+  // Thread-safe. The callback runs on the client's strand: keep it short. An error reply from
+  // Redis arrives as Errc::invalid_argument carrying Redis' message.
+  void send(const std::vector<std::string_view>& args, Callback callback);
+  // Fails outstanding commands and closes the connection (idempotent, thread-safe).
+  void close();
+  bool connected() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace logpipe::queue

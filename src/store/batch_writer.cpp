@@ -1,0 +1,226 @@
+#include "store/batch_writer.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace logpipe::store {
+namespace {
+
+constexpr std::string_view kCopyLogs =
+    "COPY logs (tenant_id, ts, received_at, device_id, service, app, host, level, message, attrs,"
+    " source_format) FROM STDIN";
+
+// PostgreSQL text cannot hold NUL; a stray one would make the whole batch fail forever.
+void append_escaped(std::string& out, std::string_view text) {
+  for (char c : text) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\0': out += "\xEF\xBF\xBD"; break;
+      default: out.push_back(c);
+    }
+  }
+}
+
+void append_optional(std::string& out, std::string_view text) {
+  if (text.empty()) {
+    out += "\\N";
+  } else {
+    append_escaped(out, text);
+  }
+}
+
+// jsonb rejects the escape \u0000; replace it (and only real escapes, not "\\u0000").
+std::string jsonb_safe(std::string_view json) {
+  if (json.find("\\u0000") == std::string_view::npos) return std::string(json);
+  std::string out;
+  out.reserve(json.size());
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    if (json[i] == '\\' && i + 1 < json.size()) {
+      if (json.compare(i, 6, "\\u0000") == 0) {
+        out += "\\ufffd";
+        i += 5;
+      } else {
+        out += json[i];
+        out += json[++i];
+      }
+      continue;
+    }
+    out += json[i];
+  }
+  return out;
+}
+
+struct DeviceRollup {
+  core::Micros first_seen;
+  core::Micros last_seen;
+  std::int64_t count = 0;
+};
+
+// Minute buckets per (tenant, minute, level, service); std::map keeps keys sorted so that
+// concurrent workers take row locks in the same order and cannot deadlock.
+using CountKey = std::tuple<std::int32_t, core::Micros, std::string, std::string>;
+using DeviceKey = std::pair<std::int32_t, std::string>;
+
+core::Result<std::set<std::string>> already_stored(Connection& c, std::string_view stream,
+                                                   std::span<const StreamEntry> entries) {
+  std::vector<std::string> ids;
+  ids.reserve(entries.size());
+  for (const auto& e : entries) ids.push_back(e.id);
+  auto rows = c.query("SELECT entry_id FROM ingest_batches WHERE stream = $1 AND entry_id = ANY($2)",
+                      {std::string(stream), array_literal(ids)});
+  if (!rows) return rows.error();
+  std::set<std::string> found;
+  for (int i = 0; i < rows->size(); ++i) found.emplace(rows->get(i, 0));
+  return found;
+}
+
+core::Status record_entries(Connection& c, std::string_view stream,
+                            const std::vector<const StreamEntry*>& fresh) {
+  std::vector<std::string> ids, counts;
+  for (const auto* e : fresh) {
+    ids.push_back(e->id);
+    counts.push_back(std::to_string(e->batch.records.size()));
+  }
+  auto r = c.query(
+      "INSERT INTO ingest_batches (stream, entry_id, record_count)"
+      " SELECT $1, * FROM unnest($2::text[], $3::int[])",
+      {std::string(stream), array_literal(ids), array_literal(counts)});
+  if (!r) return r.error();
+  return {};
+}
+
+core::Status upsert_devices(Connection& c, const std::map<DeviceKey, DeviceRollup>& devices) {
+  if (devices.empty()) return {};
+  std::vector<std::string> tenants, ids, first, last, counts;
+  for (const auto& [key, d] : devices) {
+    tenants.push_back(std::to_string(key.first));
+    ids.push_back(key.second);
+    first.push_back(core::format_rfc3339(d.first_seen));
+    last.push_back(core::format_rfc3339(d.last_seen));
+    counts.push_back(std::to_string(d.count));
+  }
+  auto r = c.query(
+      "INSERT INTO devices AS d (tenant_id, device_id, first_seen, last_seen, log_count)"
+      " SELECT * FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[],"
+      " $5::bigint[])"
+      " ON CONFLICT (tenant_id, device_id) DO UPDATE SET"
+      " first_seen = least(d.first_seen, excluded.first_seen),"
+      " last_seen = greatest(d.last_seen, excluded.last_seen),"
+      " log_count = d.log_count + excluded.log_count",
+      {array_literal(tenants), array_literal(ids), array_literal(first), array_literal(last),
+       array_literal(counts)});
+  if (!r) return r.error();
+  return {};
+}
+
+core::Status upsert_counts(Connection& c, const std::map<CountKey, std::int64_t>& counts) {
+  if (counts.empty()) return {};
+  std::vector<std::string> tenants, minutes, levels, services, values;
+  for (const auto& [key, n] : counts) {
+    tenants.push_back(std::to_string(std::get<0>(key)));
+    minutes.push_back(core::format_rfc3339(std::get<1>(key)));
+    levels.push_back(std::get<2>(key));
+    services.push_back(std::get<3>(key));
+    values.push_back(std::to_string(n));
+  }
+  auto r = c.query(
+      "INSERT INTO log_counts AS l (tenant_id, minute, level, service, count)"
+      " SELECT * FROM unnest($1::int[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[])"
+      " ON CONFLICT (tenant_id, minute, level, service) DO UPDATE SET count = l.count + excluded.count",
+      {array_literal(tenants), array_literal(minutes), array_literal(levels),
+       array_literal(services), array_literal(values)});
+  if (!r) return r.error();
+  return {};
+}
+
+core::Micros floor_minute(core::Micros t) {
+  constexpr core::Micros kMinute = 60'000'000;
+  return t - ((t % kMinute) + kMinute) % kMinute;
+}
+
+}  // namespace
+
+void append_copy_row(std::string& out, const ingest::Record& r, const ingest::Batch& batch) {
+  fmt::format_to(std::back_inserter(out), "{}\t{}\t{}\t", batch.tenant_id,
+                 core::format_rfc3339(r.ts), core::format_rfc3339(batch.received_at));
+  append_optional(out, r.device_id);
+  out.push_back('\t');
+  append_optional(out, r.service);
+  out.push_back('\t');
+  append_optional(out, r.app);
+  out.push_back('\t');
+  append_optional(out, r.host);
+  out.push_back('\t');
+  out += ingest::to_string(r.level);
+  out.push_back('\t');
+  append_escaped(out, r.message);
+  out.push_back('\t');
+  append_escaped(out, jsonb_safe(r.attrs_json));
+  out.push_back('\t');
+  append_escaped(out, batch.source_format);
+  out.push_back('\n');
+}
+
+std::string array_literal(std::span<const std::string> items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out.push_back(',');
+    out.push_back('"');
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      if (c != '\0') out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+core::Result<WriteReport> write_entries(Connection& c, std::string_view stream,
+                                        std::span<const StreamEntry> entries) {
+  return in_transaction(c, [&]() -> core::Result<WriteReport> {
+    WriteReport report;
+    auto stored = already_stored(c, stream, entries);
+    if (!stored) return stored.error();
+
+    std::vector<const StreamEntry*> fresh;
+    std::string copy;
+    std::map<DeviceKey, DeviceRollup> devices;
+    std::map<CountKey, std::int64_t> counts;
+    for (const auto& e : entries) {
+      if (stored->count(e.id)) {
+        ++report.entries_skipped;
+        continue;
+      }
+      fresh.push_back(&e);
+      for (const auto& r : e.batch.records) {
+        append_copy_row(copy, r, e.batch);
+        ++counts[{e.batch.tenant_id, floor_minute(r.ts), ingest::to_string(r.level), r.service}];
+        if (r.device_id.empty()) continue;
+        auto [it, inserted] = devices.try_emplace({e.batch.tenant_id, r.device_id},
+                                                  DeviceRollup{r.ts, r.ts, 0});
+        it->second.first_seen = std::min(it->second.first_seen, r.ts);
+        it->second.last_seen = std::max(it->second.last_seen, r.ts);
+        ++it->second.count;
+      }
+      report.records_stored += e.batch.records.size();
+    }
+    if (fresh.empty()) return report;
+    if (!copy.empty()) {
+      if (auto s = c.copy_in(kCopyLogs, copy); !s) return s.error();
+    }
+    if (auto s = record_entries(c, stream, fresh); !s) return s.error();
+    if (auto s = upsert_devices(c, devices); !s) return s.error();
+    if (auto s = upsert_counts(c, counts); !s) return s.error();
+    report.entries_stored = fresh.size();
+    return report;
+  });
+}
+
+}  // namespace logpipe::store

@@ -1,0 +1,165 @@
+#include "store/connection.hpp"
+
+#include <fmt/format.h>
+#include <libpq-fe.h>
+
+#include <cstdlib>
+
+namespace logpipe::store {
+namespace {
+
+core::Errc classify(std::string_view sqlstate) {
+  if (sqlstate.size() != 5) return core::Errc::unavailable;  // no SQLSTATE: connection trouble
+  const std::string_view cls = sqlstate.substr(0, 2);
+  if (cls == "08" || cls == "53" || cls == "57") return core::Errc::unavailable;
+  if (cls == "40") return core::Errc::timeout;
+  if (cls == "22" || cls == "23") return core::Errc::invalid_field;
+  return core::Errc::internal;
+}
+
+std::string one_line(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  for (auto& c : text) {
+    if (c == '\n') c = ' ';
+  }
+  return text;
+}
+
+}  // namespace
+
+Rows& Rows::operator=(Rows&& other) noexcept {
+  if (this != &other) {
+    if (result_) PQclear(result_);
+    result_ = other.result_;
+    other.result_ = nullptr;
+  }
+  return *this;
+}
+
+Rows::~Rows() {
+  if (result_) PQclear(result_);
+}
+
+int Rows::size() const { return result_ ? PQntuples(result_) : 0; }
+bool Rows::is_null(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
+std::string_view Rows::get(int row, int column) const {
+  return {PQgetvalue(result_, row, column),
+          static_cast<std::size_t>(PQgetlength(result_, row, column))};
+}
+long long Rows::get_int(int row, int column) const {
+  return std::strtoll(PQgetvalue(result_, row, column), nullptr, 10);
+}
+
+std::string redact_url(std::string_view url) {
+  // scheme://user:password@host → scheme://user:***@host
+  const auto scheme = url.find("://");
+  const auto at = url.find('@');
+  if (scheme == std::string_view::npos || at == std::string_view::npos || at < scheme)
+    return std::string(url);
+  const auto colon = url.find(':', scheme + 3);
+  if (colon == std::string_view::npos || colon > at) return std::string(url);
+  return fmt::format("{}***{}", url.substr(0, colon + 1), url.substr(at));
+}
+
+core::Result<Connection> Connection::open(const std::string& url,
+                                          std::chrono::seconds connect_timeout) {
+  const std::string timeout = std::to_string(connect_timeout.count());
+  // The URI comes last so that its own settings override these defaults.
+  const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
+  const char* values[] = {timeout.c_str(), "logpipe", url.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(keys, values, 1);
+  if (conn == nullptr) return core::make_error(core::Errc::unavailable, "postgres: out of memory");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string message =
+        fmt::format("postgres: cannot connect to {}: {}", redact_url(url), one_line(PQerrorMessage(conn)));
+    PQfinish(conn);
+    return core::make_error(core::Errc::unavailable, std::move(message));
+  }
+  Connection c(conn);
+  // Timestamps travel as UTC text; make the session agree whatever the server's default.
+  if (auto s = c.exec("SET TIME ZONE 'UTC'"); !s) return s.error();
+  return c;
+}
+
+Connection& Connection::operator=(Connection&& other) noexcept {
+  if (this != &other) {
+    if (conn_) PQfinish(conn_);
+    conn_ = other.conn_;
+    other.conn_ = nullptr;
+  }
+  return *this;
+}
+
+Connection::~Connection() {
+  if (conn_) PQfinish(conn_);
+}
+
+bool Connection::broken() const { return conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK; }
+
+core::Error Connection::last_error(pg_result* result, std::string_view what) const {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  std::string message = result ? PQresultErrorMessage(result) : "";
+  if (message.empty()) message = PQerrorMessage(conn_);
+  const core::Errc code = broken() ? core::Errc::unavailable : classify(state ? state : "");
+  return core::make_error(code, fmt::format("postgres: {}: {}{}", what, one_line(message),
+                                            state ? fmt::format(" (SQLSTATE {})", state) : ""));
+}
+
+core::Status Connection::exec(std::string_view sql) {
+  const std::string text(sql);
+  // PQexec runs every statement of a multi-statement string and returns the last result; an
+  // error stops the batch and is that result.
+  pg_result* result = PQexec(conn_, text.c_str());
+  const auto status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
+    auto error = last_error(result, "statement failed");
+    PQclear(result);
+    return error;
+  }
+  PQclear(result);
+  return {};
+}
+
+core::Result<Rows> Connection::query(std::string_view sql, const Params& params) {
+  const std::string text(sql);
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  pg_result* result = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
+                                   values.data(), nullptr, nullptr, 0);
+  const auto status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+    auto error = last_error(result, "query failed");
+    PQclear(result);
+    return error;
+  }
+  return Rows(result);
+}
+
+core::Status Connection::copy_in(std::string_view copy_sql, std::string_view data) {
+  const std::string text(copy_sql);
+  pg_result* start = PQexec(conn_, text.c_str());
+  if (start == nullptr || PQresultStatus(start) != PGRES_COPY_IN) {
+    auto error = last_error(start, "COPY failed");
+    PQclear(start);
+    return error;
+  }
+  PQclear(start);
+  // libpq buffers internally; hand it the data in large pieces.
+  constexpr std::size_t kChunk = 1 << 20;
+  for (std::size_t off = 0; off < data.size(); off += kChunk) {
+    const auto n = std::min(kChunk, data.size() - off);
+    if (PQputCopyData(conn_, data.data() + off, static_cast<int>(n)) != 1) {
+      return last_error(nullptr, "COPY send failed");
+    }
+  }
+  if (PQputCopyEnd(conn_, nullptr) != 1) return last_error(nullptr, "COPY end failed");
+  core::Status status;
+  while (pg_result* r = PQgetResult(conn_)) {
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && status) status = last_error(r, "COPY failed");
+    PQclear(r);
+  }
+  return status;
+}
+
+}  // namespace logpipe::store

@@ -1,0 +1,81 @@
+// A thin RAII layer over libpq. SQL errors come back as values whose code tells the caller
+// whether retrying can help:
+//   Errc::unavailable    connection lost / server shutting down / too many connections (retry)
+//   Errc::timeout        serialization failure or deadlock (retry the transaction)
+//   Errc::invalid_field  the data itself was rejected (class 22, 23): retrying won't help
+//   Errc::internal       anything else
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+struct pg_conn;
+struct pg_result;
+
+namespace logpipe::store {
+
+class Rows {
+ public:
+  Rows() = default;
+  explicit Rows(pg_result* result) : result_(result) {}
+  Rows(Rows&& other) noexcept : result_(other.result_) { other.result_ = nullptr; }
+  Rows& operator=(Rows&& other) noexcept;
+  ~Rows();
+
+  int size() const;
+  bool is_null(int row, int column) const;
+  std::string_view get(int row, int column) const;
+  long long get_int(int row, int column) const;
+
+ private:
+  pg_result* result_ = nullptr;
+};
+
+using Params = std::vector<std::optional<std::string>>;
+
+class Connection {
+ public:
+  static core::Result<Connection> open(const std::string& url,
+                                       std::chrono::seconds connect_timeout = std::chrono::seconds(5));
+  Connection(Connection&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
+  Connection& operator=(Connection&& other) noexcept;
+  ~Connection();
+
+  // One or more statements without parameters.
+  core::Status exec(std::string_view sql);
+  // One statement with text parameters ($1…); std::nullopt is SQL NULL.
+  core::Result<Rows> query(std::string_view sql, const Params& params = {});
+  // COPY … FROM STDIN with `data` in the statement's format.
+  core::Status copy_in(std::string_view copy_sql, std::string_view data);
+
+  bool broken() const;
+
+ private:
+  explicit Connection(pg_conn* conn) : conn_(conn) {}
+  core::Error last_error(pg_result* result, std::string_view what) const;
+
+  pg_conn* conn_ = nullptr;
+};
+
+// A libpq URI with any password replaced by "***", for messages.
+std::string redact_url(std::string_view url);
+
+// Runs `fn` inside BEGIN … COMMIT; rolls back when it returns an error.
+template <class Fn>
+auto in_transaction(Connection& c, Fn&& fn) -> decltype(fn()) {
+  if (auto s = c.exec("BEGIN"); !s) return s.error();
+  auto result = fn();
+  if (!result) {
+    (void)c.exec("ROLLBACK");
+    return result;
+  }
+  if (auto s = c.exec("COMMIT"); !s) return s.error();
+  return result;
+}
+
+}  // namespace logpipe::store

@@ -1,0 +1,349 @@
+#include "worker/worker.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "core/log.hpp"
+#include "queue/batch_codec.hpp"
+#include "store/batch_writer.hpp"
+#include "store/connection.hpp"
+#include "store/migrations.hpp"
+
+namespace logpipe::worker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr std::size_t kEntriesPerRead = 100;
+constexpr milliseconds kIdleBlock{1000};  // longest XREADGROUP block: bounds stop latency
+constexpr milliseconds kBackoffMin{100};
+constexpr milliseconds kBackoffMax{5000};
+constexpr core::Micros kDay = 86'400'000'000LL;
+
+struct RawEntry {
+  std::string id;
+  std::string payload;
+};
+
+bool retryable(const core::Error& e) {
+  return e.code == core::Errc::unavailable || e.code == core::Errc::timeout;
+}
+
+// Sleeps in small steps so a stop request isn't held up; returns false when stopped.
+bool sleep_for(milliseconds d, const std::stop_token& stop) {
+  const auto until = Clock::now() + d;
+  while (Clock::now() < until) {
+    if (stop.stop_requested()) return false;
+    std::this_thread::sleep_for(std::min<Clock::duration>(until - Clock::now(), milliseconds(50)));
+  }
+  return true;
+}
+
+class Backoff {
+ public:
+  milliseconds next() {
+    std::uniform_int_distribution<long> jitter(0, current_.count() / 2);
+    const milliseconds d = current_ + milliseconds(jitter(rng_));
+    current_ = std::min(current_ * 2, kBackoffMax);
+    return d;
+  }
+  void reset() { current_ = kBackoffMin; }
+
+ private:
+  milliseconds current_ = kBackoffMin;
+  std::mt19937 rng_{std::random_device{}()};
+};
+
+}  // namespace
+
+core::Status ensure_group(queue::SyncClient& redis, const std::string& stream,
+                          const std::string& group) {
+  auto r = redis.command({"XGROUP", "CREATE", stream, group, "0", "MKSTREAM"});
+  if (!r && r.error().message.find("BUSYGROUP") == std::string::npos) return r.error();
+  return {};
+}
+
+struct Worker::Impl {
+  Impl(WorkerOptions o, metrics::Metrics& m) : options(std::move(o)), metrics(m) {}
+
+  WorkerOptions options;
+  metrics::Metrics& metrics;
+  std::optional<queue::SyncClient> redis;
+  std::optional<store::Connection> db;
+  std::set<core::Micros> known_partitions;  // UTC day starts
+  bool pending_drained = false;
+  Backoff backoff;
+
+  core::Status connect_redis() {
+    if (redis && !redis->broken()) return {};
+    redis.reset();
+    auto c = queue::SyncClient::connect(options.redis, milliseconds(3000));
+    if (!c) return c.error();
+    // XREADGROUP BLOCK must not trip the socket timeout.
+    if (auto s = c->set_timeout(kIdleBlock + milliseconds(5000)); !s) return s;
+    if (auto s = ensure_group(*c, options.stream, options.group); !s) return s;
+    redis.emplace(std::move(c).value());
+    pending_drained = false;  // after a reconnect, look at our pending entries again
+    return {};
+  }
+
+  core::Status connect_db() {
+    if (db && !db->broken()) return {};
+    db.reset();
+    known_partitions.clear();
+    auto c = store::Connection::open(options.database_url, std::chrono::seconds(3));
+    if (!c) return c.error();
+    db.emplace(std::move(c).value());
+    return {};
+  }
+
+  // XREADGROUP; `id` "0" re-reads our own pending entries, ">" new ones.
+  core::Result<std::vector<RawEntry>> read(const char* id, milliseconds block) {
+    if (auto s = connect_redis(); !s) return s.error();
+    const std::string count = std::to_string(kEntriesPerRead);
+    const std::string block_ms = std::to_string(block.count());
+    std::vector<std::string_view> args{"XREADGROUP", "GROUP", options.group, options.consumer,
+                                       "COUNT", count};
+    if (id[0] == '>') {
+      args.push_back("BLOCK");
+      args.push_back(block_ms);
+    }
+    args.push_back("STREAMS");
+    args.push_back(options.stream);
+    args.push_back(id);
+    auto reply = redis->command(args);
+    if (!reply) {
+      if (reply.error().message.find("NOGROUP") != std::string::npos) redis.reset();
+      return reply.error();
+    }
+    std::vector<RawEntry> entries;
+    const redisReply& root = **reply;
+    if (!queue::reply_is_array(root) || queue::reply_size(root) == 0) return entries;
+    const redisReply& stream = queue::reply_at(root, 0);  // [name, [[id, [field, value…]]…]]
+    if (queue::reply_size(stream) < 2) return entries;
+    const redisReply& list = queue::reply_at(stream, 1);
+    for (std::size_t i = 0; i < queue::reply_size(list); ++i) {
+      const redisReply& entry = queue::reply_at(list, i);
+      if (queue::reply_size(entry) < 2) continue;
+      RawEntry raw{std::string(queue::reply_string(queue::reply_at(entry, 0))), {}};
+      const redisReply& fields = queue::reply_at(entry, 1);
+      // A pending entry that was deleted meanwhile comes back with nil fields.
+      for (std::size_t f = 0; f + 1 < queue::reply_size(fields); f += 2) {
+        if (queue::reply_string(queue::reply_at(fields, f)) == "b")
+          raw.payload = queue::reply_string(queue::reply_at(fields, f + 1));
+      }
+      entries.push_back(std::move(raw));
+    }
+    return entries;
+  }
+
+  // Gathers up to batch_size records: returns as soon as that many are in hand, or max_wait
+  // after the first entry arrived, or (with nothing) after one idle block.
+  core::Result<std::vector<RawEntry>> gather(const std::stop_token& stop) {
+    std::vector<RawEntry> batch;
+    if (!pending_drained) {
+      auto pending = read("0", milliseconds(0));
+      if (!pending) return pending.error();
+      if (!pending->empty()) return pending;
+      pending_drained = true;
+    }
+    std::size_t records_estimate = 0;
+    std::optional<Clock::time_point> deadline;
+    while (!stop.stop_requested()) {
+      milliseconds block = kIdleBlock;
+      if (deadline) {
+        const auto left = std::chrono::duration_cast<milliseconds>(*deadline - Clock::now());
+        if (left <= milliseconds(0)) break;
+        block = std::max(left, milliseconds(1));
+      }
+      auto got = read(">", block);
+      if (!got) {
+        if (batch.empty()) return got.error();
+        break;  // store what we have; the read error comes back on the next round
+      }
+      if (got->empty()) {
+        if (!deadline) break;  // idle: let the caller check for stop
+        continue;
+      }
+      if (!deadline) deadline = Clock::now() + options.max_wait;
+      for (auto& e : *got) {
+        // Payload size is a cheap proxy for the record count before decoding.
+        records_estimate += std::max<std::size_t>(1, e.payload.size() / 200);
+        batch.push_back(std::move(e));
+      }
+      if (records_estimate >= options.batch_size) break;
+    }
+    return batch;
+  }
+
+  void ensure_partitions_for(const std::vector<store::StreamEntry>& entries) {
+    const core::Micros today = core::now_micros() / kDay * kDay;
+    std::set<core::Micros> days;
+    for (const auto& e : entries) {
+      for (const auto& r : e.batch.records) {
+        const core::Micros day = (r.ts >= 0 ? r.ts : r.ts - kDay + 1) / kDay * kDay;
+        // Far-off days go to logs_default rather than creating a table per stray clock.
+        if (day >= today - 7 * kDay && day <= today + 2 * kDay && !known_partitions.count(day))
+          days.insert(day);
+      }
+    }
+    for (core::Micros day : days) {
+      auto r = db->query("SELECT logpipe_ensure_partition($1::date)",
+                         {core::format_rfc3339(day).substr(0, 10)});
+      if (r) {
+        known_partitions.insert(day);
+      } else {
+        core::log::warn("cannot create partition", {{"error", r.error().message}});
+      }
+    }
+  }
+
+  void dead_letter(const RawEntry& raw, const std::string& error) {
+    core::log::error("entry moved to dead-letter stream",
+                     {{"entry", raw.id}, {"error", error}, {"dlq", options.stream + ":dlq"}});
+    metrics.worker_processed("failed", 1);
+    auto r = redis->command({"XADD", options.stream + ":dlq", "*", "entry", raw.id, "error", error,
+                             "b", raw.payload});
+    if (!r) core::log::error("cannot write dead-letter entry", {{"error", r.error().message}});
+  }
+
+  core::Status acknowledge(const std::vector<std::string>& ids) {
+    if (ids.empty()) return {};
+    std::vector<std::string_view> ack{"XACK", options.stream, options.group};
+    std::vector<std::string_view> del{"XDEL", options.stream};
+    for (const auto& id : ids) {
+      ack.push_back(id);
+      del.push_back(id);
+    }
+    auto r = redis->pipeline({{"MULTI"}, ack, del, {"EXEC"}, {"XLEN", options.stream}});
+    if (!r) return r.error();
+    metrics.set_stream_size(static_cast<double>(queue::reply_integer(*r->back())));
+    return {};
+  }
+
+  // Stores entries until it succeeds, the data is at fault, or the stop grace period ends.
+  core::Result<store::WriteReport> store_with_retry(const std::vector<store::StreamEntry>& entries,
+                                                    const std::stop_token& stop) {
+    std::optional<Clock::time_point> give_up;
+    for (;;) {
+      auto result = [&]() -> core::Result<store::WriteReport> {
+        if (auto s = connect_db(); !s) return s.error();
+        ensure_partitions_for(entries);
+        return store::write_entries(*db, options.stream, entries);
+      }();
+      if (result || !retryable(result.error())) return result;
+      metrics.worker_error("postgres_unavailable");
+      core::log::warn("storing batch failed, will retry", {{"error", result.error().message}});
+      if (stop.stop_requested() && !give_up) give_up = Clock::now() + options.stop_grace;
+      if (give_up && Clock::now() >= *give_up) return result;
+      const auto wait = backoff.next();
+      if (!sleep_for(wait, stop) && !give_up) give_up = Clock::now() + options.stop_grace;
+    }
+  }
+
+  // One round: gather, decode, store, acknowledge.
+  void round(const std::stop_token& stop) {
+    auto raw = gather(stop);
+    if (!raw) {
+      metrics.worker_error("redis_unavailable");
+      core::log::warn("reading the stream failed, will retry", {{"error", raw.error().message}});
+      redis.reset();
+      sleep_for(backoff.next(), stop);
+      return;
+    }
+    if (raw->empty()) return;
+
+    const auto started = Clock::now();
+    std::vector<store::StreamEntry> entries;
+    std::vector<std::string> done;  // ids to acknowledge
+    for (auto& r : *raw) {
+      auto batch = queue::decode_batch(r.payload);
+      if (!batch) {
+        if (r.payload.empty()) {  // deleted while pending: nothing left to store
+          done.push_back(r.id);
+          continue;
+        }
+        dead_letter(r, batch.error().message);
+        done.push_back(r.id);
+        continue;
+      }
+      entries.push_back({r.id, std::move(batch).value()});
+    }
+
+    std::size_t records = 0;
+    auto report = store_with_retry(entries, stop);
+    if (report) {
+      for (const auto& e : entries) done.push_back(e.id);
+      records = report->records_stored;
+      metrics.worker_processed("stored", static_cast<double>(report->records_stored));
+      if (report->entries_skipped)
+        metrics.worker_processed("duplicate", static_cast<double>(report->entries_skipped));
+    } else if (!retryable(report.error())) {
+      isolate_bad_entries(*raw, entries, done, records, stop);
+    } else {
+      core::log::warn("batch left pending for redelivery", {{"error", report.error().message}});
+      return;
+    }
+
+    if (auto s = acknowledge(done); !s) {
+      // Stored but not acknowledged: redelivery finds the ids in ingest_batches and skips them.
+      core::log::warn("acknowledge failed; entries will be redelivered and skipped",
+                      {{"error", s.error().message}});
+      redis.reset();
+      return;
+    }
+    backoff.reset();
+    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    metrics.batch_processed(seconds, static_cast<double>(records));
+    core::log::debug("batch stored", {{"entries", std::to_string(done.size())},
+                                      {"records", std::to_string(records)}});
+  }
+
+  // PostgreSQL rejected the batch for its data: store entries one at a time so the bad one
+  // goes to the dead-letter stream and the others are kept.
+  void isolate_bad_entries(const std::vector<RawEntry>& raw,
+                           const std::vector<store::StreamEntry>& entries,
+                           std::vector<std::string>& done, std::size_t& records,
+                           const std::stop_token& stop) {
+    for (const auto& e : entries) {
+      auto one = store_with_retry({e}, stop);
+      if (one) {
+        records += one->records_stored;
+        metrics.worker_processed("stored", static_cast<double>(one->records_stored));
+        done.push_back(e.id);
+      } else if (!retryable(one.error())) {
+        const auto it = std::find_if(raw.begin(), raw.end(),
+                                     [&](const RawEntry& r) { return r.id == e.id; });
+        dead_letter(*it, one.error().message);
+        done.push_back(e.id);
+      }
+    }
+  }
+};
+
+Worker::Worker(WorkerOptions options, metrics::Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), metrics)) {}
+
+Worker::~Worker() = default;
+
+core::Status Worker::connect() {
+  if (auto s = impl_->connect_redis(); !s) return s;
+  if (auto s = impl_->connect_db(); !s) return s;
+  return store::ensure_partitions(*impl_->db, 1, 2);
+}
+
+void Worker::run(std::stop_token stop) {
+  core::log::info("worker started", {{"stream", impl_->options.stream},
+                                     {"group", impl_->options.group},
+                                     {"consumer", impl_->options.consumer}});
+  while (!stop.stop_requested()) impl_->round(stop);
+  core::log::info("worker stopped", {{"consumer", impl_->options.consumer}});
+}
+
+}  // namespace logpipe::worker

@@ -1,0 +1,277 @@
+#include "harness.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace logpipe::test {
+namespace {
+
+std::string replace_database(const std::string& url, const std::string& name) {
+  const auto slash = url.rfind('/');
+  return url.substr(0, slash + 1) + name;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+const Services& Services::shared() {
+  static const Services services = [] {
+    Services s;
+    std::ifstream in(LOGPIPE_SERVICES_ENV);
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto eq = line.find('=');
+      if (eq == std::string::npos) continue;
+      const std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+      if (key == "LOGPIPE_REDIS_URL") s.redis_url = value;
+      if (key == "LOGPIPE_DATABASE_URL") s.database_url = value;
+    }
+    if (s.redis_url.empty() || s.database_url.empty())
+      throw std::runtime_error(std::string("no services env at ") + LOGPIPE_SERVICES_ENV +
+                               "; run the tests through ctest (fixture services.start)");
+    return s;
+  }();
+  return services;
+}
+
+std::string unique_tag(const std::string& base) {
+  static std::atomic<int> counter{0};
+  return base + "_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+}
+
+TestDatabase::TestDatabase(const std::string& tag) : name_("lp_" + unique_tag(tag)) {
+  auto admin = store::Connection::open(Services::shared().database_url);
+  if (!admin) throw std::runtime_error(admin.error().message);
+  if (auto s = admin->exec("CREATE DATABASE " + name_); !s)
+    throw std::runtime_error(s.error().message);
+  url_ = replace_database(Services::shared().database_url, name_);
+}
+
+TestDatabase::~TestDatabase() {
+  auto admin = store::Connection::open(Services::shared().database_url);
+  if (admin) (void)admin->exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+}
+
+store::Connection TestDatabase::connect() const {
+  auto c = store::Connection::open(url_);
+  if (!c) throw std::runtime_error(c.error().message);
+  return std::move(c).value();
+}
+
+long long TestDatabase::count(const std::string& sql) const {
+  auto c = connect();
+  auto rows = c.query(sql);
+  if (!rows) throw std::runtime_error(rows.error().message);
+  return rows->get_int(0, 0);
+}
+
+unsigned short free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+HttpResponse http(unsigned short port, const HttpRequest& req, std::chrono::milliseconds timeout) {
+  HttpResponse response;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{static_cast<time_t>(timeout.count() / 1000),
+             static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return response;
+  }
+  std::string head = req.method + " " + req.target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                     "Connection: close\r\nContent-Length: " + std::to_string(req.body.size()) +
+                     "\r\n";
+  if (req.content_type) head += "Content-Type: " + *req.content_type + "\r\n";
+  for (const auto& [k, v] : req.headers) head += k + ": " + v + "\r\n";
+  head += "\r\n";
+  // The server may answer (e.g. 413) and close before the body is sent: ignore send errors
+  // and read whatever response came.
+  auto send_all = [&](const std::string& data) {
+    std::size_t off = 0;
+    while (off < data.size()) {
+      const ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      off += static_cast<std::size_t>(n);
+    }
+    return true;
+  };
+  if (send_all(head)) send_all(req.body);
+  std::string raw;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    raw.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  const auto header_end = raw.find("\r\n\r\n");
+  if (raw.rfind("HTTP/1.1 ", 0) != 0 || header_end == std::string::npos) return response;
+  response.status = std::stoi(raw.substr(9, 3));
+  std::istringstream lines(raw.substr(0, header_end));
+  std::string line;
+  std::getline(lines, line);
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string name = line.substr(0, colon);
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    response.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
+  }
+  response.body = raw.substr(header_end + 4);
+  return response;
+}
+
+HttpResponse get(unsigned short port, const std::string& target) {
+  HttpRequest r;
+  r.target = target;
+  r.content_type.reset();
+  return http(port, r);
+}
+
+HttpResponse post_json(unsigned short port, const std::string& target, const std::string& body) {
+  HttpRequest r;
+  r.method = "POST";
+  r.target = target;
+  r.body = body;
+  return http(port, r);
+}
+
+Process::Process(std::vector<std::string> args, std::map<std::string, std::string> env) {
+  log_path_ = "/tmp/" + unique_tag("logpipe_test") + ".log";
+  // Everything the child needs is built before fork: children of a threaded parent should only
+  // call async-signal-safe functions. No LOGPIPE_* leaks in from the developer's shell.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) {
+    if (std::string_view(*e).rfind("LOGPIPE_", 0) != 0) env_strings.emplace_back(*e);
+  }
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp, argv;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  ::close(fd);
+}
+
+Process::~Process() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  ::unlink(log_path_.c_str());
+}
+
+std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (pid_ > 0) {
+    int status = 0;
+    const int r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    }
+    if (std::chrono::steady_clock::now() > until) return std::nullopt;
+    std::this_thread::sleep_for(20ms);
+  }
+  return std::nullopt;
+}
+
+std::optional<int> Process::terminate(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return std::nullopt;
+  ::kill(pid_, SIGTERM);
+  return wait(timeout);
+}
+
+std::string Process::output() const { return read_file(log_path_); }
+
+Logpipe::Logpipe(LogpipeOptions o) : port_(free_port()) {
+  std::vector<std::string> args{LOGPIPE_BINARY, o.command};
+  const bool serves = o.command != "worker";
+  if (serves) {
+    args.push_back("--http-addr");
+    args.push_back("127.0.0.1:" + std::to_string(port_));
+  }
+  for (auto& a : o.extra_args) args.push_back(a);
+  std::map<std::string, std::string> env{
+      {"LOGPIPE_DATABASE_URL", o.database_url},
+      {"LOGPIPE_REDIS_URL", o.redis_url.empty() ? Services::shared().redis_url : o.redis_url},
+      {"LOGPIPE_STREAM", o.stream},
+      {"LOGPIPE_THREADS", "2"},
+      {"LOGPIPE_MAX_WAIT_MS", "50"},
+  };
+  process_ = std::make_unique<Process>(args, env);
+  if (!serves) return;
+  const bool up = eventually([&] { return get(port_, "/health/live").status == 200; }, 15s);
+  if (!up) throw std::runtime_error("logpipe did not start:\n" + process_->output());
+}
+
+std::pair<int, std::string> run_logpipe(const std::vector<std::string>& args,
+                                        const std::map<std::string, std::string>& env,
+                                        std::chrono::milliseconds timeout) {
+  std::vector<std::string> full{LOGPIPE_BINARY};
+  full.insert(full.end(), args.begin(), args.end());
+  Process p(full, env);
+  auto code = p.wait(timeout);
+  return {code.value_or(-999), p.output()};
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+simdjson::dom::element parse_json(simdjson::dom::parser& parser, const std::string& text) {
+  simdjson::dom::element element;
+  if (parser.parse(text).get(element) != simdjson::SUCCESS) {
+    ADD_FAILURE() << "not JSON: " << text;
+    parser.parse("null").get(element);
+  }
+  return element;
+}
+
+}  // namespace logpipe::test

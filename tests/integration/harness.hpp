@@ -1,0 +1,111 @@
+// Test harness for integration tests: the shared private Redis/PostgreSQL started by the ctest
+// fixture, a fresh database and stream namespace per test, logpipe child processes, and a
+// minimal blocking HTTP client. Everything is bounded in time.
+#pragma once
+
+#include <simdjson.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/connection.hpp"
+
+namespace logpipe::test {
+
+using namespace std::chrono_literals;
+
+struct Services {
+  std::string redis_url;     // redis://127.0.0.1:P/0
+  std::string database_url;  // postgresql://logpipe@127.0.0.1:P/logpipe
+  static const Services& shared();  // from the fixture's env file
+};
+
+// A database of its own for one test, dropped at the end.
+class TestDatabase {
+ public:
+  explicit TestDatabase(const std::string& tag);
+  ~TestDatabase();
+  const std::string& url() const { return url_; }
+  store::Connection connect() const;
+  long long count(const std::string& sql) const;  // SELECT count(*)… → number
+
+ private:
+  std::string name_;
+  std::string url_;
+};
+
+unsigned short free_port();
+std::string unique_tag(const std::string& base);  // base + pid + counter
+
+struct HttpResponse {
+  int status = 0;  // 0: no response (connection failed or closed early)
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string target = "/";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<std::string> content_type = "application/json";
+};
+
+HttpResponse http(unsigned short port, const HttpRequest& request,
+                  std::chrono::milliseconds timeout = 10s);
+HttpResponse get(unsigned short port, const std::string& target);
+HttpResponse post_json(unsigned short port, const std::string& target, const std::string& body);
+
+// A logpipe child process. Its stderr goes to a file that tests can read.
+class Process {
+ public:
+  Process(std::vector<std::string> args, std::map<std::string, std::string> env);
+  ~Process();  // SIGKILL if still running
+  int pid() const { return pid_; }
+  // SIGTERM, then wait; returns the exit code, or -signal, or nullopt on timeout.
+  std::optional<int> terminate(std::chrono::milliseconds timeout = 15s);
+  std::optional<int> wait(std::chrono::milliseconds timeout);
+  std::string output() const;  // stderr + stdout so far
+
+ private:
+  int pid_ = -1;
+  std::string log_path_;
+};
+
+// `logpipe run|serve|worker` on a free port, against the shared services, with this test's own
+// database and stream. Waits until /health/live answers.
+struct LogpipeOptions {
+  std::string command = "run";
+  std::string database_url;
+  std::string redis_url;  // default: the shared Redis
+  std::string stream;
+  std::vector<std::string> extra_args;
+};
+
+class Logpipe {
+ public:
+  explicit Logpipe(LogpipeOptions options);
+  unsigned short port() const { return port_; }
+  Process& process() { return *process_; }
+
+ private:
+  unsigned short port_ = 0;
+  std::unique_ptr<Process> process_;
+};
+
+// Runs `logpipe <args>` to completion; returns {exit code, output}.
+std::pair<int, std::string> run_logpipe(const std::vector<std::string>& args,
+                                        const std::map<std::string, std::string>& env = {},
+                                        std::chrono::milliseconds timeout = 60s);
+
+// Polls `condition` every 50 ms until it holds or `timeout` passes.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+// Parses JSON text; fails the test (via ADD_FAILURE) and returns nullopt when invalid.
+simdjson::dom::element parse_json(simdjson::dom::parser& parser, const std::string& text);
+
+}  // namespace logpipe::test

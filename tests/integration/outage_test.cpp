@@ -1,0 +1,110 @@
+// Dependency outages: health reports them and recovers; ingest never claims success it can't
+// prove. Each test has its own private Redis so stopping it can't disturb parallel tests.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "harness.hpp"
+
+namespace logpipe::test {
+namespace {
+
+// A private Redis started and stopped (by PID) through scripts/dev-services.
+class PrivateRedis {
+ public:
+  PrivateRedis() : dir_("/tmp/" + unique_tag("logpipe-redis")) {
+    run("start --dir " + dir_ + " redis");
+    std::ifstream env(dir_ + "/services.env");
+    std::string line;
+    while (std::getline(env, line)) {
+      if (line.rfind("LOGPIPE_REDIS_URL=", 0) == 0) url_ = line.substr(18);
+    }
+    if (url_.empty()) throw std::runtime_error("private redis did not start");
+  }
+  ~PrivateRedis() { run("stop --dir " + dir_ + " --remove"); }
+  void stop() { run("stop --dir " + dir_ + " redis"); }
+  void start() { run("start --dir " + dir_ + " redis"); }
+  const std::string& url() const { return url_; }
+
+ private:
+  static void run(const std::string& args) {
+    const std::string cmd = std::string(LOGPIPE_DEV_SERVICES) + " " + args + " >/dev/null";
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
+  }
+  std::string dir_;
+  std::string url_;
+};
+
+std::string health_body(unsigned short port, int& status) {
+  auto r = get(port, "/health");
+  status = r.status;
+  return r.body;
+}
+
+TEST(Outage, HealthIs503WhileRedisIsDownAndRecovers) {
+  TestDatabase db("outage");
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
+  PrivateRedis redis;
+  Logpipe lp({.database_url = db.url(), .redis_url = redis.url(), .stream = unique_tag("outage")});
+
+  int status = 0;
+  std::string body = health_body(lp.port(), status);
+  ASSERT_EQ(status, 200) << body;
+  simdjson::dom::parser parser;
+  auto ok = parse_json(parser, body);
+  EXPECT_EQ(std::string_view(ok["status"]), "healthy");
+  EXPECT_TRUE(bool(ok["checks"]["redis"]));
+  EXPECT_TRUE(bool(ok["checks"]["postgres"]));
+  EXPECT_FALSE(std::string_view(ok["timestamp"]).empty());
+
+  redis.stop();
+  ASSERT_TRUE(eventually([&] { return health_body(lp.port(), status), status == 503; }, 5s));
+  body = health_body(lp.port(), status);
+  auto down = parse_json(parser, body);
+  EXPECT_EQ(std::string_view(down["status"]), "unhealthy");
+  EXPECT_FALSE(bool(down["checks"]["redis"])) << body;
+  EXPECT_TRUE(bool(down["checks"]["postgres"])) << body;
+  EXPECT_EQ(get(lp.port(), "/health/ready").status, 503);
+  EXPECT_EQ(get(lp.port(), "/health/live").status, 200);
+
+  // No 2xx without a durable write: ingest answers 503 with Retry-After.
+  auto refused = post_json(lp.port(), "/api/log", R"({"device_id":"d","message":"during"})");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_FALSE(refused.headers["retry-after"].empty());
+
+  redis.start();
+  ASSERT_TRUE(eventually([&] { return health_body(lp.port(), status), status == 200; }, 10s))
+      << lp.process().output();
+  auto accepted = post_json(lp.port(), "/api/log", R"({"device_id":"d","message":"after"})");
+  EXPECT_EQ(accepted.status, 202) << accepted.body;
+  ASSERT_TRUE(eventually([&] { return db.count("SELECT count(*) FROM logs") == 1; }, 15s))
+      << lp.process().output();
+  EXPECT_EQ(db.count("SELECT count(*) FROM logs WHERE message = 'during'"), 0);
+  EXPECT_EQ(lp.process().terminate(), 0);
+}
+
+TEST(Outage, HealthIs503WhenPostgresIsUnreachable) {
+  TestDatabase db("pgdown");
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
+  Logpipe lp({.database_url = db.url(), .stream = unique_tag("pgdown")});
+  int status = 0;
+  ASSERT_EQ((health_body(lp.port(), status), status), 200);
+  {
+    // Dropping the test's database is this test's "PostgreSQL outage": the shared server stays up.
+    auto admin = store::Connection::open(Services::shared().database_url);
+    ASSERT_TRUE(admin.ok());
+    const std::string name = db.url().substr(db.url().rfind('/') + 1);
+    ASSERT_TRUE(admin->exec("DROP DATABASE " + name + " WITH (FORCE)").ok());
+  }
+  std::string body;
+  ASSERT_TRUE(eventually([&] { return body = health_body(lp.port(), status), status == 503; }, 10s));
+  simdjson::dom::parser parser;
+  auto doc = parse_json(parser, body);
+  EXPECT_TRUE(bool(doc["checks"]["redis"]));
+  EXPECT_FALSE(bool(doc["checks"]["postgres"]));
+  EXPECT_EQ(lp.process().terminate(), 0) << lp.process().output();
+}
+
+}  // namespace
+}  // namespace logpipe::test

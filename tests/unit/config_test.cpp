@@ -1,0 +1,104 @@
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "config/settings.hpp"
+
+namespace logpipe::config {
+namespace {
+
+// Each test runs in a fresh directory so a developer's ./logpipe.toml can't leak in.
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    old_ = std::filesystem::current_path();
+    dir_ = std::filesystem::temp_directory_path() /
+           ("logpipe-config-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    std::filesystem::current_path(dir_);
+    for (const char* v : {"LOGPIPE_HTTP_ADDR", "LOGPIPE_BATCH_SIZE", "LOGPIPE_CONFIG"})
+      unsetenv(v);
+  }
+  void TearDown() override {
+    std::filesystem::current_path(old_);
+    std::filesystem::remove_all(dir_);
+    unsetenv("LOGPIPE_HTTP_ADDR");
+    unsetenv("LOGPIPE_BATCH_SIZE");
+  }
+
+  core::Result<Settings> parse(std::vector<std::string> args) {
+    CLI::App app;
+    auto* sub = app.add_subcommand("run");
+    options_ = std::make_unique<Options>();
+    options_->add_to(*sub, kAll);
+    args.insert(args.begin(), "run");
+    std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
+    app.parse(args);
+    return options_->resolve();
+  }
+
+  std::filesystem::path old_, dir_;
+  std::unique_ptr<Options> options_;
+};
+
+TEST_F(ConfigTest, Defaults) {
+  auto s = parse({});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->http_addr, "127.0.0.1:8080");
+  EXPECT_EQ(s->host(), "127.0.0.1");
+  EXPECT_EQ(s->port(), 8080);
+  EXPECT_EQ(s->stream, "logs:stream");
+  EXPECT_EQ(s->group, "log_workers");
+  EXPECT_EQ(s->batch_size, 1000u);
+  EXPECT_EQ(s->max_body_bytes, 10u * 1024 * 1024);
+  EXPECT_GE(s->io_threads(), 1u);
+  EXPECT_FALSE(s->consumer_name().empty());
+}
+
+TEST_F(ConfigTest, PrecedenceFlagsOverEnvOverFileOverDefaults) {
+  std::ofstream("logpipe.toml") << "http_addr = \"127.0.0.1:9000\"\nbatch_size = 10\nstream = \"f\"\n";
+  auto from_file = parse({});
+  ASSERT_TRUE(from_file.ok()) << from_file.error().message;
+  EXPECT_EQ(from_file->http_addr, "127.0.0.1:9000");
+  EXPECT_EQ(from_file->batch_size, 10u);
+
+  setenv("LOGPIPE_HTTP_ADDR", "127.0.0.1:9001", 1);
+  auto from_env = parse({});
+  ASSERT_TRUE(from_env.ok());
+  EXPECT_EQ(from_env->http_addr, "127.0.0.1:9001");
+  EXPECT_EQ(from_env->stream, "f");
+
+  auto from_flag = parse({"--http-addr", "127.0.0.1:9002"});
+  ASSERT_TRUE(from_flag.ok());
+  EXPECT_EQ(from_flag->http_addr, "127.0.0.1:9002");
+  EXPECT_EQ(from_flag->batch_size, 10u);
+}
+
+TEST_F(ConfigTest, InvalidValuesAreOneClearError) {
+  auto bad_addr = parse({"--http-addr", "nonsense"});
+  ASSERT_FALSE(bad_addr.ok());
+  EXPECT_NE(bad_addr.error().message.find("http_addr"), std::string::npos);
+  setenv("LOGPIPE_BATCH_SIZE", "0", 1);
+  auto bad_env = parse({});
+  ASSERT_FALSE(bad_env.ok());
+  EXPECT_NE(bad_env.error().message.find("LOGPIPE_BATCH_SIZE"), std::string::npos);
+}
+
+TEST_F(ConfigTest, ConfigFileErrors) {
+  std::ofstream("logpipe.toml") << "no_such_option = 1\n";
+  auto unknown = parse({});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("unknown key"), std::string::npos);
+  std::ofstream("broken.toml") << "this is = = not toml\n";
+  auto broken = parse({"--config", "broken.toml"});
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.error().message.find("broken.toml"), std::string::npos);
+  auto missing = parse({"--config", "missing.toml"});
+  ASSERT_FALSE(missing.ok());
+}
+
+}  // namespace
+}  // namespace logpipe::config

@@ -1,0 +1,80 @@
+#include <gtest/gtest.h>
+
+#include "core/json_writer.hpp"
+#include "core/time.hpp"
+
+namespace logpipe::core {
+namespace {
+
+TEST(Time, FormatsAndParsesRoundTrip) {
+  const Micros t = 1'731'580'200'123'456;  // 2024-11-14T10:30:00.123456Z
+  EXPECT_EQ(format_rfc3339(t), "2024-11-14T10:30:00.123456Z");
+  auto parsed = parse_rfc3339("2024-11-14T10:30:00.123456Z");
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(*parsed, t);
+}
+
+TEST(Time, ParsesOffsetsAndFractions) {
+  auto a = parse_rfc3339("2024-11-14T12:30:00+02:00");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(format_rfc3339(*a), "2024-11-14T10:30:00.000000Z");
+  auto b = parse_rfc3339("2024-11-14 10:30:00.5-0130");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(format_rfc3339(*b), "2024-11-14T12:00:00.500000Z");
+  auto c = parse_rfc3339("2024-11-14T10:30:00.123456789Z");  // nanoseconds truncated
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(*c % 1'000'000, 123456);
+  auto no_zone = parse_rfc3339("2024-11-14T10:30:00");
+  ASSERT_TRUE(no_zone.ok());
+  EXPECT_EQ(format_rfc3339(*no_zone), "2024-11-14T10:30:00.000000Z");
+}
+
+TEST(Time, RejectsGarbage) {
+  for (const char* bad : {"", "yesterday", "2024-13-01T00:00:00Z", "2024-11-14", "2024-11-14T25:00:00Z",
+                          "2024-11-14T10:30:00Zjunk", "2024-11-14T10:30:00."}) {
+    EXPECT_FALSE(parse_rfc3339(bad).ok()) << bad;
+  }
+}
+
+TEST(Time, EpochNumbersByMagnitude) {
+  EXPECT_EQ(micros_from_epoch_number(1'731'580'200), 1'731'580'200'000'000);          // s
+  EXPECT_EQ(micros_from_epoch_number(1'731'580'200'123), 1'731'580'200'123'000);      // ms
+  EXPECT_EQ(micros_from_epoch_number(1'731'580'200'123'456), 1'731'580'200'123'456);  // µs
+  EXPECT_EQ(micros_from_epoch_number(1.731580200123456e18), 1'731'580'200'123'456);   // ns
+  EXPECT_EQ(micros_from_epoch_number(1.5), 1'500'000);
+}
+
+TEST(Time, NegativeTimesFormat) {
+  EXPECT_EQ(format_rfc3339(-1), "1969-12-31T23:59:59.999999Z");
+}
+
+TEST(JsonWriter, BuildsNestedDocuments) {
+  JsonWriter w;
+  w.begin_object()
+      .field("a", 1)
+      .field("b", "x")
+      .key("c")
+      .begin_array()
+      .value(true)
+      .null()
+      .raw(R"({"k":[1,2]})")
+      .end_array()
+      .field("d", 1.5)
+      .end_object();
+  EXPECT_EQ(w.str(), R"({"a":1,"b":"x","c":[true,null,{"k":[1,2]}],"d":1.5})");
+}
+
+TEST(JsonWriter, EscapesStrings) {
+  std::string out;
+  append_json_string(out, "quote\" back\\ nl\n tab\t ctl\x01 ünï 日本");
+  EXPECT_EQ(out, "\"quote\\\" back\\\\ nl\\n tab\\t ctl\\u0001 ünï 日本\"");
+}
+
+TEST(JsonWriter, ReplacesInvalidUtf8) {
+  std::string out;
+  append_json_string(out, std::string("a\xff" "b\xc3", 4));
+  EXPECT_EQ(out, "\"a\xEF\xBF\xBD" "b\xEF\xBF\xBD\"");
+}
+
+}  // namespace
+}  // namespace logpipe::core

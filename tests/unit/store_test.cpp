@@ -1,0 +1,47 @@
+#include <gtest/gtest.h>
+
+#include "store/batch_writer.hpp"
+#include "store/connection.hpp"
+#include "store/migrations.hpp"
+
+namespace logpipe::store {
+namespace {
+
+TEST(CopyRow, EscapesTextFormat) {
+  ingest::Batch batch;
+  batch.received_at = 1'731'580'200'000'000;
+  ingest::Record r;
+  r.ts = batch.received_at;
+  r.level = ingest::Level::warning;
+  r.message = std::string("tab\there\nnew \\ back\rcr nul\0x", 30);
+  r.device_id = "dev";
+  r.attrs_json = R"({"a":"\u0000","b":"\\u0000"})";
+  std::string out;
+  append_copy_row(out, r, batch);
+  EXPECT_EQ(out,
+            "1\t2024-11-14T10:30:00.000000Z\t2024-11-14T10:30:00.000000Z\tdev\t\\N\t\\N\t\\N\t"
+            "WARNING\ttab\\there\\nnew \\\\ back\\rcr nul\xEF\xBF\xBDx\t"
+            "{\"a\":\"\\\\ufffd\",\"b\":\"\\\\\\\\u0000\"}\tjson\n");
+}
+
+TEST(ArrayLiteral, QuotesAndEscapes) {
+  std::vector<std::string> items{"a", "b\"c", "d\\e", "", "{x,y}"};
+  EXPECT_EQ(array_literal(items), R"({"a","b\"c","d\\e","","{x,y}"})");
+  EXPECT_EQ(array_literal({}), "{}");
+}
+
+TEST(Migrations, AreNumberedInOrder) {
+  auto all = migrations();
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all[0].version, 1);
+  for (std::size_t i = 1; i < all.size(); ++i) EXPECT_GT(all[i].version, all[i - 1].version);
+  EXPECT_NE(all[0].sql.find("CREATE TABLE logs"), std::string_view::npos);
+}
+
+TEST(RedactUrl, HidesPasswords) {
+  EXPECT_EQ(redact_url("postgresql://u:secret@h:5432/db"), "postgresql://u:***@h:5432/db");
+  EXPECT_EQ(redact_url("postgresql://u@h/db"), "postgresql://u@h/db");
+}
+
+}  // namespace
+}  // namespace logpipe::store
