@@ -1,6 +1,7 @@
 // logpipe: one binary, subcommands. This file only wires the command line to src/app.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
 #include "config/settings.hpp"
@@ -30,7 +31,8 @@ int main(int argc, char** argv) {
       {"migrate", "apply the database schema migrations (idempotent)", config::kMigrate,
        app::migrate},
   };
-  for (const auto& c : commands) options.add_to(*cli.add_subcommand(c.name, c.help), c.use);
+  for (const auto& c : commands)
+    options.add_to(*cli.add_subcommand(c.name, c.help), c.use);
 
   try {
     cli.parse(argc, argv);

@@ -17,10 +17,10 @@
 namespace logpipe::api {
 namespace {
 
-using http::bhttp::status;
-using http::bhttp::verb;
 using http::Reply;
 using http::Request;
+using http::bhttp::status;
+using http::bhttp::verb;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kVersion = "0.1.0";
@@ -29,7 +29,8 @@ enum class BodyKind { json, ndjson, unsupported };
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -39,12 +40,12 @@ BodyKind body_kind(const Request& req, bool ndjson_allowed) {
   if (it == req.end()) return BodyKind::json;
   std::string type = lower(it->value());
   type = type.substr(0, type.find(';'));
-  while (!type.empty() && type.back() == ' ') type.pop_back();
+  while (!type.empty() && type.back() == ' ')
+    type.pop_back();
   if (type == "application/json" || type.ends_with("+json")) return BodyKind::json;
-  if (ndjson_allowed &&
-      (type == "application/x-ndjson" || type == "application/ndjson" ||
-       type == "application/jsonl" || type == "application/x-jsonlines" ||
-       type == "application/jsonlines" || type == "text/plain"))
+  if (ndjson_allowed && (type == "application/x-ndjson" || type == "application/ndjson" ||
+                         type == "application/jsonl" || type == "application/x-jsonlines" ||
+                         type == "application/jsonlines" || type == "text/plain"))
     return BodyKind::ndjson;
   return BodyKind::unsupported;
 }
@@ -66,11 +67,16 @@ bool has_content_encoding(const Request& req) {
 
 std::string error_type(const core::Error& e) {
   switch (e.code) {
-    case core::Errc::malformed: return "malformed";
-    case core::Errc::invalid_field: return "invalid_field";
-    case core::Errc::too_large: return "too_large";
-    case core::Errc::unsupported: return "unsupported_media_type";
-    default: return core::to_string(e.code);
+    case core::Errc::malformed:
+      return "malformed";
+    case core::Errc::invalid_field:
+      return "invalid_field";
+    case core::Errc::too_large:
+      return "too_large";
+    case core::Errc::unsupported:
+      return "unsupported_media_type";
+    default:
+      return core::to_string(e.code);
   }
 }
 
@@ -84,7 +90,8 @@ class Ingest {
 
   void enqueue(Request& req, Reply reply, ingest::Batch batch, Respond respond) const {
     std::map<std::string_view, double> by_level;
-    for (const auto& r : batch.records) by_level[ingest::to_string(r.level)] += 1;
+    for (const auto& r : batch.records)
+      by_level[ingest::to_string(r.level)] += 1;
     const std::string payload = queue::encode_batch(batch);
     const auto count = batch.records.size();
     const auto received_at = batch.received_at;
@@ -92,18 +99,20 @@ class Ingest {
     ++ctx_.in_flight;
     ctx_.redis.send(
         {"XADD", ctx_.stream, "*", "b", payload},
-        [&ctx = ctx_, &req, reply = std::move(reply), respond = std::move(respond), by_level,
-         count, received_at, started](core::Result<queue::ReplyPtr> result) {
-          ctx.metrics.redis_operation("xadd",
-                                      std::chrono::duration<double>(Clock::now() - started).count());
+        [&ctx = ctx_, &req, reply = std::move(reply), respond = std::move(respond), by_level, count,
+         received_at, started](core::Result<queue::ReplyPtr> result) {
+          ctx.metrics.redis_operation(
+              "xadd", std::chrono::duration<double>(Clock::now() - started).count());
           if (!result) {
             ctx.metrics.ingest_rejected("redis_unavailable");
             core::log::warn("enqueue failed", {{"error", result.error().message}});
             reply(http::error_response(
-                req, core::make_error(core::Errc::unavailable,
-                                      "the queue is unavailable; nothing was stored, retry later")));
+                req,
+                core::make_error(core::Errc::unavailable,
+                                 "the queue is unavailable; nothing was stored, retry later")));
           } else {
-            for (const auto& [level, n] : by_level) ctx.metrics.logs_received(level, n);
+            for (const auto& [level, n] : by_level)
+              ctx.metrics.logs_received(level, n);
             const std::string id(queue::reply_string(**result));
             reply(http::json_response(req, status::accepted, respond(id, count, received_at)));
           }
@@ -113,8 +122,7 @@ class Ingest {
 
   // Parses with `parse`, then enqueues; every rejection is counted and answered as JSON.
   template <class Parse>
-  void handle(Request& req, Reply reply, bool ndjson_allowed, Parse parse,
-              Respond respond) const {
+  void handle(Request& req, Reply reply, bool ndjson_allowed, Parse parse, Respond respond) const {
     const core::Micros received_at = core::now_micros();
     auto records = [&]() -> core::Result<std::vector<ingest::Record>> {
       if (has_content_encoding(req))
@@ -178,7 +186,7 @@ void check_dependencies(Context& ctx, std::function<void(bool, bool)> done) {
 void health(Context& ctx, Request& req, Reply reply, bool readiness) {
   ++ctx.in_flight;
   check_dependencies(ctx, [&ctx, &req, reply = std::move(reply), readiness](bool redis,
-                                                                           bool postgres) {
+                                                                            bool postgres) {
     const bool ok = redis && postgres;
     core::JsonWriter w;
     w.begin_object()
@@ -214,10 +222,10 @@ void device_logs(Context& ctx, Request& req, const http::PathParams& params, Rep
     auto body = ctx.db.with([&](store::Connection& c) { return query::device_logs_json(c, q); });
     if (!body) {
       core::log::warn("device query failed", {{"error", body.error().message}});
-      reply(http::error_response(req, body.error().code == core::Errc::unavailable
-                                          ? body.error()
-                                          : core::make_error(core::Errc::internal,
-                                                             "query failed")));
+      reply(
+          http::error_response(req, body.error().code == core::Errc::unavailable
+                                        ? body.error()
+                                        : core::make_error(core::Errc::internal, "query failed")));
     } else {
       reply(http::json_response(req, status::ok, std::move(body).value()));
     }
@@ -228,8 +236,8 @@ void device_logs(Context& ctx, Request& req, const http::PathParams& params, Rep
 void metrics_endpoint(Context& ctx, Request& req, Reply reply) {
   ++ctx.in_flight;
   // Refresh the stream size on scrape; a Redis outage must not break the scrape itself.
-  ctx.redis.send({"XLEN", ctx.stream}, [&ctx, &req, reply = std::move(reply)](
-                                           core::Result<queue::ReplyPtr> r) {
+  ctx.redis.send({"XLEN", ctx.stream}, [&ctx, &req,
+                                        reply = std::move(reply)](core::Result<queue::ReplyPtr> r) {
     if (r) ctx.metrics.set_stream_size(static_cast<double>(queue::reply_integer(**r)));
     http::Response response{status::ok, req.version()};
     response.set(http::bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");

@@ -67,7 +67,9 @@ class SignalWaiter {
   std::jthread thread_;
 };
 
-void apply_log_level(const config::Settings& s) { core::log::set_min_level(s.log_level); }
+void apply_log_level(const config::Settings& s) {
+  core::log::set_min_level(s.log_level);
+}
 
 core::Result<queue::RedisEndpoint> redis_endpoint(const config::Settings& s) {
   return queue::parse_redis_url(s.redis_url);
@@ -121,8 +123,8 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   asio::thread_pool db_threads(s.db_pool_size);
   char hostname[256] = {};
   gethostname(hostname, sizeof hostname - 1);
-  api::Context ctx{redis_client, pool, db_threads, metrics, s.stream,
-                   fmt::format("{}-{}", hostname, getpid())};
+  api::Context ctx{redis_client, pool,     db_threads,
+                   metrics,      s.stream, fmt::format("{}-{}", hostname, getpid())};
 
   http::Router router;
   api::register_routes(router, ctx);
@@ -169,7 +171,8 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
                    {"stream", s.stream},
                    {"threads", std::to_string(s.io_threads())}});
   std::vector<std::jthread> io_threads;
-  for (std::size_t i = 1; i < s.io_threads(); ++i) io_threads.emplace_back([&io] { io.run(); });
+  for (std::size_t i = 1; i < s.io_threads(); ++i)
+    io_threads.emplace_back([&io] { io.run(); });
   io.run();
   io_threads.clear();  // joins
   db_threads.join();
@@ -183,8 +186,12 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
 
 }  // namespace
 
-int serve(const config::Settings& s) { return serve_until_signal(s, false); }
-int run(const config::Settings& s) { return serve_until_signal(s, true); }
+int serve(const config::Settings& s) {
+  return serve_until_signal(s, false);
+}
+int run(const config::Settings& s) {
+  return serve_until_signal(s, true);
+}
 
 int worker(const config::Settings& s) {
   block_shutdown_signals();
@@ -215,8 +222,8 @@ int migrate(const config::Settings& s) {
   if (report->applied.empty()) {
     fmt::print("schema is up to date (version {})\n", report->current_version);
   } else {
-    fmt::print("applied migrations {}; schema is at version {}\n",
-               fmt::join(report->applied, ", "), report->current_version);
+    fmt::print("applied migrations {}; schema is at version {}\n", fmt::join(report->applied, ", "),
+               report->current_version);
   }
   return 0;
 }

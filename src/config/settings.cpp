@@ -1,6 +1,7 @@
 #include "config/settings.hpp"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -10,7 +11,6 @@
 #include <functional>
 #include <map>
 #include <thread>
-#include <toml++/toml.h>
 
 namespace logpipe::config {
 namespace {
@@ -44,7 +44,8 @@ auto size_setter(std::size_t Settings::*field, std::size_t min, std::size_t max)
 
 auto text_setter(std::string Settings::*field, bool allow_empty = false) {
   return [=](Settings& s, const std::string& v) -> core::Status {
-    if (v.empty() && !allow_empty) return core::make_error(Errc::invalid_argument, "must not be empty");
+    if (v.empty() && !allow_empty)
+      return core::make_error(Errc::invalid_argument, "must not be empty");
     s.*field = v;
     return {};
   };
@@ -59,7 +60,8 @@ core::Status split_host_port(const std::string& addr, std::string& host, unsigne
   if (auto s = parse_size(addr.substr(colon + 1), 0, 65535, p); !s)
     return core::make_error(Errc::invalid_argument, fmt::format("bad port in \"{}\"", addr));
   host = addr.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   port = static_cast<unsigned short>(p);
   return {};
 }
@@ -76,8 +78,8 @@ const std::vector<Spec>& specs() {
        }},
       {"redis_url", "redis://127.0.0.1:6379/0", "Redis URL redis://[:password@]host:port/db",
        kServe | kWorker, text_setter(&Settings::redis_url)},
-      {"database_url", "postgresql://logpipe@127.0.0.1:5432/logpipe", "PostgreSQL libpq URI",
-       kAll, text_setter(&Settings::database_url)},
+      {"database_url", "postgresql://logpipe@127.0.0.1:5432/logpipe", "PostgreSQL libpq URI", kAll,
+       text_setter(&Settings::database_url)},
       {"stream", "logs:stream", "Redis stream that queues log batches", kServe | kWorker,
        text_setter(&Settings::stream)},
       {"group", "log_workers", "Redis consumer group of the workers", kServe | kWorker,
@@ -115,15 +117,17 @@ std::string flag_of(const Spec& spec) {
 
 std::string env_of(const Spec& spec) {
   std::string env = "LOGPIPE_";
-  for (const char* c = spec.name; *c; ++c) env.push_back(static_cast<char>(std::toupper(*c)));
+  for (const char* c = spec.name; *c; ++c)
+    env.push_back(static_cast<char>(std::toupper(*c)));
   return env;
 }
 
-core::Status apply(Settings& s, const Spec& spec, const std::string& value, std::string_view origin) {
+core::Status apply(Settings& s, const Spec& spec, const std::string& value,
+                   std::string_view origin) {
   if (auto r = spec.set(s, value); !r) {
-    return core::make_error(Errc::invalid_argument, fmt::format("invalid {} \"{}\" ({}): {}",
-                                                                spec.name, value, origin,
-                                                                r.error().message));
+    return core::make_error(
+        Errc::invalid_argument,
+        fmt::format("invalid {} \"{}\" ({}): {}", spec.name, value, origin, r.error().message));
   }
   return {};
 }
@@ -141,9 +145,8 @@ core::Status apply_file(Settings& s, const std::string& path) {
     parsed = toml::parse_file(path);
   } catch (const toml::parse_error& err) {
     return core::make_error(Errc::invalid_argument,
-                            fmt::format("config file {}:{}:{}: {}", path,
-                                        err.source().begin.line, err.source().begin.column,
-                                        err.description()));
+                            fmt::format("config file {}:{}:{}: {}", path, err.source().begin.line,
+                                        err.source().begin.column, err.description()));
   }
   for (const auto& [key, node] : parsed) {
     const Spec* spec = nullptr;
@@ -155,8 +158,9 @@ core::Status apply_file(Settings& s, const std::string& path) {
                               fmt::format("config file {}: unknown key \"{}\"", path, key.str()));
     auto value = toml_value(node);
     if (!value)
-      return core::make_error(Errc::invalid_argument, fmt::format("config file {}: {} {}", path,
-                                                                  key.str(), value.error().message));
+      return core::make_error(
+          Errc::invalid_argument,
+          fmt::format("config file {}: {} {}", path, key.str(), value.error().message));
     if (auto r = apply(s, *spec, *value, "config file " + path); !r) return r;
   }
   return {};
@@ -197,16 +201,18 @@ struct Options::Flags {
 };
 
 Options::Options() : flags_(new Flags) {}
-Options::~Options() { delete flags_; }
+Options::~Options() {
+  delete flags_;
+}
 
 void Options::add_to(CLI::App& command, unsigned use) {
-  flags_->config_options.push_back(command.add_option(
-      "--config", flags_->config_file,
-      "config file (env LOGPIPE_CONFIG, default ./logpipe.toml when present)"));
+  flags_->config_options.push_back(
+      command.add_option("--config", flags_->config_file,
+                         "config file (env LOGPIPE_CONFIG, default ./logpipe.toml when present)"));
   for (const auto& spec : specs()) {
     if ((spec.use & use) == 0) continue;
-    const std::string help = fmt::format("{} (env {}, default \"{}\")", spec.help, env_of(spec),
-                                         spec.default_value);
+    const std::string help =
+        fmt::format("{} (env {}, default \"{}\")", spec.help, env_of(spec), spec.default_value);
     auto* option = command.add_option("--" + flag_of(spec), flags_->values[spec.name], help);
     option->type_name("");
     flags_->options[spec.name].push_back(option);
@@ -231,7 +237,8 @@ core::Result<Settings> Options::resolve() const {
   }
   if (!file.empty()) {
     if (explicit_file && !std::filesystem::exists(file))
-      return core::make_error(Errc::invalid_argument, fmt::format("config file {} not found", file));
+      return core::make_error(Errc::invalid_argument,
+                              fmt::format("config file {} not found", file));
     if (auto r = apply_file(s, file); !r) return r.error();
   }
 

@@ -29,10 +29,10 @@ struct Settings {
   std::size_t db_pool_size = 0;
   std::string log_level;
 
-  std::string host() const;            // of http_addr
-  unsigned short port() const;         // of http_addr
-  std::size_t io_threads() const;      // threads, or the core count
-  std::string consumer_name() const;   // consumer, or "<hostname>-<pid>"
+  std::string host() const;           // of http_addr
+  unsigned short port() const;        // of http_addr
+  std::size_t io_threads() const;     // threads, or the core count
+  std::string consumer_name() const;  // consumer, or "<hostname>-<pid>"
 };
 
 // Which subcommands an option belongs to (for flags and --help).

@@ -14,17 +14,23 @@ std::atomic<Level> min_level{Level::info};
 
 const char* name(Level level) {
   switch (level) {
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::warn: return "warn";
-    case Level::error: return "error";
+    case Level::debug:
+      return "debug";
+    case Level::info:
+      return "info";
+    case Level::warn:
+      return "warn";
+    case Level::error:
+      return "error";
   }
   return "info";
 }
 
 }  // namespace
 
-void set_min_level(Level level) { min_level = level; }
+void set_min_level(Level level) {
+  min_level = level;
+}
 
 bool set_min_level(std::string_view n) {
   for (Level l : {Level::debug, Level::info, Level::warn, Level::error}) {
@@ -43,7 +49,8 @@ void write(Level level, std::string_view message, Fields fields) {
       .field("ts", format_rfc3339(now_micros()))
       .field("level", name(level))
       .field("msg", message);
-  for (const auto& [k, v] : fields) w.field(k, v);
+  for (const auto& [k, v] : fields)
+    w.field(k, v);
   w.end_object();
   std::string line = w.take();
   line.push_back('\n');

@@ -19,9 +19,17 @@ bool set_min_level(std::string_view name);
 
 void write(Level level, std::string_view message, Fields fields = {});
 
-inline void debug(std::string_view m, Fields f = {}) { write(Level::debug, m, f); }
-inline void info(std::string_view m, Fields f = {}) { write(Level::info, m, f); }
-inline void warn(std::string_view m, Fields f = {}) { write(Level::warn, m, f); }
-inline void error(std::string_view m, Fields f = {}) { write(Level::error, m, f); }
+inline void debug(std::string_view m, Fields f = {}) {
+  write(Level::debug, m, f);
+}
+inline void info(std::string_view m, Fields f = {}) {
+  write(Level::info, m, f);
+}
+inline void warn(std::string_view m, Fields f = {}) {
+  write(Level::warn, m, f);
+}
+inline void error(std::string_view m, Fields f = {}) {
+  write(Level::error, m, f);
+}
 
 }  // namespace logpipe::core::log

@@ -74,9 +74,7 @@ std::string format_rfc3339(Micros t) {
 }
 
 Result<Micros> parse_rfc3339(std::string_view s) {
-  const auto bad = [&] {
-    return make_error(Errc::invalid_field, "not an RFC 3339 timestamp");
-  };
+  const auto bad = [&] { return make_error(Errc::invalid_field, "not an RFC 3339 timestamp"); };
   std::size_t pos = 0;
   int year, month, day, hour, minute, second;
   if (!read_digits(s, pos, 4, year) || !expect(s, pos, '-') || !read_digits(s, pos, 2, month) ||
@@ -99,7 +97,8 @@ Result<Micros> parse_rfc3339(std::string_view s) {
       ++pos;
     }
     if (digits == 0) return bad();
-    for (int i = digits; i < 6; ++i) fraction *= 10;
+    for (int i = digits; i < 6; ++i)
+      fraction *= 10;
   }
   std::int64_t offset_seconds = 0;
   if (pos < s.size()) {
@@ -119,8 +118,8 @@ Result<Micros> parse_rfc3339(std::string_view s) {
     }
   }
   if (pos != s.size()) return bad();
-  const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month),
-                                            static_cast<unsigned>(day));
+  const std::int64_t days =
+      days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const std::int64_t secs =
       days * 86400 + hour * 3600 + minute * 60 + std::min(second, 59) - offset_seconds;
   return secs * 1'000'000 + fraction;

@@ -19,8 +19,8 @@ class Router {
     const Handler* handler = nullptr;  // null: no route for this method and path
     std::string route;                 // the pattern, or "unmatched" (bounded metric label)
     PathParams params;
-    bool method_not_allowed = false;   // the path exists under another method
-    std::string allow;                 // the Allow header for a 405
+    bool method_not_allowed = false;  // the path exists under another method
+    std::string allow;                // the Allow header for a 405
   };
   // `target` may contain a query string; it is ignored for matching.
   Match match(bhttp::verb method, std::string_view target) const;

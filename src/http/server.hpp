@@ -36,7 +36,7 @@ struct RequestOutcome {
   bhttp::verb method;
   std::string_view route;  // Router::Match::route
   unsigned status;
-  double seconds;           // from the request's last byte read to the response written
+  double seconds;  // from the request's last byte read to the response written
   std::size_t request_bytes;
   std::size_t response_bytes;
 };
@@ -52,7 +52,7 @@ class Server {
 
   // Binds and listens; an error value when the address is invalid or in use.
   core::Status listen();
-  void start();  // begins accepting (after listen)
+  void start();     // begins accepting (after listen)
   void shutdown();  // thread-safe, idempotent
   unsigned short port() const;
 

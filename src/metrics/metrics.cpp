@@ -17,11 +17,10 @@ namespace {
 
 using prometheus::Histogram;
 
-const Histogram::BucketBoundaries kLatencyBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                     0.05,   0.1,   0.25,   0.5,   1,    2.5,
-                                                     5,      10};
-const Histogram::BucketBoundaries kSizeBuckets = {100, 1000, 10'000, 100'000, 1'000'000,
-                                                  10'000'000};
+const Histogram::BucketBoundaries kLatencyBuckets = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+const Histogram::BucketBoundaries kSizeBuckets = {100,     1000,      10'000,
+                                                  100'000, 1'000'000, 10'000'000};
 const Histogram::BucketBoundaries kRedisBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
                                                    0.005,  0.01,    0.025,  0.05,  0.1};
 const Histogram::BucketBoundaries kBatchBuckets = {1, 10, 100, 500, 1000, 5000, 10'000, 50'000};
@@ -115,9 +114,8 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                      .Help("Start time of the process since the Unix epoch in seconds")
                      .Register(r)
                      .Add({});
-  start_time_->Set(std::chrono::duration<double>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count());
+  start_time_->Set(
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
 Metrics::~Metrics() = default;
@@ -147,7 +145,9 @@ void Metrics::redis_operation(std::string_view operation, double seconds) {
   redis_duration_->Add({{"operation", std::string(operation)}}, kRedisBuckets).Observe(seconds);
 }
 
-void Metrics::set_stream_size(double entries) { stream_size_->Set(entries); }
+void Metrics::set_stream_size(double entries) {
+  stream_size_->Set(entries);
+}
 
 void Metrics::worker_processed(std::string_view status, double count) {
   worker_processed_->Add({{"status", std::string(status)}}).Increment(count);
@@ -158,7 +158,9 @@ void Metrics::batch_processed(double seconds, double records) {
   batch_size_->Observe(records);
 }
 
-void Metrics::worker_error(std::string_view error_type) { ingest_rejected(error_type); }
+void Metrics::worker_error(std::string_view error_type) {
+  ingest_rejected(error_type);
+}
 
 std::string Metrics::render() const {
   double resident = 0, cpu = 0;

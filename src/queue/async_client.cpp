@@ -63,8 +63,8 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
   void submit(Command command) {
     if (state == State::disconnected) {
       if (failed_once && Clock::now() - last_failure < options.reconnect_backoff) {
-        complete(command.callback, core::make_error(core::Errc::unavailable,
-                                                    "redis: unavailable (reconnecting)"));
+        complete(command.callback,
+                 core::make_error(core::Errc::unavailable, "redis: unavailable (reconnecting)"));
         return;
       }
       pending.push_back(std::move(command));
@@ -141,14 +141,14 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
     }
     writing = true;
     arm_reply_deadline();
-    asio::async_write(socket, asio::buffer(write_buffer),
-                      [self = shared_from_this(), gen = generation](boost::system::error_code ec,
-                                                                    std::size_t) {
-                        if (self->generation != gen) return;
-                        self->writing = false;
-                        if (ec) return self->fail("write: " + ec.message());
-                        self->flush();
-                      });
+    asio::async_write(
+        socket, asio::buffer(write_buffer),
+        [self = shared_from_this(), gen = generation](boost::system::error_code ec, std::size_t) {
+          if (self->generation != gen) return;
+          self->writing = false;
+          if (ec) return self->fail("write: " + ec.message());
+          self->flush();
+        });
   }
 
   void arm_reply_deadline() {
@@ -162,18 +162,17 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
   void read() {
     socket.async_read_some(
         asio::buffer(read_buffer),
-        [self = shared_from_this(), gen = generation](boost::system::error_code ec,
-                                                      std::size_t n) {
+        [self = shared_from_this(), gen = generation](boost::system::error_code ec, std::size_t n) {
           if (self->generation != gen) return;
-          if (ec) return self->fail(ec == asio::error::eof ? "connection closed by server"
-                                                           : "read: " + ec.message());
+          if (ec)
+            return self->fail(ec == asio::error::eof ? "connection closed by server"
+                                                     : "read: " + ec.message());
           self->on_data(n);
         });
   }
 
   void on_data(std::size_t n) {
-    if (redisReaderFeed(reader, read_buffer.data(), n) != REDIS_OK)
-      return fail("protocol error");
+    if (redisReaderFeed(reader, read_buffer.data(), n) != REDIS_OK) return fail("protocol error");
     for (;;) {
       void* raw = nullptr;
       if (redisReaderGetReply(reader, &raw) != REDIS_OK) return fail("protocol error");
@@ -218,15 +217,19 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
     inflight.clear();
     auto waiting = std::move(pending);
     pending.clear();
-    for (auto& cb : callbacks) complete(cb, error);
-    for (auto& c : waiting) complete(c.callback, error);
+    for (auto& cb : callbacks)
+      complete(cb, error);
+    for (auto& c : waiting)
+      complete(c.callback, error);
   }
 };
 
 AsyncClient::AsyncClient(asio::io_context& io, RedisEndpoint endpoint, AsyncClientOptions options)
     : impl_(std::make_shared<Impl>(io, std::move(endpoint), options)) {}
 
-AsyncClient::~AsyncClient() { close(); }
+AsyncClient::~AsyncClient() {
+  close();
+}
 
 void AsyncClient::send(const std::vector<std::string_view>& args, Callback callback) {
   Impl::Command command{format_command(args), std::move(callback)};
@@ -239,6 +242,8 @@ void AsyncClient::close() {
   asio::post(impl_->strand, [impl = impl_] { impl->fail("closed"); });
 }
 
-bool AsyncClient::connected() const { return impl_->is_connected; }
+bool AsyncClient::connected() const {
+  return impl_->is_connected;
+}
 
 }  // namespace logpipe::queue

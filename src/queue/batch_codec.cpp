@@ -118,9 +118,9 @@ core::Result<ingest::Batch> decode_body(std::string_view body) {
   for (auto& r : batch.records) {
     std::int64_t delta;
     std::uint8_t level;
-    if (!in.zigzag(delta) || !in.byte(level) || !in.string(r.message) ||
-        !in.string(r.device_id) || !in.string(r.service) || !in.string(r.app) ||
-        !in.string(r.host) || !in.string(r.attrs_json))
+    if (!in.zigzag(delta) || !in.byte(level) || !in.string(r.message) || !in.string(r.device_id) ||
+        !in.string(r.service) || !in.string(r.app) || !in.string(r.host) ||
+        !in.string(r.attrs_json))
       return corrupt("truncated record");
     if (level > static_cast<std::uint8_t>(ingest::Level::fatal)) return corrupt("bad level");
     r.ts = batch.received_at + delta;
@@ -145,8 +145,8 @@ std::string encode_batch(const ingest::Batch& batch, const CodecOptions& options
   const std::size_t prefix = out.size();
   const int bound = LZ4_compressBound(static_cast<int>(body.size()));
   out.resize(prefix + static_cast<std::size_t>(bound));
-  const int n = LZ4_compress_default(body.data(), out.data() + prefix,
-                                     static_cast<int>(body.size()), bound);
+  const int n =
+      LZ4_compress_default(body.data(), out.data() + prefix, static_cast<int>(body.size()), bound);
   if (n <= 0) {  // cannot happen with a correct bound; fall back to the plain body
     out.resize(kHeaderBytes);
     out[3] = 0;

@@ -34,7 +34,9 @@ std::vector<const char*> argv_of(const std::vector<std::string_view>& args,
 
 }  // namespace
 
-std::string RedisEndpoint::display() const { return fmt::format("{}:{}/{}", host, port, db); }
+std::string RedisEndpoint::display() const {
+  return fmt::format("{}:{}/{}", host, port, db);
+}
 
 core::Result<RedisEndpoint> parse_redis_url(std::string_view url) {
   const auto bad = [&](std::string_view why) {
@@ -78,7 +80,9 @@ core::Result<RedisEndpoint> parse_redis_url(std::string_view url) {
   return ep;
 }
 
-void ReplyDeleter::operator()(redisReply* reply) const { freeReplyObject(reply); }
+void ReplyDeleter::operator()(redisReply* reply) const {
+  freeReplyObject(reply);
+}
 
 std::string reply_error(const redisReply& r) {
   return r.type == REDIS_REPLY_ERROR ? std::string(r.str, r.len) : std::string();
@@ -88,22 +92,28 @@ std::string_view reply_string(const redisReply& r) {
     return {r.str, r.len};
   return {};
 }
-bool reply_is_nil(const redisReply& r) { return r.type == REDIS_REPLY_NIL; }
-bool reply_is_array(const redisReply& r) { return r.type == REDIS_REPLY_ARRAY; }
+bool reply_is_nil(const redisReply& r) {
+  return r.type == REDIS_REPLY_NIL;
+}
+bool reply_is_array(const redisReply& r) {
+  return r.type == REDIS_REPLY_ARRAY;
+}
 std::int64_t reply_integer(const redisReply& r) {
   return r.type == REDIS_REPLY_INTEGER ? r.integer : 0;
 }
 std::size_t reply_size(const redisReply& r) {
   return r.type == REDIS_REPLY_ARRAY ? r.elements : 0;
 }
-const redisReply& reply_at(const redisReply& r, std::size_t i) { return *r.element[i]; }
+const redisReply& reply_at(const redisReply& r, std::size_t i) {
+  return *r.element[i];
+}
 
 std::string format_command(const std::vector<std::string_view>& args) {
   std::vector<std::size_t> lengths;
   auto argv = argv_of(args, lengths);
   char* target = nullptr;
-  const int n = redisFormatCommandArgv(&target, static_cast<int>(argv.size()), argv.data(),
-                                       lengths.data());
+  const int n =
+      redisFormatCommandArgv(&target, static_cast<int>(argv.size()), argv.data(), lengths.data());
   if (n < 0) throw std::bad_alloc();
   std::string out(target, static_cast<std::size_t>(n));
   redisFreeCommand(target);
@@ -153,7 +163,9 @@ SyncClient::~SyncClient() {
   if (context_) redisFree(context_);
 }
 
-bool SyncClient::broken() const { return context_ == nullptr || context_->err != 0; }
+bool SyncClient::broken() const {
+  return context_ == nullptr || context_->err != 0;
+}
 
 core::Status SyncClient::set_timeout(std::chrono::milliseconds timeout) {
   if (redisSetTimeout(context_, to_timeval(timeout)) != REDIS_OK)

@@ -40,7 +40,7 @@ std::string_view reply_string(const redisReply& reply);  // STRING/STATUS/ERROR 
 bool reply_is_nil(const redisReply& reply);
 bool reply_is_array(const redisReply& reply);
 std::int64_t reply_integer(const redisReply& reply);  // INTEGER, else 0
-std::size_t reply_size(const redisReply& reply);  // ARRAY element count
+std::size_t reply_size(const redisReply& reply);      // ARRAY element count
 const redisReply& reply_at(const redisReply& reply, std::size_t i);
 
 // Commands formatted as the RESP protocol (used by the pipelined async client).

@@ -17,12 +17,23 @@ constexpr std::string_view kCopyLogs =
 void append_escaped(std::string& out, std::string_view text) {
   for (char c : text) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\0': out += "\xEF\xBF\xBD"; break;
-      default: out.push_back(c);
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\0':
+        out += "\xEF\xBF\xBD";
+        break;
+      default:
+        out.push_back(c);
     }
   }
 }
@@ -71,12 +82,15 @@ core::Result<std::set<std::string>> already_stored(Connection& c, std::string_vi
                                                    std::span<const StreamEntry> entries) {
   std::vector<std::string> ids;
   ids.reserve(entries.size());
-  for (const auto& e : entries) ids.push_back(e.id);
-  auto rows = c.query("SELECT entry_id FROM ingest_batches WHERE stream = $1 AND entry_id = ANY($2)",
-                      {std::string(stream), array_literal(ids)});
+  for (const auto& e : entries)
+    ids.push_back(e.id);
+  auto rows =
+      c.query("SELECT entry_id FROM ingest_batches WHERE stream = $1 AND entry_id = ANY($2)",
+              {std::string(stream), array_literal(ids)});
   if (!rows) return rows.error();
   std::set<std::string> found;
-  for (int i = 0; i < rows->size(); ++i) found.emplace(rows->get(i, 0));
+  for (int i = 0; i < rows->size(); ++i)
+    found.emplace(rows->get(i, 0));
   return found;
 }
 
@@ -132,7 +146,8 @@ core::Status upsert_counts(Connection& c, const std::map<CountKey, std::int64_t>
   auto r = c.query(
       "INSERT INTO log_counts AS l (tenant_id, minute, level, service, count)"
       " SELECT * FROM unnest($1::int[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[])"
-      " ON CONFLICT (tenant_id, minute, level, service) DO UPDATE SET count = l.count + excluded.count",
+      " ON CONFLICT (tenant_id, minute, level, service) DO UPDATE SET count = l.count + "
+      "excluded.count",
       {array_literal(tenants), array_literal(minutes), array_literal(levels),
        array_literal(services), array_literal(values)});
   if (!r) return r.error();
@@ -203,8 +218,8 @@ core::Result<WriteReport> write_entries(Connection& c, std::string_view stream,
         append_copy_row(copy, r, e.batch);
         ++counts[{e.batch.tenant_id, floor_minute(r.ts), ingest::to_string(r.level), r.service}];
         if (r.device_id.empty()) continue;
-        auto [it, inserted] = devices.try_emplace({e.batch.tenant_id, r.device_id},
-                                                  DeviceRollup{r.ts, r.ts, 0});
+        auto [it, inserted] =
+            devices.try_emplace({e.batch.tenant_id, r.device_id}, DeviceRollup{r.ts, r.ts, 0});
         it->second.first_seen = std::min(it->second.first_seen, r.ts);
         it->second.last_seen = std::max(it->second.last_seen, r.ts);
         ++it->second.count;

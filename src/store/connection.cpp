@@ -18,7 +18,8 @@ core::Errc classify(std::string_view sqlstate) {
 }
 
 std::string one_line(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+    text.pop_back();
   for (auto& c : text) {
     if (c == '\n') c = ' ';
   }
@@ -40,8 +41,12 @@ Rows::~Rows() {
   if (result_) PQclear(result_);
 }
 
-int Rows::size() const { return result_ ? PQntuples(result_) : 0; }
-bool Rows::is_null(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
+int Rows::size() const {
+  return result_ ? PQntuples(result_) : 0;
+}
+bool Rows::is_null(int row, int column) const {
+  return PQgetisnull(result_, row, column) != 0;
+}
 std::string_view Rows::get(int row, int column) const {
   return {PQgetvalue(result_, row, column),
           static_cast<std::size_t>(PQgetlength(result_, row, column))};
@@ -70,8 +75,8 @@ core::Result<Connection> Connection::open(const std::string& url,
   PGconn* conn = PQconnectdbParams(keys, values, 1);
   if (conn == nullptr) return core::make_error(core::Errc::unavailable, "postgres: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
-    std::string message =
-        fmt::format("postgres: cannot connect to {}: {}", redact_url(url), one_line(PQerrorMessage(conn)));
+    std::string message = fmt::format("postgres: cannot connect to {}: {}", redact_url(url),
+                                      one_line(PQerrorMessage(conn)));
     PQfinish(conn);
     return core::make_error(core::Errc::unavailable, std::move(message));
   }
@@ -94,7 +99,9 @@ Connection::~Connection() {
   if (conn_) PQfinish(conn_);
 }
 
-bool Connection::broken() const { return conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK; }
+bool Connection::broken() const {
+  return conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK;
+}
 
 core::Error Connection::last_error(pg_result* result, std::string_view what) const {
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
@@ -124,7 +131,8 @@ core::Result<Rows> Connection::query(std::string_view sql, const Params& params)
   const std::string text(sql);
   std::vector<const char*> values;
   values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  for (const auto& p : params)
+    values.push_back(p ? p->c_str() : nullptr);
   pg_result* result = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
                                    values.data(), nullptr, nullptr, 0);
   const auto status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;

@@ -40,8 +40,8 @@ using Params = std::vector<std::optional<std::string>>;
 
 class Connection {
  public:
-  static core::Result<Connection> open(const std::string& url,
-                                       std::chrono::seconds connect_timeout = std::chrono::seconds(5));
+  static core::Result<Connection> open(
+      const std::string& url, std::chrono::seconds connect_timeout = std::chrono::seconds(5));
   Connection(Connection&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
   Connection& operator=(Connection&& other) noexcept;
   ~Connection();

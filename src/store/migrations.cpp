@@ -25,7 +25,8 @@ core::Result<std::set<int>> applied_versions(Connection& c) {
   auto rows = c.query("SELECT version FROM schema_migrations");
   if (!rows) return rows.error();
   std::set<int> versions;
-  for (int i = 0; i < rows->size(); ++i) versions.insert(static_cast<int>(rows->get_int(i, 0)));
+  for (int i = 0; i < rows->size(); ++i)
+    versions.insert(static_cast<int>(rows->get_int(i, 0)));
   return versions;
 }
 

@@ -31,7 +31,8 @@ core::Result<Pool::Lease> Pool::acquire(std::chrono::milliseconds wait) {
 
 void Pool::release(Lease lease) {
   std::lock_guard lock(mutex_);
-  if (lease.connection && !lease.connection->broken()) idle_.push_back(std::move(*lease.connection));
+  if (lease.connection && !lease.connection->broken())
+    idle_.push_back(std::move(*lease.connection));
   ++capacity_;
   available_.notify_one();
 }

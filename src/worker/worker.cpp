@@ -108,8 +108,8 @@ struct Worker::Impl {
     if (auto s = connect_redis(); !s) return s.error();
     const std::string count = std::to_string(kEntriesPerRead);
     const std::string block_ms = std::to_string(block.count());
-    std::vector<std::string_view> args{"XREADGROUP", "GROUP", options.group, options.consumer,
-                                       "COUNT", count};
+    std::vector<std::string_view> args{"XREADGROUP",     "GROUP", options.group,
+                                       options.consumer, "COUNT", count};
     if (id[0] == '>') {
       args.push_back("BLOCK");
       args.push_back(block_ms);
@@ -208,8 +208,8 @@ struct Worker::Impl {
     core::log::error("entry moved to dead-letter stream",
                      {{"entry", raw.id}, {"error", error}, {"dlq", options.stream + ":dlq"}});
     metrics.worker_processed("failed", 1);
-    auto r = redis->command({"XADD", options.stream + ":dlq", "*", "entry", raw.id, "error", error,
-                             "b", raw.payload});
+    auto r = redis->command(
+        {"XADD", options.stream + ":dlq", "*", "entry", raw.id, "error", error, "b", raw.payload});
     if (!r) core::log::error("cannot write dead-letter entry", {{"error", r.error().message}});
   }
 
@@ -279,7 +279,8 @@ struct Worker::Impl {
     std::size_t records = 0;
     auto report = store_with_retry(entries, stop);
     if (report) {
-      for (const auto& e : entries) done.push_back(e.id);
+      for (const auto& e : entries)
+        done.push_back(e.id);
       records = report->records_stored;
       metrics.worker_processed("stored", static_cast<double>(report->records_stored));
       if (report->entries_skipped)
@@ -318,8 +319,8 @@ struct Worker::Impl {
         metrics.worker_processed("stored", static_cast<double>(one->records_stored));
         done.push_back(e.id);
       } else if (!retryable(one.error())) {
-        const auto it = std::find_if(raw.begin(), raw.end(),
-                                     [&](const RawEntry& r) { return r.id == e.id; });
+        const auto it =
+            std::find_if(raw.begin(), raw.end(), [&](const RawEntry& r) { return r.id == e.id; });
         dead_letter(*it, one.error().message);
         done.push_back(e.id);
       }
@@ -342,7 +343,8 @@ void Worker::run(std::stop_token stop) {
   core::log::info("worker started", {{"stream", impl_->options.stream},
                                      {"group", impl_->options.group},
                                      {"consumer", impl_->options.consumer}});
-  while (!stop.stop_requested()) impl_->round(stop);
+  while (!stop.stop_requested())
+    impl_->round(stop);
   core::log::info("worker stopped", {{"consumer", impl_->options.consumer}});
 }
 

@@ -74,14 +74,14 @@ TEST_F(BadInput, WrongOrMissingFieldsAre422NamingIndexAndField) {
                "invalid_field");
   expect_error(post_json(lp->port(), "/api/logs/batch", R"({"logs":[]})"), 422, "invalid_field");
   expect_error(post_json(lp->port(), "/api/logs/batch", R"({"items":[]})"), 422, "invalid_field");
-  expect_error(post_json(lp->port(), "/api/v1/ingest", R"("just a string")"), 422,
-               "invalid_field");
+  expect_error(post_json(lp->port(), "/api/v1/ingest", R"("just a string")"), 422, "invalid_field");
   expect_nothing_stored();
 }
 
 TEST_F(BadInput, OneBadRecordRejectsTheWholeBatch) {
   std::string body = R"({"logs":[)";
-  for (int i = 0; i < 999; ++i) body += R"({"device_id":"d","message":"fine"},)";
+  for (int i = 0; i < 999; ++i)
+    body += R"({"device_id":"d","message":"fine"},)";
   body += R"({"device_id":"d","message":"bad","log_level":["INFO"]}]})";
   auto r = post_json(lp->port(), "/api/logs/batch", body);
   expect_error(r, 422, "invalid_field");
@@ -91,7 +91,8 @@ TEST_F(BadInput, OneBadRecordRejectsTheWholeBatch) {
 
 TEST_F(BadInput, TooManyRecordsIs413) {
   std::string body = R"({"logs":[)";
-  for (int i = 0; i < 1001; ++i) body += std::string(i ? "," : "") + R"({"device_id":"d","message":"m"})";
+  for (int i = 0; i < 1001; ++i)
+    body += std::string(i ? "," : "") + R"({"device_id":"d","message":"m"})";
   body += "]}";
   expect_error(post_json(lp->port(), "/api/logs/batch", body), 413, "too_large");
   expect_nothing_stored();
@@ -135,7 +136,8 @@ TEST_F(BadInput, SlowClientDoesNotStallOthers) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(lp->port());
   ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  const std::string partial = "POST /api/log HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"dev";
+  const std::string partial =
+      "POST /api/log HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"dev";
   ASSERT_GT(::send(fd, partial.data(), partial.size(), 0), 0);
   const auto start = std::chrono::steady_clock::now();
   auto r = post_json(lp->port(), "/api/log", R"({"device_id":"fast","message":"m"})");

@@ -25,14 +25,15 @@ TEST(Commands, MigrateTwiceAndConcurrentlyIsSafe) {
   EXPECT_GE(db.count("SELECT count(*) FROM pg_inherits WHERE inhparent = 'logs'::regclass"), 4)
       << "default partition and daily partitions ahead";
   for (const char* table : {"logs", "ingest_batches", "devices", "log_counts", "tenants"}) {
-    EXPECT_EQ(db.count(std::string("SELECT count(*) FROM pg_class WHERE relname = '") + table + "'"),
-              1)
+    EXPECT_EQ(
+        db.count(std::string("SELECT count(*) FROM pg_class WHERE relname = '") + table + "'"), 1)
         << table;
   }
 }
 
 TEST(Commands, UnreachableDependencyIsOneClearLine) {
-  const std::string dead_pg = "postgresql://logpipe@127.0.0.1:" + std::to_string(free_port()) + "/x";
+  const std::string dead_pg =
+      "postgresql://logpipe@127.0.0.1:" + std::to_string(free_port()) + "/x";
   auto [code, out] = run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", dead_pg}});
   EXPECT_EQ(code, 1);
   EXPECT_NE(out.find("cannot connect"), std::string::npos) << out;
@@ -41,9 +42,9 @@ TEST(Commands, UnreachableDependencyIsOneClearLine) {
   TestDatabase db("deadredis");
   ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
   const std::string dead_redis = "redis://127.0.0.1:" + std::to_string(free_port()) + "/0";
-  auto [code2, out2] = run_logpipe(
-      {"run", "--http-addr", "127.0.0.1:" + std::to_string(free_port())},
-      {{"LOGPIPE_DATABASE_URL", db.url()}, {"LOGPIPE_REDIS_URL", dead_redis}});
+  auto [code2, out2] =
+      run_logpipe({"run", "--http-addr", "127.0.0.1:" + std::to_string(free_port())},
+                  {{"LOGPIPE_DATABASE_URL", db.url()}, {"LOGPIPE_REDIS_URL", dead_redis}});
   EXPECT_EQ(code2, 1);
   EXPECT_NE(out2.find("redis"), std::string::npos) << out2;
   EXPECT_EQ(std::count(out2.begin(), out2.end(), '\n'), 1) << out2;
@@ -64,7 +65,8 @@ TEST(Commands, InvalidOptionsExitNonZeroWithOneLine) {
 TEST(Commands, HelpListsEveryOptionWithDefault) {
   auto [code, out] = run_logpipe({"--help"});
   EXPECT_EQ(code, 0);
-  for (const char* c : {"run", "serve", "worker", "migrate"}) EXPECT_NE(out.find(c), std::string::npos);
+  for (const char* c : {"run", "serve", "worker", "migrate"})
+    EXPECT_NE(out.find(c), std::string::npos);
   auto [rcode, run_help] = run_logpipe({"run", "--help"});
   EXPECT_EQ(rcode, 0);
   for (const char* opt : {"--http-addr", "LOGPIPE_HTTP_ADDR", "127.0.0.1:8080", "--redis-url",
@@ -91,7 +93,8 @@ TEST(Commands, SigtermFinishesInFlightAndExitsZero) {
   }
   std::this_thread::sleep_for(100ms);
   auto code = lp.process().terminate(20s);
-  for (auto& t : clients) t.join();
+  for (auto& t : clients)
+    t.join();
   ASSERT_TRUE(code.has_value()) << "did not exit";
   EXPECT_EQ(*code, 0) << lp.process().output();
   EXPECT_GT(accepted.load(), 0);

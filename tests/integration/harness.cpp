@@ -114,7 +114,8 @@ HttpResponse http(unsigned short port, const HttpRequest& req, std::chrono::mill
                      "Connection: close\r\nContent-Length: " + std::to_string(req.body.size()) +
                      "\r\n";
   if (req.content_type) head += "Content-Type: " + *req.content_type + "\r\n";
-  for (const auto& [k, v] : req.headers) head += k + ": " + v + "\r\n";
+  for (const auto& [k, v] : req.headers)
+    head += k + ": " + v + "\r\n";
   head += "\r\n";
   // The server may answer (e.g. 413) and close before the body is sent: ignore send errors
   // and read whatever response came.
@@ -147,7 +148,8 @@ HttpResponse http(unsigned short port, const HttpRequest& req, std::chrono::mill
     const auto colon = line.find(':');
     if (colon == std::string::npos) continue;
     std::string name = line.substr(0, colon);
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     response.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
   }
   response.body = raw.substr(header_end + 4);
@@ -177,11 +179,14 @@ Process::Process(std::vector<std::string> args, std::map<std::string, std::strin
   for (char** e = environ; *e; ++e) {
     if (std::string_view(*e).rfind("LOGPIPE_", 0) != 0) env_strings.emplace_back(*e);
   }
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  for (const auto& [k, v] : env)
+    env_strings.push_back(k + "=" + v);
   std::vector<char*> envp, argv;
-  for (auto& e : env_strings) envp.push_back(e.data());
+  for (auto& e : env_strings)
+    envp.push_back(e.data());
   envp.push_back(nullptr);
-  for (auto& a : args) argv.push_back(a.data());
+  for (auto& a : args)
+    argv.push_back(a.data());
   argv.push_back(nullptr);
   const int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   pid_ = fork();
@@ -223,7 +228,9 @@ std::optional<int> Process::terminate(std::chrono::milliseconds timeout) {
   return wait(timeout);
 }
 
-std::string Process::output() const { return read_file(log_path_); }
+std::string Process::output() const {
+  return read_file(log_path_);
+}
 
 Logpipe::Logpipe(LogpipeOptions o) : port_(free_port()) {
   std::vector<std::string> args{LOGPIPE_BINARY, o.command};
@@ -232,7 +239,8 @@ Logpipe::Logpipe(LogpipeOptions o) : port_(free_port()) {
     args.push_back("--http-addr");
     args.push_back("127.0.0.1:" + std::to_string(port_));
   }
-  for (auto& a : o.extra_args) args.push_back(a);
+  for (auto& a : o.extra_args)
+    args.push_back(a);
   std::map<std::string, std::string> env{
       {"LOGPIPE_DATABASE_URL", o.database_url},
       {"LOGPIPE_REDIS_URL", o.redis_url.empty() ? Services::shared().redis_url : o.redis_url},

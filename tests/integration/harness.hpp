@@ -19,8 +19,8 @@ namespace logpipe::test {
 using namespace std::chrono_literals;
 
 struct Services {
-  std::string redis_url;     // redis://127.0.0.1:P/0
-  std::string database_url;  // postgresql://logpipe@127.0.0.1:P/logpipe
+  std::string redis_url;            // redis://127.0.0.1:P/0
+  std::string database_url;         // postgresql://logpipe@127.0.0.1:P/logpipe
   static const Services& shared();  // from the fixture's env file
 };
 
@@ -42,7 +42,7 @@ unsigned short free_port();
 std::string unique_tag(const std::string& base);  // base + pid + counter
 
 struct HttpResponse {
-  int status = 0;  // 0: no response (connection failed or closed early)
+  int status = 0;                              // 0: no response (connection failed or closed early)
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
 };

@@ -98,7 +98,8 @@ TEST(Outage, HealthIs503WhenPostgresIsUnreachable) {
     ASSERT_TRUE(admin->exec("DROP DATABASE " + name + " WITH (FORCE)").ok());
   }
   std::string body;
-  ASSERT_TRUE(eventually([&] { return body = health_body(lp.port(), status), status == 503; }, 10s));
+  ASSERT_TRUE(
+      eventually([&] { return body = health_body(lp.port(), status), status == 503; }, 10s));
   simdjson::dom::parser parser;
   auto doc = parse_json(parser, body);
   EXPECT_TRUE(bool(doc["checks"]["redis"]));

@@ -8,7 +8,9 @@
 namespace logpipe::test {
 namespace {
 
-std::string minified(simdjson::dom::element e) { return simdjson::to_string(e); }
+std::string minified(simdjson::dom::element e) {
+  return simdjson::to_string(e);
+}
 
 TEST(Pipeline, SingleLogComesBackIntactWithinTwoSeconds) {
   TestDatabase db("single");
@@ -16,9 +18,10 @@ TEST(Pipeline, SingleLogComesBackIntactWithinTwoSeconds) {
   Logpipe lp({.database_url = db.url(), .stream = unique_tag("single")});
 
   const std::string message = "Température élevée: 42 °C — 警告 🔥 \"quoted\" \\ back";
-  const std::string body = R"({"device_id":"device_001","log_level":"warn","message":")" +
-                           std::string("Température élevée: 42 °C — 警告 🔥 \\\"quoted\\\" \\\\ back") +
-                           R"(","log_data":{"sensor":{"id":7,"readings":[1.5,2,null,true],"unit":"°C"},"tags":["a","b"]}})";
+  const std::string body =
+      R"({"device_id":"device_001","log_level":"warn","message":")" +
+      std::string("Température élevée: 42 °C — 警告 🔥 \\\"quoted\\\" \\\\ back") +
+      R"(","log_data":{"sensor":{"id":7,"readings":[1.5,2,null,true],"unit":"°C"},"tags":["a","b"]}})";
   const auto sent_at = std::chrono::steady_clock::now();
   auto r = post_json(lp.port(), "/api/log", body);
   ASSERT_EQ(r.status, 202) << r.body;
@@ -37,9 +40,10 @@ TEST(Pipeline, SingleLogComesBackIntactWithinTwoSeconds) {
         return true;
       },
       2s);
-  ASSERT_TRUE(stored) << "not queryable within 2 s after "
-                      << std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count()
-                      << " s\n" << lp.process().output();
+  ASSERT_TRUE(stored)
+      << "not queryable within 2 s after "
+      << std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count() << " s\n"
+      << lp.process().output();
   simdjson::dom::parser p2;
   auto doc = parse_json(p2, found);
   EXPECT_EQ(std::string_view(doc["source"]), "database");
@@ -111,7 +115,8 @@ TEST(Pipeline, NdjsonArrayAndObjectIngest) {
       "{\"level\":\"INFO\",\"message\":\"one\",\"service\":\"svc\",\"app\":\"demo\"}\r\n"
       "\n"
       "{\"level\":\"ERROR\",\"message\":\"two\",\"service\":\"svc\",\"app\":\"demo\"}\n"
-      "{\"severity\":3,\"msg\":\"three\",\"source\":\"svc\",\"application\":\"demo\",\"extra\":1}\n";
+      "{\"severity\":3,\"msg\":\"three\",\"source\":\"svc\",\"application\":\"demo\",\"extra\":1}"
+      "\n";
   auto r1 = http(lp.port(), nd);
   ASSERT_EQ(r1.status, 202) << r1.body;
   EXPECT_EQ(r1.body, R"({"enqueued":3,"backend":"redis"})");
@@ -143,11 +148,15 @@ TEST(Pipeline, MetricsAndOpenApi) {
   TestDatabase db("metrics");
   ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
   Logpipe lp({.database_url = db.url(), .stream = unique_tag("metrics")});
-  ASSERT_EQ(post_json(lp.port(), "/api/log", R"({"device_id":"d","message":"m","log_level":"ERROR"})").status, 202);
+  ASSERT_EQ(
+      post_json(lp.port(), "/api/log", R"({"device_id":"d","message":"m","log_level":"ERROR"})")
+          .status,
+      202);
   ASSERT_TRUE(eventually([&] { return db.count("SELECT count(*) FROM logs") == 1; }, 10s));
   ASSERT_TRUE(eventually(
       [&] {
-        return get(lp.port(), "/metrics").body.find("worker_processed_logs_total{status=\"stored\"} 1") !=
+        return get(lp.port(), "/metrics")
+                   .body.find("worker_processed_logs_total{status=\"stored\"} 1") !=
                std::string::npos;
       },
       5s));
@@ -155,8 +164,9 @@ TEST(Pipeline, MetricsAndOpenApi) {
   ASSERT_EQ(m.status, 200);
   EXPECT_NE(m.headers["content-type"].find("text/plain"), std::string::npos);
   for (const char* name :
-       {"http_requests_total{", "http_request_duration_seconds_bucket{", "logs_received_total{level=\"ERROR\"} 1",
-        "redis_stream_size", "batch_processing_duration_seconds_count", "process_resident_memory_bytes",
+       {"http_requests_total{", "http_request_duration_seconds_bucket{",
+        "logs_received_total{level=\"ERROR\"} 1", "redis_stream_size",
+        "batch_processing_duration_seconds_count", "process_resident_memory_bytes",
         "route=\"/api/log\"", "status=\"202\""}) {
     EXPECT_NE(m.body.find(name), std::string::npos) << name << "\n" << m.body;
   }

@@ -1,6 +1,7 @@
+#include "api/api.hpp"
+
 #include <gtest/gtest.h>
 
-#include "api/api.hpp"
 #include "api/query_string.hpp"
 
 namespace logpipe::api {
@@ -19,8 +20,8 @@ TEST(QueryString, FindsAndDecodes) {
 TEST(OpenApi, DocumentsEveryRoute) {
   const auto doc = openapi_document();
   for (const char* path : {"\"/health\"", "\"/health/live\"", "\"/health/ready\"", "\"/api/log\"",
-                           "\"/api/logs/batch\"", "\"/api/v1/ingest\"",
-                           "\"/api/logs/{device_id}\"", "\"/metrics\"", "\"/openapi.json\""}) {
+                           "\"/api/logs/batch\"", "\"/api/v1/ingest\"", "\"/api/logs/{device_id}\"",
+                           "\"/metrics\"", "\"/openapi.json\""}) {
     EXPECT_NE(doc.find(path), std::string_view::npos) << path;
   }
 }

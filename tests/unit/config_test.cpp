@@ -59,7 +59,8 @@ TEST_F(ConfigTest, Defaults) {
 }
 
 TEST_F(ConfigTest, PrecedenceFlagsOverEnvOverFileOverDefaults) {
-  std::ofstream("logpipe.toml") << "http_addr = \"127.0.0.1:9000\"\nbatch_size = 10\nstream = \"f\"\n";
+  std::ofstream("logpipe.toml")
+      << "http_addr = \"127.0.0.1:9000\"\nbatch_size = 10\nstream = \"f\"\n";
   auto from_file = parse({});
   ASSERT_TRUE(from_file.ok()) << from_file.error().message;
   EXPECT_EQ(from_file->http_addr, "127.0.0.1:9000");

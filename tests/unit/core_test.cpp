@@ -30,8 +30,9 @@ TEST(Time, ParsesOffsetsAndFractions) {
 }
 
 TEST(Time, RejectsGarbage) {
-  for (const char* bad : {"", "yesterday", "2024-13-01T00:00:00Z", "2024-11-14", "2024-11-14T25:00:00Z",
-                          "2024-11-14T10:30:00Zjunk", "2024-11-14T10:30:00."}) {
+  for (const char* bad :
+       {"", "yesterday", "2024-13-01T00:00:00Z", "2024-11-14", "2024-11-14T25:00:00Z",
+        "2024-11-14T10:30:00Zjunk", "2024-11-14T10:30:00."}) {
     EXPECT_FALSE(parse_rfc3339(bad).ok()) << bad;
   }
 }
@@ -72,8 +73,12 @@ TEST(JsonWriter, EscapesStrings) {
 
 TEST(JsonWriter, ReplacesInvalidUtf8) {
   std::string out;
-  append_json_string(out, std::string("a\xff" "b\xc3", 4));
-  EXPECT_EQ(out, "\"a\xEF\xBF\xBD" "b\xEF\xBF\xBD\"");
+  append_json_string(out, std::string("a\xff"
+                                      "b\xc3",
+                                      4));
+  EXPECT_EQ(out,
+            "\"a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD\"");
 }
 
 }  // namespace

@@ -106,7 +106,8 @@ TEST(RedisUrl, ParsesForms) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->username, "user");
   EXPECT_EQ(c->password, "pw");
-  for (const char* bad : {"http://x", "redis://", "redis://h:0", "redis://h:99999", "redis://h/x"}) {
+  for (const char* bad :
+       {"http://x", "redis://", "redis://h:0", "redis://h:99999", "redis://h/x"}) {
     EXPECT_FALSE(parse_redis_url(bad).ok()) << bad;
   }
 }

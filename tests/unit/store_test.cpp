@@ -34,7 +34,8 @@ TEST(Migrations, AreNumberedInOrder) {
   auto all = migrations();
   ASSERT_FALSE(all.empty());
   EXPECT_EQ(all[0].version, 1);
-  for (std::size_t i = 1; i < all.size(); ++i) EXPECT_GT(all[i].version, all[i - 1].version);
+  for (std::size_t i = 1; i < all.size(); ++i)
+    EXPECT_GT(all[i].version, all[i - 1].version);
   EXPECT_NE(all[0].sql.find("CREATE TABLE logs"), std::string_view::npos);
 }
 
