@@ -52,7 +52,7 @@ BodyKind body_kind(const Request& req, bool ndjson_allowed) {
 
 core::Error unsupported_media(const Request& req, bool ndjson_allowed) {
   const auto it = req.find(http::bhttp::field::content_type);
-  const std::string_view got = it == req.end() ? std::string_view() : it->value();
+  const std::string_view got = it == req.end() ? std::string_view() : std::string_view(it->value());
   return core::make_error(
       core::Errc::unsupported,
       fmt::format("Content-Type \"{}\" is not supported; send application/json{}", got,
@@ -295,13 +295,13 @@ void register_routes(http::Router& router, Context& ctx) {
           ingest::JsonOptions options;
           options.received_at = received_at;
           options.require_device_id = true;
-          options.max_records = 1;
+          auto records = ingest::parse_json(req.body(), options);
           // One log: an object, not an array.
           const auto first = req.body().find_first_not_of(" \t\r\n");
-          if (first != std::string::npos && req.body()[first] == '[')
+          if (records && first != std::string::npos && req.body()[first] == '[')
             return core::make_error(core::Errc::invalid_field,
                                     "body must be one JSON object; use /api/logs/batch for many");
-          return ingest::parse_json(req.body(), options);
+          return records;
         },
         [](const std::string& id, std::size_t count, core::Micros at) {
           return queued_body(id, count, at, false);

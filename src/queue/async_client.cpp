@@ -199,9 +199,10 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
     read();
   }
 
-  void fail(const std::string& why) {
+  void fail(const std::string& why, bool expected = false) {
     if (state == State::disconnected) return;
-    core::log::warn("redis connection lost", {{"redis", endpoint.display()}, {"error", why}});
+    if (!expected)
+      core::log::warn("redis connection lost", {{"redis", endpoint.display()}, {"error", why}});
     ++generation;
     state = State::disconnected;
     is_connected = false;
@@ -239,7 +240,7 @@ void AsyncClient::send(const std::vector<std::string_view>& args, Callback callb
 }
 
 void AsyncClient::close() {
-  asio::post(impl_->strand, [impl = impl_] { impl->fail("closed"); });
+  asio::post(impl_->strand, [impl = impl_] { impl->fail("closed", true); });
 }
 
 bool AsyncClient::connected() const {

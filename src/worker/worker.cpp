@@ -69,6 +69,13 @@ core::Status ensure_group(queue::SyncClient& redis, const std::string& stream,
   return {};
 }
 
+std::string dead_letter_stream(const std::string& stream) {
+  constexpr std::string_view suffix = ":stream";
+  if (stream.size() > suffix.size() && stream.ends_with(suffix))
+    return stream.substr(0, stream.size() - suffix.size()) + ":dlq";
+  return stream + ":dlq";
+}
+
 struct Worker::Impl {
   Impl(WorkerOptions o, metrics::Metrics& m) : options(std::move(o)), metrics(m) {}
 
@@ -205,11 +212,11 @@ struct Worker::Impl {
   }
 
   void dead_letter(const RawEntry& raw, const std::string& error) {
+    const std::string dlq = dead_letter_stream(options.stream);
     core::log::error("entry moved to dead-letter stream",
-                     {{"entry", raw.id}, {"error", error}, {"dlq", options.stream + ":dlq"}});
+                     {{"entry", raw.id}, {"error", error}, {"dlq", dlq}});
     metrics.worker_processed("failed", 1);
-    auto r = redis->command(
-        {"XADD", options.stream + ":dlq", "*", "entry", raw.id, "error", error, "b", raw.payload});
+    auto r = redis->command({"XADD", dlq, "*", "entry", raw.id, "error", error, "b", raw.payload});
     if (!r) core::log::error("cannot write dead-letter entry", {{"error", r.error().message}});
   }
 

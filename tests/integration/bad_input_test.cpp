@@ -20,7 +20,7 @@ class BadInput : public ::testing::Test {
   }
 
   // Checks the status and the error body, then that the server still serves.
-  void expect_error(const HttpResponse& r, int status, std::string_view code) {
+  void expect_error(HttpResponse r, int status, std::string_view code) {
     EXPECT_EQ(r.status, status) << r.body;
     simdjson::dom::parser parser;
     auto doc = parse_json(parser, r.body);

@@ -115,7 +115,7 @@ TEST(RedisUrl, ParsesForms) {
 TEST(RedisProtocol, FormatsCommands) {
   EXPECT_EQ(format_command({"SET", "k", "v w"}), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nv w\r\n");
   const std::string binary("a\0b", 3);
-  EXPECT_EQ(format_command({"X", binary}), std::string("*2\r\n$1\r\nX\r\n$3\r\na\0b\r\n", 21));
+  EXPECT_EQ(format_command({"X", binary}), std::string("*2\r\n$1\r\nX\r\n$3\r\na\0b\r\n", 20));
 }
 
 }  // namespace

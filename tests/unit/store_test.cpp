@@ -13,7 +13,8 @@ TEST(CopyRow, EscapesTextFormat) {
   ingest::Record r;
   r.ts = batch.received_at;
   r.level = ingest::Level::warning;
-  r.message = std::string("tab\there\nnew \\ back\rcr nul\0x", 30);
+  using namespace std::string_literals;
+  r.message = "tab\there\nnew \\ back\rcr nul\0x"s;
   r.device_id = "dev";
   r.attrs_json = R"({"a":"\u0000","b":"\\u0000"})";
   std::string out;

@@ -79,7 +79,10 @@ BEGIN
     RETURN;
   END IF;
   PERFORM pg_advisory_xact_lock(hashtext('logpipe_ensure_partition'), day - date '1970-01-01');
-  IF to_regclass(part) IS NOT NULL THEN
+  -- Re-check with a fresh catalog scan: to_regclass reads the relation cache, which an advisory
+  -- lock doesn't refresh, so it can miss a partition another session just committed.
+  IF EXISTS (SELECT 1 FROM pg_class WHERE relname = part
+             AND relnamespace = current_schema()::regnamespace) THEN
     RETURN;
   END IF;
   EXECUTE format('CREATE TABLE %I (LIKE logs INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);

@@ -1,0 +1,135 @@
+#include "http/router.hpp"
+
+#include <algorithm>
+#include <optional>
+
+namespace logpipe::http {
+namespace {
+
+// Splits "/a/b/" into {"a", "b"}: the leading slash is implied and a trailing slash is ignored,
+// so "/x/" and "/x" are the same route. "/" has no segments.
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> segments;
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  if (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  if (path.empty()) return segments;
+  for (;;) {
+    const auto slash = path.find('/');
+    segments.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return segments;
+}
+
+bool is_param(std::string_view segment) {
+  return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Invalid escapes are kept verbatim: a handler validating the value gives a better error than
+// a 404 would.
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()) {
+      const int hi = hex_value(text[i + 1]);
+      const int lo = hex_value(text[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(text[i]);
+  }
+  return out;
+}
+
+// Captures the parameters if `segments` fits the route's pattern.
+std::optional<PathParams> match_segments(const std::vector<std::string>& pattern,
+                                         const std::vector<std::string_view>& segments) {
+  if (pattern.size() != segments.size()) return std::nullopt;
+  PathParams params;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const std::string_view p = pattern[i];
+    if (!is_param(p)) {
+      if (p != segments[i]) return std::nullopt;
+      continue;
+    }
+    if (segments[i].empty()) return std::nullopt;
+    params.emplace_back(std::string(p.substr(1, p.size() - 2)), percent_decode(segments[i]));
+  }
+  return params;
+}
+
+// A literal segment beats a capture at the first position where two patterns differ, so
+// "/logs/filter" wins over "/logs/{id}" whatever the registration order.
+bool more_specific(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    const bool a_param = is_param(a[i]);
+    const bool b_param = is_param(b[i]);
+    if (a_param != b_param) return !a_param;
+  }
+  return false;
+}
+
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find_first_of("?#"));
+}
+
+}  // namespace
+
+void Router::add(bhttp::verb method, std::string pattern, Handler handler) {
+  std::vector<std::string> segments;
+  for (const auto segment : split_path(pattern))
+    segments.emplace_back(segment);
+  routes_.push_back({method, std::move(pattern), std::move(segments), std::move(handler)});
+}
+
+Router::Match Router::match(bhttp::verb method, std::string_view target) const {
+  const auto segments = split_path(path_of(target));
+  Match result;
+  result.route = "unmatched";
+  const Route* best = nullptr;
+  const Route* other_method = nullptr;
+  std::vector<bhttp::verb> allowed;
+  for (const auto& route : routes_) {
+    auto params = match_segments(route.segments, segments);
+    if (!params) continue;
+    if (std::find(allowed.begin(), allowed.end(), route.method) == allowed.end())
+      allowed.push_back(route.method);
+    if (route.method != method) {
+      if (!other_method) other_method = &route;
+      continue;
+    }
+    if (!best || more_specific(route.segments, best->segments)) {
+      best = &route;
+      result.params = std::move(*params);
+    }
+  }
+  if (best) {
+    result.handler = &best->handler;
+    result.route = best->pattern;
+    return result;
+  }
+  if (other_method) {
+    result.method_not_allowed = true;
+    // The path is known, so its pattern is still a bounded label.
+    result.route = other_method->pattern;
+    for (const auto verb : allowed) {
+      if (!result.allow.empty()) result.allow += ", ";
+      result.allow += bhttp::to_string(verb);
+    }
+  }
+  return result;
+}
+
+}  // namespace logpipe::http

@@ -1,0 +1,752 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+// GCC with -fsanitize reports a false maybe-uninitialized inside Beast's response parser (a
+// boost::optional in content_length_unchecked); the server itself only parses requests.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <boost/beast/http.hpp>
+#pragma GCC diagnostic pop
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "http/message.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+
+namespace logpipe::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+using bhttp::status;
+using bhttp::verb;
+using namespace std::chrono_literals;
+
+bool contains(std::string_view text, std::string_view part) {
+  return text.find(part) != std::string_view::npos;
+}
+
+// ---- Router ----
+
+Handler named(std::string name, std::vector<std::string>* calls) {
+  return [name, calls](Request&, const PathParams&, Reply) { calls->push_back(name); };
+}
+
+TEST(Router, MatchesLiteralsAndCapturesParams) {
+  Router router;
+  std::vector<std::string> calls;
+  router.add(verb::get, "/health", named("health", &calls));
+  router.add(verb::get, "/api/logs/{device_id}", named("device", &calls));
+  router.add(verb::get, "/", named("root", &calls));
+
+  auto m = router.match(verb::get, "/api/logs/dev-1");
+  ASSERT_NE(m.handler, nullptr);
+  EXPECT_EQ(m.route, "/api/logs/{device_id}");
+  ASSERT_EQ(m.params.size(), 1u);
+  EXPECT_EQ(m.params[0].first, "device_id");
+  EXPECT_EQ(m.params[0].second, "dev-1");
+  EXPECT_FALSE(m.method_not_allowed);
+
+  Request request;
+  (*m.handler)(request, m.params, {});
+  EXPECT_EQ(calls, std::vector<std::string>{"device"});
+
+  EXPECT_EQ(router.match(verb::get, "/").route, "/");
+  EXPECT_EQ(router.match(verb::get, "/health").route, "/health");
+}
+
+TEST(Router, UnknownPathIsUnmatched) {
+  Router router;
+  router.add(verb::get, "/api/logs/{device_id}", {});
+  for (const auto* target : {"/nope", "/api/logs", "/api/logs/a/b", "/api/logs//", "/api//x"}) {
+    const auto m = router.match(verb::get, target);
+    EXPECT_EQ(m.handler, nullptr) << target;
+    EXPECT_EQ(m.route, "unmatched") << target;
+    EXPECT_FALSE(m.method_not_allowed) << target;
+  }
+}
+
+TEST(Router, PercentDecodesCapturedValues) {
+  Router router;
+  router.add(verb::get, "/logs/{id}", {});
+  EXPECT_EQ(router.match(verb::get, "/logs/a%20b%2Fc").params.at(0).second, "a b/c");
+  EXPECT_EQ(router.match(verb::get, "/logs/%e2%82%ac").params.at(0).second, "\xE2\x82\xAC");
+  // Invalid escapes are kept as they are.
+  EXPECT_EQ(router.match(verb::get, "/logs/100%").params.at(0).second, "100%");
+  EXPECT_EQ(router.match(verb::get, "/logs/%zz1").params.at(0).second, "%zz1");
+}
+
+TEST(Router, IgnoresQueryStringAndTrailingSlash) {
+  Router router;
+  router.add(verb::get, "/api/v1/logs", {});
+  router.add(verb::post, "/data/", {});
+  EXPECT_EQ(router.match(verb::get, "/api/v1/logs?limit=5&q=a/b").route, "/api/v1/logs");
+  EXPECT_EQ(router.match(verb::get, "/api/v1/logs/").route, "/api/v1/logs");
+  EXPECT_EQ(router.match(verb::get, "/api/v1/logs/?x=1").route, "/api/v1/logs");
+  EXPECT_EQ(router.match(verb::post, "/data").route, "/data/");
+  EXPECT_EQ(router.match(verb::post, "/data/").route, "/data/");
+}
+
+TEST(Router, WrongMethodListsAllowedMethods) {
+  Router router;
+  router.add(verb::get, "/api/v1/apps", {});
+  router.add(verb::post, "/api/v1/apps", {});
+  router.add(verb::get, "/api/v1/apps/{id}", {});
+  router.add(verb::delete_, "/api/v1/apps/{id}", {});
+
+  auto m = router.match(verb::put, "/api/v1/apps");
+  EXPECT_EQ(m.handler, nullptr);
+  EXPECT_TRUE(m.method_not_allowed);
+  EXPECT_EQ(m.allow, "GET, POST");
+  EXPECT_EQ(m.route, "/api/v1/apps");
+
+  m = router.match(verb::post, "/api/v1/apps/7");
+  EXPECT_TRUE(m.method_not_allowed);
+  EXPECT_EQ(m.allow, "GET, DELETE");
+}
+
+TEST(Router, LiteralSegmentBeatsCaptureWhateverTheOrder) {
+  Router router;
+  router.add(verb::get, "/api/v1/logs/{id}", {});
+  router.add(verb::get, "/api/v1/logs/filter", {});
+  EXPECT_EQ(router.match(verb::get, "/api/v1/logs/filter").route, "/api/v1/logs/filter");
+  EXPECT_EQ(router.match(verb::get, "/api/v1/logs/42").route, "/api/v1/logs/{id}");
+}
+
+// ---- Messages ----
+
+TEST(Message, ErrorBodyHasCodeMessageAndDetails) {
+  EXPECT_EQ(error_body("malformed", "bad \"json\""),
+            R"({"error":{"code":"malformed","message":"bad \"json\"","details":[]}})");
+  const std::vector<core::ErrorDetail> details{{3, "level", "unknown level"}, {-1, "body", "x"}};
+  EXPECT_EQ(error_body("invalid_field", "2 problems", details),
+            R"({"error":{"code":"invalid_field","message":"2 problems","details":[)"
+            R"({"index":3,"field":"level","message":"unknown level"},)"
+            R"({"field":"body","message":"x"}]}})");
+}
+
+TEST(Message, JsonResponseFollowsTheRequest) {
+  Request request{verb::get, "/", 10};
+  const auto r10 = json_response(request, status::ok, "{}");
+  EXPECT_EQ(r10.version(), 10);
+  EXPECT_FALSE(r10.keep_alive());
+  EXPECT_EQ(r10[bhttp::field::content_type], "application/json");
+  EXPECT_EQ(r10[bhttp::field::content_length], "2");
+
+  Request request11{verb::get, "/", 11};
+  const auto r11 = json_response(request11, status::created, "[1]");
+  EXPECT_EQ(r11.version(), 11);
+  EXPECT_TRUE(r11.keep_alive());
+  EXPECT_EQ(r11.result(), status::created);
+  EXPECT_EQ(r11.body(), "[1]");
+}
+
+TEST(Message, ErrorResponseMapsErrorCodes) {
+  using core::Errc;
+  const Request request{verb::post, "/", 11};
+  struct Case {
+    Errc errc;
+    status expected;
+    std::string_view code;
+  };
+  const Case cases[] = {
+      {Errc::malformed, status::bad_request, "malformed"},
+      {Errc::invalid_field, status::unprocessable_entity, "invalid_field"},
+      {Errc::too_large, status::payload_too_large, "too_large"},
+      {Errc::unsupported, status::unsupported_media_type, "unsupported_media_type"},
+      {Errc::not_found, status::not_found, "not_found"},
+      {Errc::unavailable, status::service_unavailable, "unavailable"},
+      {Errc::timeout, status::gateway_timeout, "timeout"},
+      {Errc::invalid_argument, status::bad_request, "invalid_argument"},
+      {Errc::io, status::internal_server_error, "internal"},
+      {Errc::internal, status::internal_server_error, "internal"},
+  };
+  for (const auto& c : cases) {
+    const auto r = error_response(request, core::Error(c.errc, "why", {{0, "f", "m"}}));
+    EXPECT_EQ(r.result(), c.expected) << c.code;
+    EXPECT_EQ(r.body(), error_body(c.code, "why", {{0, "f", "m"}}));
+    EXPECT_EQ(r[bhttp::field::content_type], "application/json");
+    EXPECT_EQ(r.count(bhttp::field::retry_after), c.errc == Errc::unavailable ? 1u : 0u);
+  }
+  EXPECT_EQ(
+      error_response(request, core::Error(Errc::unavailable, "down"))[bhttp::field::retry_after],
+      "1");
+}
+
+// ---- Server ----
+
+using RawResponse = bhttp::response<bhttp::string_body>;
+
+// A blocking-style test client whose every operation is bounded by a timeout, so a server bug
+// fails the test instead of hanging it.
+class Client {
+ public:
+  explicit Client(unsigned short port) {
+    error_code ec;
+    socket_.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+    connected_ = !ec;
+  }
+
+  bool connected() const { return connected_; }
+
+  bool send(std::string_view data, std::chrono::milliseconds timeout = 2s) {
+    return !run(
+        [&](auto handler) {
+          asio::async_write(socket_, asio::buffer(data.data(), data.size()), handler);
+        },
+        timeout);
+  }
+
+  // `head`: the response answers a HEAD request, so it has no body whatever its headers say.
+  std::optional<RawResponse> read_response(std::chrono::milliseconds timeout = 3s,
+                                           bool head = false) {
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.skip(head);
+    const auto ec =
+        run([&](auto handler) { bhttp::async_read(socket_, buffer_, parser, handler); }, timeout);
+    if (ec) return std::nullopt;
+    return parser.release();
+  }
+
+  // True if the server closes the connection within `timeout` (any data before is dropped).
+  bool closed_by_server(std::chrono::milliseconds timeout = 2s) {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left <= 0ms) return false;
+      char data[4096];
+      const auto ec =
+          run([&](auto handler) { socket_.async_read_some(asio::buffer(data), handler); }, left);
+      if (ec == asio::error::timed_out) return false;
+      if (ec) return true;  // eof or reset
+    }
+  }
+
+  void close() {
+    error_code ignored;
+    socket_.close(ignored);
+  }
+
+ private:
+  template <class Start>
+  error_code run(Start start, std::chrono::milliseconds timeout) {
+    std::optional<error_code> result;
+    io_.restart();
+    start([&result](error_code ec, std::size_t) { result = ec; });
+    io_.run_for(timeout);
+    if (result) return *result;
+    error_code ignored;
+    socket_.cancel(ignored);
+    io_.restart();
+    io_.run();
+    return asio::error::timed_out;
+  }
+
+  asio::io_context io_;
+  tcp::socket socket_{io_};
+  beast::flat_buffer buffer_;
+  bool connected_ = false;
+};
+
+std::string get(std::string_view target, std::string_view extra = "") {
+  return "GET " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n" + std::string(extra) + "\r\n";
+}
+
+struct Outcome {
+  verb method;
+  std::string route;
+  unsigned status;
+  double seconds;
+  std::size_t request_bytes;
+  std::size_t response_bytes;
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  ServerTest() {
+    router_.add(verb::get, "/hello", [](Request& req, const PathParams&, Reply reply) {
+      reply(json_response(req, status::ok, R"({"hello":"world"})"));
+    });
+    router_.add(verb::get, "/api/logs/{device_id}",
+                [](Request& req, const PathParams& params, Reply reply) {
+                  reply(json_response(req, status::ok, params.at(0).second));
+                });
+    router_.add(verb::post, "/echo", [](Request& req, const PathParams&, Reply reply) {
+      reply(json_response(req, status::ok, std::to_string(req.body().size())));
+    });
+    router_.add(verb::get, "/throw",
+                [](Request&, const PathParams&, Reply) { throw std::runtime_error("boom"); });
+    // Replies from another thread after the given delay, reading the request meanwhile.
+    router_.add(verb::get, "/delay/{ms}",
+                [this](Request& req, const PathParams& params, Reply reply) {
+                  const int ms = std::stoi(params.at(0).second);
+                  ++delayed_started_;
+                  spawn([&req, ms, reply = std::move(reply)] {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+                    reply(json_response(req, status::ok, std::string(req.target())));
+                  });
+                });
+  }
+
+  ~ServerTest() override {
+    join_helpers();
+    stop_server();
+  }
+
+  void start_server(ServerOptions options = {}) {
+    options.host = "127.0.0.1";
+    options.port = 0;
+    server_ = std::make_unique<Server>(io_, options, router_, [this](const RequestOutcome& o) {
+      std::lock_guard lock(mutex_);
+      outcomes_.push_back(
+          {o.method, std::string(o.route), o.status, o.seconds, o.request_bytes, o.response_bytes});
+    });
+    const auto listening = server_->listen();
+    ASSERT_TRUE(listening.ok()) << listening.error().message;
+    ASSERT_NE(server_->port(), 0);
+    server_->start();
+    for (int i = 0; i < 2; ++i)
+      io_threads_.emplace_back([this] {
+        io_.run();
+        std::lock_guard lock(mutex_);
+        ++io_threads_done_;
+        cv_.notify_all();
+      });
+  }
+
+  // Shuts the server down and reports whether io_context::run() returned by itself in time.
+  bool stop_server(std::chrono::milliseconds timeout = 5s) {
+    if (!server_ || io_threads_.empty()) return true;
+    server_->shutdown();
+    bool returned;
+    {
+      std::unique_lock lock(mutex_);
+      returned =
+          cv_.wait_for(lock, timeout, [&] { return io_threads_done_ == io_threads_.size(); });
+    }
+    if (!returned) io_.stop();
+    for (auto& t : io_threads_)
+      t.join();
+    io_threads_.clear();
+    return returned;
+  }
+
+  void spawn(std::function<void()> work) {
+    std::lock_guard lock(mutex_);
+    helpers_.emplace_back(std::move(work));
+  }
+
+  void join_helpers() {
+    std::vector<std::thread> helpers;
+    {
+      std::lock_guard lock(mutex_);
+      helpers.swap(helpers_);
+    }
+    for (auto& t : helpers)
+      t.join();
+  }
+
+  // The observer runs after the write completes, possibly after the client read the response.
+  std::vector<Outcome> wait_for_outcomes(std::size_t n) {
+    const auto deadline = Clock::now() + 2s;
+    for (;;) {
+      {
+        std::lock_guard lock(mutex_);
+        if (outcomes_.size() >= n || Clock::now() > deadline) return outcomes_;
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+
+  bool wait_for_delayed_handlers(int n) {
+    const auto deadline = Clock::now() + 2s;
+    while (delayed_started_ < n) {
+      if (Clock::now() > deadline) return false;
+      std::this_thread::sleep_for(5ms);
+    }
+    return true;
+  }
+
+  unsigned short port() const { return server_->port(); }
+
+  asio::io_context io_;
+  Router router_;
+  std::unique_ptr<Server> server_;
+  std::vector<std::thread> io_threads_;
+  std::size_t io_threads_done_ = 0;
+  std::vector<std::thread> helpers_;
+  std::vector<Outcome> outcomes_;
+  std::atomic<int> delayed_started_{0};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+};
+
+TEST_F(ServerTest, AnswersGet) {
+  start_server();
+  Client client(port());
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.send(get("/hello")));
+  const auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result(), status::ok);
+  EXPECT_EQ(response->body(), R"({"hello":"world"})");
+  EXPECT_EQ((*response)[bhttp::field::content_type], "application/json");
+  EXPECT_TRUE(response->keep_alive());
+}
+
+TEST_F(ServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
+  start_server();
+  Client client(port());
+  ASSERT_TRUE(client.send(get("/api/logs/first")));
+  auto first = client.read_response();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->body(), "first");
+  ASSERT_TRUE(client.send(get("/api/logs/second")));
+  auto second = client.read_response();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->body(), "second");
+}
+
+TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  start_server();
+  Client client(port());
+  // The first answer comes late from another thread; it must still come first.
+  ASSERT_TRUE(client.send(get("/delay/150") + get("/api/logs/b") + get("/hello")));
+  auto a = client.read_response();
+  auto b = client.read_response();
+  auto c = client.read_response();
+  ASSERT_TRUE(a && b && c);
+  EXPECT_EQ(a->body(), "/delay/150");
+  EXPECT_EQ(b->body(), "b");
+  EXPECT_EQ(c->body(), R"({"hello":"world"})");
+}
+
+TEST_F(ServerTest, ReplyFromAnotherThread) {
+  start_server();
+  Client client(port());
+  ASSERT_TRUE(client.send(get("/delay/50?x=1")));
+  const auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result(), status::ok);
+  EXPECT_EQ(response->body(), "/delay/50?x=1");  // the request stayed valid for the handler
+}
+
+TEST_F(ServerTest, ReplyAfterClientLeftIsHarmless) {
+  start_server();
+  {
+    Client client(port());
+    ASSERT_TRUE(client.send(get("/delay/100")));
+    ASSERT_TRUE(wait_for_delayed_handlers(1));
+  }
+  join_helpers();  // the reply has been posted to a connection whose client is gone
+  Client other(port());
+  ASSERT_TRUE(other.send(get("/hello")));
+  const auto response = other.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result(), status::ok);
+}
+
+TEST_F(ServerTest, UnknownPathGets404Json) {
+  start_server();
+  Client client(port());
+  ASSERT_TRUE(client.send(get("/nope?a=b")));
+  const auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result(), status::not_found);
+  EXPECT_EQ((*response)[bhttp::field::content_type], "application/json");
+  EXPECT_TRUE(contains(response->body(), R"({"error":{"code":"not_found","message":)"))
+      << response->body();
+  EXPECT_TRUE(response->keep_alive());
+}
+
+TEST_F(ServerTest, WrongMethodGets405JsonWithAllow) {
+  start_server();
+  Client client(port());
+  ASSERT_TRUE(client.send("DELETE /hello HTTP/1.1\r\nHost: test\r\n\r\n"));
+  const auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result(), status::method_not_allowed);
+  EXPECT_EQ((*response)[bhttp::field::allow], "GET");
+  EXPECT_TRUE(contains(response->body(), R"("code":"method_not_allowed")")) << response->body();
+}
+
+TEST_F(ServerTest, HeadResponseHasNoBody) {
+  start_server();
+  Client client(port());
+  ASSERT_TRUE(client.send("HEAD /hello HTTP/1.1\r\nHost: test\r\n\r\n"));
+  const auto head = client.read_response(3s, true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->result(), status::method_not_allowed);
+  EXPECT_NE((*head)[bhttp::field::content_length], "0");
+  EXPECT_TRUE(head->body().empty());
+  // Had a body been sent, it would be read here as the next response.
+  ASSERT_TRUE(client.send(get("/hello")));
+  const auto next = client.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->result(), status::ok);
+}
+
+TEST_F(ServerTest, HandlerExceptionGets500AndConnectionSurvives) {
+  start_server();
+  Client client(port());
+  ASSERT_TRUE(client.send(get("/throw")));
+  const auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result(), status::internal_server_error);
+  EXPECT_TRUE(contains(response->body(), R"("code":"internal")")) << response->body();
+  ASSERT_TRUE(client.send(get("/hello")));
+  const auto next = client.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->result(), status::ok);
+}
+
+TEST_F(ServerTest, ContentLengthOverLimitGets413WithoutReadingTheBody) {
+  ServerOptions options;
+  options.max_body_bytes = 1024;
+  start_server(options);
+  Client client(port());
+  // Only the header is sent: if the server waited for the body, no answer would come.
+  ASSERT_TRUE(
+      client.send("POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 1000000\r\n"
+                  "Expect: 100-continue\r\n\r\n"));
+  const auto response = client.read_response(2s);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result(), status::payload_too_large);  // not 100 Continue
+  EXPECT_TRUE(contains(response->body(), R"("code":"too_large")")) << response->body();
+  EXPECT_TRUE(contains(response->body(), "1024")) << response->body();
+  EXPECT_FALSE(response->keep_alive());
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+TEST_F(ServerTest, ChunkedBodyOverLimitGets413) {
+  ServerOptions options;
+  options.max_body_bytes = 1024;
+  start_server(options);
+  Client client(port());
+  const std::string chunk(2000, 'x');
+  ASSERT_TRUE(
+      client.send("POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n" +
+                  chunk + "\r\n0\r\n\r\n"));
+  const auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result(), status::payload_too_large);
+  EXPECT_TRUE(contains(response->body(), R"("code":"too_large")")) << response->body();
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+TEST_F(ServerTest, BodyWithinLimitIsRead) {
+  ServerOptions options;
+  options.max_body_bytes = 1024;
+  start_server(options);
+  Client client(port());
+  ASSERT_TRUE(
+      client.send("POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  auto chunked = client.read_response();
+  ASSERT_TRUE(chunked);
+  EXPECT_EQ(chunked->body(), "5");
+  ASSERT_TRUE(client.send("POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 1024\r\n\r\n" +
+                          std::string(1024, 'y')));
+  auto exact = client.read_response();
+  ASSERT_TRUE(exact);
+  EXPECT_EQ(exact->body(), "1024");
+}
+
+TEST_F(ServerTest, ExpectContinueGets100ThenTheResponse) {
+  start_server();
+  Client client(port());
+  ASSERT_TRUE(client.send(
+      "POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
+  const auto interim = client.read_response();
+  ASSERT_TRUE(interim);
+  EXPECT_EQ(interim->result(), status::continue_);
+  ASSERT_TRUE(client.send("hello"));
+  const auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result(), status::ok);
+  EXPECT_EQ(response->body(), "5");
+}
+
+TEST_F(ServerTest, MalformedRequestGets400AndClose) {
+  start_server();
+  Client client(port());
+  ASSERT_TRUE(client.send("THIS IS NOT HTTP\r\n\r\n"));
+  const auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result(), status::bad_request);
+  EXPECT_TRUE(contains(response->body(), R"("code":"bad_request")")) << response->body();
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+TEST_F(ServerTest, HeaderOverLimitGets431) {
+  ServerOptions options;
+  options.max_header_bytes = 1024;
+  start_server(options);
+  Client client(port());
+  ASSERT_TRUE(client.send(get("/hello", "X-Big: " + std::string(4000, 'b') + "\r\n")));
+  const auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result(), status::request_header_fields_too_large);
+  EXPECT_EQ((*response)[bhttp::field::content_type], "application/json");
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+TEST_F(ServerTest, SlowClientDoesNotBlockOthersAndIsClosedAfterRequestTimeout) {
+  ServerOptions options;
+  options.request_timeout = 300ms;
+  options.idle_timeout = 10s;
+  start_server(options);
+  Client slow(port());
+  const auto sent = Clock::now();
+  ASSERT_TRUE(slow.send("GET /hello HTTP/1.1\r\nHost: te"));
+
+  Client fast(port());
+  ASSERT_TRUE(fast.send(get("/hello")));
+  const auto response = fast.read_response(1s);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result(), status::ok);
+
+  EXPECT_TRUE(slow.closed_by_server(3s));
+  const auto waited = Clock::now() - sent;
+  EXPECT_GE(waited, 250ms);
+  EXPECT_LT(waited, 2s);
+}
+
+TEST_F(ServerTest, IdleKeepAliveConnectionIsClosedAfterIdleTimeout) {
+  ServerOptions options;
+  options.request_timeout = 5s;
+  options.idle_timeout = 200ms;
+  start_server(options);
+  Client client(port());
+  ASSERT_TRUE(client.send(get("/hello")));
+  ASSERT_TRUE(client.read_response());
+  const auto answered = Clock::now();
+  EXPECT_TRUE(client.closed_by_server(3s));
+  EXPECT_LT(Clock::now() - answered, 2s);
+}
+
+TEST_F(ServerTest, ShutdownFinishesInFlightRequestsAndClosesIdleConnections) {
+  start_server();
+  Client idle(port());
+  ASSERT_TRUE(idle.send(get("/hello")));
+  ASSERT_TRUE(idle.read_response());  // now waiting for its next request
+
+  Client busy(port());
+  ASSERT_TRUE(busy.send(get("/delay/200")));
+  ASSERT_TRUE(wait_for_delayed_handlers(1));
+
+  server_->shutdown();
+  EXPECT_TRUE(idle.closed_by_server(1s));
+  const auto response = busy.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result(), status::ok);
+  EXPECT_EQ(response->body(), "/delay/200");
+  EXPECT_FALSE(response->keep_alive());  // Connection: close
+  EXPECT_TRUE(busy.closed_by_server());
+
+  EXPECT_TRUE(stop_server(3s)) << "io_context::run() did not return after shutdown";
+  Client late(port());
+  EXPECT_FALSE(late.connected());
+}
+
+TEST_F(ServerTest, ShutdownIsIdempotentAndThreadSafe) {
+  start_server();
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 4; ++i)
+    callers.emplace_back([this] { server_->shutdown(); });
+  for (auto& t : callers)
+    t.join();
+  EXPECT_TRUE(stop_server(3s));
+}
+
+TEST_F(ServerTest, ObserverReceivesRouteStatusAndSizes) {
+  start_server();
+  Client client(port());
+  ASSERT_TRUE(client.send(get("/api/logs/dev-9")));
+  ASSERT_TRUE(client.read_response());
+  ASSERT_TRUE(client.send(get("/missing")));
+  ASSERT_TRUE(client.read_response());
+  ASSERT_TRUE(client.send("POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\n\r\nabc"));
+  ASSERT_TRUE(client.read_response());
+
+  const auto outcomes = wait_for_outcomes(3);
+  ASSERT_EQ(outcomes.size(), 3u);
+  EXPECT_EQ(outcomes[0].method, verb::get);
+  EXPECT_EQ(outcomes[0].route, "/api/logs/{device_id}");
+  EXPECT_EQ(outcomes[0].status, 200u);
+  EXPECT_EQ(outcomes[0].response_bytes, 5u);
+  EXPECT_GE(outcomes[0].seconds, 0.0);
+  EXPECT_LT(outcomes[0].seconds, 5.0);
+  EXPECT_EQ(outcomes[1].route, "unmatched");
+  EXPECT_EQ(outcomes[1].status, 404u);
+  EXPECT_EQ(outcomes[2].method, verb::post);
+  EXPECT_EQ(outcomes[2].route, "/echo");
+  EXPECT_EQ(outcomes[2].request_bytes, 3u);
+  EXPECT_EQ(outcomes[2].response_bytes, 1u);
+}
+
+TEST_F(ServerTest, ObserverSeesRejectedRequests) {
+  ServerOptions options;
+  options.max_body_bytes = 10;
+  start_server(options);
+  Client client(port());
+  ASSERT_TRUE(client.send("POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 11\r\n\r\n"));
+  ASSERT_TRUE(client.read_response());
+  const auto outcomes = wait_for_outcomes(1);
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0].route, "/echo");
+  EXPECT_EQ(outcomes[0].status, 413u);
+}
+
+TEST_F(ServerTest, ListenReportsAddressInUse) {
+  start_server();
+  ServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = port();
+  Server second(io_, options, router_);
+  const auto result = second.listen();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, core::Errc::unavailable);
+  EXPECT_EQ(result.error().message,
+            "cannot listen on 127.0.0.1:" + std::to_string(port()) + ": Address already in use");
+}
+
+TEST(ServerListen, ResolvesLocalhostAndRejectsAnEmptyHost) {
+  asio::io_context io;
+  Router router;
+  for (const auto* host : {"localhost", "127.0.0.1"}) {
+    ServerOptions options;
+    options.host = host;
+    options.port = 0;
+    Server server(io, options, router);
+    const auto result = server.listen();
+    EXPECT_TRUE(result.ok()) << host << ": " << result.error().message;
+    EXPECT_NE(server.port(), 0) << host;
+  }
+  ServerOptions empty;
+  empty.host = "";
+  Server server(io, empty, router);
+  const auto result = server.listen();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, core::Errc::invalid_argument);
+}
+
+}  // namespace
+}  // namespace logpipe::http
