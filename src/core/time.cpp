@@ -133,4 +133,12 @@ Micros micros_from_epoch_number(double v) {
   return static_cast<Micros>(std::llround(v / 1e3));                // nanoseconds
 }
 
+Micros micros_from_epoch_number(std::int64_t v) {
+  const std::int64_t a = v < 0 ? -v : v;
+  if (a < 100'000'000'000LL) return v * 1'000'000;         // seconds
+  if (a < 100'000'000'000'000LL) return v * 1'000;         // milliseconds
+  if (a < 100'000'000'000'000'000LL) return v;             // microseconds
+  return v / 1'000;                                        // nanoseconds
+}
+
 }  // namespace logpipe::core

@@ -23,5 +23,7 @@ Result<Micros> parse_rfc3339(std::string_view text);
 // Epoch number in seconds, milliseconds, microseconds or nanoseconds, told apart by magnitude
 // the way shippers send them (Vector, Fluent Bit, Loki).
 Micros micros_from_epoch_number(double value);
+// The same for integers, exactly (a double can't hold nanoseconds since 1970).
+Micros micros_from_epoch_number(std::int64_t value);
 
 }  // namespace logpipe::core

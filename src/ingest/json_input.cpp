@@ -129,6 +129,8 @@ void set_ts(element value, long index, std::string_view key, core::Micros& out,
       return;
     }
     ts = *parsed;
+  } else if (value.is_int64()) {
+    ts = core::micros_from_epoch_number(value.get_int64().value_unsafe());
   } else if (value.is_number()) {
     const double n = value.get_double().value_unsafe();
     if (!(std::abs(n) < 1e20)) {  // also rejects NaN; beyond any epoch unit

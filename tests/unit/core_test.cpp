@@ -38,11 +38,14 @@ TEST(Time, RejectsGarbage) {
 }
 
 TEST(Time, EpochNumbersByMagnitude) {
-  EXPECT_EQ(micros_from_epoch_number(1'731'580'200), 1'731'580'200'000'000);          // s
-  EXPECT_EQ(micros_from_epoch_number(1'731'580'200'123), 1'731'580'200'123'000);      // ms
-  EXPECT_EQ(micros_from_epoch_number(1'731'580'200'123'456), 1'731'580'200'123'456);  // µs
-  EXPECT_EQ(micros_from_epoch_number(1.731580200123456e18), 1'731'580'200'123'456);   // ns
+  using I = std::int64_t;
+  EXPECT_EQ(micros_from_epoch_number(I{1'731'580'200}), 1'731'580'200'000'000);          // s
+  EXPECT_EQ(micros_from_epoch_number(I{1'731'580'200'123}), 1'731'580'200'123'000);      // ms
+  EXPECT_EQ(micros_from_epoch_number(I{1'731'580'200'123'456}), 1'731'580'200'123'456);  // µs
+  EXPECT_EQ(micros_from_epoch_number(I{1'731'580'200'123'456'789}), 1'731'580'200'123'456);
   EXPECT_EQ(micros_from_epoch_number(1.5), 1'500'000);
+  EXPECT_EQ(micros_from_epoch_number(1731580200.25), 1'731'580'200'250'000);
+  EXPECT_EQ(micros_from_epoch_number(1.731580200123e12), 1'731'580'200'123'000);
 }
 
 TEST(Time, NegativeTimesFormat) {

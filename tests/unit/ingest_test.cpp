@@ -1,0 +1,188 @@
+#include <gtest/gtest.h>
+
+#include "ingest/json_input.hpp"
+
+namespace logpipe::ingest {
+namespace {
+
+constexpr core::Micros kReceived = 1'731'580'200'000'000;  // 2024-11-14T10:30:00Z
+
+JsonOptions options() {
+  JsonOptions o;
+  o.received_at = kReceived;
+  return o;
+}
+
+Record one(std::string_view body, JsonOptions o = options()) {
+  auto r = parse_json(body, o);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  if (!r.ok() || r->size() != 1) return {};
+  return (*r)[0];
+}
+
+core::Error failure(const core::Result<std::vector<Record>>& r) {
+  EXPECT_FALSE(r.ok());
+  return r.ok() ? core::Error{} : r.error();
+}
+
+TEST(Levels, CanonicalNamesAliasesAndSeverities) {
+  EXPECT_EQ(parse_level("warn"), Level::warning);
+  EXPECT_EQ(parse_level("Warning"), Level::warning);
+  EXPECT_EQ(parse_level("ERR"), Level::error);
+  EXPECT_EQ(parse_level("crit"), Level::critical);
+  EXPECT_EQ(parse_level("EMERG"), Level::fatal);
+  EXPECT_EQ(parse_level("informational"), Level::info);
+  EXPECT_EQ(parse_level("trace"), Level::trace);
+  EXPECT_EQ(parse_level("notice"), Level::notice);
+  EXPECT_EQ(parse_level("3"), Level::error);
+  EXPECT_EQ(parse_level("7"), Level::debug);
+  EXPECT_EQ(parse_level("8"), std::nullopt);
+  EXPECT_EQ(parse_level("LOUD"), std::nullopt);
+  EXPECT_EQ(parse_level(""), std::nullopt);
+  EXPECT_STREQ(to_string(Level::warning), "WARNING");
+  EXPECT_STREQ(to_string(Level::fatal), "FATAL");
+  EXPECT_EQ(level_from_syslog_severity(0), Level::fatal);
+  EXPECT_EQ(level_from_syslog_severity(5), Level::notice);
+  EXPECT_EQ(level_from_syslog_severity(-1), std::nullopt);
+}
+
+TEST(JsonInput, SeedFieldAliasesMapIn) {
+  Record r = one(
+      R"({"device_id":"device_001","log_level":"WARN","message":"hot","log_data":{"t":42}})");
+  EXPECT_EQ(r.device_id, "device_001");
+  EXPECT_EQ(r.level, Level::warning);
+  EXPECT_EQ(r.message, "hot");
+  EXPECT_EQ(r.attrs_json, R"({"t":42})");
+  EXPECT_EQ(r.ts, kReceived);
+
+  Record s = one(R"({"msg":"m","severity":2,"source":"svc","application":"a","hostname":"h",)"
+                 R"("metadata":{"k":"v"},"@timestamp":"2024-11-14T12:30:00+02:00"})");
+  EXPECT_EQ(s.message, "m");
+  EXPECT_EQ(s.level, Level::critical);
+  EXPECT_EQ(s.service, "svc");
+  EXPECT_EQ(s.app, "a");
+  EXPECT_EQ(s.host, "h");
+  EXPECT_EQ(s.attrs_json, R"({"k":"v"})");
+  EXPECT_EQ(s.ts, kReceived);
+}
+
+TEST(JsonInput, UnicodeAndNestedAttrsKeptExactly) {
+  Record r = one(
+      R"({"message":"Température 42 °C — 警告 🔥 \"q\"","attrs":{"a":{"b":[1,2.5,null,true,"x"]},"e":{}}})");
+  EXPECT_EQ(r.message, "Température 42 °C — 警告 🔥 \"q\"");
+  EXPECT_EQ(r.attrs_json, R"({"a":{"b":[1,2.5,null,true,"x"]},"e":{}})");
+}
+
+TEST(JsonInput, UnknownFieldsMergeIntoAttrsExplicitWins) {
+  Record r = one(R"({"message":"m","user":"bob","n":[1,2],"attrs":{"user":"alice"}})");
+  EXPECT_EQ(r.attrs_json, R"({"user":"alice","n":[1,2]})");
+  Record s = one(R"({"message":"m","tenant_id":99,"code":7})");
+  EXPECT_EQ(s.attrs_json, R"({"code":7})") << "tenant_id comes from the API key, never the body";
+}
+
+TEST(JsonInput, TimestampForms) {
+  EXPECT_EQ(one(R"({"message":"m","ts":1731580200})").ts, kReceived);
+  EXPECT_EQ(one(R"({"message":"m","ts":1731580200123})").ts, kReceived + 123'000);
+  EXPECT_EQ(one(R"({"message":"m","time":1731580200123456789})").ts, kReceived + 123'456);
+  EXPECT_EQ(one(R"({"message":"m","timestamp":"2024-11-14T10:30:00.5Z"})").ts, kReceived + 500'000);
+  EXPECT_EQ(one(R"({"message":"m","ts":null})").ts, kReceived);
+  auto bad = failure(parse_json(R"({"message":"m","ts":"yesterday"})", options()));
+  EXPECT_EQ(bad.code, core::Errc::invalid_field);
+  auto huge = failure(parse_json(R"({"message":"m","ts":1e300})", options()));
+  EXPECT_EQ(huge.code, core::Errc::invalid_field);
+}
+
+TEST(JsonInput, NumericDeviceIdBecomesText) {
+  EXPECT_EQ(one(R"({"message":"m","device_id":1234})").device_id, "1234");
+}
+
+TEST(JsonInput, FieldErrorsNameIndexAndFieldAndKeepNothing) {
+  auto e = failure(parse_json(
+      R"([{"message":"ok"},{"message":42},{"level":"INFO"},{"message":"x","log_level":"LOUD"},)"
+      R"({"message":"x","attrs":[1]},5,{"message":""},{"message":"x","service":{}}])",
+      options()));
+  EXPECT_EQ(e.code, core::Errc::invalid_field);
+  std::vector<std::pair<long, std::string>> got;
+  for (const auto& d : e.details) got.emplace_back(d.index, d.field);
+  const std::vector<std::pair<long, std::string>> want{{1, "message"},   {2, "message"},
+                                                       {3, "log_level"}, {4, "attrs"},
+                                                       {5, ""},          {6, "message"},
+                                                       {7, "service"}};
+  EXPECT_EQ(got, want);
+}
+
+TEST(JsonInput, RequiredDeviceId) {
+  auto o = options();
+  o.require_device_id = true;
+  auto missing = failure(parse_json(R"({"message":"m"})", o));
+  ASSERT_EQ(missing.details.size(), 1u);
+  EXPECT_EQ(missing.details[0].field, "device_id");
+  auto empty = failure(parse_json(R"({"message":"m","device_id":""})", o));
+  ASSERT_EQ(empty.details.size(), 1u);
+  EXPECT_EQ(empty.details[0].message, "must not be empty");
+}
+
+TEST(JsonInput, MalformedInvalidUtf8AndTooDeep) {
+  for (const char* body : {"", "{", "[1,", "nope", "{\"a\":1}}"}) {
+    EXPECT_EQ(failure(parse_json(body, options())).code, core::Errc::malformed) << body;
+  }
+  EXPECT_EQ(failure(parse_json("{\"message\":\"\xC3\x28\"}", options())).code,
+            core::Errc::malformed);
+  std::string deep = "{\"message\":\"m\",\"attrs\":";
+  for (int i = 0; i < 100; ++i) deep += "[";
+  for (int i = 0; i < 100; ++i) deep += "]";
+  deep += "}";
+  auto e = failure(parse_json(deep, options()));
+  EXPECT_EQ(e.code, core::Errc::malformed);
+  EXPECT_NE(e.message.find("deeper"), std::string::npos) << e.message;
+}
+
+TEST(JsonInput, BodyShapes) {
+  EXPECT_EQ(failure(parse_json("[]", options())).code, core::Errc::invalid_field);
+  EXPECT_EQ(failure(parse_json("\"text\"", options())).code, core::Errc::invalid_field);
+  auto o = options();
+  o.max_records = 2;
+  EXPECT_EQ(failure(parse_json(R"([{"message":"a"},{"message":"b"},{"message":"c"}])", o)).code,
+            core::Errc::too_large);
+  auto two = parse_json(R"([{"message":"a"},{"message":"b"}])", o);
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(two->size(), 2u);
+}
+
+TEST(NdjsonInput, LinesBlankLinesAndCrlf) {
+  auto r = parse_ndjson("{\"message\":\"a\"}\r\n\n  \n{\"message\":\"b\",\"level\":\"error\"}", options());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[1].message, "b");
+  EXPECT_EQ((*r)[1].level, Level::error);
+}
+
+TEST(NdjsonInput, ErrorsNameTheLineAndRecord) {
+  auto bad = failure(parse_ndjson("{\"message\":\"a\"}\n\n{\"message\":", options()));
+  EXPECT_EQ(bad.code, core::Errc::malformed);
+  EXPECT_NE(bad.message.find("line 3"), std::string::npos) << bad.message;
+  auto invalid = failure(parse_ndjson("{\"message\":\"a\"}\n\n{\"message\":1}\n", options()));
+  EXPECT_EQ(invalid.code, core::Errc::invalid_field);
+  ASSERT_EQ(invalid.details.size(), 1u);
+  EXPECT_EQ(invalid.details[0].index, 1) << "index among non-blank lines";
+  EXPECT_EQ(failure(parse_ndjson("\n\n", options())).code, core::Errc::invalid_field);
+  auto o = options();
+  o.max_records = 1;
+  EXPECT_EQ(failure(parse_ndjson("{\"message\":\"a\"}\n{\"message\":\"b\"}", o)).code,
+            core::Errc::too_large);
+}
+
+TEST(LogsEnvelope, Shapes) {
+  auto ok = parse_logs_envelope(R"({"logs":[{"message":"a"},{"message":"b"}]})", options());
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->size(), 2u);
+  for (const char* body : {R"({"logs":[]})", R"({"logs":{}})", R"({"items":[]})", R"([])"}) {
+    auto e = failure(parse_logs_envelope(body, options()));
+    EXPECT_EQ(e.code, core::Errc::invalid_field) << body;
+    ASSERT_FALSE(e.details.empty()) << body;
+    EXPECT_EQ(e.details[0].field, "logs") << body;
+  }
+}
+
+}  // namespace
+}  // namespace logpipe::ingest
