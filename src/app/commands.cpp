@@ -102,13 +102,21 @@ worker::WorkerOptions worker_options(const config::Settings& s, queue::RedisEndp
   return o;
 }
 
-// Serves HTTP until a signal; with `with_worker`, also runs a worker thread in this process.
-int serve_until_signal(const config::Settings& s, bool with_worker) {
+// What every long-running command does first: signals, log level, and both dependencies
+// checked, so that start-up fails with one line instead of later with many.
+core::Result<queue::RedisEndpoint> start_up(const config::Settings& s) {
   block_shutdown_signals();
   apply_log_level(s);
   auto redis = redis_endpoint(s);
+  if (!redis) return redis.error();
+  if (auto ok = check_dependencies(s, *redis); !ok) return ok.error();
+  return redis;
+}
+
+// Serves HTTP until a signal; with `with_worker`, also runs a worker thread in this process.
+int serve_until_signal(const config::Settings& s, bool with_worker) {
+  auto redis = start_up(s);
   if (!redis) return fail(redis.error().message);
-  if (auto ok = check_dependencies(s, *redis); !ok) return fail(ok.error().message);
 
   metrics::Metrics metrics;
   std::optional<worker::Worker> worker;
@@ -194,11 +202,8 @@ int run(const config::Settings& s) {
 }
 
 int worker(const config::Settings& s) {
-  block_shutdown_signals();
-  apply_log_level(s);
-  auto redis = redis_endpoint(s);
+  auto redis = start_up(s);
   if (!redis) return fail(redis.error().message);
-  if (auto ok = check_dependencies(s, *redis); !ok) return fail(ok.error().message);
   metrics::Metrics metrics;
   worker::Worker w(worker_options(s, *redis), metrics);
   if (auto ok = w.connect(); !ok) return fail(ok.error().message);
