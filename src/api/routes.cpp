@@ -88,7 +88,7 @@ class Ingest {
 
   explicit Ingest(Context& ctx) : ctx_(ctx) {}
 
-  void enqueue(Request& req, Reply reply, ingest::Batch batch, Respond respond) const {
+  void enqueue(Request& req, Reply reply, const ingest::Batch& batch, Respond respond) const {
     std::map<std::string_view, double> by_level;
     for (const auto& r : batch.records)
       by_level[ingest::to_string(r.level)] += 1;
@@ -140,7 +140,7 @@ class Ingest {
     ingest::Batch batch;
     batch.received_at = received_at;
     batch.records = std::move(records).value();
-    enqueue(req, std::move(reply), std::move(batch), std::move(respond));
+    enqueue(req, std::move(reply), batch, std::move(respond));
   }
 
  private:
@@ -274,7 +274,7 @@ std::string service_info() {
 void register_routes(http::Router& router, Context& ctx) {
   const Ingest ingest(ctx);
 
-  router.add(verb::get, "/", [](Request& req, const http::PathParams&, Reply reply) {
+  router.add(verb::get, "/", [](Request& req, const http::PathParams&, const Reply& reply) {
     reply(http::json_response(req, status::ok, service_info()));
   });
   router.add(verb::get, "/health", [&ctx](Request& req, const http::PathParams&, Reply reply) {
@@ -284,9 +284,10 @@ void register_routes(http::Router& router, Context& ctx) {
              [&ctx](Request& req, const http::PathParams&, Reply reply) {
                health(ctx, req, std::move(reply), true);
              });
-  router.add(verb::get, "/health/live", [](Request& req, const http::PathParams&, Reply reply) {
-    reply(http::json_response(req, status::ok, R"({"status":"alive"})"));
-  });
+  router.add(verb::get, "/health/live",
+             [](Request& req, const http::PathParams&, const Reply& reply) {
+               reply(http::json_response(req, status::ok, R"({"status":"alive"})"));
+             });
 
   router.add(verb::post, "/api/log", [ingest](Request& req, const http::PathParams&, Reply reply) {
     ingest.handle(
@@ -351,9 +352,10 @@ void register_routes(http::Router& router, Context& ctx) {
   router.add(verb::get, "/metrics", [&ctx](Request& req, const http::PathParams&, Reply reply) {
     metrics_endpoint(ctx, req, std::move(reply));
   });
-  router.add(verb::get, "/openapi.json", [](Request& req, const http::PathParams&, Reply reply) {
-    reply(http::json_response(req, status::ok, std::string(openapi_document())));
-  });
+  router.add(verb::get, "/openapi.json",
+             [](Request& req, const http::PathParams&, const Reply& reply) {
+               reply(http::json_response(req, status::ok, std::string(openapi_document())));
+             });
 }
 
 }  // namespace logpipe::api

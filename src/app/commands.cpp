@@ -53,7 +53,7 @@ void block_shutdown_signals() {
 class SignalWaiter {
  public:
   explicit SignalWaiter(std::function<void(int)> on_signal) {
-    thread_ = std::jthread([on_signal = std::move(on_signal)](std::stop_token stop) {
+    thread_ = std::jthread([on_signal = std::move(on_signal)](const std::stop_token& stop) {
       sigset_t set = shutdown_signals();
       while (!stop.stop_requested()) {
         timespec timeout{0, 200'000'000};
@@ -147,7 +147,7 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   if (auto ok = server.listen(); !ok) return fail(ok.error().message);
 
   std::jthread worker_thread;
-  if (worker) worker_thread = std::jthread([&](std::stop_token stop) { worker->run(stop); });
+  if (worker) worker_thread = std::jthread([&](const std::stop_token& stop) { worker->run(stop); });
 
   // Shutdown: stop accepting and let in-flight requests finish; once none is left, close the
   // Redis connection so the io_context runs out of work. A second signal forces the exit.

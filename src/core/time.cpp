@@ -112,7 +112,7 @@ Result<Micros> parse_rfc3339(std::string_view s) {
       if (pos < s.size() && s[pos] == ':') ++pos;
       if (pos < s.size() && !read_digits(s, pos, 2, om)) return bad();
       if (oh > 23 || om > 59) return bad();
-      offset_seconds = (oh * 3600 + om * 60) * (z == '-' ? -1 : 1);
+      offset_seconds = (std::int64_t{oh} * 3600 + std::int64_t{om} * 60) * (z == '-' ? -1 : 1);
     } else {
       return bad();
     }
@@ -120,8 +120,8 @@ Result<Micros> parse_rfc3339(std::string_view s) {
   if (pos != s.size()) return bad();
   const std::int64_t days =
       days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  const std::int64_t secs =
-      days * 86400 + hour * 3600 + minute * 60 + std::min(second, 59) - offset_seconds;
+  const std::int64_t secs = days * 86400 + std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 +
+                            std::min(second, 59) - offset_seconds;
   return secs * 1'000'000 + fraction;
 }
 
@@ -135,10 +135,10 @@ Micros micros_from_epoch_number(double v) {
 
 Micros micros_from_epoch_number(std::int64_t v) {
   const std::int64_t a = v < 0 ? -v : v;
-  if (a < 100'000'000'000LL) return v * 1'000'000;         // seconds
-  if (a < 100'000'000'000'000LL) return v * 1'000;         // milliseconds
-  if (a < 100'000'000'000'000'000LL) return v;             // microseconds
-  return v / 1'000;                                        // nanoseconds
+  if (a < 100'000'000'000LL) return v * 1'000'000;  // seconds
+  if (a < 100'000'000'000'000LL) return v * 1'000;  // milliseconds
+  if (a < 100'000'000'000'000'000LL) return v;      // microseconds
+  return v / 1'000;                                 // nanoseconds
 }
 
 }  // namespace logpipe::core

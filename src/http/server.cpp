@@ -34,7 +34,7 @@ constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 // with unread input makes the kernel send RST, which can destroy the response before the
 // client has read it, so such connections are drained (bounded) until the client closes.
 constexpr std::chrono::milliseconds kLingerTimeout{2000};
-constexpr std::size_t kLingerBytes = 1024 * 1024;
+constexpr std::size_t kLingerBytes = std::size_t{1} << 20;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 std::string display_address(std::string_view host, unsigned short port) {
@@ -456,8 +456,7 @@ void Session::on_shutdown() {
       close();
       break;
     case State::handling:
-    case State::writing:
-      break;  // the response goes out with Connection: close, then on_write closes
+    case State::writing:  // the response goes out with Connection: close, then on_write closes
     case State::closed:
       break;
   }

@@ -25,8 +25,8 @@ namespace logpipe::http {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   unsigned short port = 8080;  // 0: any free port (see Server::port())
-  std::size_t max_body_bytes = 10 * 1024 * 1024;
-  std::size_t max_header_bytes = 64 * 1024;
+  std::size_t max_body_bytes = std::size_t{10} << 20;
+  std::size_t max_header_bytes = std::size_t{64} << 10;
   std::chrono::milliseconds request_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};
 };

@@ -10,7 +10,6 @@ namespace {
 
 using core::Errc;
 using simdjson::dom::element;
-using simdjson::dom::element_type;
 using simdjson::dom::object;
 
 constexpr std::size_t kMaxDetails = 100;
@@ -38,7 +37,8 @@ class Problems {
  public:
   void add(long index, std::string_view field, std::string message) {
     ++count_;
-    if (details_.size() < kMaxDetails) details_.push_back({index, std::string(field), std::move(message)});
+    if (details_.size() < kMaxDetails)
+      details_.push_back({index, std::string(field), std::move(message)});
   }
   bool empty() const { return count_ == 0; }
   std::size_t count() const { return count_; }
@@ -62,7 +62,8 @@ simdjson::dom::parser& parser_for(std::size_t max_depth) {
   thread_local std::size_t depth = 0;
   if (depth != max_depth) {
     // Capacity grows on demand in parse(); only the depth limit is fixed here.
-    if (parser.allocate(simdjson::SIMDJSON_PADDING, max_depth) == simdjson::SUCCESS) depth = max_depth;
+    if (parser.allocate(simdjson::SIMDJSON_PADDING, max_depth) == simdjson::SUCCESS)
+      depth = max_depth;
   }
   return parser;
 }
@@ -70,12 +71,20 @@ simdjson::dom::parser& parser_for(std::size_t max_depth) {
 core::Error malformed(simdjson::error_code code, std::size_t max_depth, std::string_view where) {
   std::string what;
   switch (code) {
-    case simdjson::DEPTH_ERROR: what = fmt::format("JSON nested deeper than {} levels", max_depth); break;
-    case simdjson::UTF8_ERROR: what = "invalid UTF-8"; break;
-    case simdjson::EMPTY: what = "empty body"; break;
-    default: what = fmt::format("malformed JSON ({})", simdjson::error_message(code));
+    case simdjson::DEPTH_ERROR:
+      what = fmt::format("JSON nested deeper than {} levels", max_depth);
+      break;
+    case simdjson::UTF8_ERROR:
+      what = "invalid UTF-8";
+      break;
+    case simdjson::EMPTY:
+      what = "empty body";
+      break;
+    default:
+      what = fmt::format("malformed JSON ({})", simdjson::error_message(code));
   }
-  return core::make_error(Errc::malformed, where.empty() ? what : fmt::format("{}: {}", where, what));
+  return core::make_error(Errc::malformed,
+                          where.empty() ? what : fmt::format("{}: {}", where, what));
 }
 
 simdjson::simdjson_result<element> parse_text(std::string_view text, std::size_t max_depth) {
@@ -164,7 +173,8 @@ std::string build_attrs(std::optional<object> attrs,
     out += simdjson::minify(value);
   };
   if (attrs) {
-    for (auto field : *attrs) member(field.key, field.value);
+    for (auto field : *attrs)
+      member(field.key, field.value);
   }
   for (const auto& [key, value] : extras) {
     if (attrs && (*attrs)[key].error() == simdjson::SUCCESS) continue;
@@ -197,14 +207,19 @@ void parse_record(element e, long index, const JsonOptions& options, Record& out
           if (text.empty()) {
             problems.add(index, key, "must not be empty");
           } else if (text.size() > options.max_message_bytes) {
-            problems.add(index, key, fmt::format("longer than {} bytes", options.max_message_bytes));
+            problems.add(index, key,
+                         fmt::format("longer than {} bytes", options.max_message_bytes));
           } else {
             out.message = text;
           }
         }
         break;
-      case Field::level: set_level(value, index, key, out.level, problems); break;
-      case Field::ts: set_ts(value, index, key, out.ts, problems); break;
+      case Field::level:
+        set_level(value, index, key, out.level, problems);
+        break;
+      case Field::ts:
+        set_ts(value, index, key, out.ts, problems);
+        break;
       case Field::device_id: {
         const std::size_t before = problems.count();
         device_seen = !value.is_null();
@@ -228,8 +243,11 @@ void parse_record(element e, long index, const JsonOptions& options, Record& out
           problems.add(index, key, "must be a JSON object");
         }
         break;
-      case Field::ignored: break;
-      case Field::other: extras.emplace_back(key, value); break;
+      case Field::ignored:
+        break;
+      case Field::other:
+        extras.emplace_back(key, value);
+        break;
     }
   }
   if (!message_seen) problems.add(index, "message", "is required");
@@ -288,8 +306,8 @@ core::Result<std::vector<Record>> parse_ndjson(std::string_view body, const Json
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     if (records.size() == options.max_records) {
-      return core::make_error(Errc::too_large, fmt::format("more than {} records in one request",
-                                                           options.max_records));
+      return core::make_error(
+          Errc::too_large, fmt::format("more than {} records in one request", options.max_records));
     }
     auto root = parse_text(line, options.max_depth);
     if (root.error())

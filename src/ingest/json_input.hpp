@@ -19,7 +19,7 @@ struct JsonOptions {
   bool require_device_id = false;   // seed 000 endpoints require device_id
   std::size_t max_records = 10000;  // per request
   std::size_t max_depth = 64;       // JSON nesting
-  std::size_t max_message_bytes = 256 * 1024;
+  std::size_t max_message_bytes = std::size_t{256} << 10;
   std::size_t max_name_bytes = 256;  // device_id, service, app, host
 };
 

@@ -58,7 +58,7 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
   std::string write_buffer;
   bool writing = false;
   redisReader* reader = nullptr;
-  std::array<char, 64 * 1024> read_buffer{};
+  std::array<char, 65536> read_buffer{};
 
   void submit(Command command) {
     if (state == State::disconnected) {
@@ -90,7 +90,7 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
     resolver.async_resolve(
         endpoint.host, std::to_string(endpoint.port),
         [self = shared_from_this(), gen](boost::system::error_code ec,
-                                         tcp::resolver::results_type results) {
+                                         const tcp::resolver::results_type& results) {
           if (self->generation != gen) return;
           if (ec) return self->fail("resolve " + self->endpoint.host + ": " + ec.message());
           asio::async_connect(self->socket, results,

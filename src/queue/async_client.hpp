@@ -24,7 +24,7 @@ struct AsyncClientOptions {
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds reply_timeout{5000};
   std::chrono::milliseconds reconnect_backoff{500};
-  std::size_t max_write_bytes = 1024 * 1024;  // one coalesced write
+  std::size_t max_write_bytes = std::size_t{1} << 20;  // one coalesced write
 };
 
 class AsyncClient {

@@ -346,7 +346,7 @@ core::Status Worker::connect() {
   return store::ensure_partitions(*impl_->db, 1, 2);
 }
 
-void Worker::run(std::stop_token stop) {
+void Worker::run(const std::stop_token& stop) {
   core::log::info("worker started", {{"stream", impl_->options.stream},
                                      {"group", impl_->options.group},
                                      {"consumer", impl_->options.consumer}});

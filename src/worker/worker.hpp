@@ -55,7 +55,7 @@ class Worker {
   core::Status connect();
   // Runs until stop is requested; returns after the in-flight batch is stored and acknowledged
   // (or left pending when the grace period ends).
-  void run(std::stop_token stop);
+  void run(const std::stop_token& stop);
 
  private:
   struct Impl;
