@@ -11,7 +11,7 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache git curl procps python3 
 	libcli11-dev libtomlplusplus-dev liblz4-dev googletest libgtest-dev libbenchmark-dev \
 	redis-server postgresql-15 clang-format clang-tidy
 
-.PHONY: deps build build-asan run test test-unit format lint clean
+.PHONY: deps build build-asan run test test-unit bench format lint clean
 
 deps:
 	@scripts/install-deps $(DEB_PACKAGES)
@@ -21,7 +21,7 @@ build: deps
 	@cmake --build $(BUILD) -j$(JOBS)
 
 build-asan: deps
-	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLOGPIPE_SANITIZE=ON >/dev/null
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLOGPIPE_SANITIZE=ON -DLOGPIPE_BENCH=OFF >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 
 # Starts private Redis + PostgreSQL under ./var, migrates, and serves on 127.0.0.1:8080.
@@ -36,6 +36,10 @@ test: build build-asan
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
+
+# Micro-benchmarks of the hot paths (Release build of the normal tree); see docs/PERFORMANCE.md.
+bench: build
+	$(BUILD)/bench/bench_hot_paths --benchmark_min_time=0.5
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
