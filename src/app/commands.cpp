@@ -149,12 +149,14 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   std::jthread worker_thread;
   if (worker) worker_thread = std::jthread([&](const std::stop_token& stop) { worker->run(stop); });
 
-  // Shutdown: stop accepting and let in-flight requests finish; once none is left, close the
-  // Redis connection so the io_context runs out of work. A second signal forces the exit.
+  // Shutdown: stop accepting and let in-flight requests finish. Only when no connection is left
+  // (none can start a new request) and no reply is pending is Redis closed, so that no XADD is
+  // cut off after Redis stored it. The io_context then runs out of work. A second signal forces
+  // the exit.
   asio::steady_timer drain(io);
   std::atomic<int> signals_seen{0};
   std::function<void()> wait_for_drain = [&] {
-    if (ctx.in_flight.load() == 0) {
+    if (server.connections() == 0 && ctx.in_flight.load() == 0) {
       redis_client.close();
       return;
     }

@@ -122,6 +122,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
   // False once shutting down: the new connection is then dropped.
   bool add(const std::shared_ptr<Session>& session);
   void remove(const Session* session);
+  std::size_t connections() {
+    std::lock_guard lock(mutex_);
+    return sessions_.size();
+  }
 
  private:
   void accept();
@@ -240,7 +244,7 @@ void Session::read_request() {
 }
 
 void Session::on_data(error_code ec, std::size_t bytes) {
-  if (ec) return close();  // idle timeout, client gone or shutdown
+  if (ec || state_ == State::closed) return close();  // idle timeout, client gone or shutdown
   buffer_.commit(bytes);
   read_header();
 }
@@ -255,6 +259,7 @@ void Session::read_header() {
 }
 
 void Session::on_header(error_code ec, std::size_t) {
+  if (state_ == State::closed) return;  // see on_request_read
   if (ec) return on_read_error(ec);
   const std::size_t limit = options().max_body_bytes;
   if (const auto length = parser_->content_length(); length && *length > limit)
@@ -281,6 +286,7 @@ void Session::read_body() {
 }
 
 void Session::on_body(error_code ec, std::size_t) {
+  if (state_ == State::closed) return;  // see on_request_read
   if (ec) return on_read_error(ec);
   on_request_read();
 }
@@ -301,6 +307,9 @@ void Session::on_read_error(error_code ec) {
 }
 
 void Session::on_request_read() {
+  // A read that completed just before shutdown closed the session still delivers its handler
+  // with success; the request must not run then: nobody can be told that it was accepted.
+  if (state_ == State::closed) return;
   read_done_ = Clock::now();
   request_ = parser_->release();
   parser_.reset();
@@ -580,6 +589,10 @@ void Server::start() {
 
 void Server::shutdown() {
   impl_->shutdown();
+}
+
+std::size_t Server::connections() const {
+  return impl_->connections();
 }
 
 unsigned short Server::port() const {

@@ -54,6 +54,8 @@ class Server {
   core::Status listen();
   void start();     // begins accepting (after listen)
   void shutdown();  // thread-safe, idempotent
+  // Open connections; after shutdown() it reaches 0 once every in-flight response is written.
+  std::size_t connections() const;
   unsigned short port() const;
 
  private:
