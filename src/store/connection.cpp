@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 
+#include "core/log.hpp"
+
 namespace logpipe::store {
 namespace {
 
@@ -15,6 +17,14 @@ core::Errc classify(std::string_view sqlstate) {
   if (cls == "40") return core::Errc::timeout;
   if (cls == "22" || cls == "23") return core::Errc::invalid_field;
   return core::Errc::internal;
+}
+
+std::string one_line(std::string text);
+
+// Server notices ("relation … already exists, skipping") go to our structured log at debug
+// level rather than libpq's default, a bare line on stderr.
+void log_notice(void* /*arg*/, const char* message) {
+  core::log::debug("postgres notice", {{"notice", one_line(message)}});
 }
 
 std::string one_line(std::string text) {
@@ -80,6 +90,7 @@ core::Result<Connection> Connection::open(const std::string& url,
     PQfinish(conn);
     return core::make_error(core::Errc::unavailable, std::move(message));
   }
+  PQsetNoticeProcessor(conn, log_notice, nullptr);
   Connection c(conn);
   // Timestamps travel as UTC text; make the session agree whatever the server's default.
   if (auto s = c.exec("SET TIME ZONE 'UTC'"); !s) return s.error();
