@@ -33,6 +33,11 @@ int main(int argc, char** argv) {
   };
   for (const auto& c : commands)
     options.add_to(*cli.add_subcommand(c.name, c.help), c.use);
+  auto* loadtest_command = cli.add_subcommand(
+      "loadtest", "send load to a logpipe server, then verify every acknowledged log was stored");
+  options.add_to(*loadtest_command, config::kLoadtest);
+  loadtest::CommandLine loadtest_line;
+  loadtest::add_flags(*loadtest_command, loadtest_line);
 
   try {
     cli.parse(argc, argv);
@@ -46,6 +51,14 @@ int main(int argc, char** argv) {
   }
   for (const auto& c : commands) {
     if (cli.got_subcommand(c.name)) return c.fn(*settings);
+  }
+  if (cli.got_subcommand(loadtest_command)) {
+    auto loadtest_options = loadtest::finish_flags(loadtest_line);
+    if (!loadtest_options) {
+      fmt::print(stderr, "logpipe: {}\n", loadtest_options.error().message);
+      return 2;
+    }
+    return app::loadtest(*settings, std::move(loadtest_options).value());
   }
   return 2;
 }

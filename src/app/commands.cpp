@@ -16,6 +16,7 @@
 #include "api/api.hpp"
 #include "core/log.hpp"
 #include "http/server.hpp"
+#include "loadtest/loadtest.hpp"
 #include "metrics/metrics.hpp"
 #include "queue/async_client.hpp"
 #include "queue/redis.hpp"
@@ -233,6 +234,19 @@ int migrate(const config::Settings& s) {
                report->current_version);
   }
   return 0;
+}
+
+int loadtest(const config::Settings& s, loadtest::Options options) {
+  apply_log_level(s);
+  options.host = s.host();
+  options.port = s.port();
+  if (options.verify) options.database_url = s.database_url;
+  const bool json = options.json;
+  auto report = loadtest::run(std::move(options));
+  if (!report) return fail(report.error().message);
+  fmt::print("{}", json ? loadtest::format_json(*report) : loadtest::format_table(*report));
+  if (report->records_acked == 0) return 1;
+  return !report->verify.done || report->verified() ? 0 : 1;
 }
 
 }  // namespace logpipe::app

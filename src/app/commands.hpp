@@ -3,6 +3,7 @@
 #pragma once
 
 #include "config/settings.hpp"
+#include "loadtest/loadtest.hpp"
 
 namespace logpipe::app {
 
@@ -10,5 +11,8 @@ int serve(const config::Settings& settings);
 int worker(const config::Settings& settings);
 int run(const config::Settings& settings);  // serve + worker in one process
 int migrate(const config::Settings& settings);
+// Exit 0 when every acknowledged log was found stored once (or verification was skipped), 1 when
+// not, or when the target cannot be reached.
+int loadtest(const config::Settings& settings, loadtest::Options options);
 
 }  // namespace logpipe::app

@@ -68,7 +68,8 @@ core::Status split_host_port(const std::string& addr, std::string& host, unsigne
 
 const std::vector<Spec>& specs() {
   static const std::vector<Spec> table = {
-      {"http_addr", "127.0.0.1:8080", "HTTP listen address host:port", kServe,
+      {"http_addr", "127.0.0.1:8080",
+       "HTTP address host:port (serve listens on it, loadtest sends to it)", kServe | kLoadtest,
        [](Settings& s, const std::string& v) -> core::Status {
          std::string host;
          unsigned short port;

@@ -40,7 +40,8 @@ enum Use : unsigned {
   kServe = 1,
   kWorker = 2,
   kMigrate = 4,
-  kAll = kServe | kWorker | kMigrate,
+  kLoadtest = 8,
+  kAll = kServe | kWorker | kMigrate | kLoadtest,
 };
 
 // Binds options to CLI11 subcommands and resolves the final Settings.
