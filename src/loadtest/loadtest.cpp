@@ -351,7 +351,8 @@ core::Result<std::chrono::milliseconds> parse_duration(const std::string& text) 
 double percentile_ms(const std::vector<std::uint32_t>& sorted, double percentile) {
   if (sorted.empty()) return 0;
   // Nearest rank: the smallest value with at least `percentile`% of samples at or below it.
-  const double rank = std::ceil(percentile / 100.0 * static_cast<double>(sorted.size()));
+  // (The epsilon keeps 99.9% of 1000 at rank 999, not 1000 through rounding.)
+  const double rank = std::ceil(percentile / 100.0 * static_cast<double>(sorted.size()) - 1e-9);
   const std::size_t index =
       std::clamp<std::size_t>(static_cast<std::size_t>(rank), 1, sorted.size()) - 1;
   return sorted[index] / 1000.0;

@@ -182,6 +182,10 @@ void append_copy_row(std::string& out, const ingest::Record& r, const ingest::Ba
   out.push_back('\n');
 }
 
+core::Status copy_rows(Connection& c, std::string_view rows) {
+  return c.copy_in(kCopyLogs, rows);
+}
+
 std::string array_literal(std::span<const std::string> items) {
   std::string out = "{";
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -228,7 +232,7 @@ core::Result<WriteReport> write_entries(Connection& c, std::string_view stream,
     }
     if (fresh.empty()) return report;
     if (!copy.empty()) {
-      if (auto s = c.copy_in(kCopyLogs, copy); !s) return s.error();
+      if (auto s = copy_rows(c, copy); !s) return s.error();
     }
     if (auto s = record_entries(c, stream, fresh); !s) return s.error();
     if (auto s = upsert_devices(c, devices); !s) return s.error();

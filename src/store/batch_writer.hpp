@@ -30,6 +30,9 @@ core::Result<WriteReport> write_entries(Connection& connection, std::string_view
 // Appends one record as a line of COPY text format (exposed for tests and benchmarks).
 void append_copy_row(std::string& out, const ingest::Record& record, const ingest::Batch& batch);
 
+// COPYs rows formatted by append_copy_row into `logs` (within the caller's transaction, if any).
+core::Status copy_rows(Connection& connection, std::string_view rows);
+
 // A PostgreSQL array literal ({"a","b"}) of the given texts, for `$1::text[]` parameters.
 std::string array_literal(std::span<const std::string> items);
 
