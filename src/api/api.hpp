@@ -10,12 +10,14 @@
 #include "http/router.hpp"
 #include "metrics/metrics.hpp"
 #include "queue/async_client.hpp"
+#include "queue/stream_appender.hpp"
 #include "store/pool.hpp"
 
 namespace logpipe::api {
 
 struct Context {
   queue::AsyncClient& redis;
+  queue::StreamAppender& appender;  // ingest: XADDs to `stream`, coalescing concurrent requests
   store::Pool& db;
   boost::asio::thread_pool& db_threads;
   metrics::Metrics& metrics;

@@ -80,7 +80,8 @@ std::string error_type(const core::Error& e) {
   }
 }
 
-// Enqueues one request's records as ONE stream entry and answers once Redis acknowledged it.
+// Enqueues one request's records, encoded as one batch, and answers once Redis acknowledged the
+// stream entry holding them (concurrent requests may share an entry: see StreamAppender).
 class Ingest {
  public:
   using Respond = std::function<std::string(const std::string& entry_id, std::size_t count,
@@ -92,32 +93,30 @@ class Ingest {
     std::map<std::string_view, double> by_level;
     for (const auto& r : batch.records)
       by_level[ingest::to_string(r.level)] += 1;
-    const std::string payload = queue::encode_batch(batch);
+    std::string payload = queue::encode_batch(batch);
     const auto count = batch.records.size();
     const auto received_at = batch.received_at;
     const auto started = Clock::now();
     ++ctx_.in_flight;
-    ctx_.redis.send(
-        {"XADD", ctx_.stream, "*", "b", payload},
-        [&ctx = ctx_, &req, reply = std::move(reply), respond = std::move(respond), by_level, count,
-         received_at, started](core::Result<queue::ReplyPtr> result) {
-          ctx.metrics.redis_operation(
-              "xadd", std::chrono::duration<double>(Clock::now() - started).count());
-          if (!result) {
-            ctx.metrics.ingest_rejected("redis_unavailable");
-            core::log::warn("enqueue failed", {{"error", result.error().message}});
-            reply(http::error_response(
-                req,
-                core::make_error(core::Errc::unavailable,
-                                 "the queue is unavailable; nothing was stored, retry later")));
-          } else {
-            for (const auto& [level, n] : by_level)
-              ctx.metrics.logs_received(level, n);
-            const std::string id(queue::reply_string(**result));
-            reply(http::json_response(req, status::accepted, respond(id, count, received_at)));
-          }
-          --ctx.in_flight;
-        });
+    ctx_.appender.append(std::move(payload), [&ctx = ctx_, &req, reply = std::move(reply),
+                                              respond = std::move(respond), by_level, count,
+                                              received_at,
+                                              started](core::Result<std::string> entry_id) {
+      ctx.metrics.redis_operation("xadd",
+                                  std::chrono::duration<double>(Clock::now() - started).count());
+      if (!entry_id) {
+        ctx.metrics.ingest_rejected("redis_unavailable");
+        core::log::warn("enqueue failed", {{"error", entry_id.error().message}});
+        reply(http::error_response(
+            req, core::make_error(core::Errc::unavailable,
+                                  "the queue is unavailable; nothing was stored, retry later")));
+      } else {
+        for (const auto& [level, n] : by_level)
+          ctx.metrics.logs_received(level, n);
+        reply(http::json_response(req, status::accepted, respond(*entry_id, count, received_at)));
+      }
+      --ctx.in_flight;
+    });
   }
 
   // Parses with `parse`, then enqueues; every rejection is counted and answered as JSON.

@@ -9,6 +9,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <csignal>
+#include <future>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -20,6 +23,7 @@
 #include "metrics/metrics.hpp"
 #include "queue/async_client.hpp"
 #include "queue/redis.hpp"
+#include "queue/stream_appender.hpp"
 #include "store/connection.hpp"
 #include "store/migrations.hpp"
 #include "store/pool.hpp"
@@ -103,6 +107,44 @@ worker::WorkerOptions worker_options(const config::Settings& s, queue::RedisEndp
   return o;
 }
 
+// `workers` consumers of one group in this process, each on its own thread with its own
+// PostgreSQL connection, so that one batch's COPY runs while the next is read and encoded:
+// PostgreSQL, not one backend, becomes the limit. Consumer names get "-<i>" when there are
+// several.
+class Workers {
+ public:
+  Workers(const config::Settings& s, const queue::RedisEndpoint& redis, metrics::Metrics& metrics) {
+    for (std::size_t i = 0; i < s.workers; ++i) {
+      auto options = worker_options(s, redis);
+      if (s.workers > 1) options.consumer += fmt::format("-{}", i);
+      workers_.push_back(std::make_unique<worker::Worker>(std::move(options), metrics));
+    }
+  }
+  core::Status connect() {
+    for (auto& w : workers_) {
+      if (auto ok = w->connect(); !ok) return ok;
+    }
+    return {};
+  }
+  void start() {
+    for (auto& w : workers_)
+      threads_.emplace_back([&w = *w](const std::stop_token& stop) { w.run(stop); });
+  }
+  void request_stop() {
+    for (auto& t : threads_)
+      t.request_stop();
+  }
+  // Returns once every worker has stored and acknowledged its in-flight batch.
+  void join() {
+    request_stop();
+    threads_.clear();
+  }
+
+ private:
+  std::vector<std::unique_ptr<worker::Worker>> workers_;
+  std::vector<std::jthread> threads_;
+};
+
 // What every long-running command does first: signals, log level, and both dependencies
 // checked, so that start-up fails with one line instead of later with many.
 core::Result<queue::RedisEndpoint> start_up(const config::Settings& s) {
@@ -120,10 +162,10 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   if (!redis) return fail(redis.error().message);
 
   metrics::Metrics metrics;
-  std::optional<worker::Worker> worker;
+  std::optional<Workers> workers;
   if (with_worker) {
-    worker.emplace(worker_options(s, *redis), metrics);
-    if (auto ok = worker->connect(); !ok) return fail(ok.error().message);
+    workers.emplace(s, *redis, metrics);
+    if (auto ok = workers->connect(); !ok) return fail(ok.error().message);
   }
 
   asio::io_context io(static_cast<int>(s.io_threads()));
@@ -132,8 +174,14 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   asio::thread_pool db_threads(s.db_pool_size);
   char hostname[256] = {};
   gethostname(hostname, sizeof hostname - 1);
-  api::Context ctx{redis_client, pool,     db_threads,
-                   metrics,      s.stream, fmt::format("{}-{}", hostname, getpid())};
+  queue::StreamAppender appender(redis_client, s.stream);
+  api::Context ctx{redis_client,
+                   appender,
+                   pool,
+                   db_threads,
+                   metrics,
+                   s.stream,
+                   fmt::format("{}-{}", hostname, getpid())};
 
   http::Router router;
   api::register_routes(router, ctx);
@@ -147,8 +195,7 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   });
   if (auto ok = server.listen(); !ok) return fail(ok.error().message);
 
-  std::jthread worker_thread;
-  if (worker) worker_thread = std::jthread([&](const std::stop_token& stop) { worker->run(stop); });
+  if (workers) workers->start();
 
   // Shutdown: stop accepting and let in-flight requests finish. Only when no connection is left
   // (none can start a new request) and no reply is pending is Redis closed, so that no XADD is
@@ -172,7 +219,7 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
     }
     core::log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
     server.shutdown();
-    if (worker_thread.joinable()) worker_thread.request_stop();
+    if (workers) workers->request_stop();
     asio::post(io, wait_for_drain);
   });
 
@@ -187,10 +234,7 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   io.run();
   io_threads.clear();  // joins
   db_threads.join();
-  if (worker_thread.joinable()) {
-    worker_thread.request_stop();
-    worker_thread.join();
-  }
+  if (workers) workers->join();
   core::log::info("stopped");
   return 0;
 }
@@ -208,15 +252,18 @@ int worker(const config::Settings& s) {
   auto redis = start_up(s);
   if (!redis) return fail(redis.error().message);
   metrics::Metrics metrics;
-  worker::Worker w(worker_options(s, *redis), metrics);
-  if (auto ok = w.connect(); !ok) return fail(ok.error().message);
-  std::stop_source stop;
+  Workers workers(s, *redis, metrics);
+  if (auto ok = workers.connect(); !ok) return fail(ok.error().message);
+  std::promise<void> stop;
+  std::once_flag stop_once;
   SignalWaiter signals([&](int sig) {
     core::log::info("finishing the current batch, then stopping",
                     {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
-    stop.request_stop();
+    std::call_once(stop_once, [&] { stop.set_value(); });
   });
-  w.run(stop.get_token());
+  workers.start();
+  stop.get_future().wait();
+  workers.join();
   return 0;
 }
 

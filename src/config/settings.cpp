@@ -91,6 +91,10 @@ const std::vector<Spec>& specs() {
        size_setter(&Settings::batch_size, 1, 100000)},
       {"max_wait_ms", "200", "longest wait to fill a batch, in ms (1-60000)", kWorker,
        size_setter(&Settings::max_wait_ms, 1, 60000)},
+      {"workers", "2",
+       "parallel consumers, each with its own PostgreSQL connection (1-64); 2 lets one batch's "
+       "COPY overlap the next",
+       kWorker, size_setter(&Settings::workers, 1, 64)},
       {"threads", "0", "HTTP io threads (0: one per core)", kServe,
        size_setter(&Settings::threads, 0, 256)},
       {"max_body_bytes", "10485760", "largest accepted request body in bytes", kServe,

@@ -9,7 +9,8 @@ namespace logpipe::queue {
 namespace {
 
 constexpr char kMagic0 = 'L';
-constexpr char kMagic1 = 'P';
+constexpr char kMagic1 = 'P';       // one request's batch
+constexpr char kEntryMagic1 = 'M';  // several batches coalesced into one stream entry
 constexpr std::uint8_t kVersion = 1;
 constexpr std::uint8_t kFlagLz4 = 1;
 constexpr std::size_t kHeaderBytes = 4;
@@ -130,12 +131,11 @@ core::Result<ingest::Batch> decode_body(std::string_view body) {
   return batch;
 }
 
-}  // namespace
-
-std::string encode_batch(const ingest::Batch& batch, const CodecOptions& options) {
-  std::string body = encode_body(batch);
-  std::string out{kMagic0, kMagic1, static_cast<char>(kVersion), 0};
-  if (body.size() < options.compress_min_bytes ||
+// Header (magic0, magic1, version, flags), then the body, LZ4-compressed when it is big enough
+// and `compress` allows.
+std::string seal(char magic1, const std::string& body, bool compress, const CodecOptions& options) {
+  std::string out{kMagic0, magic1, static_cast<char>(kVersion), 0};
+  if (!compress || body.size() < options.compress_min_bytes ||
       body.size() > static_cast<std::size_t>(LZ4_MAX_INPUT_SIZE)) {
     out += body;
     return out;
@@ -157,14 +157,15 @@ std::string encode_batch(const ingest::Batch& batch, const CodecOptions& options
   return out;
 }
 
-core::Result<ingest::Batch> decode_batch(std::string_view payload) {
-  if (payload.size() < kHeaderBytes || payload[0] != kMagic0 || payload[1] != kMagic1)
+// The body of a sealed payload whose second magic byte is `magic1`, decompressed.
+core::Result<std::string> unseal(std::string_view payload, char magic1) {
+  if (payload.size() < kHeaderBytes || payload[0] != kMagic0 || payload[1] != magic1)
     return corrupt("bad magic");
   if (static_cast<std::uint8_t>(payload[2]) != kVersion) return corrupt("unknown version");
   const auto flags = static_cast<std::uint8_t>(payload[3]);
   if (flags & ~kFlagLz4) return corrupt("unknown flags");
   std::string_view rest = payload.substr(kHeaderBytes);
-  if (!(flags & kFlagLz4)) return decode_body(rest);
+  if (!(flags & kFlagLz4)) return std::string(rest);
 
   Reader in(rest);
   std::uint64_t size;
@@ -175,7 +176,65 @@ core::Result<ingest::Batch> decode_batch(std::string_view payload) {
   const int n = LZ4_decompress_safe(compressed.data(), body.data(),
                                     static_cast<int>(compressed.size()), static_cast<int>(size));
   if (n < 0 || static_cast<std::uint64_t>(n) != size) return corrupt("LZ4 data invalid");
-  return decode_body(body);
+  return body;
+}
+
+bool is_compressed(std::string_view sealed) {
+  return sealed.size() >= kHeaderBytes && (static_cast<std::uint8_t>(sealed[3]) & kFlagLz4);
+}
+
+}  // namespace
+
+std::string encode_batch(const ingest::Batch& batch, const CodecOptions& options) {
+  return seal(kMagic1, encode_body(batch), true, options);
+}
+
+core::Result<ingest::Batch> decode_batch(std::string_view payload) {
+  auto body = unseal(payload, kMagic1);
+  if (!body) return body.error();
+  return decode_body(*body);
+}
+
+std::string encode_entry(std::span<const std::string> batches, const CodecOptions& options) {
+  if (batches.size() == 1) return batches.front();
+  std::string body;
+  std::size_t size = 10;
+  bool any_compressed = false;
+  for (const auto& b : batches) {
+    size += b.size() + 5;
+    any_compressed = any_compressed || is_compressed(b);
+  }
+  body.reserve(size);
+  put_varint(body, batches.size());
+  for (const auto& b : batches)
+    put_string(body, b);
+  // Small requests coalesced together compress well; already compressed ones would not.
+  return seal(kEntryMagic1, body, !any_compressed, options);
+}
+
+core::Result<std::vector<ingest::Batch>> decode_entry(std::string_view payload) {
+  std::vector<ingest::Batch> batches;
+  if (payload.size() < 2 || payload[1] != kEntryMagic1) {
+    auto one = decode_batch(payload);
+    if (!one) return one.error();
+    batches.push_back(std::move(one).value());
+    return batches;
+  }
+  auto body = unseal(payload, kEntryMagic1);
+  if (!body) return body.error();
+  Reader in(*body);
+  std::uint64_t count;
+  if (!in.varint(count) || count > in.remaining()) return corrupt("bad batch count");
+  batches.reserve(count);
+  std::string sealed;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    if (!in.string(sealed)) return corrupt("truncated batch");
+    auto batch = decode_batch(sealed);
+    if (!batch) return batch.error();
+    batches.push_back(std::move(batch).value());
+  }
+  if (!in.at_end()) return corrupt("trailing bytes");
+  return batches;
 }
 
 }  // namespace logpipe::queue

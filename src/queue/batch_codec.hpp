@@ -7,10 +7,16 @@
 //   record = zigzag-varint (ts - received_at) | u8 level | str message | str device_id
 //            | str service | str app | str host | str attrs_json
 //   str = varint length | bytes
+//
+// A stream entry holds the batch of one request, or the batches of several concurrent requests
+// that serve coalesced into one XADD: magic 'L' 'M' | version | flags | [varint size] body with
+// body = varint count | str(batch)*, LZ4-compressed when the batches inside are not.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.hpp"
 #include "ingest/record.hpp"
@@ -25,5 +31,11 @@ struct CodecOptions {
 std::string encode_batch(const ingest::Batch& batch, const CodecOptions& options = {});
 
 core::Result<ingest::Batch> decode_batch(std::string_view payload);
+
+// The payload of one stream entry holding these encode_batch() outputs (one is passed through).
+std::string encode_entry(std::span<const std::string> batches, const CodecOptions& options = {});
+
+// The batches of a stream entry, either form.
+core::Result<std::vector<ingest::Batch>> decode_entry(std::string_view payload);
 
 }  // namespace logpipe::queue

@@ -99,7 +99,7 @@ core::Status record_entries(Connection& c, std::string_view stream,
   std::vector<std::string> ids, counts;
   for (const auto* e : fresh) {
     ids.push_back(e->id);
-    counts.push_back(std::to_string(e->batch.records.size()));
+    counts.push_back(std::to_string(e->record_count()));
   }
   auto r = c.query(
       "INSERT INTO ingest_batches (stream, entry_id, record_count)"
@@ -161,6 +161,13 @@ core::Micros floor_minute(core::Micros t) {
 
 }  // namespace
 
+std::size_t StreamEntry::record_count() const {
+  std::size_t n = 0;
+  for (const auto& b : batches)
+    n += b.records.size();
+  return n;
+}
+
 void append_copy_row(std::string& out, const ingest::Record& r, const ingest::Batch& batch) {
   fmt::format_to(std::back_inserter(out), "{}\t{}\t{}\t", batch.tenant_id,
                  core::format_rfc3339(r.ts), core::format_rfc3339(batch.received_at));
@@ -218,17 +225,19 @@ core::Result<WriteReport> write_entries(Connection& c, std::string_view stream,
         continue;
       }
       fresh.push_back(&e);
-      for (const auto& r : e.batch.records) {
-        append_copy_row(copy, r, e.batch);
-        ++counts[{e.batch.tenant_id, floor_minute(r.ts), ingest::to_string(r.level), r.service}];
-        if (r.device_id.empty()) continue;
-        auto [it, inserted] =
-            devices.try_emplace({e.batch.tenant_id, r.device_id}, DeviceRollup{r.ts, r.ts, 0});
-        it->second.first_seen = std::min(it->second.first_seen, r.ts);
-        it->second.last_seen = std::max(it->second.last_seen, r.ts);
-        ++it->second.count;
+      for (const auto& batch : e.batches) {
+        for (const auto& r : batch.records) {
+          append_copy_row(copy, r, batch);
+          ++counts[{batch.tenant_id, floor_minute(r.ts), ingest::to_string(r.level), r.service}];
+          if (r.device_id.empty()) continue;
+          auto [it, inserted] =
+              devices.try_emplace({batch.tenant_id, r.device_id}, DeviceRollup{r.ts, r.ts, 0});
+          it->second.first_seen = std::min(it->second.first_seen, r.ts);
+          it->second.last_seen = std::max(it->second.last_seen, r.ts);
+          ++it->second.count;
+        }
       }
-      report.records_stored += e.batch.records.size();
+      report.records_stored += e.record_count();
     }
     if (fresh.empty()) return report;
     if (!copy.empty()) {

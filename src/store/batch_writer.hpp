@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.hpp"
 #include "ingest/record.hpp"
@@ -14,8 +15,10 @@
 namespace logpipe::store {
 
 struct StreamEntry {
-  std::string id;  // the Redis stream entry id, e.g. "1700000000000-0"
-  ingest::Batch batch;
+  std::string id;                      // the Redis stream entry id, e.g. "1700000000000-0"
+  std::vector<ingest::Batch> batches;  // one per request the entry holds
+
+  std::size_t record_count() const;
 };
 
 struct WriteReport {

@@ -193,11 +193,13 @@ struct Worker::Impl {
     const core::Micros today = core::now_micros() / kDay * kDay;
     std::set<core::Micros> days;
     for (const auto& e : entries) {
-      for (const auto& r : e.batch.records) {
-        const core::Micros day = (r.ts >= 0 ? r.ts : r.ts - kDay + 1) / kDay * kDay;
-        // Far-off days go to logs_default rather than creating a table per stray clock.
-        if (day >= today - 7 * kDay && day <= today + 2 * kDay && !known_partitions.count(day))
-          days.insert(day);
+      for (const auto& batch : e.batches) {
+        for (const auto& r : batch.records) {
+          const core::Micros day = (r.ts >= 0 ? r.ts : r.ts - kDay + 1) / kDay * kDay;
+          // Far-off days go to logs_default rather than creating a table per stray clock.
+          if (day >= today - 7 * kDay && day <= today + 2 * kDay && !known_partitions.count(day))
+            days.insert(day);
+        }
       }
     }
     for (core::Micros day : days) {
@@ -270,17 +272,17 @@ struct Worker::Impl {
     std::vector<store::StreamEntry> entries;
     std::vector<std::string> done;  // ids to acknowledge
     for (auto& r : *raw) {
-      auto batch = queue::decode_batch(r.payload);
-      if (!batch) {
+      auto batches = queue::decode_entry(r.payload);
+      if (!batches) {
         if (r.payload.empty()) {  // deleted while pending: nothing left to store
           done.push_back(r.id);
           continue;
         }
-        dead_letter(r, batch.error().message);
+        dead_letter(r, batches.error().message);
         done.push_back(r.id);
         continue;
       }
-      entries.push_back({r.id, std::move(batch).value()});
+      entries.push_back({r.id, std::move(batches).value()});
     }
 
     std::size_t records = 0;

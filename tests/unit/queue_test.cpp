@@ -91,6 +91,62 @@ TEST(BatchCodec, RejectsCorruption) {
   }
 }
 
+TEST(EntryCodec, OneBatchPassesThroughAndDecodes) {
+  const std::string one = encode_batch(sample_batch(3));
+  EXPECT_EQ(encode_entry({&one, 1}), one);
+  auto decoded = decode_entry(one);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  ASSERT_EQ(decoded->size(), 1u);
+  expect_equal(sample_batch(3), decoded->front());
+}
+
+TEST(EntryCodec, CoalescedBatchesRoundTripEachWithItsOwnHeader) {
+  std::vector<ingest::Batch> batches;
+  std::vector<std::string> encoded;
+  for (std::size_t i = 0; i < 30; ++i) {
+    batches.push_back(sample_batch(1));
+    batches.back().received_at += static_cast<core::Micros>(i) * 1000;
+    batches.back().tenant_id = static_cast<std::int32_t>(i % 3 + 1);
+    encoded.push_back(encode_batch(batches.back()));
+  }
+  const std::string entry = encode_entry(encoded);
+  std::size_t separate = 0;
+  for (const auto& e : encoded)
+    separate += e.size();
+  EXPECT_LT(entry.size(), separate / 2) << "small batches together compress";
+  auto decoded = decode_entry(entry);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  ASSERT_EQ(decoded->size(), batches.size());
+  for (std::size_t i = 0; i < batches.size(); ++i)
+    expect_equal(batches[i], (*decoded)[i]);
+
+  // Already compressed batches are framed as they are, not compressed twice.
+  const std::vector<std::string> big{encode_batch(sample_batch(50)),
+                                     encode_batch(sample_batch(40))};
+  auto mixed = decode_entry(encode_entry(big));
+  ASSERT_TRUE(mixed.ok()) << mixed.error().message;
+  ASSERT_EQ(mixed->size(), 2u);
+  expect_equal(sample_batch(40), (*mixed)[1]);
+}
+
+TEST(EntryCodec, TruncationAndCorruptionAreErrors) {
+  std::vector<std::string> encoded;
+  for (std::size_t i = 0; i < 5; ++i)
+    encoded.push_back(encode_batch(sample_batch(2)));
+  CodecOptions plain;
+  plain.compress_min_bytes = SIZE_MAX;
+  for (const auto& entry : {encode_entry(encoded), encode_entry(encoded, plain)}) {
+    for (std::size_t len = 0; len < entry.size(); ++len)
+      EXPECT_FALSE(decode_entry(std::string_view(entry).substr(0, len)).ok()) << "length " << len;
+    EXPECT_FALSE(decode_entry(entry + "x").ok());
+    for (std::size_t i = 4; i < entry.size(); ++i) {
+      std::string flipped = entry;
+      flipped[i] = static_cast<char>(flipped[i] ^ 0x5A);
+      (void)decode_entry(flipped);
+    }
+  }
+}
+
 TEST(RedisUrl, ParsesForms) {
   auto a = parse_redis_url("redis://127.0.0.1:6390/2");
   ASSERT_TRUE(a.ok());
