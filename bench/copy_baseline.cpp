@@ -2,13 +2,16 @@
 // `logs` schema (same indexes, same COPY statement as the worker), with nothing else in the way.
 // Rows are parsed and formatted before the clock starts, so only PostgreSQL is measured.
 //
-//   copy_baseline DATABASE_URL ROWS [ROWS_PER_TRANSACTION]
-// prints {"rows":…,"seconds":…,"rows_per_second":…}
+//   copy_baseline DATABASE_URL ROWS [ROWS_PER_TRANSACTION] [CONNECTIONS]
+// prints {"rows":…,"connections":…,"seconds":…,"rows_per_second":…}. With several connections
+// the transactions are dealt out among them and run in parallel, as the worker's consumers do.
 #include <fmt/format.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/time.hpp"
@@ -21,14 +24,18 @@
 int main(int argc, char** argv) {
   using namespace logpipe;
   if (argc < 3) {
-    fmt::print(stderr, "usage: copy_baseline DATABASE_URL ROWS [ROWS_PER_TRANSACTION]\n");
+    fmt::print(stderr,
+               "usage: copy_baseline DATABASE_URL ROWS [ROWS_PER_TRANSACTION] [CONNECTIONS]\n");
     return 2;
   }
   const std::string url = argv[1];
   const std::size_t rows = std::strtoull(argv[2], nullptr, 10);
   const std::size_t per_transaction = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 100'000;
-  if (rows == 0 || per_transaction == 0) {
-    fmt::print(stderr, "copy_baseline: ROWS and ROWS_PER_TRANSACTION must be positive\n");
+  const std::size_t connections = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 1;
+  if (rows == 0 || per_transaction == 0 || connections == 0 || connections > 64) {
+    fmt::print(
+        stderr,
+        "copy_baseline: ROWS, ROWS_PER_TRANSACTION and CONNECTIONS (<= 64) must be positive\n");
     return 2;
   }
 
@@ -56,26 +63,40 @@ int main(int argc, char** argv) {
       store::append_copy_row(chunks.back(), r, batch);
   }
 
-  auto db = store::Connection::open(url, std::chrono::seconds(5));
-  if (!db) {
-    fmt::print(stderr, "copy_baseline: {}\n", db.error().message);
-    return 1;
+  std::vector<store::Connection> dbs;
+  for (std::size_t i = 0; i < connections; ++i) {
+    auto db = store::Connection::open(url, std::chrono::seconds(5));
+    if (!db) {
+      fmt::print(stderr, "copy_baseline: {}\n", db.error().message);
+      return 1;
+    }
+    dbs.push_back(std::move(db).value());
   }
-  if (auto s = store::ensure_partitions(*db, 1, 2); !s) {
+  if (auto s = store::ensure_partitions(dbs.front(), 1, 2); !s) {
     fmt::print(stderr, "copy_baseline: {}\n", s.error().message);
     return 1;
   }
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
   const auto start = std::chrono::steady_clock::now();
-  for (const auto& chunk : chunks) {
-    auto s = store::in_transaction(*db, [&] { return store::copy_rows(*db, chunk); });
-    if (!s) {
-      fmt::print(stderr, "copy_baseline: {}\n", s.error().message);
-      return 1;
+  {
+    std::vector<std::jthread> threads;
+    for (auto& db : dbs) {
+      threads.emplace_back([&] {
+        for (std::size_t i = next++; i < chunks.size() && !failed; i = next++) {
+          auto s = store::in_transaction(db, [&] { return store::copy_rows(db, chunks[i]); });
+          if (!s) {
+            fmt::print(stderr, "copy_baseline: {}\n", s.error().message);
+            failed = true;
+          }
+        }
+      });
     }
   }
+  if (failed) return 1;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  fmt::print("{{\"rows\":{},\"seconds\":{:.3f},\"rows_per_second\":{:.0f}}}\n", rows, seconds,
-             static_cast<double>(rows) / seconds);
+  fmt::print("{{\"rows\":{},\"connections\":{},\"seconds\":{:.3f},\"rows_per_second\":{:.0f}}}\n",
+             rows, connections, seconds, static_cast<double>(rows) / seconds);
   return 0;
 }

@@ -20,7 +20,8 @@
 namespace logpipe::queue {
 
 struct AppenderOptions {
-  std::size_t max_entry_bytes = std::size_t{1} << 20;
+  // Also bounds what a worker decodes at once: 256 KiB of compressed batches is ~5000 records.
+  std::size_t max_entry_bytes = std::size_t{256} << 10;
   std::size_t max_in_flight = 1;  // XADDs awaiting their reply before batches wait to coalesce
 };
 

@@ -20,7 +20,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr std::size_t kEntriesPerRead = 100;
+constexpr std::size_t kMaxEntriesPerRead = 100;
+// Memory stays bounded whatever the backlog: a read asks for about batch_size records (judging by
+// the entries seen so far), and a batch stops growing at batch_size records or this many bytes.
+constexpr std::size_t kMaxBatchBytes = std::size_t{32} << 20;
 constexpr milliseconds kIdleBlock{1000};  // longest XREADGROUP block: bounds stop latency
 constexpr milliseconds kBackoffMin{100};
 constexpr milliseconds kBackoffMax{5000};
@@ -29,6 +32,16 @@ constexpr core::Micros kDay = 86'400'000'000LL;
 struct RawEntry {
   std::string id;
   std::string payload;
+  core::Result<std::vector<ingest::Batch>> batches{std::vector<ingest::Batch>{}};  // decoded
+
+  std::size_t records() const {
+    std::size_t n = 0;
+    if (batches) {
+      for (const auto& b : *batches)
+        n += b.records.size();
+    }
+    return n;
+  }
 };
 
 bool retryable(const core::Error& e) {
@@ -77,7 +90,8 @@ std::string dead_letter_stream(const std::string& stream) {
 }
 
 struct Worker::Impl {
-  Impl(WorkerOptions o, metrics::Metrics& m) : options(std::move(o)), metrics(m) {}
+  Impl(WorkerOptions o, metrics::Metrics& m)
+      : options(std::move(o)), metrics(m), mean_entry_records(options.batch_size) {}
 
   WorkerOptions options;
   metrics::Metrics& metrics;
@@ -85,6 +99,7 @@ struct Worker::Impl {
   std::optional<store::Connection> db;
   std::set<core::Micros> known_partitions;  // UTC day starts
   bool pending_drained = false;
+  std::size_t mean_entry_records;  // starts at batch_size: the first read takes one entry
   Backoff backoff;
 
   core::Status connect_redis() {
@@ -113,7 +128,9 @@ struct Worker::Impl {
   // XREADGROUP; `id` "0" re-reads our own pending entries, ">" new ones.
   core::Result<std::vector<RawEntry>> read(const char* id, milliseconds block) {
     if (auto s = connect_redis(); !s) return s.error();
-    const std::string count = std::to_string(kEntriesPerRead);
+    const std::size_t per_read = std::clamp<std::size_t>(
+        options.batch_size / std::max<std::size_t>(mean_entry_records, 1), 1, kMaxEntriesPerRead);
+    const std::string count = std::to_string(per_read);
     const std::string block_ms = std::to_string(block.count());
     std::vector<std::string_view> args{"XREADGROUP",     "GROUP", options.group,
                                        options.consumer, "COUNT", count};
@@ -145,6 +162,9 @@ struct Worker::Impl {
         if (queue::reply_string(queue::reply_at(fields, f)) == "b")
           raw.payload = queue::reply_string(queue::reply_at(fields, f + 1));
       }
+      // Deleted while pending (empty) decodes to nothing; a corrupt payload keeps its error.
+      if (!raw.payload.empty()) raw.batches = queue::decode_entry(raw.payload);
+      mean_entry_records = (mean_entry_records * 7 + raw.records()) / 8;
       entries.push_back(std::move(raw));
     }
     return entries;
@@ -160,7 +180,7 @@ struct Worker::Impl {
       if (!pending->empty()) return pending;
       pending_drained = true;
     }
-    std::size_t records_estimate = 0;
+    std::size_t records = 0, bytes = 0;
     std::optional<Clock::time_point> deadline;
     while (!stop.stop_requested()) {
       milliseconds block = kIdleBlock;
@@ -180,11 +200,11 @@ struct Worker::Impl {
       }
       if (!deadline) deadline = Clock::now() + options.max_wait;
       for (auto& e : *got) {
-        // Payload size is a cheap proxy for the record count before decoding.
-        records_estimate += std::max<std::size_t>(1, e.payload.size() / 200);
+        records += e.records();
+        bytes += e.payload.size();
         batch.push_back(std::move(e));
       }
-      if (records_estimate >= options.batch_size) break;
+      if (records >= options.batch_size || bytes >= kMaxBatchBytes) break;
     }
     return batch;
   }
@@ -272,17 +292,14 @@ struct Worker::Impl {
     std::vector<store::StreamEntry> entries;
     std::vector<std::string> done;  // ids to acknowledge
     for (auto& r : *raw) {
-      auto batches = queue::decode_entry(r.payload);
-      if (!batches) {
-        if (r.payload.empty()) {  // deleted while pending: nothing left to store
-          done.push_back(r.id);
-          continue;
-        }
-        dead_letter(r, batches.error().message);
+      if (r.payload.empty()) {  // deleted while pending: nothing left to store
         done.push_back(r.id);
-        continue;
+      } else if (!r.batches) {
+        dead_letter(r, r.batches.error().message);
+        done.push_back(r.id);
+      } else {
+        entries.push_back({r.id, std::move(r.batches).value()});
       }
-      entries.push_back({r.id, std::move(batches).value()});
     }
 
     std::size_t records = 0;
