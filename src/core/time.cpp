@@ -58,7 +58,7 @@ Micros now_micros() {
       .count();
 }
 
-std::string format_rfc3339(Micros t) {
+void append_rfc3339(std::string& out, Micros t) {
   std::int64_t days = t / 86'400'000'000LL;
   std::int64_t rem = t % 86'400'000'000LL;
   if (rem < 0) {
@@ -69,8 +69,38 @@ std::string format_rfc3339(Micros t) {
   unsigned m, d;
   civil_from_days(days, y, m, d);
   const std::int64_t secs = rem / 1'000'000;
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", y, m, d, secs / 3600,
-                     secs / 60 % 60, secs % 60, rem % 1'000'000);
+  if (y < 0 || y > 9999) {  // outside RFC 3339's range: still exact, if not pretty
+    fmt::format_to(std::back_inserter(out), "{:04}", y);
+  } else {
+    out.push_back(static_cast<char>('0' + y / 1000));
+    out.push_back(static_cast<char>('0' + y / 100 % 10));
+    out.push_back(static_cast<char>('0' + y / 10 % 10));
+    out.push_back(static_cast<char>('0' + y % 10));
+  }
+  // The hot path of the worker's COPY rows: fixed-width digits, no formatting library.
+  char tail[] = "-MM-DDTHH:MM:SS.uuuuuuZ";
+  const auto two = [&tail](std::size_t at, std::int64_t v) {
+    tail[at] = static_cast<char>('0' + v / 10);
+    tail[at + 1] = static_cast<char>('0' + v % 10);
+  };
+  two(1, m);
+  two(4, d);
+  two(7, secs / 3600);
+  two(10, secs / 60 % 60);
+  two(13, secs % 60);
+  std::int64_t micros = rem % 1'000'000;
+  for (std::size_t i = 21; i >= 16; --i) {
+    tail[i] = static_cast<char>('0' + micros % 10);
+    micros /= 10;
+  }
+  out.append(tail, sizeof tail - 1);
+}
+
+std::string format_rfc3339(Micros t) {
+  std::string out;
+  out.reserve(27);
+  append_rfc3339(out, t);
+  return out;
 }
 
 Result<Micros> parse_rfc3339(std::string_view s) {

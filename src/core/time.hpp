@@ -15,6 +15,7 @@ Micros now_micros();
 
 // "2024-11-14T10:30:00.123456Z"
 std::string format_rfc3339(Micros t);
+void append_rfc3339(std::string& out, Micros t);
 
 // Accepts RFC 3339 / ISO 8601: date and time separated by 'T' or ' ', optional fraction (any
 // number of digits, truncated to microseconds), and 'Z', '+hh:mm', '+hhmm' or no zone (= UTC).

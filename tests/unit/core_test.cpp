@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "core/json_writer.hpp"
 #include "core/time.hpp"
 
@@ -82,6 +84,31 @@ TEST(JsonWriter, ReplacesInvalidUtf8) {
   EXPECT_EQ(out,
             "\"a\xEF\xBF\xBD"
             "b\xEF\xBF\xBD\"");
+}
+
+}  // namespace
+}  // namespace logpipe::core
+
+namespace logpipe::core {
+namespace {
+
+TEST(Time, FormatRoundTripsThroughParseAcrossTheCalendar) {
+  std::mt19937_64 rng(42);
+  // Years 0001..9999, micros included; negative values are before 1970.
+  std::uniform_int_distribution<Micros> any(-62'135'596'800'000'000LL, 253'402'300'799'999'999LL);
+  for (int i = 0; i < 200'000; ++i) {
+    const Micros t = any(rng);
+    const std::string text = format_rfc3339(t);
+    ASSERT_EQ(text.size(), 27u) << text;
+    auto back = parse_rfc3339(text);
+    ASSERT_TRUE(back.ok()) << text;
+    ASSERT_EQ(*back, t) << text;
+  }
+  std::string out = "x";
+  append_rfc3339(out, 0);
+  EXPECT_EQ(out, "x1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(format_rfc3339(-1), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(format_rfc3339(951'782'400'000'000), "2000-02-29T00:00:00.000000Z");
 }
 
 }  // namespace

@@ -25,6 +25,25 @@ TEST(CopyRow, EscapesTextFormat) {
             "{\"a\":\"\\\\ufffd\",\"b\":\"\\\\\\\\u0000\"}\tjson\n");
 }
 
+TEST(CopyRow, EscapesAtTheEdgesAndInRuns) {
+  ingest::Batch batch;
+  ingest::Record r;
+  r.ts = batch.received_at = 0;
+  using namespace std::string_literals;
+  for (const auto& [message, escaped] : std::vector<std::pair<std::string, std::string>>{
+           {"\tx", "\\tx"},
+           {"x\n", "x\\n"},
+           {"\\\\", "\\\\\\\\"},
+           {"\r\n\t"s + '\0', "\\r\\n\\t\xEF\xBF\xBD"},
+           {"plain ünï", "plain ünï"},
+       }) {
+    r.message = message;
+    std::string out;
+    append_copy_row(out, r, batch);
+    EXPECT_NE(out.find("\tINFO\t" + escaped + "\t{}\t"), std::string::npos) << out;
+  }
+}
+
 TEST(ArrayLiteral, QuotesAndEscapes) {
   std::vector<std::string> items{"a", "b\"c", "d\\e", "", "{x,y}"};
   EXPECT_EQ(array_literal(items), R"({"a","b\"c","d\\e","","{x,y}"})");
