@@ -11,7 +11,7 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache git curl procps python3 
 	libcli11-dev libtomlplusplus-dev liblz4-dev googletest libgtest-dev libbenchmark-dev \
 	redis-server postgresql-15 clang-format clang-tidy
 
-.PHONY: deps build build-asan run test test-unit bench format lint clean
+.PHONY: deps build build-asan run test test-unit bench bench-micro bench-pipeline format lint clean
 
 deps:
 	@scripts/install-deps $(DEB_PACKAGES)
@@ -37,9 +37,15 @@ test: build build-asan
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
 
-# Micro-benchmarks of the hot paths (Release build of the normal tree); see docs/PERFORMANCE.md.
-bench: build
+# Benchmarks (see docs/PERFORMANCE.md): the hot-path micro-benchmarks, then the whole pipeline
+# against PostgreSQL's own COPY on private Redis + PostgreSQL (about two minutes).
+bench: bench-micro bench-pipeline
+
+bench-micro: build
 	$(BUILD)/bench/bench_hot_paths --benchmark_min_time=0.5
+
+bench-pipeline: build
+	bench/pipeline --build $(BUILD)
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

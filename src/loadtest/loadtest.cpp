@@ -548,7 +548,8 @@ void add_flags(CLI::App& c, CommandLine& line) {
   c.add_flag("--no-verify", line.no_verify, "skip checking PostgreSQL for the stored logs");
   c.add_option_function<long>(
        "--verify-timeout", [&o](long s) { o.verify_timeout = std::chrono::seconds(s); },
-       "seconds to wait for every acknowledged log to be stored")
+       "longest wait, in seconds, for every acknowledged log to be stored (it gives up sooner "
+       "when nothing more is stored for 20 s)")
       ->default_str("120")
       ->check(CLI::Range(1, 86'400));
   c.add_flag("--json", o.json, "print the report as JSON");
