@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   {
     std::vector<std::jthread> threads;
+    threads.reserve(dbs.size());
     for (auto& db : dbs) {
       threads.emplace_back([&] {
         for (std::size_t i = next++; i < chunks.size() && !failed; i = next++) {
