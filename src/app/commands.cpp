@@ -104,6 +104,7 @@ worker::WorkerOptions worker_options(const config::Settings& s, queue::RedisEndp
   o.consumer = s.consumer_name();
   o.batch_size = s.batch_size;
   o.max_wait = std::chrono::milliseconds(s.max_wait_ms);
+  o.claim_idle = std::chrono::milliseconds(s.claim_idle_ms);
   return o;
 }
 

@@ -42,6 +42,30 @@ auto size_setter(std::size_t Settings::*field, std::size_t min, std::size_t max)
   return [=](Settings& s, const std::string& v) { return parse_size(v, min, max, s.*field); };
 }
 
+// "30s", "500ms", "2m", or a plain number of seconds → milliseconds in [min, max].
+auto duration_setter(std::size_t Settings::*field, std::size_t min_ms, std::size_t max_ms) {
+  return [=](Settings& s, const std::string& v) -> core::Status {
+    std::size_t number = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), number);
+    const std::string_view unit(p, static_cast<std::size_t>(v.data() + v.size() - p));
+    std::size_t ms = 0;
+    if (ec == std::errc() && (unit == "ms"))
+      ms = number;
+    else if (ec == std::errc() && (unit == "s" || unit.empty()))
+      ms = number * 1000;
+    else if (ec == std::errc() && unit == "m")
+      ms = number * 60'000;
+    else
+      return core::make_error(Errc::invalid_argument,
+                              fmt::format("\"{}\" is not a duration (e.g. 30s, 500ms, 2m)", v));
+    if (ms < min_ms || ms > max_ms)
+      return core::make_error(Errc::invalid_argument,
+                              fmt::format("{} ms is out of range [{}, {}] ms", ms, min_ms, max_ms));
+    s.*field = ms;
+    return {};
+  };
+}
+
 auto text_setter(std::string Settings::*field, bool allow_empty = false) {
   return [=](Settings& s, const std::string& v) -> core::Status {
     if (v.empty() && !allow_empty)
@@ -95,6 +119,9 @@ const std::vector<Spec>& specs() {
        "parallel consumers, each with its own PostgreSQL connection (1-64); 2 lets one batch's "
        "COPY overlap the next",
        kWorker, size_setter(&Settings::workers, 1, 64)},
+      {"claim_idle", "30s",
+       "take over entries left pending this long by a dead consumer (e.g. 30s, 500ms)", kWorker,
+       duration_setter(&Settings::claim_idle_ms, 100, 86'400'000)},
       {"threads", "0", "HTTP io threads (0: one per core)", kServe,
        size_setter(&Settings::threads, 0, 256)},
       {"max_body_bytes", "10485760", "largest accepted request body in bytes", kServe,

@@ -33,6 +33,11 @@ constexpr std::size_t kMaxResponseBytes = 1 << 20;
 constexpr auto kReconnectDelay = std::chrono::milliseconds(100);
 constexpr int kMaxConnectFailures = 50;  // per connection, in a row
 
+struct Range {
+  std::uint64_t first_seq = 0;
+  std::size_t count = 0;
+};
+
 // One request's worth of work: records [first_seq, first_seq + count), due at `due` (open loop).
 struct Job {
   std::uint64_t first_seq = 0;
@@ -53,6 +58,8 @@ class Schedule {
       total_ = (records_ + o.batch_size - 1) / o.batch_size;
     }
   }
+
+  std::uint64_t records() const { return records_; }
 
   std::optional<Job> next() {
     const std::uint64_t i = next_.fetch_add(1, std::memory_order_relaxed);
@@ -81,6 +88,7 @@ struct Tally {
   std::map<int, std::uint64_t> statuses;
   std::map<std::string, std::uint64_t> errors;
   std::vector<std::uint32_t> latencies_us;
+  std::vector<Range> acked, rejected;  // seq ranges by what the server answered
   std::optional<Clock::time_point> first_send, last_response;
 
   void merge(const Tally& t) {
@@ -93,6 +101,8 @@ struct Tally {
     for (const auto& [k, v] : t.errors)
       errors[k] += v;
     latencies_us.insert(latencies_us.end(), t.latencies_us.begin(), t.latencies_us.end());
+    acked.insert(acked.end(), t.acked.begin(), t.acked.end());
+    rejected.insert(rejected.end(), t.rejected.begin(), t.rejected.end());
     if (t.first_send && (!first_send || *t.first_send < *first_send)) first_send = t.first_send;
     if (t.last_response && (!last_response || *t.last_response > *last_response))
       last_response = t.last_response;
@@ -259,6 +269,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (status >= 200 && status < 300) {
       ++tally_.requests_ok;
       tally_.records_acked += job_.count;
+      tally_.acked.push_back({job_.first_seq, job_.count});
+    } else {
+      tally_.rejected.push_back({job_.first_seq, job_.count});
     }
   }
 
@@ -416,6 +429,7 @@ core::Result<Report> run(Options o) {
   report.requests_ok = t.requests_ok;
   report.records_sent = t.records_sent;
   report.records_acked = t.records_acked;
+  for (const auto& r : t.rejected) report.records_rejected += r.count;
   report.statuses = t.statuses;
   report.errors = t.errors;
   if (t.first_send && t.last_response)
@@ -423,8 +437,15 @@ core::Result<Report> run(Options o) {
   fill_latency(report.latency, t.latencies_us);
 
   if (!o.database_url.empty() && t.first_send) {
-    report.verify = verify_stored(o.database_url, generator, report.records_acked, *t.first_send,
-                                  o.verify_timeout);
+    std::vector<Outcome> outcomes(schedule.records(), Outcome::unanswered);
+    for (const auto& r : t.acked)
+      std::fill_n(outcomes.begin() + static_cast<std::ptrdiff_t>(r.first_seq), r.count,
+                  Outcome::acknowledged);
+    for (const auto& r : t.rejected)
+      std::fill_n(outcomes.begin() + static_cast<std::ptrdiff_t>(r.first_seq), r.count,
+                  Outcome::rejected);
+    report.verify = verify_stored(o.database_url, generator, outcomes, report.records_acked,
+                                  *t.first_send, o.verify_timeout);
   }
   return report;
 }
@@ -447,7 +468,8 @@ std::string format_table(const Report& r) {
     statuses += fmt::format("{}{}×{}", statuses.empty() ? "" : " ", code, n);
   line("requests   {} sent, {} ok (2xx)   status {}", r.requests_sent, r.requests_ok,
        statuses.empty() ? "-" : statuses);
-  line("logs       {} sent, {} acknowledged", r.records_sent, r.records_acked);
+  line("logs       {} sent, {} acknowledged, {} rejected, {} unanswered", r.records_sent,
+       r.records_acked, r.records_rejected, r.records_sent - r.records_acked - r.records_rejected);
   line("rate       {:.0f} logs/s, {:.0f} requests/s over {:.2f} s", r.logs_per_second(),
        r.requests_per_second(), r.seconds);
   line("latency ms p50 {:.2f}  p95 {:.2f}  p99 {:.2f}  p99.9 {:.2f}  max {:.2f}  mean {:.2f}",
@@ -462,8 +484,10 @@ std::string format_table(const Report& r) {
   } else if (!v.error.empty()) {
     line("stored     FAILED to verify: {}", v.error);
   } else {
-    line("stored     {} of {} acknowledged found, {} duplicates{}", v.found, r.records_acked,
-         v.found - v.unique, v.timed_out ? " (gave up waiting)" : "");
+    line("stored     {} rows: {} of {} acknowledged missing, {} duplicates, {} of rejected requests, "
+         "{} of unanswered requests{}",
+         v.found, v.missing, r.records_acked, v.duplicates, v.rejected_stored,
+         v.unanswered_stored, v.timed_out ? " (gave up waiting)" : "");
     line("end to end {:.0f} logs/s: first send → last acknowledged log stored in {:.2f} s",
          r.end_to_end_logs_per_second(), v.seconds);
     line("result     {}", r.verified() ? "OK: every acknowledged log stored exactly once"
@@ -485,6 +509,7 @@ std::string format_json(const Report& r) {
       .field("requests_ok", r.requests_ok)
       .field("records_sent", r.records_sent)
       .field("records_acked", r.records_acked)
+      .field("records_rejected", r.records_rejected)
       .field("seconds", r.seconds)
       .field("logs_per_second", r.logs_per_second())
       .field("requests_per_second", r.requests_per_second());
@@ -508,7 +533,10 @@ std::string format_json(const Report& r) {
   w.key("verify").begin_object().field("done", r.verify.done);
   if (r.verify.done) {
     w.field("found", r.verify.found)
-        .field("duplicates", r.verify.found - r.verify.unique)
+        .field("missing", r.verify.missing)
+        .field("duplicates", r.verify.duplicates)
+        .field("rejected_stored", r.verify.rejected_stored)
+        .field("unanswered_stored", r.verify.unanswered_stored)
         .field("seconds", r.verify.seconds)
         .field("end_to_end_logs_per_second", r.end_to_end_logs_per_second())
         .field("timed_out", r.verify.timed_out)

@@ -49,10 +49,13 @@ struct Latency {
 };
 
 struct Verification {
-  bool done = false;         // false when skipped
-  std::uint64_t found = 0;   // rows of this run in PostgreSQL
-  std::uint64_t unique = 0;  // distinct seq among them
-  double seconds = 0;        // first send → the last acknowledged record seen stored
+  bool done = false;                    // false when skipped
+  std::uint64_t found = 0;              // rows of this run in PostgreSQL
+  std::uint64_t duplicates = 0;         // rows beyond the first of a seq
+  std::uint64_t missing = 0;            // acknowledged seqs not stored
+  std::uint64_t rejected_stored = 0;    // seqs stored although the server answered an error
+  std::uint64_t unanswered_stored = 0;  // seqs of requests that got no answer, stored (allowed)
+  double seconds = 0;  // first send → the last acknowledged record seen stored
   bool timed_out = false;
   std::string error;  // PostgreSQL unreachable, etc.
 };
@@ -68,6 +71,7 @@ struct Report {
   std::uint64_t requests_ok = 0;  // 2xx
   std::uint64_t records_sent = 0;
   std::uint64_t records_acked = 0;
+  std::uint64_t records_rejected = 0;  // answered with a non-2xx status
   std::map<int, std::uint64_t> statuses;        // HTTP status → count
   std::map<std::string, std::uint64_t> errors;  // connect / timeout / closed … → count
   double seconds = 0;                           // first send → last response
@@ -77,12 +81,13 @@ struct Report {
   double logs_per_second() const { return seconds > 0 ? records_acked / seconds : 0; }
   double requests_per_second() const { return seconds > 0 ? requests_ok / seconds : 0; }
   double end_to_end_logs_per_second() const {
-    return verify.seconds > 0 ? verify.found / verify.seconds : 0;
+    return verify.seconds > 0 ? static_cast<double>(verify.found) / verify.seconds : 0;
   }
-  // Verification ran and found every acknowledged record exactly once, and nothing else.
+  // Verification ran and found every acknowledged record exactly once, none that the server
+  // answered with an error, and no duplicates.
   bool verified() const {
-    return verify.done && verify.error.empty() && verify.found == records_acked &&
-           verify.unique == verify.found;
+    return verify.done && verify.error.empty() && !verify.timed_out && verify.missing == 0 &&
+           verify.duplicates == 0 && verify.rejected_stored == 0;
   }
 };
 

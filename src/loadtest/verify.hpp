@@ -1,19 +1,25 @@
-// End-to-end check of a load run: waits until the run's acknowledged records are stored, then
-// counts them exactly. Progress is read from the `devices` rollup (one row per device of the
-// run, cheap to poll), the final count and duplicates from `logs` itself.
+// End-to-end check of a load run, per sequence number: every acknowledged (2xx) log must be
+// stored exactly once, no log of a request answered with an error may be stored (an error means
+// nothing was stored), and a log whose request got no answer at all (a connection cut) may be
+// stored at most once. Progress is polled from the `devices` rollup (one row per device of the
+// run, cheap); the exact check streams the run's seq numbers out of `logs`.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "loadtest/generator.hpp"
 #include "loadtest/loadtest.hpp"
 
 namespace logpipe::loadtest {
 
+// What the server answered for each seq of a run.
+enum class Outcome : std::uint8_t { unanswered, acknowledged, rejected };
+
 Verification verify_stored(const std::string& database_url, const Generator& generator,
-                           std::uint64_t acknowledged,
+                           const std::vector<Outcome>& outcomes, std::uint64_t acknowledged,
                            std::chrono::steady_clock::time_point first_send,
                            std::chrono::milliseconds timeout);
 

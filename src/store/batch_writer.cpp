@@ -112,7 +112,15 @@ core::Status record_entries(Connection& c, std::string_view stream,
       "INSERT INTO ingest_batches (stream, entry_id, record_count)"
       " SELECT $1, * FROM unnest($2::text[], $3::int[])",
       {std::string(stream), array_literal(ids), array_literal(counts)});
-  if (!r) return r.error();
+  if (!r) {
+    // Another consumer stored one of these entries meanwhile (it claimed them from us, or we
+    // from it) and committed first: this transaction rolls back, and the retry finds the entries
+    // stored and skips them. Not a fault of the data.
+    if (r.error().message.find("SQLSTATE 23505") != std::string::npos)
+      return core::make_error(core::Errc::timeout,
+                              "entry stored concurrently by another consumer; retrying");
+    return r.error();
+  }
   return {};
 }
 

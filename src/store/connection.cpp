@@ -181,4 +181,29 @@ core::Status Connection::copy_in(std::string_view copy_sql, std::string_view dat
   return status;
 }
 
+core::Status Connection::copy_out(std::string_view copy_sql,
+                                  const std::function<void(std::string_view)>& on_row) {
+  const std::string text(copy_sql);
+  pg_result* start = PQexec(conn_, text.c_str());
+  if (start == nullptr || PQresultStatus(start) != PGRES_COPY_OUT) {
+    auto error = last_error(start, "COPY failed");
+    PQclear(start);
+    return error;
+  }
+  PQclear(start);
+  char* row = nullptr;
+  int n = 0;
+  while ((n = PQgetCopyData(conn_, &row, 0)) > 0) {
+    on_row(std::string_view(row, static_cast<std::size_t>(n)));
+    PQfreemem(row);
+  }
+  core::Status status;
+  if (n == -2) status = last_error(nullptr, "COPY receive failed");
+  while (pg_result* r = PQgetResult(conn_)) {
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && status) status = last_error(r, "COPY failed");
+    PQclear(r);
+  }
+  return status;
+}
+
 }  // namespace logpipe::store

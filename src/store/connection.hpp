@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +53,10 @@ class Connection {
   core::Result<Rows> query(std::string_view sql, const Params& params = {});
   // COPY … FROM STDIN with `data` in the statement's format.
   core::Status copy_in(std::string_view copy_sql, std::string_view data);
+  // Runs `COPY … TO STDOUT` and hands each row (one line of COPY text, with its newline) to
+  // on_row as it arrives, so that large results are never held whole.
+  core::Status copy_out(std::string_view copy_sql,
+                        const std::function<void(std::string_view row)>& on_row);
 
   bool broken() const;
 

@@ -100,6 +100,8 @@ struct Worker::Impl {
   std::set<core::Micros> known_partitions;  // UTC day starts
   bool pending_drained = false;
   std::size_t mean_entry_records;  // starts at batch_size: the first read takes one entry
+  Clock::time_point next_claim{};
+  std::string claim_cursor = "0-0";
   Backoff backoff;
 
   core::Status connect_redis() {
@@ -128,9 +130,7 @@ struct Worker::Impl {
   // XREADGROUP; `id` "0" re-reads our own pending entries, ">" new ones.
   core::Result<std::vector<RawEntry>> read(const char* id, milliseconds block) {
     if (auto s = connect_redis(); !s) return s.error();
-    const std::size_t per_read = std::clamp<std::size_t>(
-        options.batch_size / std::max<std::size_t>(mean_entry_records, 1), 1, kMaxEntriesPerRead);
-    const std::string count = std::to_string(per_read);
+    const std::string count = std::to_string(entries_per_read());
     const std::string block_ms = std::to_string(block.count());
     std::vector<std::string_view> args{"XREADGROUP",     "GROUP", options.group,
                                        options.consumer, "COUNT", count};
@@ -151,7 +151,17 @@ struct Worker::Impl {
     if (!queue::reply_is_array(root) || queue::reply_size(root) == 0) return entries;
     const redisReply& stream = queue::reply_at(root, 0);  // [name, [[id, [field, value…]]…]]
     if (queue::reply_size(stream) < 2) return entries;
-    const redisReply& list = queue::reply_at(stream, 1);
+    return parse_entries(queue::reply_at(stream, 1));
+  }
+
+  std::size_t entries_per_read() const {
+    return std::clamp<std::size_t>(
+        options.batch_size / std::max<std::size_t>(mean_entry_records, 1), 1, kMaxEntriesPerRead);
+  }
+
+  // [[id, [field, value…]]…] → entries, decoded.
+  std::vector<RawEntry> parse_entries(const redisReply& list) {
+    std::vector<RawEntry> entries;
     for (std::size_t i = 0; i < queue::reply_size(list); ++i) {
       const redisReply& entry = queue::reply_at(list, i);
       if (queue::reply_size(entry) < 2) continue;
@@ -170,8 +180,60 @@ struct Worker::Impl {
     return entries;
   }
 
+  // Entries another consumer took and has left pending for longer than claim_idle (it died):
+  // XAUTOCLAIM makes them ours. Checked every claim_idle / 2; also forgets consumers that have
+  // nothing pending and have not been seen for a long time, so the group lists live ones.
+  core::Result<std::vector<RawEntry>> claim_abandoned() {
+    const auto now = Clock::now();
+    if (now < next_claim) return std::vector<RawEntry>{};
+    next_claim = now + std::max(options.claim_idle / 2, milliseconds(100));
+    if (auto s = connect_redis(); !s) return s.error();
+    const std::string idle = std::to_string(options.claim_idle.count());
+    const std::string count = std::to_string(entries_per_read());
+    auto reply = redis->command({"XAUTOCLAIM", options.stream, options.group, options.consumer,
+                                 idle, claim_cursor, "COUNT", count});
+    if (!reply) return reply.error();
+    const redisReply& root = **reply;  // [next cursor, [entries…], [deleted ids…]]
+    if (!queue::reply_is_array(root) || queue::reply_size(root) < 2) return std::vector<RawEntry>{};
+    claim_cursor = std::string(queue::reply_string(queue::reply_at(root, 0)));
+    // More may wait past the cursor: look again on the next round rather than in claim_idle / 2.
+    if (claim_cursor != "0-0") next_claim = now;
+    auto claimed = parse_entries(queue::reply_at(root, 1));
+    if (!claimed.empty()) {
+      metrics.worker_processed("claimed", static_cast<double>(claimed.size()));
+      core::log::info(
+          "claimed entries of a dead consumer",
+          {{"entries", std::to_string(claimed.size())}, {"consumer", options.consumer}});
+    }
+    forget_dead_consumers();
+    return claimed;
+  }
+
+  void forget_dead_consumers() {
+    auto reply = redis->command({"XINFO", "CONSUMERS", options.stream, options.group});
+    if (!reply) return;
+    const auto forget_after = std::max(options.claim_idle * 20, milliseconds(600'000));
+    for (std::size_t i = 0; i < queue::reply_size(**reply); ++i) {
+      const redisReply& c = queue::reply_at(**reply, i);  // [name, n, pending, p, idle, i, …]
+      std::string name;
+      long long pending = -1, idle = -1;
+      for (std::size_t f = 0; f + 1 < queue::reply_size(c); f += 2) {
+        const auto key = queue::reply_string(queue::reply_at(c, f));
+        const redisReply& value = queue::reply_at(c, f + 1);
+        if (key == "name") name = queue::reply_string(value);
+        if (key == "pending") pending = queue::reply_integer(value);
+        if (key == "idle") idle = queue::reply_integer(value);
+      }
+      if (name.empty() || name == options.consumer || pending != 0 || idle < forget_after.count())
+        continue;
+      if (redis->command({"XGROUP", "DELCONSUMER", options.stream, options.group, name}))
+        core::log::info("removed a dead consumer from the group", {{"consumer", name}});
+    }
+  }
+
   // Gathers up to batch_size records: returns as soon as that many are in hand, or max_wait
-  // after the first entry arrived, or (with nothing) after one idle block.
+  // after the first entry arrived, or (with nothing) after one idle block. Our own pending
+  // entries come first, then entries claimed from dead consumers, then new ones.
   core::Result<std::vector<RawEntry>> gather(const std::stop_token& stop) {
     std::vector<RawEntry> batch;
     if (!pending_drained) {
@@ -180,6 +242,9 @@ struct Worker::Impl {
       if (!pending->empty()) return pending;
       pending_drained = true;
     }
+    auto claimed = claim_abandoned();
+    if (!claimed) return claimed.error();
+    if (!claimed->empty()) return claimed;
     std::size_t records = 0, bytes = 0;
     std::optional<Clock::time_point> deadline;
     while (!stop.stop_requested()) {

@@ -30,6 +30,8 @@ struct WorkerOptions {
   std::string consumer;
   std::size_t batch_size = 1000;
   std::chrono::milliseconds max_wait{200};
+  // Entries pending this long with another consumer are taken over (the consumer died).
+  std::chrono::milliseconds claim_idle{30'000};
   // After a stop request, how long to keep retrying the in-flight batch before leaving it
   // pending for the next worker.
   std::chrono::milliseconds stop_grace{10'000};

@@ -228,6 +228,13 @@ std::optional<int> Process::terminate(std::chrono::milliseconds timeout) {
   return wait(timeout);
 }
 
+void Process::kill_now() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
 std::string Process::output() const {
   return read_file(log_path_);
 }

@@ -69,6 +69,7 @@ class Process {
   // SIGTERM, then wait; returns the exit code, or -signal, or nullopt on timeout.
   std::optional<int> terminate(std::chrono::milliseconds timeout = 15s);
   std::optional<int> wait(std::chrono::milliseconds timeout);
+  void kill_now();             // SIGKILL, as a crash would, and reap
   std::string output() const;  // stderr + stdout so far
 
  private:

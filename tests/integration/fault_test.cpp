@@ -1,0 +1,144 @@
+// The durability fault suite (DESIGN.md §2): logs carry a unique sequence number, `logpipe
+// loadtest` records what the server answered for each, and at the end PostgreSQL must hold every
+// acknowledged one exactly once (and none that was answered with an error). Each test is bounded
+// in time and talks to loopback only.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <thread>
+
+#include "harness.hpp"
+#include "queue/redis.hpp"
+
+namespace logpipe::test {
+namespace {
+
+// A `logpipe loadtest --json` child process against `port`.
+class Load {
+ public:
+  Load(unsigned short port, const std::string& database_url, std::vector<std::string> args)
+      : process_(command(port, database_url, std::move(args)), {}) {}
+
+  // Waits for the run and its verification; the --json report.
+  std::string finish(std::chrono::milliseconds timeout = 120s) {
+    code_ = process_.wait(timeout);
+    const std::string out = process_.output();
+    const auto start = out.find("{\"run_id\"");
+    if (start == std::string::npos) return "";
+    return out.substr(start, out.find('\n', start) - start);
+  }
+  std::optional<int> code() const { return code_; }
+  std::string output() const { return process_.output(); }
+
+ private:
+  static std::vector<std::string> command(unsigned short port, const std::string& database_url,
+                                          std::vector<std::string> args) {
+    std::vector<std::string> full{
+        LOGPIPE_BINARY,   "loadtest",   "--http-addr", "127.0.0.1:" + std::to_string(port),
+        "--database-url", database_url, "--json"};
+    full.insert(full.end(), args.begin(), args.end());
+    return full;
+  }
+  Process process_;
+  std::optional<int> code_;
+};
+
+// Every acknowledged log exactly once, per the loadtest's report and per PostgreSQL itself.
+void expect_exactly_once(const std::string& report, const TestDatabase& db,
+                         std::uint64_t at_least_acked) {
+  simdjson::dom::parser parser;
+  auto doc = parse_json(parser, report);
+  const auto acked = uint64_t(doc["records_acked"]);
+  EXPECT_GE(acked, at_least_acked) << report;
+  EXPECT_EQ(uint64_t(doc["verify"]["missing"]), 0u) << report;
+  EXPECT_EQ(uint64_t(doc["verify"]["duplicates"]), 0u) << report;
+  EXPECT_EQ(uint64_t(doc["verify"]["rejected_stored"]), 0u) << report;
+  EXPECT_TRUE(bool(doc["verify"]["ok"])) << report;
+  EXPECT_EQ(db.count("SELECT count(*) - count(DISTINCT attrs->>'seq') FROM logs"), 0);
+  EXPECT_GE(db.count("SELECT count(*) FROM logs"), static_cast<long long>(acked));
+}
+
+std::vector<std::string> worker_args() {
+  return {"--claim-idle", "1s", "--workers", "2", "--batch-size", "2000"};
+}
+
+// 1. 200,000 logs while the worker is killed with SIGKILL three times at random moments and
+// restarted (under a new consumer name, as after a crash): 0 lost, 0 duplicated.
+TEST(Fault, WorkerKilledThreeTimesLosesAndDuplicatesNothing) {
+  TestDatabase db("fault_worker_kill");
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
+  const std::string stream = unique_tag("fault1") + ":stream";
+  Logpipe serve({.command = "serve", .database_url = db.url(), .stream = stream});
+  auto worker = std::make_unique<Logpipe>(LogpipeOptions{.command = "worker",
+                                                         .database_url = db.url(),
+                                                         .stream = stream,
+                                                         .extra_args = worker_args()});
+
+  // 400 requests/s × 50 logs = 20,000 logs/s for 10 s.
+  Load load(serve.port(), db.url(),
+            {"--api", "batch", "--batch-size", "50", "--devices", "50", "--rate", "400/s",
+             "--duration", "10s", "--concurrency", "16", "--verify-timeout", "60"});
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> pause_ms(500, 2500);
+  for (int kill = 0; kill < 3; ++kill) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
+    worker->process().kill_now();
+    worker = std::make_unique<Logpipe>(LogpipeOptions{.command = "worker",
+                                                      .database_url = db.url(),
+                                                      .stream = stream,
+                                                      .extra_args = worker_args()});
+  }
+  const std::string report = load.finish();
+  ASSERT_EQ(load.code(), 0) << load.output();
+  expect_exactly_once(report, db, 200'000);
+  EXPECT_EQ(worker->process().terminate(), 0);
+  EXPECT_EQ(serve.process().terminate(), 0);
+}
+
+// 7. Two workers; one dies with entries pending: the other claims them. 0 lost.
+TEST(Fault, SurvivingWorkerClaimsTheDeadWorkersPendingEntries) {
+  TestDatabase db("fault_claim");
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
+  const std::string stream = unique_tag("fault7") + ":stream";
+  Logpipe serve({.command = "serve", .database_url = db.url(), .stream = stream});
+  Logpipe survivor({.command = "worker",
+                    .database_url = db.url(),
+                    .stream = stream,
+                    .extra_args = worker_args()});
+  auto doomed_args = worker_args();
+  doomed_args.insert(doomed_args.end(), {"--consumer", "doomed"});  // doomed-0, doomed-1
+  Logpipe doomed(
+      {.command = "worker", .database_url = db.url(), .stream = stream, .extra_args = doomed_args});
+
+  Load load(serve.port(), db.url(),
+            {"--api", "batch", "--batch-size", "20", "--devices", "20", "--rate", "500/s",
+             "--duration", "4s", "--concurrency", "8", "--verify-timeout", "60"});
+  // Kill the doomed worker at a moment Redis shows it holding pending entries.
+  auto endpoint = queue::parse_redis_url(Services::shared().redis_url);
+  ASSERT_TRUE(endpoint);
+  auto redis = queue::SyncClient::connect(*endpoint, 2000ms);
+  ASSERT_TRUE(redis);
+  const bool holding = eventually(
+      [&] {
+        for (const char* consumer : {"doomed-0", "doomed-1"}) {
+          auto r = redis->command({"XPENDING", stream, "log_workers", "-", "+", "1", consumer});
+          if (r && queue::reply_size(**r) > 0) return true;
+        }
+        return false;
+      },
+      3s);
+  doomed.process().kill_now();
+  ASSERT_TRUE(holding) << "the doomed worker never held a pending entry";
+  const std::string report = load.finish();
+  ASSERT_EQ(load.code(), 0) << load.output();
+  expect_exactly_once(report, db, 40'000);
+  EXPECT_NE(survivor.process().output().find("claimed entries of a dead consumer"),
+            std::string::npos)
+      << "the dead worker held nothing: the test proved nothing\n"
+      << survivor.process().output();
+  EXPECT_EQ(survivor.process().terminate(), 0);
+  EXPECT_EQ(serve.process().terminate(), 0);
+}
+
+}  // namespace
+}  // namespace logpipe::test
