@@ -22,6 +22,7 @@ struct Context {
   boost::asio::thread_pool& db_threads;
   metrics::Metrics& metrics;
   std::string stream = "logs:stream";
+  std::string group = "log_workers";
   std::string instance;  // reported by /health
   // Requests accepted by a handler and not yet answered; shutdown waits for zero.
   std::atomic<int> in_flight{0};

@@ -13,6 +13,7 @@
 #include "ingest/json_input.hpp"
 #include "query/device_logs.hpp"
 #include "queue/batch_codec.hpp"
+#include "queue/status.hpp"
 
 namespace logpipe::api {
 namespace {
@@ -248,6 +249,40 @@ void metrics_endpoint(Context& ctx, Request& req, Reply reply) {
   });
 }
 
+// GET /api/v1/queue: the XINFO commands go out in one pipelined write; the answer is rendered
+// once every reply is in. Redis down → 503.
+void queue_status(Context& ctx, Request& req, Reply reply) {
+  struct State {
+    queue::QueueNames names;
+    std::vector<core::Result<queue::ReplyPtr>> replies;
+    std::atomic<std::size_t> remaining;
+    Reply reply;
+  };
+  ++ctx.in_flight;
+  auto state = std::make_shared<State>();
+  state->names = {ctx.stream, ctx.group};
+  const auto commands = queue::status_commands(state->names);
+  for (std::size_t i = 0; i < commands.size(); ++i)
+    state->replies.emplace_back(core::make_error(core::Errc::unavailable, "no reply"));
+  state->remaining = commands.size();
+  state->reply = std::move(reply);
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    std::vector<std::string_view> args(commands[i].begin(), commands[i].end());
+    ctx.redis.send(args, [&ctx, &req, state, i](core::Result<queue::ReplyPtr> r) {
+      state->replies[i] = std::move(r);
+      if (--state->remaining != 0) return;
+      const auto& first = state->replies.front();
+      if (!first && first.error().code == core::Errc::unavailable) {
+        state->reply(http::error_response(req, first.error()));
+      } else {
+        state->reply(
+            http::json_response(req, status::ok, queue::status_json(state->names, state->replies)));
+      }
+      --ctx.in_flight;
+    });
+  }
+}
+
 std::string service_info() {
   core::JsonWriter w;
   w.begin_object()
@@ -261,6 +296,7 @@ std::string service_info() {
       .field("single_log", "POST /api/log")
       .field("batch", "POST /api/logs/batch")
       .field("device_logs", "GET /api/logs/{device_id}?limit=")
+      .field("queue", "GET /api/v1/queue (alias /queue/status)")
       .field("metrics", "GET /metrics")
       .field("openapi", "GET /openapi.json")
       .end_object()
@@ -348,6 +384,11 @@ void register_routes(http::Router& router, Context& ctx) {
              [&ctx](Request& req, const http::PathParams& params, Reply reply) {
                device_logs(ctx, req, params, std::move(reply));
              });
+  for (const char* path : {"/api/v1/queue", "/queue/status"}) {
+    router.add(verb::get, path, [&ctx](Request& req, const http::PathParams&, Reply reply) {
+      queue_status(ctx, req, std::move(reply));
+    });
+  }
   router.add(verb::get, "/metrics", [&ctx](Request& req, const http::PathParams&, Reply reply) {
     metrics_endpoint(ctx, req, std::move(reply));
   });

@@ -182,6 +182,7 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
                    db_threads,
                    metrics,
                    s.stream,
+                   s.group,
                    fmt::format("{}-{}", hostname, getpid())};
 
   http::Router router;

@@ -10,6 +10,7 @@
 
 #include "core/log.hpp"
 #include "queue/batch_codec.hpp"
+#include "queue/status.hpp"
 #include "store/batch_writer.hpp"
 #include "store/connection.hpp"
 #include "store/migrations.hpp"
@@ -82,12 +83,6 @@ core::Status ensure_group(queue::SyncClient& redis, const std::string& stream,
   return {};
 }
 
-std::string dead_letter_stream(const std::string& stream) {
-  constexpr std::string_view suffix = ":stream";
-  if (stream.size() > suffix.size() && stream.ends_with(suffix))
-    return stream.substr(0, stream.size() - suffix.size()) + ":dlq";
-  return stream + ":dlq";
-}
 
 struct Worker::Impl {
   Impl(WorkerOptions o, metrics::Metrics& m)
@@ -299,7 +294,7 @@ struct Worker::Impl {
   }
 
   void dead_letter(const RawEntry& raw, const std::string& error) {
-    const std::string dlq = dead_letter_stream(options.stream);
+    const std::string dlq = queue::dead_letter_stream(options.stream);
     core::log::error("entry moved to dead-letter stream",
                      {{"entry", raw.id}, {"error", error}, {"dlq", dlq}});
     metrics.worker_processed("failed", 1);

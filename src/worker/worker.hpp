@@ -7,7 +7,7 @@
 // On start it first re-processes its own pending entries (id 0). PostgreSQL or Redis outages
 // are retried with backoff; nothing is acknowledged that isn't committed. An entry that can't
 // be decoded, or whose records PostgreSQL rejects on their own, goes to the dead-letter stream
-// (dead_letter_stream()) with the error and is acknowledged, so it can't block the others.
+// (queue::dead_letter_stream()) with the error and is acknowledged, so it can't block the others.
 #pragma once
 
 #include <chrono>
@@ -42,8 +42,6 @@ struct WorkerOptions {
 core::Status ensure_group(queue::SyncClient& redis, const std::string& stream,
                           const std::string& group);
 
-// "logs:stream" → "logs:dlq"; any other name gets ":dlq" appended.
-std::string dead_letter_stream(const std::string& stream);
 
 class Worker {
  public:

@@ -1,0 +1,55 @@
+// GET /api/v1/queue (and seed 001's /queue/status) against the real Redis: a backlog shows as
+// length and lag while no worker runs, and drains once one does.
+#include <gtest/gtest.h>
+
+#include "harness.hpp"
+
+namespace logpipe::test {
+namespace {
+
+TEST(QueueStatus, ShowsTheBacklogThenItDrains) {
+  TestDatabase db("queue_status");
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
+  const std::string stream = unique_tag("qs") + ":stream";
+  Logpipe serve({.command = "serve", .database_url = db.url(), .stream = stream});
+  for (int i = 0; i < 3; ++i) {
+    // One at a time, so each is its own stream entry.
+    ASSERT_EQ(post_json(serve.port(), "/api/log", R"({"device_id":"d","message":"m"})").status,
+              202);
+  }
+  auto r = get(serve.port(), "/api/v1/queue");
+  ASSERT_EQ(r.status, 200) << r.body;
+  simdjson::dom::parser parser;
+  auto doc = parse_json(parser, r.body);
+  EXPECT_EQ(std::string_view(doc["queue_name"]), stream);
+  EXPECT_EQ(int64_t(doc["length"]), 3);
+  EXPECT_EQ(int64_t(doc["lag"]), 3);
+  EXPECT_EQ(int64_t(doc["pending_messages"]), 0);
+  EXPECT_EQ(int64_t(doc["consumers"]), 0);
+  EXPECT_EQ(std::string_view(doc["dlq"]["stream"]), stream.substr(0, stream.size() - 7) + ":dlq");
+  EXPECT_EQ(int64_t(doc["dlq"]["length"]), 0);
+  EXPECT_FALSE(std::string_view(doc["last_message_id"]).empty());
+
+  Logpipe worker({.command = "worker",
+                  .database_url = db.url(),
+                  .stream = stream,
+                  .extra_args = {"--consumer", "w"}});
+  ASSERT_TRUE(eventually([&] { return db.count("SELECT count(*) FROM logs") == 3; }, 10s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        simdjson::dom::parser p;
+        auto d = parse_json(p, get(serve.port(), "/queue/status").body);
+        return int64_t(d["length"]) == 0 && int64_t(d["consumers"]) == 2;
+      },
+      5s));
+  auto after = get(serve.port(), "/queue/status");
+  auto doc2 = parse_json(parser, after.body);
+  EXPECT_EQ(int64_t(doc2["lag"]), 0) << after.body;
+  EXPECT_EQ(std::string_view(doc2["consumer_details"].at(0)["name"]), "w-0") << after.body;
+  EXPECT_EQ(std::string_view(doc2["last_delivered_id"]), std::string_view(doc["last_message_id"]));
+  EXPECT_EQ(worker.process().terminate(), 0);
+  EXPECT_EQ(serve.process().terminate(), 0);
+}
+
+}  // namespace
+}  // namespace logpipe::test
