@@ -23,7 +23,9 @@ struct Context {
   metrics::Metrics& metrics;
   std::string stream = "logs:stream";
   std::string group = "log_workers";
-  std::string instance;  // reported by /health
+  std::string instance;        // reported by /health
+  bool fallback_to_db = true;  // Redis down: store ingest in PostgreSQL (fallback = "db")
+  std::atomic<int> fallback_in_flight{0};
   // Requests accepted by a handler and not yet answered; shutdown waits for zero.
   std::atomic<int> in_flight{0};
 };

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <array>
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <map>
@@ -14,6 +15,7 @@
 #include "query/device_logs.hpp"
 #include "queue/batch_codec.hpp"
 #include "queue/status.hpp"
+#include "store/batch_writer.hpp"
 
 namespace logpipe::api {
 namespace {
@@ -81,40 +83,106 @@ std::string error_type(const core::Error& e) {
   }
 }
 
+// What an accepted request is answered with.
+struct Accepted {
+  std::string entry_id;  // the stream entry, or the fallback's id in ingest_batches
+  std::size_t count = 0;
+  core::Micros received_at = 0;
+  std::string_view backend;  // "redis", or "db" when Redis was down and fallback = "db"
+};
+
+// Counts the accepted records and answers 202.
+void accept(Context& ctx, Request& req, const Reply& reply,
+            const std::function<std::string(const Accepted&)>& respond, const ingest::Batch& batch,
+            Accepted accepted) {
+  std::array<double, 8> by_level{};
+  for (const auto& r : batch.records)
+    by_level[static_cast<std::size_t>(r.level)] += 1;
+  for (std::size_t l = 0; l < by_level.size(); ++l) {
+    if (by_level[l] > 0)
+      ctx.metrics.logs_received(ingest::to_string(static_cast<ingest::Level>(l)), by_level[l]);
+  }
+  accepted.count = batch.records.size();
+  accepted.received_at = batch.received_at;
+  reply(http::json_response(req, status::accepted, respond(accepted)));
+}
+
+// The fallback: one transaction per request, on the database threads, at most
+// kMaxFallbackInFlight at a time (beyond that, 503: an outage must not queue unbounded work).
+constexpr int kMaxFallbackInFlight = 256;
+
+void store_in_database(Context& ctx, Request& req, Reply reply,
+                       std::function<std::string(const Accepted&)> respond,
+                       std::shared_ptr<ingest::Batch> batch, const core::Error& redis_error) {
+  if (ctx.fallback_in_flight.fetch_add(1) >= kMaxFallbackInFlight) {
+    --ctx.fallback_in_flight;
+    ctx.metrics.ingest_rejected("fallback_saturated");
+    reply(http::error_response(
+        req, core::make_error(core::Errc::unavailable,
+                              "the queue is unavailable and the database fallback is saturated; "
+                              "nothing was stored, retry later")));
+    return;
+  }
+  ++ctx.in_flight;
+  boost::asio::post(
+      ctx.db_threads, [&ctx, &req, reply = std::move(reply), respond = std::move(respond),
+                       batch = std::move(batch), redis_error] {
+        static std::atomic<std::uint64_t> sequence{0};
+        store::StreamEntry entry{fmt::format("db-{}-{}", ctx.instance, ++sequence), {}};
+        entry.batches.push_back(std::move(*batch));
+        auto stored = ctx.db.with([&](store::Connection& c) {
+          return store::write_entries(c, ctx.stream, std::span(&entry, 1));
+        });
+        if (stored) {
+          ctx.metrics.ingest_fallback(static_cast<double>(entry.record_count()));
+          accept(ctx, req, reply, respond, entry.batches.front(), {entry.id, 0, 0, "db"});
+        } else {
+          ctx.metrics.ingest_rejected("redis_and_postgres_unavailable");
+          core::log::error("enqueue and database fallback both failed",
+                           {{"redis", redis_error.message}, {"postgres", stored.error().message}});
+          reply(http::error_response(
+              req, core::make_error(core::Errc::unavailable,
+                                    "the queue and the database are unavailable; nothing was "
+                                    "stored, retry later")));
+        }
+        --ctx.fallback_in_flight;
+        --ctx.in_flight;
+      });
+}
+
 // Enqueues one request's records, encoded as one batch, and answers once Redis acknowledged the
-// stream entry holding them (concurrent requests may share an entry: see StreamAppender).
+// stream entry holding them (concurrent requests may share an entry: see StreamAppender). With
+// Redis down and fallback = "db", the records are committed to PostgreSQL instead, exactly once
+// (their fallback id goes into ingest_batches in the same transaction); with fallback = "off",
+// or when that fails too, the answer is 503 and nothing was stored.
 class Ingest {
  public:
-  using Respond = std::function<std::string(const std::string& entry_id, std::size_t count,
-                                            core::Micros received_at)>;
+  using Respond = std::function<std::string(const Accepted&)>;
 
   explicit Ingest(Context& ctx) : ctx_(ctx) {}
 
-  void enqueue(Request& req, Reply reply, const ingest::Batch& batch, Respond respond) const {
-    std::map<std::string_view, double> by_level;
-    for (const auto& r : batch.records)
-      by_level[ingest::to_string(r.level)] += 1;
+  void enqueue(Request& req, Reply reply, ingest::Batch batch, Respond respond) const {
     std::string payload = queue::encode_batch(batch);
-    const auto count = batch.records.size();
-    const auto received_at = batch.received_at;
     const auto started = Clock::now();
     ++ctx_.in_flight;
     ctx_.appender.append(std::move(payload), [&ctx = ctx_, &req, reply = std::move(reply),
-                                              respond = std::move(respond), by_level, count,
-                                              received_at,
-                                              started](core::Result<std::string> entry_id) {
+                                              respond = std::move(respond),
+                                              batch =
+                                                  std::make_shared<ingest::Batch>(std::move(batch)),
+                                              started](core::Result<std::string> entry_id) mutable {
       ctx.metrics.redis_operation("xadd",
                                   std::chrono::duration<double>(Clock::now() - started).count());
-      if (!entry_id) {
+      if (entry_id) {
+        accept(ctx, req, reply, respond, *batch, {*entry_id, 0, 0, "redis"});
+      } else if (ctx.fallback_to_db) {
+        store_in_database(ctx, req, std::move(reply), std::move(respond), std::move(batch),
+                          entry_id.error());
+      } else {
         ctx.metrics.ingest_rejected("redis_unavailable");
         core::log::warn("enqueue failed", {{"error", entry_id.error().message}});
         reply(http::error_response(
             req, core::make_error(core::Errc::unavailable,
                                   "the queue is unavailable; nothing was stored, retry later")));
-      } else {
-        for (const auto& [level, n] : by_level)
-          ctx.metrics.logs_received(level, n);
-        reply(http::json_response(req, status::accepted, respond(*entry_id, count, received_at)));
       }
       --ctx.in_flight;
     });
@@ -140,23 +208,25 @@ class Ingest {
     ingest::Batch batch;
     batch.received_at = received_at;
     batch.records = std::move(records).value();
-    enqueue(req, std::move(reply), batch, std::move(respond));
+    enqueue(req, std::move(reply), std::move(batch), std::move(respond));
   }
 
  private:
   Context& ctx_;
 };
 
-std::string queued_body(const std::string& id, std::size_t count, core::Micros received_at,
-                        bool batch) {
+// Seed 000's answer; "status" is "stored" (with "backend":"db") when the fallback stored it.
+std::string queued_body(const Accepted& a, bool batch) {
+  const bool in_db = a.backend == "db";
   core::JsonWriter w;
-  w.begin_object().field("status", "queued").field("message_id", id);
+  w.begin_object().field("status", in_db ? "stored" : "queued").field("message_id", a.entry_id);
   if (batch) {
-    w.field("count", static_cast<std::uint64_t>(count));
-    w.key("message_ids").begin_array().value(id).end_array();
+    w.field("count", static_cast<std::uint64_t>(a.count));
+    w.key("message_ids").begin_array().value(a.entry_id).end_array();
   }
-  w.field("received_at", core::format_rfc3339(received_at)).end_object();
-  return w.take();
+  w.field("received_at", core::format_rfc3339(a.received_at));
+  if (in_db) w.field("backend", "db");
+  return w.end_object().take();
 }
 
 // Runs the Redis and PostgreSQL checks concurrently and calls `done(redis_ok, postgres_ok)`.
@@ -339,9 +409,7 @@ void register_routes(http::Router& router, Context& ctx) {
                                     "body must be one JSON object; use /api/logs/batch for many");
           return records;
         },
-        [](const std::string& id, std::size_t count, core::Micros at) {
-          return queued_body(id, count, at, false);
-        });
+        [](const Accepted& a) { return queued_body(a, false); });
   });
 
   router.add(verb::post, "/api/logs/batch",
@@ -355,9 +423,7 @@ void register_routes(http::Router& router, Context& ctx) {
                      options.max_records = 1000;
                      return ingest::parse_logs_envelope(req.body(), options);
                    },
-                   [](const std::string& id, std::size_t count, core::Micros at) {
-                     return queued_body(id, count, at, true);
-                   });
+                   [](const Accepted& a) { return queued_body(a, true); });
              });
 
   router.add(verb::post, "/api/v1/ingest",
@@ -370,11 +436,11 @@ void register_routes(http::Router& router, Context& ctx) {
                      return kind == BodyKind::ndjson ? ingest::parse_ndjson(req.body(), options)
                                                      : ingest::parse_json(req.body(), options);
                    },
-                   [](const std::string&, std::size_t count, core::Micros) {
+                   [](const Accepted& a) {
                      core::JsonWriter w;
                      w.begin_object()
-                         .field("enqueued", static_cast<std::uint64_t>(count))
-                         .field("backend", "redis")
+                         .field("enqueued", static_cast<std::uint64_t>(a.count))
+                         .field("backend", a.backend)
                          .end_object();
                      return w.take();
                    });

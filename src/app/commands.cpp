@@ -176,15 +176,10 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   char hostname[256] = {};
   gethostname(hostname, sizeof hostname - 1);
   queue::StreamAppender appender(redis_client, s.stream);
-  api::Context ctx{redis_client,
-                   appender,
-                   pool,
-                   db_threads,
-                   metrics,
-                   s.stream,
-                   s.group,
-                   fmt::format("{}-{}", hostname, getpid())};
+  api::Context ctx{redis_client, appender, pool,    db_threads,
+                   metrics,      s.stream, s.group, fmt::format("{}-{}", hostname, getpid())};
 
+  ctx.fallback_to_db = s.fallback == "db";
   http::Router router;
   api::register_routes(router, ctx);
   http::ServerOptions options;

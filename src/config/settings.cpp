@@ -122,6 +122,14 @@ const std::vector<Spec>& specs() {
       {"claim_idle", "30s",
        "take over entries left pending this long by a dead consumer (e.g. 30s, 500ms)", kWorker,
        duration_setter(&Settings::claim_idle_ms, 100, 86'400'000)},
+      {"fallback", "db",
+       "while Redis is down: db = store ingest in PostgreSQL directly, off = answer 503", kServe,
+       [](Settings& s, const std::string& v) -> core::Status {
+         if (v != "db" && v != "off")
+           return core::make_error(Errc::invalid_argument, "must be db or off");
+         s.fallback = v;
+         return {};
+       }},
       {"threads", "0", "HTTP io threads (0: one per core)", kServe,
        size_setter(&Settings::threads, 0, 256)},
       {"max_body_bytes", "10485760", "largest accepted request body in bytes", kServe,

@@ -85,6 +85,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                       .Help("Entries in the Redis stream not yet stored and removed")
                       .Register(r)
                       .Add({});
+  fallback_logs_ = &prometheus::BuildCounter()
+                        .Name("ingest_fallback_logs_total")
+                        .Help("Logs stored directly in PostgreSQL because Redis was unavailable")
+                        .Register(r)
+                        .Add({});
   worker_processed_ = &prometheus::BuildCounter()
                            .Name("worker_processed_logs_total")
                            .Help("Records handled by the worker, by status")
@@ -147,6 +152,10 @@ void Metrics::redis_operation(std::string_view operation, double seconds) {
 
 void Metrics::set_stream_size(double entries) {
   stream_size_->Set(entries);
+}
+
+void Metrics::ingest_fallback(double count) {
+  fallback_logs_->Increment(count);
 }
 
 void Metrics::worker_processed(std::string_view status, double count) {

@@ -31,6 +31,8 @@ class Metrics {
   void ingest_rejected(std::string_view reason);  // logs_processing_errors_total{error_type}
   void redis_operation(std::string_view operation, double seconds);
   void set_stream_size(double entries);
+  // Logs stored directly in PostgreSQL because Redis was down (ingest_fallback_logs_total).
+  void ingest_fallback(double count);
 
   // worker
   void worker_processed(std::string_view status, double count);  // stored|duplicate|failed
@@ -50,6 +52,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* processing_errors_;
   prometheus::Family<prometheus::Histogram>* redis_duration_;
   prometheus::Gauge* stream_size_;
+  prometheus::Counter* fallback_logs_;
   prometheus::Family<prometheus::Counter>* worker_processed_;
   prometheus::Histogram* batch_duration_;
   prometheus::Histogram* batch_size_;

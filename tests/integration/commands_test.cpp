@@ -116,7 +116,8 @@ TEST(Commands, SigtermFinishesInFlightAndExitsZero) {
   for (const auto& [status, n] : other_statuses)
     statuses += std::to_string(status) + "×" + std::to_string(n) + " ";
   EXPECT_EQ(db.count("SELECT count(*) FROM logs"), accepted.load())
-      << "other answers: " << statuses << "\n" << lp.process().output();
+      << "other answers: " << statuses << "\n"
+      << lp.process().output();
   EXPECT_EQ(worker.process().terminate(), 0) << worker.process().output();
 }
 

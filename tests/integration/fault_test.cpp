@@ -140,5 +140,60 @@ TEST(Fault, SurvivingWorkerClaimsTheDeadWorkersPendingEntries) {
   EXPECT_EQ(serve.process().terminate(), 0);
 }
 
+// 4. Redis stopped during load. With fallback = "db" every request still gets a 2xx (the ones
+// during the outage with backend db) and nothing is lost; with fallback = "off" the requests
+// during the outage get 503 and none of them is stored, while every 2xx'd log is.
+void redis_outage_under_load(const std::string& fallback) {
+  TestDatabase db("fault_redis_" + fallback);
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
+  PrivateRedis redis;
+  const std::string stream = unique_tag("fault4") + ":stream";
+  Logpipe serve({.command = "serve",
+                 .database_url = db.url(),
+                 .redis_url = redis.url(),
+                 .stream = stream,
+                 .extra_args = {"--fallback", fallback}});
+  Logpipe worker({.command = "worker",
+                  .database_url = db.url(),
+                  .redis_url = redis.url(),
+                  .stream = stream,
+                  .extra_args = worker_args()});
+
+  Load load(serve.port(), db.url(),
+            {"--api", "ingest", "--batch-size", "10", "--devices", "10", "--rate", "200/s",
+             "--duration", "6s", "--concurrency", "8", "--verify-timeout", "60"});
+  std::this_thread::sleep_for(1500ms);
+  redis.stop();
+  std::this_thread::sleep_for(2500ms);
+  redis.start();
+  const std::string report = load.finish();
+  ASSERT_EQ(load.code(), 0) << load.output();
+  expect_exactly_once(report, db, 0);
+
+  simdjson::dom::parser parser;
+  auto doc = parse_json(parser, report);
+  const auto fallback_rows = db.count(
+      "SELECT coalesce(sum(record_count), 0) FROM ingest_batches WHERE entry_id LIKE 'db-%'");
+  if (fallback == "db") {
+    EXPECT_EQ(uint64_t(doc["records_acked"]), uint64_t(doc["records_sent"])) << report;
+    EXPECT_EQ(uint64_t(doc["records_acked"]), 12'000u) << report;
+    EXPECT_GT(fallback_rows, 1000) << "the outage went unnoticed: the test proved nothing";
+  } else {
+    EXPECT_GT(uint64_t(doc["statuses"]["503"]), 50u) << report;
+    EXPECT_GT(uint64_t(doc["records_acked"]), 4000u) << report;
+    EXPECT_EQ(fallback_rows, 0);
+  }
+  EXPECT_EQ(worker.process().terminate(), 0);
+  EXPECT_EQ(serve.process().terminate(), 0);
+}
+
+TEST(Fault, RedisStoppedDuringLoadWithDatabaseFallback) {
+  redis_outage_under_load("db");
+}
+
+TEST(Fault, RedisStoppedDuringLoadWithFallbackOff) {
+  redis_outage_under_load("off");
+}
+
 }  // namespace
 }  // namespace logpipe::test

@@ -271,6 +271,32 @@ std::pair<int, std::string> run_logpipe(const std::vector<std::string>& args,
   return {code.value_or(-999), p.output()};
 }
 
+namespace {
+void dev_services(const std::string& args) {
+  const std::string cmd = std::string(LOGPIPE_DEV_SERVICES) + " " + args + " >/dev/null";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
+}
+}  // namespace
+
+PrivateRedis::PrivateRedis() : dir_("/tmp/" + unique_tag("logpipe-redis")) {
+  dev_services("start --dir " + dir_ + " redis");
+  std::ifstream env(dir_ + "/services.env");
+  std::string line;
+  while (std::getline(env, line)) {
+    if (line.rfind("LOGPIPE_REDIS_URL=", 0) == 0) url_ = line.substr(18);
+  }
+  if (url_.empty()) throw std::runtime_error("private redis did not start");
+}
+PrivateRedis::~PrivateRedis() {
+  dev_services("stop --dir " + dir_ + " --remove");
+}
+void PrivateRedis::stop() {
+  dev_services("stop --dir " + dir_ + " redis");
+}
+void PrivateRedis::start() {
+  dev_services("start --dir " + dir_ + " redis");
+}
+
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   const auto until = std::chrono::steady_clock::now() + timeout;
   for (;;) {

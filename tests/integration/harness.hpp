@@ -98,6 +98,21 @@ class Logpipe {
   std::unique_ptr<Process> process_;
 };
 
+// A private Redis of one test, started and stopped (by PID) through scripts/dev-services, so
+// that stopping it cannot disturb tests running in parallel.
+class PrivateRedis {
+ public:
+  PrivateRedis();
+  ~PrivateRedis();
+  void stop();
+  void start();
+  const std::string& url() const { return url_; }
+
+ private:
+  std::string dir_;
+  std::string url_;
+};
+
 // Runs `logpipe <args>` to completion; returns {exit code, output}.
 std::pair<int, std::string> run_logpipe(const std::vector<std::string>& args,
                                         const std::map<std::string, std::string>& env = {},

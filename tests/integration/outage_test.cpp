@@ -10,32 +10,6 @@
 namespace logpipe::test {
 namespace {
 
-// A private Redis started and stopped (by PID) through scripts/dev-services.
-class PrivateRedis {
- public:
-  PrivateRedis() : dir_("/tmp/" + unique_tag("logpipe-redis")) {
-    run("start --dir " + dir_ + " redis");
-    std::ifstream env(dir_ + "/services.env");
-    std::string line;
-    while (std::getline(env, line)) {
-      if (line.rfind("LOGPIPE_REDIS_URL=", 0) == 0) url_ = line.substr(18);
-    }
-    if (url_.empty()) throw std::runtime_error("private redis did not start");
-  }
-  ~PrivateRedis() { run("stop --dir " + dir_ + " --remove"); }
-  void stop() { run("stop --dir " + dir_ + " redis"); }
-  void start() { run("start --dir " + dir_ + " redis"); }
-  const std::string& url() const { return url_; }
-
- private:
-  static void run(const std::string& args) {
-    const std::string cmd = std::string(LOGPIPE_DEV_SERVICES) + " " + args + " >/dev/null";
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
-  }
-  std::string dir_;
-  std::string url_;
-};
-
 std::string health_body(unsigned short port, int& status) {
   auto r = get(port, "/health");
   status = r.status;
@@ -46,7 +20,10 @@ TEST(Outage, HealthIs503WhileRedisIsDownAndRecovers) {
   TestDatabase db("outage");
   ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
   PrivateRedis redis;
-  Logpipe lp({.database_url = db.url(), .redis_url = redis.url(), .stream = unique_tag("outage")});
+  Logpipe lp({.database_url = db.url(),
+              .redis_url = redis.url(),
+              .stream = unique_tag("outage"),
+              .extra_args = {"--fallback", "off"}});
 
   int status = 0;
   std::string body = health_body(lp.port(), status);
@@ -68,7 +45,7 @@ TEST(Outage, HealthIs503WhileRedisIsDownAndRecovers) {
   EXPECT_EQ(get(lp.port(), "/health/ready").status, 503);
   EXPECT_EQ(get(lp.port(), "/health/live").status, 200);
 
-  // No 2xx without a durable write: ingest answers 503 with Retry-After.
+  // No 2xx without a durable write: with fallback off, ingest answers 503 with Retry-After.
   auto refused = post_json(lp.port(), "/api/log", R"({"device_id":"d","message":"during"})");
   EXPECT_EQ(refused.status, 503) << refused.body;
   EXPECT_FALSE(refused.headers["retry-after"].empty());
