@@ -25,12 +25,20 @@ struct Context {
   std::string group = "log_workers";
   std::string instance;        // reported by /health
   bool fallback_to_db = true;  // Redis down: store ingest in PostgreSQL (fallback = "db")
+  // Backpressure: above max_backlog entries not yet stored (0: no limit), ingest answers 429.
+  // backlog_entries is refreshed by refresh_backlog().
+  std::size_t max_backlog = 0;
+  std::atomic<long long> backlog_entries{0};
   std::atomic<int> fallback_in_flight{0};
   // Requests accepted by a handler and not yet answered; shutdown waits for zero.
   std::atomic<int> in_flight{0};
 };
 
 void register_routes(http::Router& router, Context& context);
+
+// Reads the stream's length (XLEN) into context.backlog_entries and the redis_stream_size metric;
+// serve calls it every 250 ms.
+void refresh_backlog(Context& context);
 
 // The OpenAPI 3 document served at /openapi.json.
 std::string_view openapi_document();

@@ -191,6 +191,16 @@ class Ingest {
   // Parses with `parse`, then enqueues; every rejection is counted and answered as JSON.
   template <class Parse>
   void handle(Request& req, Reply reply, bool ndjson_allowed, Parse parse, Respond respond) const {
+    if (const long long backlog = ctx_.backlog_entries.load();
+        ctx_.max_backlog > 0 && backlog > static_cast<long long>(ctx_.max_backlog)) {
+      ctx_.metrics.ingest_rejected("backpressure");
+      reply(http::error_response(
+          req, core::make_error(core::Errc::overloaded,
+                                fmt::format("the queue holds {} entries not yet stored (limit {}); "
+                                            "nothing was stored, retry later",
+                                            backlog, ctx_.max_backlog))));
+      return;
+    }
     const core::Micros received_at = core::now_micros();
     auto records = [&]() -> core::Result<std::vector<ingest::Record>> {
       if (has_content_encoding(req))
@@ -375,6 +385,15 @@ std::string service_info() {
 }
 
 }  // namespace
+
+void refresh_backlog(Context& ctx) {
+  ctx.redis.send({"XLEN", ctx.stream}, [&ctx](core::Result<queue::ReplyPtr> r) {
+    if (!r) return;  // Redis down: ingest finds out by itself
+    const auto entries = queue::reply_integer(**r);
+    ctx.backlog_entries = entries;
+    ctx.metrics.set_stream_size(static_cast<double>(entries));
+  });
+}
 
 void register_routes(http::Router& router, Context& ctx) {
   const Ingest ingest(ctx);

@@ -180,6 +180,7 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
                    metrics,      s.stream, s.group, fmt::format("{}-{}", hostname, getpid())};
 
   ctx.fallback_to_db = s.fallback == "db";
+  ctx.max_backlog = s.max_backlog;
   http::Router router;
   api::register_routes(router, ctx);
   http::ServerOptions options;
@@ -198,6 +199,19 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   // (none can start a new request) and no reply is pending is Redis closed, so that no XADD is
   // cut off after Redis stored it. The io_context then runs out of work. A second signal forces
   // the exit.
+  // Backpressure: the stream's length, every 250 ms, until shutdown.
+  asio::steady_timer backlog_timer(io);
+  std::atomic<bool> stopping{false};
+  std::function<void()> watch_backlog = [&] {
+    if (stopping) return;
+    api::refresh_backlog(ctx);
+    backlog_timer.expires_after(250ms);
+    backlog_timer.async_wait([&](boost::system::error_code ec) {
+      if (!ec) watch_backlog();
+    });
+  };
+  asio::post(io, watch_backlog);
+
   asio::steady_timer drain(io);
   std::atomic<int> signals_seen{0};
   std::function<void()> wait_for_drain = [&] {
@@ -216,6 +230,8 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
     }
     core::log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
     server.shutdown();
+    stopping = true;
+    asio::post(io, [&] { backlog_timer.cancel(); });
     if (workers) workers->request_stop();
     asio::post(io, wait_for_drain);
   });

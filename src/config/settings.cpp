@@ -130,6 +130,9 @@ const std::vector<Spec>& specs() {
          s.fallback = v;
          return {};
        }},
+      {"max_backlog", "100000",
+       "entries in the stream not yet stored above which ingest answers 429 (0: no limit)", kServe,
+       size_setter(&Settings::max_backlog, 0, std::size_t{1} << 40)},
       {"threads", "0", "HTTP io threads (0: one per core)", kServe,
        size_setter(&Settings::threads, 0, 256)},
       {"max_body_bytes", "10485760", "largest accepted request body in bytes", kServe,

@@ -18,6 +18,8 @@ const char* to_string(Errc code) {
       return "not_found";
     case Errc::unavailable:
       return "unavailable";
+    case Errc::overloaded:
+      return "overloaded";
     case Errc::timeout:
       return "timeout";
     case Errc::io:

@@ -18,6 +18,7 @@ enum class Errc {
   unsupported,       // unsupported media type or encoding (415)
   not_found,         // (404)
   unavailable,       // a dependency is down or unreachable (503)
+  overloaded,        // too much queued; retry later (429)
   timeout,
   io,
   internal,

@@ -27,6 +27,8 @@ ErrorMapping map_error(core::Errc code) {
       return {bhttp::status::not_found, "not_found"};
     case Errc::unavailable:
       return {bhttp::status::service_unavailable, "unavailable"};
+    case Errc::overloaded:
+      return {bhttp::status::too_many_requests, "overloaded"};
     case Errc::timeout:
       return {bhttp::status::gateway_timeout, "timeout"};
     case Errc::invalid_argument:
@@ -75,7 +77,8 @@ Response error_response(const Request& request, const core::Error& error) {
   const ErrorMapping m = map_error(error.code);
   Response response = error_response(request, m.status, m.code, error.message, error.details);
   // The dependency is usually back quickly; tell clients to retry soon rather than give up.
-  if (error.code == core::Errc::unavailable) response.set(bhttp::field::retry_after, "1");
+  if (error.code == core::Errc::unavailable || error.code == core::Errc::overloaded)
+    response.set(bhttp::field::retry_after, "1");
   return response;
 }
 

@@ -2,6 +2,8 @@
 // length and lag while no worker runs, and drains once one does.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "harness.hpp"
 
 namespace logpipe::test {
@@ -47,6 +49,45 @@ TEST(QueueStatus, ShowsTheBacklogThenItDrains) {
   EXPECT_EQ(int64_t(doc2["lag"]), 0) << after.body;
   EXPECT_EQ(std::string_view(doc2["consumer_details"].at(0)["name"]), "w-0") << after.body;
   EXPECT_EQ(std::string_view(doc2["last_delivered_id"]), std::string_view(doc["last_message_id"]));
+  EXPECT_EQ(worker.process().terminate(), 0);
+  EXPECT_EQ(serve.process().terminate(), 0);
+}
+
+}  // namespace
+}  // namespace logpipe::test
+
+namespace logpipe::test {
+namespace {
+
+TEST(Backpressure, AboveTheHighWaterMarkIngestAnswers429AndRecovers) {
+  TestDatabase db("backpressure");
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
+  const std::string stream = unique_tag("bp") + ":stream";
+  Logpipe serve({.command = "serve",
+                 .database_url = db.url(),
+                 .stream = stream,
+                 .extra_args = {"--max-backlog", "3"}});
+  for (int i = 0; i < 4; ++i)
+    ASSERT_EQ(post_json(serve.port(), "/api/log", R"({"device_id":"d","message":"queued"})").status,
+              202);
+  // The backlog (4 entries > 3) is seen within a refresh period (250 ms); wait for two.
+  std::this_thread::sleep_for(600ms);
+  auto refused = post_json(serve.port(), "/api/log", R"({"device_id":"d","message":"refused"})");
+  ASSERT_EQ(refused.status, 429) << refused.body;
+  EXPECT_EQ(refused.headers["retry-after"], "1");
+  EXPECT_NE(refused.body.find("\"code\":\"overloaded\""), std::string::npos) << refused.body;
+
+  Logpipe worker({.command = "worker", .database_url = db.url(), .stream = stream});
+  ASSERT_TRUE(eventually(
+      [&] {
+        return post_json(serve.port(), "/api/log", R"({"device_id":"d","message":"after"})")
+                   .status == 202;
+      },
+      10s));
+  ASSERT_TRUE(eventually(
+      [&] { return db.count("SELECT count(*) FROM logs WHERE message = 'after'") >= 1; }, 10s));
+  EXPECT_EQ(db.count("SELECT count(*) FROM logs WHERE message = 'refused'"), 0);
+  EXPECT_EQ(db.count("SELECT count(*) FROM logs WHERE message = 'queued'"), 4);
   EXPECT_EQ(worker.process().terminate(), 0);
   EXPECT_EQ(serve.process().terminate(), 0);
 }
