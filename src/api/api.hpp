@@ -28,6 +28,9 @@ struct Context {
   // Backpressure: above max_backlog entries not yet stored (0: no limit), ingest answers 429.
   // backlog_entries is refreshed by refresh_backlog().
   std::size_t max_backlog = 0;
+  // In `logpipe run`: how many of this process's worker consumers have their circuit open
+  // (PostgreSQL unavailable to them); empty in `serve`.
+  std::function<std::size_t()> degraded_workers{};
   std::atomic<long long> backlog_entries{0};
   std::atomic<int> fallback_in_flight{0};
   // Requests accepted by a handler and not yet answered; shutdown waits for zero.

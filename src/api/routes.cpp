@@ -265,26 +265,31 @@ void check_dependencies(Context& ctx, std::function<void(bool, bool)> done) {
 
 void health(Context& ctx, Request& req, Reply reply, bool readiness) {
   ++ctx.in_flight;
-  check_dependencies(ctx, [&ctx, &req, reply = std::move(reply), readiness](bool redis,
-                                                                            bool postgres) {
-    const bool ok = redis && postgres;
-    core::JsonWriter w;
-    w.begin_object()
-        .field("status", readiness ? (ok ? "ready" : "not_ready") : (ok ? "healthy" : "unhealthy"))
-        .field("instance", ctx.instance)
-        .key("checks")
-        .begin_object()
-        .field("redis", redis)
-        .field("postgres", postgres)
-        .end_object()
-        .field("timestamp", core::format_rfc3339(core::now_micros()))
-        .end_object();
-    auto response =
-        http::json_response(req, ok ? status::ok : status::service_unavailable, w.take());
-    if (!ok) response.set(http::bhttp::field::retry_after, "5");
-    reply(std::move(response));
-    --ctx.in_flight;
-  });
+  check_dependencies(
+      ctx, [&ctx, &req, reply = std::move(reply), readiness](bool redis, bool postgres) {
+        const bool ok = redis && postgres;
+        // A worker whose circuit is open still lets ingest queue: degraded, not down.
+        const bool worker_ok = !ctx.degraded_workers || ctx.degraded_workers() == 0;
+        const char* state = !ok          ? (readiness ? "not_ready" : "unhealthy")
+                            : !worker_ok ? "degraded"
+                            : readiness  ? "ready"
+                                         : "healthy";
+        core::JsonWriter w;
+        w.begin_object()
+            .field("status", state)
+            .field("instance", ctx.instance)
+            .key("checks")
+            .begin_object()
+            .field("redis", redis)
+            .field("postgres", postgres);
+        if (ctx.degraded_workers) w.field("worker", worker_ok);
+        w.end_object().field("timestamp", core::format_rfc3339(core::now_micros())).end_object();
+        auto response =
+            http::json_response(req, ok ? status::ok : status::service_unavailable, w.take());
+        if (!ok) response.set(http::bhttp::field::retry_after, "5");
+        reply(std::move(response));
+        --ctx.in_flight;
+      });
 }
 
 void device_logs(Context& ctx, Request& req, const http::PathParams& params, Reply reply) {

@@ -135,6 +135,12 @@ class Workers {
     for (auto& t : threads_)
       t.request_stop();
   }
+  std::size_t degraded() const {
+    std::size_t n = 0;
+    for (const auto& w : workers_)
+      n += w->degraded() ? 1 : 0;
+    return n;
+  }
   // Returns once every worker has stored and acknowledged its in-flight batch.
   void join() {
     request_stop();
@@ -181,6 +187,7 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
 
   ctx.fallback_to_db = s.fallback == "db";
   ctx.max_backlog = s.max_backlog;
+  if (workers) ctx.degraded_workers = [&workers] { return workers->degraded(); };
   http::Router router;
   api::register_routes(router, ctx);
   http::ServerOptions options;

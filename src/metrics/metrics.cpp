@@ -85,6 +85,12 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                       .Help("Entries in the Redis stream not yet stored and removed")
                       .Register(r)
                       .Add({});
+  circuit_open_ =
+      &prometheus::BuildGauge()
+           .Name("worker_circuit_breaker_open")
+           .Help("Worker consumers that stopped reading because PostgreSQL is unavailable")
+           .Register(r)
+           .Add({});
   fallback_logs_ = &prometheus::BuildCounter()
                         .Name("ingest_fallback_logs_total")
                         .Help("Logs stored directly in PostgreSQL because Redis was unavailable")
@@ -152,6 +158,14 @@ void Metrics::redis_operation(std::string_view operation, double seconds) {
 
 void Metrics::set_stream_size(double entries) {
   stream_size_->Set(entries);
+}
+
+void Metrics::worker_circuit(bool opened) {
+  if (opened) {
+    circuit_open_->Increment();
+  } else {
+    circuit_open_->Decrement();
+  }
 }
 
 void Metrics::ingest_fallback(double count) {

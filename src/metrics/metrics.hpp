@@ -38,6 +38,8 @@ class Metrics {
   void worker_processed(std::string_view status, double count);  // stored|duplicate|failed
   void batch_processed(double seconds, double records);
   void worker_error(std::string_view error_type);
+  // worker_circuit_breaker_open: consumers of this process whose circuit is open.
+  void worker_circuit(bool opened);
 
   // Prometheus text exposition format, including process CPU and memory.
   std::string render() const;
@@ -56,6 +58,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* worker_processed_;
   prometheus::Histogram* batch_duration_;
   prometheus::Histogram* batch_size_;
+  prometheus::Gauge* circuit_open_;
   prometheus::Gauge* resident_memory_;
   prometheus::Gauge* cpu_seconds_;
   prometheus::Gauge* start_time_;

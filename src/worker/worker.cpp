@@ -83,7 +83,6 @@ core::Status ensure_group(queue::SyncClient& redis, const std::string& stream,
   return {};
 }
 
-
 struct Worker::Impl {
   Impl(WorkerOptions o, metrics::Metrics& m)
       : options(std::move(o)), metrics(m), mean_entry_records(options.batch_size) {}
@@ -96,6 +95,7 @@ struct Worker::Impl {
   bool pending_drained = false;
   std::size_t mean_entry_records;  // starts at batch_size: the first read takes one entry
   Clock::time_point next_claim{};
+  std::atomic<bool> circuit_open{false};
   std::string claim_cursor = "0-0";
   Backoff backoff;
 
@@ -326,14 +326,36 @@ struct Worker::Impl {
         ensure_partitions_for(entries);
         return store::write_entries(*db, options.stream, entries);
       }();
-      if (result || !retryable(result.error())) return result;
+      if (result || !retryable(result.error())) {
+        close_circuit();
+        return result;
+      }
       metrics.worker_error("postgres_unavailable");
-      core::log::warn("storing batch failed, will retry", {{"error", result.error().message}});
+      open_circuit(result.error());
       if (stop.stop_requested() && !give_up) give_up = Clock::now() + options.stop_grace;
       if (give_up && Clock::now() >= *give_up) return result;
       const auto wait = backoff.next();
       if (!sleep_for(wait, stop) && !give_up) give_up = Clock::now() + options.stop_grace;
     }
+  }
+
+  // The circuit breaker: while PostgreSQL is unavailable the worker holds its batch and reads
+  // nothing new (entries wait in the stream), retrying with backoff. Open and close are logged
+  // once each and shown by the worker_circuit_breaker_open gauge and /health/ready.
+  void open_circuit(const core::Error& error) {
+    if (circuit_open.exchange(true)) {
+      core::log::debug("storing batch failed, will retry", {{"error", error.message}});
+      return;
+    }
+    metrics.worker_circuit(true);
+    core::log::warn("PostgreSQL unavailable: circuit open, entries wait in the stream",
+                    {{"consumer", options.consumer}, {"error", error.message}});
+  }
+  void close_circuit() {
+    if (!circuit_open.exchange(false)) return;
+    metrics.worker_circuit(false);
+    core::log::info("PostgreSQL is back: circuit closed, draining the backlog",
+                    {{"consumer", options.consumer}});
   }
 
   // One round: gather, decode, store, acknowledge.
@@ -423,6 +445,10 @@ core::Status Worker::connect() {
   if (auto s = impl_->connect_redis(); !s) return s;
   if (auto s = impl_->connect_db(); !s) return s;
   return store::ensure_partitions(*impl_->db, 1, 2);
+}
+
+bool Worker::degraded() const {
+  return impl_->circuit_open;
 }
 
 void Worker::run(const std::stop_token& stop) {

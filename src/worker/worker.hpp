@@ -42,7 +42,6 @@ struct WorkerOptions {
 core::Status ensure_group(queue::SyncClient& redis, const std::string& stream,
                           const std::string& group);
 
-
 class Worker {
  public:
   Worker(WorkerOptions options, metrics::Metrics& metrics);
@@ -56,6 +55,8 @@ class Worker {
   // Runs until stop is requested; returns after the in-flight batch is stored and acknowledged
   // (or left pending when the grace period ends).
   void run(const std::stop_token& stop);
+  // True while PostgreSQL is unavailable to it (its circuit breaker is open). Thread-safe.
+  bool degraded() const;
 
  private:
   struct Impl;

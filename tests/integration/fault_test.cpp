@@ -9,6 +9,7 @@
 
 #include "harness.hpp"
 #include "queue/redis.hpp"
+#include "store/connection.hpp"
 
 namespace logpipe::test {
 namespace {
@@ -43,8 +44,16 @@ class Load {
   std::optional<int> code_;
 };
 
+long long count(const std::string& database_url, const std::string& sql) {
+  auto c = store::Connection::open(database_url, std::chrono::seconds(5));
+  if (!c) throw std::runtime_error(c.error().message);
+  auto rows = c->query(sql);
+  if (!rows) throw std::runtime_error(rows.error().message);
+  return rows->get_int(0, 0);
+}
+
 // Every acknowledged log exactly once, per the loadtest's report and per PostgreSQL itself.
-void expect_exactly_once(const std::string& report, const TestDatabase& db,
+void expect_exactly_once(const std::string& report, const std::string& database_url,
                          std::uint64_t at_least_acked) {
   simdjson::dom::parser parser;
   auto doc = parse_json(parser, report);
@@ -54,8 +63,10 @@ void expect_exactly_once(const std::string& report, const TestDatabase& db,
   EXPECT_EQ(uint64_t(doc["verify"]["duplicates"]), 0u) << report;
   EXPECT_EQ(uint64_t(doc["verify"]["rejected_stored"]), 0u) << report;
   EXPECT_TRUE(bool(doc["verify"]["ok"])) << report;
-  EXPECT_EQ(db.count("SELECT count(*) - count(DISTINCT attrs->>'seq') FROM logs"), 0);
-  EXPECT_GE(db.count("SELECT count(*) FROM logs"), static_cast<long long>(acked));
+  EXPECT_EQ(
+      count(database_url, "SELECT count(attrs->'seq') - count(DISTINCT attrs->>'seq') FROM logs"),
+      0);
+  EXPECT_GE(count(database_url, "SELECT count(*) FROM logs"), static_cast<long long>(acked));
 }
 
 std::vector<std::string> worker_args() {
@@ -90,7 +101,7 @@ TEST(Fault, WorkerKilledThreeTimesLosesAndDuplicatesNothing) {
   }
   const std::string report = load.finish();
   ASSERT_EQ(load.code(), 0) << load.output();
-  expect_exactly_once(report, db, 200'000);
+  expect_exactly_once(report, db.url(), 200'000);
   EXPECT_EQ(worker->process().terminate(), 0);
   EXPECT_EQ(serve.process().terminate(), 0);
 }
@@ -131,7 +142,7 @@ TEST(Fault, SurvivingWorkerClaimsTheDeadWorkersPendingEntries) {
   ASSERT_TRUE(holding) << "the doomed worker never held a pending entry";
   const std::string report = load.finish();
   ASSERT_EQ(load.code(), 0) << load.output();
-  expect_exactly_once(report, db, 40'000);
+  expect_exactly_once(report, db.url(), 40'000);
   EXPECT_NE(survivor.process().output().find("claimed entries of a dead consumer"),
             std::string::npos)
       << "the dead worker held nothing: the test proved nothing\n"
@@ -146,7 +157,7 @@ TEST(Fault, SurvivingWorkerClaimsTheDeadWorkersPendingEntries) {
 void redis_outage_under_load(const std::string& fallback) {
   TestDatabase db("fault_redis_" + fallback);
   ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
-  PrivateRedis redis;
+  PrivateService redis("redis");
   const std::string stream = unique_tag("fault4") + ":stream";
   Logpipe serve({.command = "serve",
                  .database_url = db.url(),
@@ -168,7 +179,7 @@ void redis_outage_under_load(const std::string& fallback) {
   redis.start();
   const std::string report = load.finish();
   ASSERT_EQ(load.code(), 0) << load.output();
-  expect_exactly_once(report, db, 0);
+  expect_exactly_once(report, db.url(), 0);
 
   simdjson::dom::parser parser;
   auto doc = parse_json(parser, report);
@@ -185,6 +196,51 @@ void redis_outage_under_load(const std::string& fallback) {
   }
   EXPECT_EQ(worker.process().terminate(), 0);
   EXPECT_EQ(serve.process().terminate(), 0);
+}
+
+// 3. PostgreSQL stopped for 20 s during load, then started: ingest keeps answering 2xx (into the
+// stream), the workers' circuits open and show on /health/ready and /metrics, and once
+// PostgreSQL is back the backlog drains by itself: 0 lost.
+TEST(Fault, PostgresStoppedFor20SecondsLosesNothing) {
+  PrivateService pg("postgres");
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", pg.url()}}).first, 0);
+  const std::string stream = unique_tag("fault3") + ":stream";
+  Logpipe lp(
+      {.command = "run", .database_url = pg.url(), .stream = stream, .extra_args = worker_args()});
+  Load load(lp.port(), pg.url(),
+            {"--api", "batch", "--batch-size", "20", "--devices", "20", "--rate", "200/s",
+             "--duration", "26s", "--concurrency", "8", "--verify-timeout", "90"});
+  std::this_thread::sleep_for(3s);
+  pg.stop();
+  const bool opened = eventually(
+      [&] {
+        const auto m = get(lp.port(), "/metrics").body;
+        return m.find("worker_circuit_breaker_open 0") == std::string::npos &&
+               m.find("worker_circuit_breaker_open") != std::string::npos;
+      },
+      10s);
+  EXPECT_TRUE(opened) << get(lp.port(), "/metrics").body;
+  const auto ready = get(lp.port(), "/health/ready");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_NE(ready.body.find("\"worker\":false"), std::string::npos) << ready.body;
+  // Ingest goes on into the stream meanwhile.
+  EXPECT_EQ(post_json(lp.port(), "/api/log", R"({"device_id":"x","message":"during"})").status,
+            202);
+  std::this_thread::sleep_for(17s);
+  pg.start();
+  const std::string report = load.finish();
+  ASSERT_EQ(load.code(), 0) << load.output();
+  simdjson::dom::parser parser;
+  auto doc = parse_json(parser, report);
+  EXPECT_EQ(uint64_t(doc["records_acked"]), 104'000u) << "every request got a 2xx";
+  expect_exactly_once(report, pg.url(), 104'000);
+  EXPECT_TRUE(eventually(
+      [&] {
+        return get(lp.port(), "/metrics").body.find("worker_circuit_breaker_open 0") !=
+               std::string::npos;
+      },
+      10s));
+  EXPECT_EQ(lp.process().terminate(), 0);
 }
 
 TEST(Fault, RedisStoppedDuringLoadWithDatabaseFallback) {

@@ -278,23 +278,25 @@ void dev_services(const std::string& args) {
 }
 }  // namespace
 
-PrivateRedis::PrivateRedis() : dir_("/tmp/" + unique_tag("logpipe-redis")) {
-  dev_services("start --dir " + dir_ + " redis");
+PrivateService::PrivateService(std::string which)
+    : which_(std::move(which)), dir_("/tmp/" + unique_tag("logpipe-" + which_)) {
+  start();
+  const std::string key = which_ == "redis" ? "LOGPIPE_REDIS_URL=" : "LOGPIPE_DATABASE_URL=";
   std::ifstream env(dir_ + "/services.env");
   std::string line;
   while (std::getline(env, line)) {
-    if (line.rfind("LOGPIPE_REDIS_URL=", 0) == 0) url_ = line.substr(18);
+    if (line.rfind(key, 0) == 0) url_ = line.substr(key.size());
   }
-  if (url_.empty()) throw std::runtime_error("private redis did not start");
+  if (url_.empty()) throw std::runtime_error("private " + which_ + " did not start");
 }
-PrivateRedis::~PrivateRedis() {
+PrivateService::~PrivateService() {
   dev_services("stop --dir " + dir_ + " --remove");
 }
-void PrivateRedis::stop() {
-  dev_services("stop --dir " + dir_ + " redis");
+void PrivateService::stop() {
+  dev_services("stop --dir " + dir_ + " " + which_);
 }
-void PrivateRedis::start() {
-  dev_services("start --dir " + dir_ + " redis");
+void PrivateService::start() {
+  dev_services("start --dir " + dir_ + " " + which_);
 }
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {

@@ -98,17 +98,19 @@ class Logpipe {
   std::unique_ptr<Process> process_;
 };
 
-// A private Redis of one test, started and stopped (by PID) through scripts/dev-services, so
-// that stopping it cannot disturb tests running in parallel.
-class PrivateRedis {
+// A private Redis or PostgreSQL ("redis" / "postgres") of one test, started and stopped (by
+// PID) through scripts/dev-services, so that stopping it cannot disturb tests running in
+// parallel. Its data survives stop() and start().
+class PrivateService {
  public:
-  PrivateRedis();
-  ~PrivateRedis();
+  explicit PrivateService(std::string which);
+  ~PrivateService();
   void stop();
   void start();
   const std::string& url() const { return url_; }
 
  private:
+  std::string which_;
   std::string dir_;
   std::string url_;
 };

@@ -19,7 +19,7 @@ std::string health_body(unsigned short port, int& status) {
 TEST(Outage, HealthIs503WhileRedisIsDownAndRecovers) {
   TestDatabase db("outage");
   ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
-  PrivateRedis redis;
+  PrivateService redis("redis");
   Logpipe lp({.database_url = db.url(),
               .redis_url = redis.url(),
               .stream = unique_tag("outage"),
