@@ -39,6 +39,23 @@ int main(int argc, char** argv) {
   loadtest::CommandLine loadtest_line;
   loadtest::add_flags(*loadtest_command, loadtest_line);
 
+  auto* dlq =
+      cli.add_subcommand("dlq", "the dead-letter stream: list or replay what was set aside");
+  dlq->require_subcommand(1);
+  auto* dlq_list = dlq->add_subcommand("list", "list dead-lettered records with their errors");
+  options.add_to(*dlq_list, config::kDlq);
+  std::size_t dlq_limit = 100;
+  bool dlq_json = false;
+  dlq_list->add_option("--limit", dlq_limit, "how many, oldest first")
+      ->default_val(100)
+      ->check(CLI::Range(1, 100'000));
+  dlq_list->add_flag("--json", dlq_json, "print JSON (the shape of GET /api/v1/dlq)");
+  auto* dlq_replay = dlq->add_subcommand(
+      "replay", "move dead-lettered records back into the stream (after fixing the cause)");
+  options.add_to(*dlq_replay, config::kDlq);
+  std::vector<std::string> dlq_ids;
+  dlq_replay->add_option("--id", dlq_ids, "a dead-letter entry id (repeatable; default: all)");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -52,6 +69,8 @@ int main(int argc, char** argv) {
   for (const auto& c : commands) {
     if (cli.got_subcommand(c.name)) return c.fn(*settings);
   }
+  if (dlq_list->parsed()) return app::dlq_list(*settings, dlq_limit, dlq_json);
+  if (dlq_replay->parsed()) return app::dlq_replay(*settings, dlq_ids);
   if (cli.got_subcommand(loadtest_command)) {
     auto loadtest_options = loadtest::finish_flags(loadtest_line);
     if (!loadtest_options) {

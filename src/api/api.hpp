@@ -16,6 +16,10 @@
 namespace logpipe::api {
 
 struct Context {
+  Context(queue::AsyncClient& r, queue::StreamAppender& a, store::Pool& p,
+          boost::asio::thread_pool& t, metrics::Metrics& m)
+      : redis(r), appender(a), db(p), db_threads(t), metrics(m) {}
+
   queue::AsyncClient& redis;
   queue::StreamAppender& appender;  // ingest: XADDs to `stream`, coalescing concurrent requests
   store::Pool& db;
@@ -23,8 +27,9 @@ struct Context {
   metrics::Metrics& metrics;
   std::string stream = "logs:stream";
   std::string group = "log_workers";
-  std::string instance;        // reported by /health
-  bool fallback_to_db = true;  // Redis down: store ingest in PostgreSQL (fallback = "db")
+  queue::RedisEndpoint redis_endpoint;  // for admin calls on a connection of their own
+  std::string instance;                 // reported by /health
+  bool fallback_to_db = true;           // Redis down: store ingest in PostgreSQL (fallback = "db")
   // Backpressure: above max_backlog entries not yet stored (0: no limit), ingest answers 429.
   // backlog_entries is refreshed by refresh_backlog().
   std::size_t max_backlog = 0;

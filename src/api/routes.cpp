@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 
+#include "api/admin_routes.hpp"
 #include "api/api.hpp"
 #include "api/query_string.hpp"
 #include "core/json_writer.hpp"
@@ -382,6 +383,7 @@ std::string service_info() {
       .field("batch", "POST /api/logs/batch")
       .field("device_logs", "GET /api/logs/{device_id}?limit=")
       .field("queue", "GET /api/v1/queue (alias /queue/status)")
+      .field("dead_letters", "GET /api/v1/dlq, POST /api/v1/dlq/replay")
       .field("metrics", "GET /metrics")
       .field("openapi", "GET /openapi.json")
       .end_object()
@@ -479,6 +481,7 @@ void register_routes(http::Router& router, Context& ctx) {
       queue_status(ctx, req, std::move(reply));
     });
   }
+  register_dlq_routes(router, ctx);
   router.add(verb::get, "/metrics", [&ctx](Request& req, const http::PathParams&, Reply reply) {
     metrics_endpoint(ctx, req, std::move(reply));
   });

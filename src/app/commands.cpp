@@ -22,7 +22,10 @@
 #include "loadtest/loadtest.hpp"
 #include "metrics/metrics.hpp"
 #include "queue/async_client.hpp"
+#include "queue/batch_codec.hpp"
+#include "queue/dlq.hpp"
 #include "queue/redis.hpp"
+#include "queue/status.hpp"
 #include "queue/stream_appender.hpp"
 #include "store/connection.hpp"
 #include "store/migrations.hpp"
@@ -105,6 +108,7 @@ worker::WorkerOptions worker_options(const config::Settings& s, queue::RedisEndp
   o.batch_size = s.batch_size;
   o.max_wait = std::chrono::milliseconds(s.max_wait_ms);
   o.claim_idle = std::chrono::milliseconds(s.claim_idle_ms);
+  o.max_retries = s.max_retries;
   return o;
 }
 
@@ -182,8 +186,11 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   char hostname[256] = {};
   gethostname(hostname, sizeof hostname - 1);
   queue::StreamAppender appender(redis_client, s.stream);
-  api::Context ctx{redis_client, appender, pool,    db_threads,
-                   metrics,      s.stream, s.group, fmt::format("{}-{}", hostname, getpid())};
+  api::Context ctx(redis_client, appender, pool, db_threads, metrics);
+  ctx.stream = s.stream;
+  ctx.group = s.group;
+  ctx.redis_endpoint = *redis;
+  ctx.instance = fmt::format("{}-{}", hostname, getpid());
 
   ctx.fallback_to_db = s.fallback == "db";
   ctx.max_backlog = s.max_backlog;
@@ -314,6 +321,55 @@ int loadtest(const config::Settings& s, loadtest::Options options) {
   fmt::print("{}", json ? loadtest::format_json(*report) : loadtest::format_table(*report));
   if (report->records_acked == 0) return 1;
   return !report->verify.done || report->verified() ? 0 : 1;
+}
+
+namespace {
+core::Result<queue::SyncClient> dlq_connection(const config::Settings& s) {
+  apply_log_level(s);
+  auto endpoint = redis_endpoint(s);
+  if (!endpoint) return endpoint.error();
+  return queue::SyncClient::connect(*endpoint, 3000ms);
+}
+}  // namespace
+
+int dlq_list(const config::Settings& s, std::size_t limit, bool json) {
+  auto redis = dlq_connection(s);
+  if (!redis) return fail(redis.error().message);
+  auto page = queue::dlq_list(*redis, s.stream, limit);
+  if (!page) return fail(page.error().message);
+  if (json) {
+    fmt::print("{}\n", queue::dlq_json(*page));
+    return 0;
+  }
+  fmt::print("{}: {} entr{}{}\n", page->stream, page->length, page->length == 1 ? "y" : "ies",
+             page->length > static_cast<std::int64_t>(page->entries.size())
+                 ? fmt::format(" (showing the oldest {})", page->entries.size())
+                 : "");
+  for (const auto& e : page->entries) {
+    auto batches = queue::decode_entry(e.payload);
+    std::size_t records = 0;
+    std::string first;
+    if (batches) {
+      for (const auto& b : *batches) {
+        for (const auto& r : b.records) {
+          if (records++ == 0) first = r.message.substr(0, 60);
+        }
+      }
+    }
+    fmt::print("{}  from {}  at {}  {} record(s){}\n    error: {}\n", e.id, e.entry, e.failed_at,
+               records, first.empty() ? "" : fmt::format(", first: \"{}\"", first), e.error);
+  }
+  return 0;
+}
+
+int dlq_replay(const config::Settings& s, const std::vector<std::string>& ids) {
+  auto redis = dlq_connection(s);
+  if (!redis) return fail(redis.error().message);
+  auto done = queue::dlq_replay(*redis, s.stream, ids, 10'000);
+  if (!done) return fail(done.error().message);
+  fmt::print("replayed {} into {}; {} left in {}\n", done->replayed, s.stream, done->remaining,
+             queue::dead_letter_stream(s.stream));
+  return 0;
 }
 
 }  // namespace logpipe::app

@@ -2,6 +2,9 @@
 // fails (one clear line on stderr), 2 for invalid options.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "config/settings.hpp"
 #include "loadtest/loadtest.hpp"
 
@@ -14,5 +17,8 @@ int migrate(const config::Settings& settings);
 // Exit 0 when every acknowledged log was found stored once (or verification was skipped), 1 when
 // not, or when the target cannot be reached.
 int loadtest(const config::Settings& settings, loadtest::Options options);
+// The dead-letter stream: list what was set aside, replay it once the cause is fixed.
+int dlq_list(const config::Settings& settings, std::size_t limit, bool json);
+int dlq_replay(const config::Settings& settings, const std::vector<std::string>& ids);
 
 }  // namespace logpipe::app

@@ -102,10 +102,10 @@ const std::vector<Spec>& specs() {
          return {};
        }},
       {"redis_url", "redis://127.0.0.1:6379/0", "Redis URL redis://[:password@]host:port/db",
-       kServe | kWorker, text_setter(&Settings::redis_url)},
+       kServe | kWorker | kDlq, text_setter(&Settings::redis_url)},
       {"database_url", "postgresql://logpipe@127.0.0.1:5432/logpipe", "PostgreSQL libpq URI", kAll,
        text_setter(&Settings::database_url)},
-      {"stream", "logs:stream", "Redis stream that queues log batches", kServe | kWorker,
+      {"stream", "logs:stream", "Redis stream that queues log batches", kServe | kWorker | kDlq,
        text_setter(&Settings::stream)},
       {"group", "log_workers", "Redis consumer group of the workers", kServe | kWorker,
        text_setter(&Settings::group)},
@@ -122,6 +122,10 @@ const std::vector<Spec>& specs() {
       {"claim_idle", "30s",
        "take over entries left pending this long by a dead consumer (e.g. 30s, 500ms)", kWorker,
        duration_setter(&Settings::claim_idle_ms, 100, 86'400'000)},
+      {"max_retries", "5",
+       "tries of a batch PostgreSQL rejects for its data before the records at fault go to the "
+       "dead-letter stream (1-100)",
+       kWorker, size_setter(&Settings::max_retries, 1, 100)},
       {"fallback", "db",
        "while Redis is down: db = store ingest in PostgreSQL directly, off = answer 503", kServe,
        [](Settings& s, const std::string& v) -> core::Status {

@@ -26,9 +26,10 @@ struct Settings {
   std::size_t max_wait_ms = 0;
   std::size_t workers = 0;  // parallel consumers in one worker process
   std::size_t claim_idle_ms = 0;
-  std::string fallback;  // "db" or "off": what ingest does while Redis is down
+  std::size_t max_retries = 0;
+  std::string fallback;         // "db" or "off": what ingest does while Redis is down
   std::size_t max_backlog = 0;  // entries; 0: no limit
-  std::size_t threads = 0;  // 0: one per core
+  std::size_t threads = 0;      // 0: one per core
   std::size_t max_body_bytes = 0;
   std::size_t db_pool_size = 0;
   std::string log_level;
@@ -45,7 +46,8 @@ enum Use : unsigned {
   kWorker = 2,
   kMigrate = 4,
   kLoadtest = 8,
-  kAll = kServe | kWorker | kMigrate | kLoadtest,
+  kDlq = 16,
+  kAll = kServe | kWorker | kMigrate | kLoadtest | kDlq,
 };
 
 // Binds options to CLI11 subcommands and resolves the final Settings.

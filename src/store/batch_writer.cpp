@@ -229,17 +229,55 @@ std::string array_literal(std::span<const std::string> items) {
   return out;
 }
 
+namespace {
+
+struct Row {
+  const ingest::Batch* batch;
+  const ingest::Record* record;
+  const StreamEntry* entry;
+};
+
+bool data_fault(const core::Error& e) {
+  return e.code == core::Errc::invalid_field;
+}
+
+// COPYs rows [lo, hi) of `copy` (row i starts at starts[i]) under a savepoint; when PostgreSQL
+// rejects them for their data, rolls back to the savepoint and halves the range, down to the
+// single records at fault, which are added to `bad` with their error. Any other error ends it.
+core::Status copy_bisecting(Connection& c, const std::string& copy,
+                            const std::vector<std::size_t>& starts, std::size_t lo, std::size_t hi,
+                            std::vector<std::pair<std::size_t, std::string>>& bad) {
+  if (lo >= hi) return {};
+  if (auto s = c.exec("SAVEPOINT isolate"); !s) return s;
+  const std::string_view rows(copy.data() + starts[lo], starts[hi] - starts[lo]);
+  auto copied = copy_rows(c, rows);
+  if (copied) return c.exec("RELEASE SAVEPOINT isolate");
+  if (!data_fault(copied.error())) return copied;
+  if (auto s = c.exec("ROLLBACK TO SAVEPOINT isolate"); !s) return s;
+  if (auto s = c.exec("RELEASE SAVEPOINT isolate"); !s) return s;
+  if (hi - lo == 1) {
+    bad.emplace_back(lo, copied.error().message);
+    return {};
+  }
+  const std::size_t mid = lo + (hi - lo) / 2;
+  if (auto s = copy_bisecting(c, copy, starts, lo, mid, bad); !s) return s;
+  return copy_bisecting(c, copy, starts, mid, hi, bad);
+}
+
+}  // namespace
+
 core::Result<WriteReport> write_entries(Connection& c, std::string_view stream,
-                                        std::span<const StreamEntry> entries) {
+                                        std::span<const StreamEntry> entries,
+                                        const Isolation* isolation) {
   return in_transaction(c, [&]() -> core::Result<WriteReport> {
     WriteReport report;
     auto stored = already_stored(c, stream, entries);
     if (!stored) return stored.error();
 
     std::vector<const StreamEntry*> fresh;
+    std::vector<Row> rows;
     std::string copy;
-    std::map<DeviceKey, DeviceRollup> devices;
-    std::map<CountKey, std::int64_t> counts;
+    std::vector<std::size_t> starts;  // where each row begins in `copy`, plus the end
     for (const auto& e : entries) {
       if (stored->count(e.id)) {
         ++report.entries_skipped;
@@ -248,21 +286,55 @@ core::Result<WriteReport> write_entries(Connection& c, std::string_view stream,
       fresh.push_back(&e);
       for (const auto& batch : e.batches) {
         for (const auto& r : batch.records) {
+          starts.push_back(copy.size());
           append_copy_row(copy, r, batch);
-          ++counts[{batch.tenant_id, floor_minute(r.ts), ingest::to_string(r.level), r.service}];
-          if (r.device_id.empty()) continue;
-          auto [it, inserted] =
-              devices.try_emplace({batch.tenant_id, r.device_id}, DeviceRollup{r.ts, r.ts, 0});
-          it->second.first_seen = std::min(it->second.first_seen, r.ts);
-          it->second.last_seen = std::max(it->second.last_seen, r.ts);
-          ++it->second.count;
+          rows.push_back({&batch, &r, &e});
         }
       }
-      report.records_stored += e.record_count();
     }
+    starts.push_back(copy.size());
     if (fresh.empty()) return report;
-    if (!copy.empty()) {
-      if (auto s = copy_rows(c, copy); !s) return s.error();
+
+    std::vector<bool> rejected(rows.size(), false);
+    if (!rows.empty()) {
+      if (isolation == nullptr) {
+        if (auto s = copy_rows(c, copy); !s) return s.error();
+      } else {
+        std::vector<std::pair<std::size_t, std::string>> bad;
+        if (auto s = copy_bisecting(c, copy, starts, 0, rows.size(), bad); !s) return s.error();
+        std::vector<RejectedRecord> dead;
+        for (auto& [index, error] : bad) {
+          rejected[index] = true;
+          const Row& row = rows[index];
+          RejectedRecord d{row.entry->id, {}, std::move(error)};
+          d.batch.received_at = row.batch->received_at;
+          d.batch.tenant_id = row.batch->tenant_id;
+          d.batch.source_format = row.batch->source_format;
+          d.batch.records.push_back(*row.record);
+          dead.push_back(std::move(d));
+        }
+        // Before COMMIT: a crash in between dead-letters a record twice, never loses it.
+        if (!dead.empty()) {
+          if (auto s = isolation->dead_letter(dead); !s) return s.error();
+        }
+        report.records_rejected = dead.size();
+      }
+    }
+
+    std::map<DeviceKey, DeviceRollup> devices;
+    std::map<CountKey, std::int64_t> counts;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (rejected[i]) continue;
+      const ingest::Batch& batch = *rows[i].batch;
+      const ingest::Record& r = *rows[i].record;
+      ++counts[{batch.tenant_id, floor_minute(r.ts), ingest::to_string(r.level), r.service}];
+      ++report.records_stored;
+      if (r.device_id.empty()) continue;
+      auto [it, inserted] =
+          devices.try_emplace({batch.tenant_id, r.device_id}, DeviceRollup{r.ts, r.ts, 0});
+      it->second.first_seen = std::min(it->second.first_seen, r.ts);
+      it->second.last_seen = std::max(it->second.last_seen, r.ts);
+      ++it->second.count;
     }
     if (auto s = record_entries(c, stream, fresh); !s) return s.error();
     if (auto s = upsert_devices(c, devices); !s) return s.error();

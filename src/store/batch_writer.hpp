@@ -3,6 +3,7 @@
 // ids, and updates the `devices` and `log_counts` rollups. Either all of it commits or none.
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -25,10 +26,27 @@ struct WriteReport {
   std::size_t entries_stored = 0;
   std::size_t entries_skipped = 0;  // already stored (redelivered)
   std::size_t records_stored = 0;
+  std::size_t records_rejected = 0;  // set aside by isolation
+};
+
+// A record PostgreSQL refused for its data, with the metadata of the batch it came in.
+struct RejectedRecord {
+  std::string entry_id;
+  ingest::Batch batch;  // holds just that record
+  std::string error;
+};
+
+// With isolation, a batch that PostgreSQL rejects for its data (SQLSTATE classes 22/23) is
+// bisected within the transaction (savepoints) down to the records at fault; those are handed to
+// dead_letter BEFORE the commit (so a crash can only repeat, never lose, them) and all the other
+// records are stored. If dead_letter fails, nothing commits.
+struct Isolation {
+  std::function<core::Status(const std::vector<RejectedRecord>&)> dead_letter;
 };
 
 core::Result<WriteReport> write_entries(Connection& connection, std::string_view stream,
-                                        std::span<const StreamEntry> entries);
+                                        std::span<const StreamEntry> entries,
+                                        const Isolation* isolation = nullptr);
 
 // Appends one record as a line of COPY text format (exposed for tests and benchmarks).
 void append_copy_row(std::string& out, const ingest::Record& record, const ingest::Batch& batch);

@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <random>
 #include <set>
 #include <thread>
 
 #include "core/log.hpp"
+#include "core/time.hpp"
 #include "queue/batch_codec.hpp"
 #include "queue/status.hpp"
 #include "store/batch_writer.hpp"
@@ -293,13 +295,28 @@ struct Worker::Impl {
     }
   }
 
-  void dead_letter(const RawEntry& raw, const std::string& error) {
+  // The dead-letter stream: one entry per payload set aside, with the id of the stream entry it
+  // came from, the error, when, and the payload itself ("b"), so that it can be replayed.
+  core::Status dead_letter(const std::vector<std::array<std::string, 3>>& items) {
     const std::string dlq = queue::dead_letter_stream(options.stream);
-    core::log::error("entry moved to dead-letter stream",
-                     {{"entry", raw.id}, {"error", error}, {"dlq", dlq}});
-    metrics.worker_processed("failed", 1);
-    auto r = redis->command({"XADD", dlq, "*", "entry", raw.id, "error", error, "b", raw.payload});
-    if (!r) core::log::error("cannot write dead-letter entry", {{"error", r.error().message}});
+    const std::string failed_at = core::format_rfc3339(core::now_micros());
+    std::vector<std::vector<std::string_view>> commands;
+    for (const auto& [entry, error, payload] : items) {
+      commands.push_back(
+          {"XADD", dlq, "*", "entry", entry, "error", error, "failed_at", failed_at, "b", payload});
+      core::log::error("moved to the dead-letter stream",
+                       {{"entry", entry}, {"error", error}, {"dlq", dlq}});
+    }
+    // An error reply to any XADD fails the whole pipeline (and so the store it belongs to).
+    if (auto r = redis->pipeline(commands); !r) return r.error();
+    return {};
+  }
+
+  core::Status dead_letter_records(const std::vector<store::RejectedRecord>& dead) {
+    std::vector<std::array<std::string, 3>> items;
+    for (const auto& d : dead)
+      items.push_back({d.entry_id, d.error, queue::encode_batch(d.batch)});
+    return dead_letter(items);
   }
 
   core::Status acknowledge(const std::vector<std::string>& ids) {
@@ -318,13 +335,14 @@ struct Worker::Impl {
 
   // Stores entries until it succeeds, the data is at fault, or the stop grace period ends.
   core::Result<store::WriteReport> store_with_retry(const std::vector<store::StreamEntry>& entries,
-                                                    const std::stop_token& stop) {
+                                                    const std::stop_token& stop,
+                                                    const store::Isolation* isolation = nullptr) {
     std::optional<Clock::time_point> give_up;
     for (;;) {
       auto result = [&]() -> core::Result<store::WriteReport> {
         if (auto s = connect_db(); !s) return s.error();
         ensure_partitions_for(entries);
-        return store::write_entries(*db, options.stream, entries);
+        return store::write_entries(*db, options.stream, entries, isolation);
       }();
       if (result || !retryable(result.error())) {
         close_circuit();
@@ -376,9 +394,11 @@ struct Worker::Impl {
     for (auto& r : *raw) {
       if (r.payload.empty()) {  // deleted while pending: nothing left to store
         done.push_back(r.id);
-      } else if (!r.batches) {
-        dead_letter(r, r.batches.error().message);
-        done.push_back(r.id);
+      } else if (!r.batches) {  // undecodable: set aside whole, acknowledged once it is
+        if (dead_letter({{r.id, r.batches.error().message, r.payload}})) {
+          metrics.worker_processed("failed", 1);
+          done.push_back(r.id);
+        }
       } else {
         entries.push_back({r.id, std::move(r.batches).value()});
       }
@@ -386,15 +406,32 @@ struct Worker::Impl {
 
     std::size_t records = 0;
     auto report = store_with_retry(entries, stop);
+    // Rejected for its data: maybe a passing cause (a constraint being changed); retry, then
+    // isolate the records at fault so they cannot hold up the others.
+    for (std::size_t attempt = 1;
+         !report && !retryable(report.error()) && attempt < options.max_retries; ++attempt) {
+      core::log::warn("batch rejected for its data, will retry",
+                      {{"attempt", std::to_string(attempt)}, {"error", report.error().message}});
+      if (!sleep_for(kBackoffMin * static_cast<int>(attempt), stop)) break;
+      report = store_with_retry(entries, stop);
+    }
+    if (!report && !retryable(report.error())) {
+      core::log::warn("batch rejected for its data: isolating the records at fault",
+                      {{"error", report.error().message}});
+      const store::Isolation isolation{[this](const std::vector<store::RejectedRecord>& dead) {
+        return dead_letter_records(dead);
+      }};
+      report = store_with_retry(entries, stop, &isolation);
+    }
     if (report) {
       for (const auto& e : entries)
         done.push_back(e.id);
       records = report->records_stored;
       metrics.worker_processed("stored", static_cast<double>(report->records_stored));
+      if (report->records_rejected)
+        metrics.worker_processed("failed", static_cast<double>(report->records_rejected));
       if (report->entries_skipped)
         metrics.worker_processed("duplicate", static_cast<double>(report->entries_skipped));
-    } else if (!retryable(report.error())) {
-      isolate_bad_entries(*raw, entries, done, records, stop);
     } else {
       core::log::warn("batch left pending for redelivery", {{"error", report.error().message}});
       return;
@@ -412,27 +449,6 @@ struct Worker::Impl {
     metrics.batch_processed(seconds, static_cast<double>(records));
     core::log::debug("batch stored", {{"entries", std::to_string(done.size())},
                                       {"records", std::to_string(records)}});
-  }
-
-  // PostgreSQL rejected the batch for its data: store entries one at a time so the bad one
-  // goes to the dead-letter stream and the others are kept.
-  void isolate_bad_entries(const std::vector<RawEntry>& raw,
-                           const std::vector<store::StreamEntry>& entries,
-                           std::vector<std::string>& done, std::size_t& records,
-                           const std::stop_token& stop) {
-    for (const auto& e : entries) {
-      auto one = store_with_retry({e}, stop);
-      if (one) {
-        records += one->records_stored;
-        metrics.worker_processed("stored", static_cast<double>(one->records_stored));
-        done.push_back(e.id);
-      } else if (!retryable(one.error())) {
-        const auto it =
-            std::find_if(raw.begin(), raw.end(), [&](const RawEntry& r) { return r.id == e.id; });
-        dead_letter(*it, one.error().message);
-        done.push_back(e.id);
-      }
-    }
   }
 };
 

@@ -32,6 +32,9 @@ struct WorkerOptions {
   std::chrono::milliseconds max_wait{200};
   // Entries pending this long with another consumer are taken over (the consumer died).
   std::chrono::milliseconds claim_idle{30'000};
+  // A batch PostgreSQL rejects for its data is tried this many times before the records at
+  // fault are isolated and moved to the dead-letter stream.
+  std::size_t max_retries = 5;
   // After a stop request, how long to keep retrying the in-flight batch before leaving it
   // pending for the next worker.
   std::chrono::milliseconds stop_grace{10'000};

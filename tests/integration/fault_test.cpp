@@ -251,5 +251,78 @@ TEST(Fault, RedisStoppedDuringLoadWithFallbackOff) {
   redis_outage_under_load("off");
 }
 
+// 6. A poison record in a batch of 1000 (PostgreSQL refuses it for its data): the 999 others are
+// stored, the one goes to the dead-letter stream with its error, and replay after fixing the
+// cause stores it.
+TEST(Fault, PoisonRecordGoesToTheDeadLetterStreamAndReplays) {
+  TestDatabase db("fault_poison");
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
+  auto admin = db.connect();
+  ASSERT_TRUE(admin.exec("ALTER TABLE logs ADD CONSTRAINT no_poison CHECK (message <> 'poison')"));
+  const std::string stream = unique_tag("fault6") + ":stream";
+  Logpipe lp({.command = "run",
+              .database_url = db.url(),
+              .stream = stream,
+              .extra_args = {"--max-retries", "2"}});
+
+  std::string body = R"({"logs":[)";
+  for (int i = 0; i < 1000; ++i) {
+    if (i) body += ",";
+    body += R"({"device_id":"d)" + std::to_string(i % 10) + R"(","message":")" +
+            (i == 500 ? std::string("poison") : "fine " + std::to_string(i)) +
+            R"(","log_data":{"seq":)" + std::to_string(i) + "}}";
+  }
+  body += "]}";
+  ASSERT_EQ(post_json(lp.port(), "/api/logs/batch", body).status, 202);
+  ASSERT_TRUE(eventually([&] { return db.count("SELECT count(*) FROM logs") == 999; }, 15s))
+      << db.count("SELECT count(*) FROM logs") << "\n"
+      << lp.process().output();
+
+  simdjson::dom::parser parser;
+  HttpResponse dlq;
+  ASSERT_TRUE(eventually(
+      [&] {
+        return (dlq = get(lp.port(), "/api/v1/dlq")).body.find("poison") != std::string::npos;
+      },
+      5s))
+      << dlq.body;
+  auto doc = parse_json(parser, dlq.body);
+  EXPECT_EQ(int64_t(doc["length"]), 1) << dlq.body;
+  auto dead = doc["entries"].at(0);
+  EXPECT_NE(std::string_view(dead["error"]).find("no_poison"), std::string_view::npos) << dlq.body;
+  EXPECT_EQ(std::string_view(dead["records"].at(0)["message"]), "poison");
+  EXPECT_EQ(int64_t(dead["records"].at(0)["attrs"]["seq"]), 500);
+  const std::string dead_id{std::string_view(dead["id"])};
+  // The entry itself was acknowledged: nothing is stuck in the stream.
+  ASSERT_TRUE(eventually(
+      [&] {
+        return get(lp.port(), "/api/v1/queue").body.find("\"length\":0,") != std::string::npos;
+      },
+      5s));
+  EXPECT_NE(
+      get(lp.port(), "/metrics").body.find("worker_processed_logs_total{status=\"failed\"} 1"),
+      std::string::npos);
+
+  // The CLI sees it too.
+  auto [code, listed] =
+      run_logpipe({"dlq", "list", "--stream", stream, "--redis-url", Services::shared().redis_url});
+  EXPECT_EQ(code, 0) << listed;
+  EXPECT_NE(listed.find(dead_id), std::string::npos) << listed;
+  EXPECT_NE(listed.find("no_poison"), std::string::npos) << listed;
+
+  // Fix the cause, replay: stored, once.
+  ASSERT_TRUE(admin.exec("ALTER TABLE logs DROP CONSTRAINT no_poison"));
+  auto replay = post_json(lp.port(), "/api/v1/dlq/replay", R"({"ids":[")" + dead_id + R"("]})");
+  ASSERT_EQ(replay.status, 200) << replay.body;
+  EXPECT_EQ(replay.body, R"({"replayed":1,"remaining":0})");
+  ASSERT_TRUE(eventually([&] { return db.count("SELECT count(*) FROM logs") == 1000; }, 10s));
+  EXPECT_EQ(db.count("SELECT count(*) FROM logs WHERE message = 'poison'"), 1);
+  EXPECT_EQ(db.count("SELECT count(DISTINCT attrs->>'seq') FROM logs"), 1000);
+  EXPECT_EQ(post_json(lp.port(), "/api/v1/dlq/replay", "{}").body,
+            R"({"replayed":0,"remaining":0})");
+  EXPECT_EQ(post_json(lp.port(), "/api/v1/dlq/replay", R"({"ids":7})").status, 422);
+  EXPECT_EQ(lp.process().terminate(), 0);
+}
+
 }  // namespace
 }  // namespace logpipe::test

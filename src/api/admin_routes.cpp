@@ -1,0 +1,107 @@
+#include "api/admin_routes.hpp"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <boost/asio/post.hpp>
+
+#include "api/query_string.hpp"
+#include "core/json_writer.hpp"
+#include "core/log.hpp"
+#include "query/device_logs.hpp"
+#include "queue/dlq.hpp"
+
+namespace logpipe::api {
+namespace {
+
+using http::Reply;
+using http::Request;
+using http::bhttp::status;
+using http::bhttp::verb;
+
+constexpr std::size_t kMaxReplay = 10'000;  // per call: bounded work for one request
+
+// Runs `fn(redis)` on the database threads with a connection of its own (these are rare admin
+// calls; the serving path's pipelined client must not block on them) and answers with its JSON.
+template <class Fn>
+void with_redis(Context& ctx, Request& req, Reply reply, Fn fn) {
+  ++ctx.in_flight;
+  boost::asio::post(ctx.db_threads, [&ctx, &req, reply = std::move(reply), fn = std::move(fn)] {
+    auto redis = queue::SyncClient::connect(ctx.redis_endpoint, std::chrono::milliseconds(2000));
+    core::Result<std::string> body = redis ? fn(*redis) : core::Result<std::string>(redis.error());
+    if (body) {
+      reply(http::json_response(req, status::ok, std::move(body).value()));
+    } else {
+      core::log::warn("dead-letter operation failed", {{"error", body.error().message}});
+      reply(http::error_response(req,
+                                 core::make_error(core::Errc::unavailable, body.error().message)));
+    }
+    --ctx.in_flight;
+  });
+}
+
+// {} or an empty body: everything; {"ids":["…",…]}: those.
+core::Result<std::vector<std::string>> replay_ids(const std::string& body) {
+  std::vector<std::string> ids;
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return ids;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body).get(doc) != simdjson::SUCCESS)
+    return core::make_error(core::Errc::malformed, "malformed JSON");
+  simdjson::dom::object object;
+  if (doc.get_object().get(object) != simdjson::SUCCESS)
+    return core::make_error(core::Errc::invalid_field, "body must be a JSON object");
+  simdjson::dom::element list;
+  if (object["ids"].get(list) != simdjson::SUCCESS) return ids;
+  simdjson::dom::array array;
+  if (list.get_array().get(array) != simdjson::SUCCESS)
+    return core::make_error(core::Errc::invalid_field, "ids must be an array of strings");
+  for (auto item : array) {
+    std::string_view id;
+    if (item.get_string().get(id) != simdjson::SUCCESS)
+      return core::make_error(core::Errc::invalid_field, "ids must be an array of strings");
+    ids.emplace_back(id);
+  }
+  if (ids.size() > kMaxReplay)
+    return core::make_error(core::Errc::too_large,
+                            fmt::format("at most {} ids per call", kMaxReplay));
+  return ids;
+}
+
+}  // namespace
+
+void register_dlq_routes(http::Router& router, Context& ctx) {
+  router.add(verb::get, "/api/v1/dlq", [&ctx](Request& req, const http::PathParams&, Reply reply) {
+    const auto text = query_param(req.target(), "limit");
+    auto limit = query::parse_limit(text.value_or(""), text.has_value());
+    if (!limit) return reply(http::error_response(req, limit.error()));
+    with_redis(ctx, req, std::move(reply),
+               [&ctx, n = static_cast<std::size_t>(*limit)](
+                   queue::SyncClient& redis) -> core::Result<std::string> {
+                 auto page = queue::dlq_list(redis, ctx.stream, n);
+                 if (!page) return page.error();
+                 return queue::dlq_json(*page);
+               });
+  });
+  router.add(verb::post, "/api/v1/dlq/replay",
+             [&ctx](Request& req, const http::PathParams&, Reply reply) {
+               auto ids = replay_ids(req.body());
+               if (!ids) return reply(http::error_response(req, ids.error()));
+               with_redis(ctx, req, std::move(reply),
+                          [&ctx, ids = std::move(ids).value()](
+                              queue::SyncClient& redis) -> core::Result<std::string> {
+                            auto done = queue::dlq_replay(redis, ctx.stream, ids, kMaxReplay);
+                            if (!done) return done.error();
+                            core::log::info("dead-letter entries replayed",
+                                            {{"replayed", std::to_string(done->replayed)}});
+                            core::JsonWriter w;
+                            w.begin_object()
+                                .field("replayed", static_cast<std::uint64_t>(done->replayed))
+                                .field("remaining", done->remaining)
+                                .end_object();
+                            return w.take();
+                          });
+             });
+}
+
+}  // namespace logpipe::api

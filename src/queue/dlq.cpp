@@ -1,0 +1,114 @@
+#include "queue/dlq.hpp"
+
+#include "core/json_writer.hpp"
+#include "core/time.hpp"
+#include "queue/batch_codec.hpp"
+#include "queue/status.hpp"
+
+namespace logpipe::queue {
+namespace {
+
+std::vector<DlqEntry> parse_range(const redisReply& list) {
+  std::vector<DlqEntry> out;
+  for (std::size_t i = 0; i < reply_size(list); ++i) {
+    const redisReply& e = reply_at(list, i);  // [id, [field, value…]]
+    if (reply_size(e) < 2) continue;
+    DlqEntry d;
+    d.id = reply_string(reply_at(e, 0));
+    const redisReply& fields = reply_at(e, 1);
+    for (std::size_t f = 0; f + 1 < reply_size(fields); f += 2) {
+      const auto key = reply_string(reply_at(fields, f));
+      const std::string value(reply_string(reply_at(fields, f + 1)));
+      if (key == "entry") d.entry = value;
+      if (key == "error") d.error = value;
+      if (key == "failed_at") d.failed_at = value;
+      if (key == "b") d.payload = value;
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace
+
+core::Result<DlqPage> dlq_list(SyncClient& redis, const std::string& stream, std::size_t limit) {
+  DlqPage page;
+  page.stream = dead_letter_stream(stream);
+  const std::string count = std::to_string(limit);
+  auto r =
+      redis.pipeline({{"XLEN", page.stream}, {"XRANGE", page.stream, "-", "+", "COUNT", count}});
+  if (!r) return r.error();
+  page.length = reply_integer(*(*r)[0]);
+  page.entries = parse_range(*(*r)[1]);
+  return page;
+}
+
+core::Result<ReplayResult> dlq_replay(SyncClient& redis, const std::string& stream,
+                                      std::span<const std::string> ids, std::size_t limit) {
+  const std::string dlq = dead_letter_stream(stream);
+  std::vector<DlqEntry> entries;
+  if (ids.empty()) {
+    auto page = dlq_list(redis, stream, limit);
+    if (!page) return page.error();
+    entries = std::move(page->entries);
+  } else {
+    for (const auto& id : ids) {
+      auto r = redis.command({"XRANGE", dlq, id, id});
+      if (!r) return r.error();
+      for (auto& e : parse_range(**r))
+        entries.push_back(std::move(e));
+    }
+  }
+  ReplayResult result;
+  for (const auto& e : entries) {
+    auto r = redis.pipeline(
+        {{"MULTI"}, {"XADD", stream, "*", "b", e.payload}, {"XDEL", dlq, e.id}, {"EXEC"}});
+    if (!r) return r.error();
+    ++result.replayed;
+  }
+  auto left = redis.command({"XLEN", dlq});
+  if (!left) return left.error();
+  result.remaining = reply_integer(**left);
+  return result;
+}
+
+std::string dlq_json(const DlqPage& page) {
+  core::JsonWriter w;
+  w.begin_object().field("stream", page.stream).field("length", page.length);
+  w.key("entries").begin_array();
+  for (const auto& e : page.entries) {
+    w.begin_object()
+        .field("id", e.id)
+        .field("entry", e.entry)
+        .field("error", e.error)
+        .field("failed_at", e.failed_at);
+    auto batches = decode_entry(e.payload);
+    w.key("records");
+    if (!batches) {
+      w.null();
+    } else {
+      w.begin_array();
+      for (const auto& b : *batches) {
+        for (const auto& r : b.records) {
+          w.begin_object()
+              .field("ts", core::format_rfc3339(r.ts))
+              .field("level", ingest::to_string(r.level))
+              .field("message", r.message)
+              .field("device_id", r.device_id)
+              .field("service", r.service)
+              .field("app", r.app)
+              .field("host", r.host)
+              .key("attrs")
+              .raw(r.attrs_json)
+              .end_object();
+        }
+      }
+      w.end_array();
+    }
+    w.end_object();
+  }
+  w.end_array().end_object();
+  return w.take();
+}
+
+}  // namespace logpipe::queue
