@@ -4,6 +4,7 @@
 // in time and talks to loopback only.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <random>
 #include <thread>
 
@@ -249,6 +250,73 @@ TEST(Fault, RedisStoppedDuringLoadWithDatabaseFallback) {
 
 TEST(Fault, RedisStoppedDuringLoadWithFallbackOff) {
   redis_outage_under_load("off");
+}
+
+// 2. serve killed with SIGKILL during load and restarted on the same port: every 2xx'd log
+// stored once (requests cut off by the kill got no answer; they may or may not be stored).
+TEST(Fault, ServeKilledAndRestartedLosesNoAcknowledgedLog) {
+  TestDatabase db("fault_serve_kill");
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
+  const std::string stream = unique_tag("fault2") + ":stream";
+  auto serve = std::make_unique<Logpipe>(
+      LogpipeOptions{.command = "serve", .database_url = db.url(), .stream = stream});
+  const auto port = serve->port();
+  Logpipe worker({.command = "worker",
+                  .database_url = db.url(),
+                  .stream = stream,
+                  .extra_args = worker_args()});
+  Load load(port, db.url(),
+            {"--api", "batch", "--batch-size", "20", "--devices", "20", "--rate", "500/s",
+             "--duration", "6s", "--concurrency", "16", "--verify-timeout", "60"});
+  std::this_thread::sleep_for(2s);
+  serve->process().kill_now();
+  serve = std::make_unique<Logpipe>(
+      LogpipeOptions{.command = "serve", .database_url = db.url(), .stream = stream, .port = port});
+  const std::string report = load.finish();
+  ASSERT_EQ(load.code(), 0) << load.output();
+  expect_exactly_once(report, db.url(), 40'000);
+  simdjson::dom::parser parser;
+  auto doc = parse_json(parser, report);
+  EXPECT_LT(uint64_t(doc["records_acked"]), uint64_t(doc["records_sent"]))
+      << "the kill cut off no request: the test proved nothing";
+  EXPECT_EQ(worker.process().terminate(), 0);
+  EXPECT_EQ(serve->process().terminate(), 0);
+}
+
+// 5. Redis crashes (SIGKILL) during load and restarts, with appendfsync always: every log
+// Redis acknowledged survives in its AOF and is stored; 0 lost.
+TEST(Fault, RedisCrashWithAppendfsyncAlwaysLosesNothing) {
+  ASSERT_EQ(::setenv("LOGPIPE_REDIS_APPENDFSYNC", "always", 1), 0);  // this test's process only
+  PrivateService redis("redis");
+  TestDatabase db("fault_redis_crash");
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
+  const std::string stream = unique_tag("fault5") + ":stream";
+  // fallback off: every 2xx was acknowledged by Redis itself, so its AOF is what is tested.
+  Logpipe serve({.command = "serve",
+                 .database_url = db.url(),
+                 .redis_url = redis.url(),
+                 .stream = stream,
+                 .extra_args = {"--fallback", "off"}});
+  Logpipe worker({.command = "worker",
+                  .database_url = db.url(),
+                  .redis_url = redis.url(),
+                  .stream = stream,
+                  .extra_args = worker_args()});
+  Load load(serve.port(), db.url(),
+            {"--api", "batch", "--batch-size", "20", "--devices", "20", "--rate", "500/s",
+             "--duration", "6s", "--concurrency", "16", "--verify-timeout", "60"});
+  std::this_thread::sleep_for(2s);
+  redis.crash();
+  redis.start();
+  const std::string report = load.finish();
+  ASSERT_EQ(load.code(), 0) << load.output();
+  expect_exactly_once(report, db.url(), 20'000);
+  simdjson::dom::parser parser;
+  auto doc = parse_json(parser, report);
+  EXPECT_GT(uint64_t(doc["statuses"]["503"]), 0u)
+      << "the crash went unnoticed: the test proved nothing";
+  EXPECT_EQ(worker.process().terminate(), 0);
+  EXPECT_EQ(serve.process().terminate(), 0);
 }
 
 // 6. A poison record in a batch of 1000 (PostgreSQL refuses it for its data): the 999 others are

@@ -239,7 +239,7 @@ std::string Process::output() const {
   return read_file(log_path_);
 }
 
-Logpipe::Logpipe(LogpipeOptions o) : port_(free_port()) {
+Logpipe::Logpipe(LogpipeOptions o) : port_(o.port ? o.port : free_port()) {
   std::vector<std::string> args{LOGPIPE_BINARY, o.command};
   const bool serves = o.command != "worker";
   if (serves) {
@@ -294,6 +294,16 @@ PrivateService::~PrivateService() {
 }
 void PrivateService::stop() {
   dev_services("stop --dir " + dir_ + " " + which_);
+}
+void PrivateService::crash() {
+  std::ifstream pid_file(dir_ + "/redis/redis.pid");
+  int pid = 0;
+  if (which_ != "redis" || !(pid_file >> pid) || pid <= 0)
+    throw std::runtime_error("no redis pid in " + dir_);
+  ::kill(pid, SIGKILL);
+  // Not our child: wait until it is gone.
+  for (int i = 0; i < 500 && ::kill(pid, 0) == 0; ++i)
+    std::this_thread::sleep_for(10ms);
 }
 void PrivateService::start() {
   dev_services("start --dir " + dir_ + " " + which_);

@@ -85,6 +85,7 @@ struct LogpipeOptions {
   std::string redis_url;  // default: the shared Redis
   std::string stream;
   std::vector<std::string> extra_args;
+  unsigned short port = 0;  // 0: a free one (a restarted serve passes its predecessor's)
 };
 
 class Logpipe {
@@ -107,6 +108,7 @@ class PrivateService {
   ~PrivateService();
   void stop();
   void start();
+  void crash();  // Redis only: SIGKILL, as a crash would (start() brings it back, same port)
   const std::string& url() const { return url_; }
 
  private:
