@@ -175,6 +175,16 @@ class Ingest {
                                   std::chrono::duration<double>(Clock::now() - started).count());
       if (entry_id) {
         accept(ctx, req, reply, respond, *batch, {*entry_id, 0, 0, "redis"});
+      } else if (entry_id.error().code == core::Errc::timeout) {
+        // Redis may have stored it: neither a fallback write (it could store it twice) nor a
+        // 503 (which promises nothing was stored) would be true. 504 says so.
+        ctx.metrics.ingest_rejected("redis_outcome_unknown");
+        core::log::warn("enqueue outcome unknown", {{"error", entry_id.error().message}});
+        reply(http::error_response(
+            req, core::make_error(core::Errc::timeout,
+                                  "the queue did not confirm the write (its connection was lost); "
+                                  "the logs may have been stored, and sending them again may "
+                                  "store them twice")));
       } else if (ctx.fallback_to_db) {
         store_in_database(ctx, req, std::move(reply), std::move(respond), std::move(batch),
                           entry_id.error());
@@ -358,7 +368,8 @@ void queue_status(Context& ctx, Request& req, Reply reply) {
       state->replies[i] = std::move(r);
       if (--state->remaining != 0) return;
       const auto& first = state->replies.front();
-      if (!first && first.error().code == core::Errc::unavailable) {
+      // An error *reply* (no such stream yet) renders as empty; a lost connection is a 503.
+      if (!first && first.error().code != core::Errc::invalid_argument) {
         state->reply(http::error_response(req, first.error()));
       } else {
         state->reply(

@@ -270,9 +270,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       ++tally_.requests_ok;
       tally_.records_acked += job_.count;
       tally_.acked.push_back({job_.first_seq, job_.count});
-    } else {
+    } else if (status != 504) {
       tally_.rejected.push_back({job_.first_seq, job_.count});
     }
+    // 504: the server could not tell whether it stored them; verified like unanswered requests.
   }
 
   // The request failed without a response: counted as an error, never as acknowledged.
@@ -429,7 +430,8 @@ core::Result<Report> run(Options o) {
   report.requests_ok = t.requests_ok;
   report.records_sent = t.records_sent;
   report.records_acked = t.records_acked;
-  for (const auto& r : t.rejected) report.records_rejected += r.count;
+  for (const auto& r : t.rejected)
+    report.records_rejected += r.count;
   report.statuses = t.statuses;
   report.errors = t.errors;
   if (t.first_send && t.last_response)
@@ -484,10 +486,12 @@ std::string format_table(const Report& r) {
   } else if (!v.error.empty()) {
     line("stored     FAILED to verify: {}", v.error);
   } else {
-    line("stored     {} rows: {} of {} acknowledged missing, {} duplicates, {} of rejected requests, "
-         "{} of unanswered requests{}",
-         v.found, v.missing, r.records_acked, v.duplicates, v.rejected_stored,
-         v.unanswered_stored, v.timed_out ? " (gave up waiting)" : "");
+    line(
+        "stored     {} rows: {} of {} acknowledged missing, {} duplicates, {} of rejected "
+        "requests, "
+        "{} of unanswered requests{}",
+        v.found, v.missing, r.records_acked, v.duplicates, v.rejected_stored, v.unanswered_stored,
+        v.timed_out ? " (gave up waiting)" : "");
     line("end to end {:.0f} logs/s: first send → last acknowledged log stored in {:.2f} s",
          r.end_to_end_logs_per_second(), v.seconds);
     line("result     {}", r.verified() ? "OK: every acknowledged log stored exactly once"

@@ -55,7 +55,7 @@ struct Verification {
   std::uint64_t missing = 0;            // acknowledged seqs not stored
   std::uint64_t rejected_stored = 0;    // seqs stored although the server answered an error
   std::uint64_t unanswered_stored = 0;  // seqs of requests that got no answer, stored (allowed)
-  double seconds = 0;  // first send → the last acknowledged record seen stored
+  double seconds = 0;                   // first send → the last acknowledged record seen stored
   bool timed_out = false;
   std::string error;  // PostgreSQL unreachable, etc.
 };
@@ -71,7 +71,7 @@ struct Report {
   std::uint64_t requests_ok = 0;  // 2xx
   std::uint64_t records_sent = 0;
   std::uint64_t records_acked = 0;
-  std::uint64_t records_rejected = 0;  // answered with a non-2xx status
+  std::uint64_t records_rejected = 0;           // answered with a non-2xx status
   std::map<int, std::uint64_t> statuses;        // HTTP status → count
   std::map<std::string, std::uint64_t> errors;  // connect / timeout / closed … → count
   double seconds = 0;                           // first send → last response

@@ -122,8 +122,8 @@ Verification verify_stored(const std::string& database_url, const Generator& gen
     }
     // The end-to-end time excludes the check itself: everything was stored by `stored_by` when
     // the first exact check agrees, or by the start of the check that finally did.
-    v.seconds = std::chrono::duration<double>((first ? stored_by : check_started) - first_send)
-                    .count();
+    v.seconds =
+        std::chrono::duration<double>((first ? stored_by : check_started) - first_send).count();
     const auto now = Clock::now();
     if (v.missing == 0 || v.timed_out) break;
     if (stalled(static_cast<long long>(v.found), now)) {

@@ -1,8 +1,9 @@
 // End-to-end check of a load run, per sequence number: every acknowledged (2xx) log must be
 // stored exactly once, no log of a request answered with an error may be stored (an error means
-// nothing was stored), and a log whose request got no answer at all (a connection cut) may be
-// stored at most once. Progress is polled from the `devices` rollup (one row per device of the
-// run, cheap); the exact check streams the run's seq numbers out of `logs`.
+// nothing was stored), and a log whose request got no answer at all (a connection cut), or a 504
+// (the server could not tell), may be stored at most once. Progress is polled from the `devices`
+// rollup (one row per device of the run, cheap); the exact check streams the run's seq numbers out
+// of `logs`.
 #pragma once
 
 #include <chrono>

@@ -213,15 +213,21 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
     resolver.cancel();
     socket.close(ignored);
     timer.cancel();
-    const auto error = core::make_error(core::Errc::unavailable, "redis: " + why);
+    // Commands never written were certainly not applied; commands written but not answered may
+    // have been (Redis can apply a command and close before its reply arrives): their outcome is
+    // unknown, and callers must not treat them as failed-and-not-stored.
+    const auto not_sent = core::make_error(core::Errc::unavailable, "redis: " + why);
+    const auto unknown =
+        core::make_error(core::Errc::timeout,
+                         "redis: " + why + " before the reply; the command may have been applied");
     auto callbacks = std::move(inflight);
     inflight.clear();
     auto waiting = std::move(pending);
     pending.clear();
     for (auto& cb : callbacks)
-      complete(cb, error);
+      complete(cb, unknown);
     for (auto& c : waiting)
-      complete(c.callback, error);
+      complete(c.callback, not_sent);
   }
 };
 

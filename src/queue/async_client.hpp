@@ -2,8 +2,10 @@
 // in flight are sent together in the next single write, so concurrent requests share round trips
 // (group commit) without waiting on a timer.
 //
-// Failure handling: a broken connection fails every outstanding command with Errc::unavailable
-// (the caller answers 503 and never claims success it cannot prove). The next command reconnects;
+// Failure handling: a broken connection fails every outstanding command: with Errc::unavailable
+// when it was never written (certainly not applied), with Errc::timeout when it was written but
+// not answered (it may have been applied: the outcome is unknown). Callers never claim success
+// they cannot prove, and never claim failure they cannot prove either. The next command reconnects;
 // while a reconnect attempt failed less than `reconnect_backoff` ago, commands fail at once
 // instead of piling up. A reply that takes longer than `reply_timeout` marks the connection dead.
 #pragma once
