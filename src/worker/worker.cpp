@@ -314,6 +314,7 @@ struct Worker::Impl {
 
   core::Status dead_letter_records(const std::vector<store::RejectedRecord>& dead) {
     std::vector<std::array<std::string, 3>> items;
+    items.reserve(dead.size());
     for (const auto& d : dead)
       items.push_back({d.entry_id, d.error, queue::encode_batch(d.batch)});
     return dead_letter(items);
