@@ -16,10 +16,9 @@ using namespace logpipe;
 // Realistic ~190-byte device logs with varied levels, messages and attrs.
 std::string device_log(int i) {
   static const char* levels[] = {"INFO", "DEBUG", "WARNING", "ERROR", "INFO", "INFO"};
-  static const char* messages[] = {"temperature reading within range",
-                                   "battery level dropped below threshold",
-                                   "connection to gateway re-established after timeout",
-                                   "firmware update check completed"};
+  static const char* messages[] = {
+      "temperature reading within range", "battery level dropped below threshold",
+      "connection to gateway re-established after timeout", "firmware update check completed"};
   return R"({"device_id":"device_)" + std::to_string(i % 100) + R"(","log_level":")" +
          levels[i % 6] + R"(","message":")" + messages[i % 4] + " #" + std::to_string(i) +
          R"(","log_data":{"temp":)" + std::to_string(20 + i % 15) + R"(.5,"battery":)" +
@@ -28,7 +27,8 @@ std::string device_log(int i) {
 
 std::string envelope(int n) {
   std::string body = R"({"logs":[)";
-  for (int i = 0; i < n; ++i) body += (i ? "," : "") + device_log(i);
+  for (int i = 0; i < n; ++i)
+    body += (i ? "," : "") + device_log(i);
   return body + "]}";
 }
 
@@ -55,7 +55,8 @@ BENCHMARK(BM_ParseEnvelope)->Arg(5)->Arg(100)->Arg(1000);
 
 void BM_ParseNdjson(benchmark::State& state) {
   std::string body;
-  for (int i = 0; i < state.range(0); ++i) body += device_log(i) + "\n";
+  for (int i = 0; i < state.range(0); ++i)
+    body += device_log(i) + "\n";
   ingest::JsonOptions options;
   for (auto _ : state) {
     auto records = ingest::parse_ndjson(body, options);
@@ -68,7 +69,8 @@ BENCHMARK(BM_ParseNdjson)->Arg(100);
 void BM_ParseLevel(benchmark::State& state) {
   const std::string_view names[] = {"INFO", "warn", "Error", "debug", "CRIT", "6"};
   std::size_t i = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(ingest::parse_level(names[i++ % 6]));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(ingest::parse_level(names[i++ % 6]));
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ParseLevel);
@@ -102,7 +104,8 @@ void BM_CopyRows(benchmark::State& state) {
   std::string out;
   for (auto _ : state) {
     out.clear();
-    for (const auto& r : batch.records) store::append_copy_row(out, r, batch);
+    for (const auto& r : batch.records)
+      store::append_copy_row(out, r, batch);
     benchmark::DoNotOptimize(out);
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
