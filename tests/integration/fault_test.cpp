@@ -74,6 +74,28 @@ std::vector<std::string> worker_args() {
   return {"--claim-idle", "1s", "--workers", "2", "--batch-size", "2000"};
 }
 
+// serve and a worker on one stream, with `redis_url` (a private Redis) and serve's extra flags.
+struct ServeAndWorker {
+  ServeAndWorker(const std::string& database_url, const std::string& redis_url,
+                 const std::string& stream, std::vector<std::string> serve_args)
+      : serve({.command = "serve",
+               .database_url = database_url,
+               .redis_url = redis_url,
+               .stream = stream,
+               .extra_args = std::move(serve_args)}),
+        worker({.command = "worker",
+                .database_url = database_url,
+                .redis_url = redis_url,
+                .stream = stream,
+                .extra_args = worker_args()}) {}
+  void stop() {
+    EXPECT_EQ(worker.process().terminate(), 0);
+    EXPECT_EQ(serve.process().terminate(), 0);
+  }
+  Logpipe serve;
+  Logpipe worker;
+};
+
 // 1. 200,000 logs while the worker is killed with SIGKILL three times at random moments and
 // restarted (under a new consumer name, as after a crash): 0 lost, 0 duplicated.
 TEST(Fault, WorkerKilledThreeTimesLosesAndDuplicatesNothing) {
@@ -160,18 +182,8 @@ void redis_outage_under_load(const std::string& fallback) {
   ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
   PrivateService redis("redis");
   const std::string stream = unique_tag("fault4") + ":stream";
-  Logpipe serve({.command = "serve",
-                 .database_url = db.url(),
-                 .redis_url = redis.url(),
-                 .stream = stream,
-                 .extra_args = {"--fallback", fallback}});
-  Logpipe worker({.command = "worker",
-                  .database_url = db.url(),
-                  .redis_url = redis.url(),
-                  .stream = stream,
-                  .extra_args = worker_args()});
-
-  Load load(serve.port(), db.url(),
+  ServeAndWorker lp(db.url(), redis.url(), stream, {"--fallback", fallback});
+  Load load(lp.serve.port(), db.url(),
             {"--api", "ingest", "--batch-size", "10", "--devices", "10", "--rate", "200/s",
              "--duration", "6s", "--concurrency", "8", "--verify-timeout", "60"});
   std::this_thread::sleep_for(1500ms);
@@ -198,8 +210,7 @@ void redis_outage_under_load(const std::string& fallback) {
     EXPECT_GT(uint64_t(doc["records_acked"]), 4000u) << report;
     EXPECT_EQ(fallback_rows, 0);
   }
-  EXPECT_EQ(worker.process().terminate(), 0);
-  EXPECT_EQ(serve.process().terminate(), 0);
+  lp.stop();
 }
 
 // 3. PostgreSQL stopped for 20 s during load, then started: ingest keeps answering 2xx (into the
@@ -295,17 +306,8 @@ TEST(Fault, RedisCrashWithAppendfsyncAlwaysLosesNothing) {
   ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
   const std::string stream = unique_tag("fault5") + ":stream";
   // fallback off: every 2xx was acknowledged by Redis itself, so its AOF is what is tested.
-  Logpipe serve({.command = "serve",
-                 .database_url = db.url(),
-                 .redis_url = redis.url(),
-                 .stream = stream,
-                 .extra_args = {"--fallback", "off"}});
-  Logpipe worker({.command = "worker",
-                  .database_url = db.url(),
-                  .redis_url = redis.url(),
-                  .stream = stream,
-                  .extra_args = worker_args()});
-  Load load(serve.port(), db.url(),
+  ServeAndWorker lp(db.url(), redis.url(), stream, {"--fallback", "off"});
+  Load load(lp.serve.port(), db.url(),
             {"--api", "batch", "--batch-size", "20", "--devices", "20", "--rate", "500/s",
              "--duration", "6s", "--concurrency", "16", "--verify-timeout", "60"});
   std::this_thread::sleep_for(2s);
@@ -318,8 +320,7 @@ TEST(Fault, RedisCrashWithAppendfsyncAlwaysLosesNothing) {
   auto doc = parse_json(parser, report);
   EXPECT_GT(uint64_t(doc["statuses"]["503"]), 0u)
       << "the crash went unnoticed: the test proved nothing";
-  EXPECT_EQ(worker.process().terminate(), 0);
-  EXPECT_EQ(serve.process().terminate(), 0);
+  lp.stop();
 }
 
 // 6. A poison record in a batch of 1000 (PostgreSQL refuses it for its data): the 999 others are
