@@ -281,6 +281,49 @@ int worker(const config::Settings& s) {
   metrics::Metrics metrics;
   Workers workers(s, *redis, metrics);
   if (auto ok = workers.connect(); !ok) return fail(ok.error().message);
+
+  // A worker has no API, but its metrics and breaker state must be reachable: with
+  // metrics_addr, one io thread serves /metrics, /health/live and /health/ready (503 while a
+  // consumer's circuit is open, i.e. PostgreSQL is unavailable to it).
+  asio::io_context status_io(1);
+  http::Router status_routes;
+  std::optional<http::Server> status_server;
+  std::jthread status_thread;
+  if (!s.metrics_addr.empty()) {
+    status_routes.add(
+        http::bhttp::verb::get, "/metrics",
+        [&metrics](http::Request& req, const http::PathParams&, const http::Reply& reply) {
+          http::Response r{http::bhttp::status::ok, req.version()};
+          r.set(http::bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+          r.keep_alive(req.keep_alive());
+          r.body() = metrics.render();
+          r.prepare_payload();
+          reply(std::move(r));
+        });
+    status_routes.add(
+        http::bhttp::verb::get, "/health/live",
+        [](http::Request& req, const http::PathParams&, const http::Reply& reply) {
+          reply(http::json_response(req, http::bhttp::status::ok, R"({"status":"alive"})"));
+        });
+    status_routes.add(
+        http::bhttp::verb::get, "/health/ready",
+        [&workers](http::Request& req, const http::PathParams&, const http::Reply& reply) {
+          const bool ok = workers.degraded() == 0;
+          reply(http::json_response(
+              req, ok ? http::bhttp::status::ok : http::bhttp::status::service_unavailable,
+              ok ? R"({"status":"ready","checks":{"worker":true}})"
+                 : R"({"status":"degraded","checks":{"worker":false}})"));
+        });
+    auto address = config::split_address(s.metrics_addr);
+    http::ServerOptions options;
+    options.host = address->host;
+    options.port = address->port;
+    status_server.emplace(status_io, options, status_routes);
+    if (auto ok = status_server->listen(); !ok) return fail(ok.error().message);
+    status_server->start();
+    status_thread = std::jthread([&status_io] { status_io.run(); });
+  }
+
   std::promise<void> stop;
   std::once_flag stop_once;
   SignalWaiter signals([&](int sig) {
@@ -291,6 +334,7 @@ int worker(const config::Settings& s) {
   workers.start();
   stop.get_future().wait();
   workers.join();
+  if (status_server) status_server->shutdown();  // status_thread's io_context then runs out
   return 0;
 }
 

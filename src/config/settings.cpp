@@ -126,6 +126,15 @@ const std::vector<Spec>& specs() {
        "tries of a batch PostgreSQL rejects for its data before the records at fault go to the "
        "dead-letter stream (1-100)",
        kWorker, size_setter(&Settings::max_retries, 1, 100)},
+      {"metrics_addr", "",
+       "worker: serve /metrics and /health/ready on this host:port (empty: not served)", kWorker,
+       [](Settings& s, const std::string& v) -> core::Status {
+         if (!v.empty()) {
+           if (auto a = split_address(v); !a) return a.error();
+         }
+         s.metrics_addr = v;
+         return {};
+       }},
       {"fallback", "db",
        "while Redis is down: db = store ingest in PostgreSQL directly, off = answer 503", kServe,
        [](Settings& s, const std::string& v) -> core::Status {
@@ -214,6 +223,12 @@ core::Status apply_file(Settings& s, const std::string& path) {
 }
 
 }  // namespace
+
+core::Result<Address> split_address(const std::string& address) {
+  Address a;
+  if (auto r = split_host_port(address, a.host, a.port); !r) return r.error();
+  return a;
+}
 
 std::string Settings::host() const {
   std::string h;

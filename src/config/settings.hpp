@@ -29,6 +29,7 @@ struct Settings {
   std::size_t max_retries = 0;
   std::string fallback;         // "db" or "off": what ingest does while Redis is down
   std::size_t max_backlog = 0;  // entries; 0: no limit
+  std::string metrics_addr;     // worker: host:port of its /metrics and /health; empty: none
   std::size_t threads = 0;      // 0: one per core
   std::size_t max_body_bytes = 0;
   std::size_t db_pool_size = 0;
@@ -39,6 +40,13 @@ struct Settings {
   std::size_t io_threads() const;     // threads, or the core count
   std::string consumer_name() const;  // consumer, or "<hostname>-<pid>"
 };
+
+// "host:port" (or "[v6]:port") → host and port.
+struct Address {
+  std::string host;
+  unsigned short port = 0;
+};
+core::Result<Address> split_address(const std::string& address);
 
 // Which subcommands an option belongs to (for flags and --help).
 enum Use : unsigned {

@@ -94,3 +94,40 @@ TEST(Backpressure, AboveTheHighWaterMarkIngestAnswers429AndRecovers) {
 
 }  // namespace
 }  // namespace logpipe::test
+
+namespace logpipe::test {
+namespace {
+
+TEST(WorkerStatus, MetricsAndReadinessOnMetricsAddr) {
+  TestDatabase db("worker_status");
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
+  const std::string stream = unique_tag("ws") + ":stream";
+  Logpipe serve({.command = "serve", .database_url = db.url(), .stream = stream});
+  const auto port = free_port();
+  Logpipe worker({.command = "worker",
+                  .database_url = db.url(),
+                  .stream = stream,
+                  .extra_args = {"--metrics-addr", "127.0.0.1:" + std::to_string(port)}});
+  ASSERT_TRUE(eventually([&] { return get(port, "/health/live").status == 200; }, 10s));
+  ASSERT_EQ(post_json(serve.port(), "/api/log", R"({"device_id":"d","message":"m"})").status, 202);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return get(port, "/metrics")
+                   .body.find("worker_processed_logs_total{status=\"stored\"} 1") !=
+               std::string::npos;
+      },
+      10s))
+      << get(port, "/metrics").body;
+  EXPECT_NE(get(port, "/metrics").body.find("worker_circuit_breaker_open 0"), std::string::npos);
+  auto ready = get(port, "/health/ready");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_EQ(ready.body, R"({"status":"ready","checks":{"worker":true}})");
+  EXPECT_EQ(worker.process().terminate(), 0) << worker.process().output();
+  EXPECT_EQ(serve.process().terminate(), 0);
+  // A bad address is one clear line at start.
+  auto [code, out] = run_logpipe({"worker", "--metrics-addr", "nonsense"});
+  EXPECT_EQ(code, 2) << out;
+}
+
+}  // namespace
+}  // namespace logpipe::test
