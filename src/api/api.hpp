@@ -44,6 +44,11 @@ struct Context {
 
 void register_routes(http::Router& router, Context& context);
 
+// What a standalone `logpipe worker` serves on metrics_addr: GET /metrics, /health/live, and
+// /health/ready (503 while `degraded_workers()` > 0: PostgreSQL is unavailable to a consumer).
+void register_worker_status_routes(http::Router& router, metrics::Metrics& metrics,
+                                   std::function<std::size_t()> degraded_workers);
+
 // Reads the stream's length (XLEN) into context.backlog_entries and the redis_stream_size metric;
 // serve calls it every 250 ms.
 void refresh_backlog(Context& context);

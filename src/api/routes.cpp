@@ -329,15 +329,19 @@ void device_logs(Context& ctx, Request& req, const http::PathParams& params, Rep
   });
 }
 
-// redis_stream_size is kept current by refresh_backlog() (every 250 ms), so a scrape is just a
-// render, and works whether or not Redis is up.
-void metrics_endpoint(Context& ctx, const Request& req, const Reply& reply) {
+// Prometheus text format. redis_stream_size is kept current by refresh_backlog() (every 250 ms),
+// so a scrape is just a render, and works whether or not Redis is up.
+void metrics_endpoint(const metrics::Metrics& metrics, const Request& req, const Reply& reply) {
   http::Response response{status::ok, req.version()};
   response.set(http::bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   response.keep_alive(req.keep_alive());
-  response.body() = ctx.metrics.render();
+  response.body() = metrics.render();
   response.prepare_payload();
   reply(std::move(response));
+}
+
+void liveness(const Request& req, const Reply& reply) {
+  reply(http::json_response(req, status::ok, R"({"status":"alive"})"));
 }
 
 // GET /api/v1/queue: the XINFO commands go out in one pipelined write; the answer is rendered
@@ -408,6 +412,26 @@ void refresh_backlog(Context& ctx) {
   });
 }
 
+void register_worker_status_routes(http::Router& router, metrics::Metrics& metrics,
+                                   std::function<std::size_t()> degraded_workers) {
+  router.add(verb::get, "/metrics",
+             [&metrics](Request& req, const http::PathParams&, const Reply& reply) {
+               metrics_endpoint(metrics, req, reply);
+             });
+  router.add(
+      verb::get, "/health/live",
+      [](Request& req, const http::PathParams&, const Reply& reply) { liveness(req, reply); });
+  router.add(
+      verb::get, "/health/ready",
+      [degraded = std::move(degraded_workers)](Request& req, const http::PathParams&,
+                                               const Reply& reply) {
+        const bool ok = degraded() == 0;
+        reply(http::json_response(req, ok ? status::ok : status::service_unavailable,
+                                  ok ? R"({"status":"ready","checks":{"worker":true}})"
+                                     : R"({"status":"degraded","checks":{"worker":false}})"));
+      });
+}
+
 void register_routes(http::Router& router, Context& ctx) {
   const Ingest ingest(ctx);
 
@@ -421,10 +445,9 @@ void register_routes(http::Router& router, Context& ctx) {
              [&ctx](Request& req, const http::PathParams&, Reply reply) {
                health(ctx, req, std::move(reply), true);
              });
-  router.add(verb::get, "/health/live",
-             [](Request& req, const http::PathParams&, const Reply& reply) {
-               reply(http::json_response(req, status::ok, R"({"status":"alive"})"));
-             });
+  router.add(
+      verb::get, "/health/live",
+      [](Request& req, const http::PathParams&, const Reply& reply) { liveness(req, reply); });
 
   router.add(verb::post, "/api/log", [ingest](Request& req, const http::PathParams&, Reply reply) {
     ingest.handle(
@@ -490,7 +513,7 @@ void register_routes(http::Router& router, Context& ctx) {
   register_dlq_routes(router, ctx);
   router.add(verb::get, "/metrics",
              [&ctx](Request& req, const http::PathParams&, const Reply& reply) {
-               metrics_endpoint(ctx, req, reply);
+               metrics_endpoint(ctx.metrics, req, reply);
              });
   router.add(verb::get, "/openapi.json",
              [](Request& req, const http::PathParams&, const Reply& reply) {

@@ -290,30 +290,8 @@ int worker(const config::Settings& s) {
   std::optional<http::Server> status_server;
   std::jthread status_thread;
   if (!s.metrics_addr.empty()) {
-    status_routes.add(
-        http::bhttp::verb::get, "/metrics",
-        [&metrics](http::Request& req, const http::PathParams&, const http::Reply& reply) {
-          http::Response r{http::bhttp::status::ok, req.version()};
-          r.set(http::bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-          r.keep_alive(req.keep_alive());
-          r.body() = metrics.render();
-          r.prepare_payload();
-          reply(std::move(r));
-        });
-    status_routes.add(
-        http::bhttp::verb::get, "/health/live",
-        [](http::Request& req, const http::PathParams&, const http::Reply& reply) {
-          reply(http::json_response(req, http::bhttp::status::ok, R"({"status":"alive"})"));
-        });
-    status_routes.add(
-        http::bhttp::verb::get, "/health/ready",
-        [&workers](http::Request& req, const http::PathParams&, const http::Reply& reply) {
-          const bool ok = workers.degraded() == 0;
-          reply(http::json_response(
-              req, ok ? http::bhttp::status::ok : http::bhttp::status::service_unavailable,
-              ok ? R"({"status":"ready","checks":{"worker":true}})"
-                 : R"({"status":"degraded","checks":{"worker":false}})"));
-        });
+    api::register_worker_status_routes(status_routes, metrics,
+                                       [&workers] { return workers.degraded(); });
     auto address = config::split_address(s.metrics_addr);
     http::ServerOptions options;
     options.host = address->host;

@@ -21,20 +21,19 @@ core::Status exact_check(store::Connection& db, const std::string& devices,
                          Verification& v) {
   std::vector<std::uint8_t> seen(outcomes.size(), 0);
   std::uint64_t found = 0, foreign = 0;
-  // COPY takes no parameters; the values are ours (a run id of [a-z0-9] and quoted device ids).
-  std::string run_literal;
-  for (char c : run_id) {
-    if (c == '\'') run_literal += '\'';
-    run_literal += c;
-  }
-  std::string devices_literal;
-  for (char c : devices) {
-    if (c == '\'') devices_literal += '\'';
-    devices_literal += c;
-  }
+  // COPY takes no parameters; the values are ours (a run id of [a-z0-9] and quoted device ids),
+  // quoted as SQL literals all the same.
+  const auto literal = [](const std::string& text) {
+    std::string out = "'";
+    for (char c : text) {
+      if (c == '\'') out += '\'';
+      out += c;
+    }
+    return out + "'";
+  };
   auto status = db.copy_out(
-      "COPY (SELECT attrs->>'seq' FROM logs WHERE tenant_id = 1 AND device_id = ANY('" +
-          devices_literal + "'::text[]) AND attrs->>'run' = '" + run_literal + "') TO STDOUT",
+      "COPY (SELECT attrs->>'seq' FROM logs WHERE tenant_id = 1 AND device_id = ANY(" +
+          literal(devices) + "::text[]) AND attrs->>'run' = " + literal(run_id) + ") TO STDOUT",
       [&](std::string_view row) {
         ++found;
         std::uint64_t seq = 0;
@@ -47,7 +46,7 @@ core::Status exact_check(store::Connection& db, const std::string& devices,
       });
   if (!status) return status;
   v.found = found;
-  v.duplicates = v.missing = v.rejected_stored = v.unanswered_stored = 0;
+  v.missing = v.rejected_stored = v.unanswered_stored = 0;
   v.duplicates = foreign;  // a seq the run never sent cannot be stored legitimately
   for (std::size_t seq = 0; seq < seen.size(); ++seq) {
     if (seen[seq] > 1) v.duplicates += seen[seq] - 1;

@@ -155,15 +155,28 @@ core::Result<Rows> Connection::query(std::string_view sql, const Params& params)
   return Rows(result);
 }
 
-core::Status Connection::copy_in(std::string_view copy_sql, std::string_view data) {
+core::Status Connection::begin_copy(std::string_view copy_sql, int expected_status) {
   const std::string text(copy_sql);
   pg_result* start = PQexec(conn_, text.c_str());
-  if (start == nullptr || PQresultStatus(start) != PGRES_COPY_IN) {
+  if (start == nullptr || PQresultStatus(start) != expected_status) {
     auto error = last_error(start, "COPY failed");
     PQclear(start);
     return error;
   }
   PQclear(start);
+  return {};
+}
+
+core::Status Connection::end_copy(core::Status status) {
+  while (pg_result* r = PQgetResult(conn_)) {
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && status) status = last_error(r, "COPY failed");
+    PQclear(r);
+  }
+  return status;
+}
+
+core::Status Connection::copy_in(std::string_view copy_sql, std::string_view data) {
+  if (auto s = begin_copy(copy_sql, PGRES_COPY_IN); !s) return s;
   // libpq buffers internally; hand it the data in large pieces.
   constexpr std::size_t kChunk = 1 << 20;
   for (std::size_t off = 0; off < data.size(); off += kChunk) {
@@ -173,37 +186,20 @@ core::Status Connection::copy_in(std::string_view copy_sql, std::string_view dat
     }
   }
   if (PQputCopyEnd(conn_, nullptr) != 1) return last_error(nullptr, "COPY end failed");
-  core::Status status;
-  while (pg_result* r = PQgetResult(conn_)) {
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && status) status = last_error(r, "COPY failed");
-    PQclear(r);
-  }
-  return status;
+  return end_copy({});
 }
 
 core::Status Connection::copy_out(std::string_view copy_sql,
                                   const std::function<void(std::string_view)>& on_row) {
-  const std::string text(copy_sql);
-  pg_result* start = PQexec(conn_, text.c_str());
-  if (start == nullptr || PQresultStatus(start) != PGRES_COPY_OUT) {
-    auto error = last_error(start, "COPY failed");
-    PQclear(start);
-    return error;
-  }
-  PQclear(start);
+  if (auto s = begin_copy(copy_sql, PGRES_COPY_OUT); !s) return s;
   char* row = nullptr;
   int n = 0;
   while ((n = PQgetCopyData(conn_, &row, 0)) > 0) {
     on_row(std::string_view(row, static_cast<std::size_t>(n)));
     PQfreemem(row);
   }
-  core::Status status;
-  if (n == -2) status = last_error(nullptr, "COPY receive failed");
-  while (pg_result* r = PQgetResult(conn_)) {
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && status) status = last_error(r, "COPY failed");
-    PQclear(r);
-  }
-  return status;
+  return end_copy(n == -2 ? core::Status(last_error(nullptr, "COPY receive failed"))
+                          : core::Status());
 }
 
 }  // namespace logpipe::store

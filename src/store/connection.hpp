@@ -62,6 +62,10 @@ class Connection {
 
  private:
   explicit Connection(pg_conn* conn) : conn_(conn) {}
+  // COPY: starts `copy_sql`, expecting PGRES_COPY_IN or PGRES_COPY_OUT; then collects the
+  // results that end it (the first error wins over `status`).
+  core::Status begin_copy(std::string_view copy_sql, int expected_status);
+  core::Status end_copy(core::Status status);
   core::Error last_error(pg_result* result, std::string_view what) const;
 
   pg_conn* conn_ = nullptr;

@@ -53,12 +53,6 @@ TEST(QueueStatus, ShowsTheBacklogThenItDrains) {
   EXPECT_EQ(serve.process().terminate(), 0);
 }
 
-}  // namespace
-}  // namespace logpipe::test
-
-namespace logpipe::test {
-namespace {
-
 TEST(Backpressure, AboveTheHighWaterMarkIngestAnswers429AndRecovers) {
   TestDatabase db("backpressure");
   ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
@@ -91,12 +85,6 @@ TEST(Backpressure, AboveTheHighWaterMarkIngestAnswers429AndRecovers) {
   EXPECT_EQ(worker.process().terminate(), 0);
   EXPECT_EQ(serve.process().terminate(), 0);
 }
-
-}  // namespace
-}  // namespace logpipe::test
-
-namespace logpipe::test {
-namespace {
 
 TEST(WorkerStatus, MetricsAndReadinessOnMetricsAddr) {
   TestDatabase db("worker_status");
