@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
     generator.append_body(body, loadtest::Api::batch, first, n);
     ingest::JsonOptions options;
     options.received_at = core::now_micros();
-    ingest::Batch batch;
+    model::Batch batch;
     batch.received_at = options.received_at;
     auto records = ingest::parse_logs_envelope(body, options);
     if (!records) {

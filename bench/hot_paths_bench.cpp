@@ -32,10 +32,10 @@ std::string envelope(int n) {
   return body + "]}";
 }
 
-ingest::Batch parsed_batch(int n) {
+model::Batch parsed_batch(int n) {
   ingest::JsonOptions options;
   options.received_at = 1'731'580'200'000'000;
-  ingest::Batch batch;
+  model::Batch batch;
   batch.received_at = options.received_at;
   batch.records = std::move(ingest::parse_logs_envelope(envelope(n), options)).value();
   return batch;
@@ -70,7 +70,7 @@ void BM_ParseLevel(benchmark::State& state) {
   const std::string_view names[] = {"INFO", "warn", "Error", "debug", "CRIT", "6"};
   std::size_t i = 0;
   for (auto _ : state)
-    benchmark::DoNotOptimize(ingest::parse_level(names[i++ % 6]));
+    benchmark::DoNotOptimize(model::parse_level(names[i++ % 6]));
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ParseLevel);

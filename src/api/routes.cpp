@@ -94,14 +94,14 @@ struct Accepted {
 
 // Counts the accepted records and answers 202.
 void accept(Context& ctx, Request& req, const Reply& reply,
-            const std::function<std::string(const Accepted&)>& respond, const ingest::Batch& batch,
+            const std::function<std::string(const Accepted&)>& respond, const model::Batch& batch,
             Accepted accepted) {
   std::array<double, 8> by_level{};
   for (const auto& r : batch.records)
     by_level[static_cast<std::size_t>(r.level)] += 1;
   for (std::size_t l = 0; l < by_level.size(); ++l) {
     if (by_level[l] > 0)
-      ctx.metrics.logs_received(ingest::to_string(static_cast<ingest::Level>(l)), by_level[l]);
+      ctx.metrics.logs_received(model::to_string(static_cast<model::Level>(l)), by_level[l]);
   }
   accepted.count = batch.records.size();
   accepted.received_at = batch.received_at;
@@ -114,7 +114,7 @@ constexpr int kMaxFallbackInFlight = 256;
 
 void store_in_database(Context& ctx, Request& req, Reply reply,
                        std::function<std::string(const Accepted&)> respond,
-                       std::shared_ptr<ingest::Batch> batch, const core::Error& redis_error) {
+                       std::shared_ptr<model::Batch> batch, const core::Error& redis_error) {
   if (ctx.fallback_in_flight.fetch_add(1) >= kMaxFallbackInFlight) {
     --ctx.fallback_in_flight;
     ctx.metrics.ingest_rejected("fallback_saturated");
@@ -162,14 +162,14 @@ class Ingest {
 
   explicit Ingest(Context& ctx) : ctx_(ctx) {}
 
-  void enqueue(Request& req, Reply reply, ingest::Batch batch, Respond respond) const {
+  void enqueue(Request& req, Reply reply, model::Batch batch, Respond respond) const {
     std::string payload = queue::encode_batch(batch);
     const auto started = Clock::now();
     ++ctx_.in_flight;
     ctx_.appender.append(std::move(payload), [&ctx = ctx_, &req, reply = std::move(reply),
                                               respond = std::move(respond),
                                               batch =
-                                                  std::make_shared<ingest::Batch>(std::move(batch)),
+                                                  std::make_shared<model::Batch>(std::move(batch)),
                                               started](core::Result<std::string> entry_id) mutable {
       ctx.metrics.redis_operation("xadd",
                                   std::chrono::duration<double>(Clock::now() - started).count());
@@ -213,7 +213,7 @@ class Ingest {
       return;
     }
     const core::Micros received_at = core::now_micros();
-    auto records = [&]() -> core::Result<std::vector<ingest::Record>> {
+    auto records = [&]() -> core::Result<std::vector<model::Record>> {
       if (has_content_encoding(req))
         return core::make_error(core::Errc::unsupported,
                                 "Content-Encoding is not supported; send an uncompressed body");
@@ -226,7 +226,7 @@ class Ingest {
       reply(http::error_response(req, records.error()));
       return;
     }
-    ingest::Batch batch;
+    model::Batch batch;
     batch.received_at = received_at;
     batch.records = std::move(records).value();
     enqueue(req, std::move(reply), std::move(batch), std::move(respond));
@@ -452,7 +452,7 @@ void register_routes(http::Router& router, Context& ctx) {
   router.add(verb::post, "/api/log", [ingest](Request& req, const http::PathParams&, Reply reply) {
     ingest.handle(
         req, std::move(reply), false,
-        [&req](BodyKind, core::Micros received_at) -> core::Result<std::vector<ingest::Record>> {
+        [&req](BodyKind, core::Micros received_at) -> core::Result<std::vector<model::Record>> {
           ingest::JsonOptions options;
           options.received_at = received_at;
           options.require_device_id = true;

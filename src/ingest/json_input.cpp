@@ -8,6 +8,9 @@
 namespace logpipe::ingest {
 namespace {
 
+using model::Level;
+using model::Record;
+
 using core::Errc;
 using simdjson::dom::element;
 using simdjson::dom::object;
@@ -114,9 +117,9 @@ void set_level(element value, long index, std::string_view key, Level& out, Prob
   if (value.is_null()) return;
   std::optional<Level> level;
   if (value.is_string()) {
-    level = parse_level(value.get_string().value_unsafe());
+    level = model::parse_level(value.get_string().value_unsafe());
   } else if (value.is_int64()) {
-    level = level_from_syslog_severity(value.get_int64().value_unsafe());
+    level = model::level_from_syslog_severity(value.get_int64().value_unsafe());
   }
   if (level) {
     out = *level;
@@ -261,8 +264,8 @@ core::Error too_many(std::size_t n, std::size_t max) {
                           fmt::format("{} records in one request; the limit is {}", n, max));
 }
 
-core::Result<std::vector<Record>> parse_array(simdjson::dom::array array,
-                                              const JsonOptions& options) {
+core::Result<std::vector<model::Record>> parse_array(simdjson::dom::array array,
+                                                     const JsonOptions& options) {
   const std::size_t n = array.size();
   if (n == 0) return core::make_error(Errc::invalid_field, "no records");
   if (n > options.max_records) return too_many(n, options.max_records);
@@ -279,7 +282,8 @@ core::Result<std::vector<Record>> parse_array(simdjson::dom::array array,
 
 }  // namespace
 
-core::Result<std::vector<Record>> parse_json(std::string_view body, const JsonOptions& options) {
+core::Result<std::vector<model::Record>> parse_json(std::string_view body,
+                                                    const JsonOptions& options) {
   auto root = parse_text(body, options.max_depth);
   if (root.error()) return malformed(root.error(), options.max_depth, "");
   element e = root.value_unsafe();
@@ -293,7 +297,8 @@ core::Result<std::vector<Record>> parse_json(std::string_view body, const JsonOp
   return records;
 }
 
-core::Result<std::vector<Record>> parse_ndjson(std::string_view body, const JsonOptions& options) {
+core::Result<std::vector<model::Record>> parse_ndjson(std::string_view body,
+                                                      const JsonOptions& options) {
   std::vector<Record> records;
   Problems problems;
   std::size_t line_number = 0;
@@ -320,8 +325,8 @@ core::Result<std::vector<Record>> parse_ndjson(std::string_view body, const Json
   return records;
 }
 
-core::Result<std::vector<Record>> parse_logs_envelope(std::string_view body,
-                                                      const JsonOptions& options) {
+core::Result<std::vector<model::Record>> parse_logs_envelope(std::string_view body,
+                                                             const JsonOptions& options) {
   auto root = parse_text(body, options.max_depth);
   if (root.error()) return malformed(root.error(), options.max_depth, "");
   element e = root.value_unsafe();

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "core/result.hpp"
-#include "ingest/record.hpp"
+#include "model/record.hpp"
 
 namespace logpipe::ingest {
 
@@ -24,14 +24,16 @@ struct JsonOptions {
 };
 
 // A single JSON object (one record) or a JSON array of objects.
-core::Result<std::vector<Record>> parse_json(std::string_view body, const JsonOptions& options);
+core::Result<std::vector<model::Record>> parse_json(std::string_view body,
+                                                    const JsonOptions& options);
 
 // Newline-delimited JSON: one object per line; blank lines are skipped; CRLF accepted. The
 // record index in errors is the index among non-blank lines.
-core::Result<std::vector<Record>> parse_ndjson(std::string_view body, const JsonOptions& options);
+core::Result<std::vector<model::Record>> parse_ndjson(std::string_view body,
+                                                      const JsonOptions& options);
 
 // Seed 000's batch envelope {"logs":[…]}; the array must hold 1..max_records objects.
-core::Result<std::vector<Record>> parse_logs_envelope(std::string_view body,
-                                                      const JsonOptions& options);
+core::Result<std::vector<model::Record>> parse_logs_envelope(std::string_view body,
+                                                             const JsonOptions& options);
 
 }  // namespace logpipe::ingest

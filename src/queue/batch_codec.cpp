@@ -74,7 +74,7 @@ class Reader {
   std::size_t pos_ = 0;
 };
 
-std::string encode_body(const ingest::Batch& batch) {
+std::string encode_body(const model::Batch& batch) {
   std::size_t size = 32 + batch.source_format.size();
   for (const auto& r : batch.records) {
     size += 16 + r.message.size() + r.device_id.size() + r.service.size() + r.app.size() +
@@ -103,9 +103,9 @@ core::Error corrupt(std::string_view what) {
   return core::make_error(core::Errc::malformed, "corrupt batch payload: " + std::string(what));
 }
 
-core::Result<ingest::Batch> decode_body(std::string_view body) {
+core::Result<model::Batch> decode_body(std::string_view body) {
   Reader in(body);
-  ingest::Batch batch;
+  model::Batch batch;
   std::uint64_t tenant, count;
   if (!in.zigzag(batch.received_at) || !in.varint(tenant) || !in.string(batch.source_format) ||
       !in.varint(count))
@@ -123,9 +123,9 @@ core::Result<ingest::Batch> decode_body(std::string_view body) {
         !in.string(r.service) || !in.string(r.app) || !in.string(r.host) ||
         !in.string(r.attrs_json))
       return corrupt("truncated record");
-    if (level > static_cast<std::uint8_t>(ingest::Level::fatal)) return corrupt("bad level");
+    if (level > static_cast<std::uint8_t>(model::Level::fatal)) return corrupt("bad level");
     r.ts = batch.received_at + delta;
-    r.level = static_cast<ingest::Level>(level);
+    r.level = static_cast<model::Level>(level);
   }
   if (!in.at_end()) return corrupt("trailing bytes");
   return batch;
@@ -185,11 +185,11 @@ bool is_compressed(std::string_view sealed) {
 
 }  // namespace
 
-std::string encode_batch(const ingest::Batch& batch, const CodecOptions& options) {
+std::string encode_batch(const model::Batch& batch, const CodecOptions& options) {
   return seal(kMagic1, encode_body(batch), true, options);
 }
 
-core::Result<ingest::Batch> decode_batch(std::string_view payload) {
+core::Result<model::Batch> decode_batch(std::string_view payload) {
   auto body = unseal(payload, kMagic1);
   if (!body) return body.error();
   return decode_body(*body);
@@ -212,8 +212,8 @@ std::string encode_entry(std::span<const std::string> batches, const CodecOption
   return seal(kEntryMagic1, body, !any_compressed, options);
 }
 
-core::Result<std::vector<ingest::Batch>> decode_entry(std::string_view payload) {
-  std::vector<ingest::Batch> batches;
+core::Result<std::vector<model::Batch>> decode_entry(std::string_view payload) {
+  std::vector<model::Batch> batches;
   if (payload.size() < 2 || payload[1] != kEntryMagic1) {
     auto one = decode_batch(payload);
     if (!one) return one.error();

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "core/result.hpp"
-#include "ingest/record.hpp"
+#include "model/record.hpp"
 
 namespace logpipe::queue {
 
@@ -28,14 +28,14 @@ struct CodecOptions {
   std::size_t compress_min_bytes = 512;
 };
 
-std::string encode_batch(const ingest::Batch& batch, const CodecOptions& options = {});
+std::string encode_batch(const model::Batch& batch, const CodecOptions& options = {});
 
-core::Result<ingest::Batch> decode_batch(std::string_view payload);
+core::Result<model::Batch> decode_batch(std::string_view payload);
 
 // The payload of one stream entry holding these encode_batch() outputs (one is passed through).
 std::string encode_entry(std::span<const std::string> batches, const CodecOptions& options = {});
 
 // The batches of a stream entry, either form.
-core::Result<std::vector<ingest::Batch>> decode_entry(std::string_view payload);
+core::Result<std::vector<model::Batch>> decode_entry(std::string_view payload);
 
 }  // namespace logpipe::queue

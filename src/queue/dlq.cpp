@@ -92,7 +92,7 @@ std::string dlq_json(const DlqPage& page) {
         for (const auto& r : b.records) {
           w.begin_object()
               .field("ts", core::format_rfc3339(r.ts))
-              .field("level", ingest::to_string(r.level))
+              .field("level", model::to_string(r.level))
               .field("message", r.message)
               .field("device_id", r.device_id)
               .field("service", r.service)

@@ -183,7 +183,7 @@ std::size_t StreamEntry::record_count() const {
   return n;
 }
 
-void append_copy_row(std::string& out, const ingest::Record& r, const ingest::Batch& batch) {
+void append_copy_row(std::string& out, const model::Record& r, const model::Batch& batch) {
   char tenant[16];
   const auto end = std::to_chars(tenant, tenant + sizeof tenant, batch.tenant_id).ptr;
   out.append(tenant, end);
@@ -200,7 +200,7 @@ void append_copy_row(std::string& out, const ingest::Record& r, const ingest::Ba
   out.push_back('\t');
   append_optional(out, r.host);
   out.push_back('\t');
-  out += ingest::to_string(r.level);
+  out += model::to_string(r.level);
   out.push_back('\t');
   append_escaped(out, r.message);
   out.push_back('\t');
@@ -232,8 +232,8 @@ std::string array_literal(std::span<const std::string> items) {
 namespace {
 
 struct Row {
-  const ingest::Batch* batch;
-  const ingest::Record* record;
+  const model::Batch* batch;
+  const model::Record* record;
   const StreamEntry* entry;
 };
 
@@ -325,9 +325,9 @@ core::Result<WriteReport> write_entries(Connection& c, std::string_view stream,
     std::map<CountKey, std::int64_t> counts;
     for (std::size_t i = 0; i < rows.size(); ++i) {
       if (rejected[i]) continue;
-      const ingest::Batch& batch = *rows[i].batch;
-      const ingest::Record& r = *rows[i].record;
-      ++counts[{batch.tenant_id, floor_minute(r.ts), ingest::to_string(r.level), r.service}];
+      const model::Batch& batch = *rows[i].batch;
+      const model::Record& r = *rows[i].record;
+      ++counts[{batch.tenant_id, floor_minute(r.ts), model::to_string(r.level), r.service}];
       ++report.records_stored;
       if (r.device_id.empty()) continue;
       auto [it, inserted] =

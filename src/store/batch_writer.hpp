@@ -10,14 +10,14 @@
 #include <vector>
 
 #include "core/result.hpp"
-#include "ingest/record.hpp"
+#include "model/record.hpp"
 #include "store/connection.hpp"
 
 namespace logpipe::store {
 
 struct StreamEntry {
-  std::string id;                      // the Redis stream entry id, e.g. "1700000000000-0"
-  std::vector<ingest::Batch> batches;  // one per request the entry holds
+  std::string id;                     // the Redis stream entry id, e.g. "1700000000000-0"
+  std::vector<model::Batch> batches;  // one per request the entry holds
 
   std::size_t record_count() const;
 };
@@ -32,7 +32,7 @@ struct WriteReport {
 // A record PostgreSQL refused for its data, with the metadata of the batch it came in.
 struct RejectedRecord {
   std::string entry_id;
-  ingest::Batch batch;  // holds just that record
+  model::Batch batch;  // holds just that record
   std::string error;
 };
 
@@ -49,7 +49,7 @@ core::Result<WriteReport> write_entries(Connection& connection, std::string_view
                                         const Isolation* isolation = nullptr);
 
 // Appends one record as a line of COPY text format (exposed for tests and benchmarks).
-void append_copy_row(std::string& out, const ingest::Record& record, const ingest::Batch& batch);
+void append_copy_row(std::string& out, const model::Record& record, const model::Batch& batch);
 
 // COPYs rows formatted by append_copy_row into `logs` (within the caller's transaction, if any).
 core::Status copy_rows(Connection& connection, std::string_view rows);

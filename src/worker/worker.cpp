@@ -35,7 +35,7 @@ constexpr core::Micros kDay = 86'400'000'000LL;
 struct RawEntry {
   std::string id;
   std::string payload;
-  core::Result<std::vector<ingest::Batch>> batches{std::vector<ingest::Batch>{}};  // decoded
+  core::Result<std::vector<model::Batch>> batches{std::vector<model::Batch>{}};  // decoded
 
   std::size_t records() const {
     std::size_t n = 0;

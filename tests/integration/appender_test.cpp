@@ -13,9 +13,9 @@ namespace logpipe::test {
 namespace {
 
 std::string encoded(int i) {
-  ingest::Batch batch;
+  model::Batch batch;
   batch.received_at = 1'731'580'200'000'000 + i;
-  ingest::Record r;
+  model::Record r;
   r.ts = batch.received_at;
   r.message = "request " + std::to_string(i);
   batch.records.push_back(r);

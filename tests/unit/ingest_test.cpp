@@ -5,6 +5,9 @@
 namespace logpipe::ingest {
 namespace {
 
+using model::Level;
+using model::Record;
+
 constexpr core::Micros kReceived = 1'731'580'200'000'000;  // 2024-11-14T10:30:00Z
 
 JsonOptions options() {
@@ -25,30 +28,9 @@ core::Error failure(const core::Result<std::vector<Record>>& r) {
   return r.ok() ? core::Error{} : r.error();
 }
 
-TEST(Levels, CanonicalNamesAliasesAndSeverities) {
-  EXPECT_EQ(parse_level("warn"), Level::warning);
-  EXPECT_EQ(parse_level("Warning"), Level::warning);
-  EXPECT_EQ(parse_level("ERR"), Level::error);
-  EXPECT_EQ(parse_level("crit"), Level::critical);
-  EXPECT_EQ(parse_level("EMERG"), Level::fatal);
-  EXPECT_EQ(parse_level("informational"), Level::info);
-  EXPECT_EQ(parse_level("trace"), Level::trace);
-  EXPECT_EQ(parse_level("notice"), Level::notice);
-  EXPECT_EQ(parse_level("3"), Level::error);
-  EXPECT_EQ(parse_level("7"), Level::debug);
-  EXPECT_EQ(parse_level("8"), std::nullopt);
-  EXPECT_EQ(parse_level("LOUD"), std::nullopt);
-  EXPECT_EQ(parse_level(""), std::nullopt);
-  EXPECT_STREQ(to_string(Level::warning), "WARNING");
-  EXPECT_STREQ(to_string(Level::fatal), "FATAL");
-  EXPECT_EQ(level_from_syslog_severity(0), Level::fatal);
-  EXPECT_EQ(level_from_syslog_severity(5), Level::notice);
-  EXPECT_EQ(level_from_syslog_severity(-1), std::nullopt);
-}
-
 TEST(JsonInput, SeedFieldAliasesMapIn) {
-  Record r = one(
-      R"({"device_id":"device_001","log_level":"WARN","message":"hot","log_data":{"t":42}})");
+  Record r =
+      one(R"({"device_id":"device_001","log_level":"WARN","message":"hot","log_data":{"t":42}})");
   EXPECT_EQ(r.device_id, "device_001");
   EXPECT_EQ(r.level, Level::warning);
   EXPECT_EQ(r.message, "hot");
@@ -103,11 +85,11 @@ TEST(JsonInput, FieldErrorsNameIndexAndFieldAndKeepNothing) {
       options()));
   EXPECT_EQ(e.code, core::Errc::invalid_field);
   std::vector<std::pair<long, std::string>> got;
-  for (const auto& d : e.details) got.emplace_back(d.index, d.field);
-  const std::vector<std::pair<long, std::string>> want{{1, "message"},   {2, "message"},
-                                                       {3, "log_level"}, {4, "attrs"},
-                                                       {5, ""},          {6, "message"},
-                                                       {7, "service"}};
+  for (const auto& d : e.details)
+    got.emplace_back(d.index, d.field);
+  const std::vector<std::pair<long, std::string>> want{
+      {1, "message"}, {2, "message"}, {3, "log_level"}, {4, "attrs"},
+      {5, ""},        {6, "message"}, {7, "service"}};
   EXPECT_EQ(got, want);
 }
 
@@ -129,8 +111,10 @@ TEST(JsonInput, MalformedInvalidUtf8AndTooDeep) {
   EXPECT_EQ(failure(parse_json("{\"message\":\"\xC3\x28\"}", options())).code,
             core::Errc::malformed);
   std::string deep = "{\"message\":\"m\",\"attrs\":";
-  for (int i = 0; i < 100; ++i) deep += "[";
-  for (int i = 0; i < 100; ++i) deep += "]";
+  for (int i = 0; i < 100; ++i)
+    deep += "[";
+  for (int i = 0; i < 100; ++i)
+    deep += "]";
   deep += "}";
   auto e = failure(parse_json(deep, options()));
   EXPECT_EQ(e.code, core::Errc::malformed);
@@ -150,7 +134,8 @@ TEST(JsonInput, BodyShapes) {
 }
 
 TEST(NdjsonInput, LinesBlankLinesAndCrlf) {
-  auto r = parse_ndjson("{\"message\":\"a\"}\r\n\n  \n{\"message\":\"b\",\"level\":\"error\"}", options());
+  auto r = parse_ndjson("{\"message\":\"a\"}\r\n\n  \n{\"message\":\"b\",\"level\":\"error\"}",
+                        options());
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->size(), 2u);
   EXPECT_EQ((*r)[1].message, "b");

@@ -59,7 +59,7 @@ TEST(Generator, SameSeqSameBytesAndVariedContent) {
 
   auto records = ingest::parse_logs_envelope(x, options());
   ASSERT_TRUE(records);
-  std::set<ingest::Level> levels;
+  std::set<model::Level> levels;
   std::set<std::string> services, messages;
   std::size_t bytes = 0;
   for (const auto& r : *records) {

@@ -6,15 +6,15 @@
 namespace logpipe::queue {
 namespace {
 
-ingest::Batch sample_batch(std::size_t n) {
-  ingest::Batch b;
+model::Batch sample_batch(std::size_t n) {
+  model::Batch b;
   b.received_at = 1'731'580'200'000'000;
   b.tenant_id = 7;
   b.source_format = "json";
   for (std::size_t i = 0; i < n; ++i) {
-    ingest::Record r;
+    model::Record r;
     r.ts = b.received_at - static_cast<core::Micros>(i) * 1000 + (i % 2 ? 5'000'000 : 0);
-    r.level = static_cast<ingest::Level>(i % 8);
+    r.level = static_cast<model::Level>(i % 8);
     r.message = "message " + std::to_string(i) + " ünï 日本 \t\n";
     r.device_id = "device_" + std::to_string(i % 10);
     r.service = i % 3 ? "api" : "";
@@ -26,7 +26,7 @@ ingest::Batch sample_batch(std::size_t n) {
   return b;
 }
 
-void expect_equal(const ingest::Batch& a, const ingest::Batch& b) {
+void expect_equal(const model::Batch& a, const model::Batch& b) {
   EXPECT_EQ(a.received_at, b.received_at);
   EXPECT_EQ(a.tenant_id, b.tenant_id);
   EXPECT_EQ(a.source_format, b.source_format);
@@ -101,7 +101,7 @@ TEST(EntryCodec, OneBatchPassesThroughAndDecodes) {
 }
 
 TEST(EntryCodec, CoalescedBatchesRoundTripEachWithItsOwnHeader) {
-  std::vector<ingest::Batch> batches;
+  std::vector<model::Batch> batches;
   std::vector<std::string> encoded;
   for (std::size_t i = 0; i < 30; ++i) {
     batches.push_back(sample_batch(1));

@@ -8,11 +8,11 @@ namespace logpipe::store {
 namespace {
 
 TEST(CopyRow, EscapesTextFormat) {
-  ingest::Batch batch;
+  model::Batch batch;
   batch.received_at = 1'731'580'200'000'000;
-  ingest::Record r;
+  model::Record r;
   r.ts = batch.received_at;
-  r.level = ingest::Level::warning;
+  r.level = model::Level::warning;
   using namespace std::string_literals;
   r.message = "tab\there\nnew \\ back\rcr nul\0x"s;
   r.device_id = "dev";
@@ -26,8 +26,8 @@ TEST(CopyRow, EscapesTextFormat) {
 }
 
 TEST(CopyRow, EscapesAtTheEdgesAndInRuns) {
-  ingest::Batch batch;
-  ingest::Record r;
+  model::Batch batch;
+  model::Record r;
   r.ts = batch.received_at = 0;
   using namespace std::string_literals;
   for (const auto& [message, escaped] : std::vector<std::pair<std::string, std::string>>{

@@ -1,5 +1,6 @@
-// The canonical log record (DESIGN.md §4) that every input format is parsed into, and the batch
-// of records one request produces.
+// The canonical log record (DESIGN.md §4) that every input format is decoded into, and the batch
+// of records one request produces. The bottom of the module graph: the queue, the store and the
+// query side depend on this, never on a parser.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,12 @@
 
 #include "core/time.hpp"
 
-namespace logpipe::ingest {
+namespace logpipe::model {
+
+// Every record and every read belongs to one tenant; 1 is `default`, created by the first
+// migration and used when authentication is off.
+using TenantId = std::int32_t;
+inline constexpr TenantId kDefaultTenant = 1;
 
 // Ordered by severity, so `a < b` means a is less severe.
 enum class Level : std::uint8_t { trace, debug, info, notice, warning, error, critical, fatal };
@@ -39,9 +45,9 @@ struct Record {
 // All records of one request: the unit that becomes one stream entry.
 struct Batch {
   core::Micros received_at = 0;
-  std::int32_t tenant_id = 1;
+  TenantId tenant_id = kDefaultTenant;
   std::string source_format = "json";
   std::vector<Record> records;
 };
 
-}  // namespace logpipe::ingest
+}  // namespace logpipe::model

@@ -1,9 +1,9 @@
-#include "ingest/record.hpp"
+#include "model/record.hpp"
 
 #include <array>
 #include <cctype>
 
-namespace logpipe::ingest {
+namespace logpipe::model {
 
 const char* to_string(Level level) {
   static constexpr std::array<const char*, 8> names = {"TRACE",   "DEBUG", "INFO",     "NOTICE",
@@ -59,4 +59,4 @@ std::optional<Level> parse_level(std::string_view text) {
   return std::nullopt;
 }
 
-}  // namespace logpipe::ingest
+}  // namespace logpipe::model
