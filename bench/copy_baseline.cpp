@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "core/time.hpp"
-#include "ingest/json_input.hpp"
+#include "ingest/formats/json.hpp"
 #include "loadtest/generator.hpp"
 #include "store/batch_writer.hpp"
 #include "store/connection.hpp"
@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     const std::size_t n = std::min(kPerRequest, rows - first);
     body.clear();
     generator.append_body(body, loadtest::Api::batch, first, n);
-    ingest::JsonOptions options;
+    ingest::DecodeOptions options;
     options.received_at = core::now_micros();
     model::Batch batch;
     batch.received_at = options.received_at;

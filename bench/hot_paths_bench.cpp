@@ -5,7 +5,8 @@
 
 #include <random>
 
-#include "ingest/json_input.hpp"
+#include "ingest/formats/json.hpp"
+#include "ingest/formats/ndjson.hpp"
 #include "queue/batch_codec.hpp"
 #include "store/batch_writer.hpp"
 
@@ -33,7 +34,7 @@ std::string envelope(int n) {
 }
 
 model::Batch parsed_batch(int n) {
-  ingest::JsonOptions options;
+  ingest::DecodeOptions options;
   options.received_at = 1'731'580'200'000'000;
   model::Batch batch;
   batch.received_at = options.received_at;
@@ -43,7 +44,7 @@ model::Batch parsed_batch(int n) {
 
 void BM_ParseEnvelope(benchmark::State& state) {
   const std::string body = envelope(static_cast<int>(state.range(0)));
-  ingest::JsonOptions options;
+  ingest::DecodeOptions options;
   for (auto _ : state) {
     auto records = ingest::parse_logs_envelope(body, options);
     benchmark::DoNotOptimize(records);
@@ -57,7 +58,7 @@ void BM_ParseNdjson(benchmark::State& state) {
   std::string body;
   for (int i = 0; i < state.range(0); ++i)
     body += device_log(i) + "\n";
-  ingest::JsonOptions options;
+  ingest::DecodeOptions options;
   for (auto _ : state) {
     auto records = ingest::parse_ndjson(body, options);
     benchmark::DoNotOptimize(records);

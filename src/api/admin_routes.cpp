@@ -1,13 +1,13 @@
-#include "api/admin_routes.hpp"
-
+// Operator endpoints: the dead-letter stream.
 #include <fmt/format.h>
 #include <simdjson.h>
 
 #include <boost/asio/post.hpp>
 
-#include "api/query_string.hpp"
+#include "api/handlers.hpp"
 #include "core/json_writer.hpp"
 #include "core/log.hpp"
+#include "http/query_string.hpp"
 #include "query/device_logs.hpp"
 #include "queue/dlq.hpp"
 
@@ -17,7 +17,6 @@ namespace {
 using http::Reply;
 using http::Request;
 using http::bhttp::status;
-using http::bhttp::verb;
 
 constexpr std::size_t kMaxReplay = 10'000;  // per call: bounded work for one request
 
@@ -25,8 +24,8 @@ constexpr std::size_t kMaxReplay = 10'000;  // per call: bounded work for one re
 // calls; the serving path's pipelined client must not block on them) and answers with its JSON.
 template <class Fn>
 void with_redis(Context& ctx, Request& req, Reply reply, Fn fn) {
-  ++ctx.in_flight;
-  boost::asio::post(ctx.db_threads, [&ctx, &req, reply = std::move(reply), fn = std::move(fn)] {
+  boost::asio::post(ctx.db_threads, [&ctx, &req, reply = std::move(reply), fn = std::move(fn),
+                                     token = ctx.in_flight.enter()] {
     auto redis = queue::SyncClient::connect(ctx.redis_endpoint, std::chrono::milliseconds(2000));
     core::Result<std::string> body = redis ? fn(*redis) : core::Result<std::string>(redis.error());
     if (body) {
@@ -36,7 +35,6 @@ void with_redis(Context& ctx, Request& req, Reply reply, Fn fn) {
       reply(http::error_response(req,
                                  core::make_error(core::Errc::unavailable, body.error().message)));
     }
-    --ctx.in_flight;
   });
 }
 
@@ -70,38 +68,36 @@ core::Result<std::vector<std::string>> replay_ids(const std::string& body) {
 
 }  // namespace
 
-void register_dlq_routes(http::Router& router, Context& ctx) {
-  router.add(verb::get, "/api/v1/dlq", [&ctx](Request& req, const http::PathParams&, Reply reply) {
-    const auto text = query_param(req.target(), "limit");
-    auto limit = query::parse_limit(text.value_or(""), text.has_value());
-    if (!limit) return reply(http::error_response(req, limit.error()));
-    with_redis(ctx, req, std::move(reply),
-               [&ctx, n = static_cast<std::size_t>(*limit)](
-                   queue::SyncClient& redis) -> core::Result<std::string> {
-                 auto page = queue::dlq_list(redis, ctx.stream, n);
-                 if (!page) return page.error();
-                 return queue::dlq_json(*page);
-               });
-  });
-  router.add(verb::post, "/api/v1/dlq/replay",
-             [&ctx](Request& req, const http::PathParams&, Reply reply) {
-               auto ids = replay_ids(req.body());
-               if (!ids) return reply(http::error_response(req, ids.error()));
-               with_redis(ctx, req, std::move(reply),
-                          [&ctx, ids = std::move(ids).value()](
-                              queue::SyncClient& redis) -> core::Result<std::string> {
-                            auto done = queue::dlq_replay(redis, ctx.stream, ids, kMaxReplay);
-                            if (!done) return done.error();
-                            core::log::info("dead-letter entries replayed",
-                                            {{"replayed", std::to_string(done->replayed)}});
-                            core::JsonWriter w;
-                            w.begin_object()
-                                .field("replayed", static_cast<std::uint64_t>(done->replayed))
-                                .field("remaining", done->remaining)
-                                .end_object();
-                            return w.take();
-                          });
+void dlq_list(Context& ctx, Request& req, http::RequestContext&, Reply reply) {
+  const auto text = http::query_param(req.target(), "limit");
+  auto limit = query::parse_limit(text.value_or(""), text.has_value());
+  if (!limit) return reply(http::error_response(req, limit.error()));
+  with_redis(ctx, req, std::move(reply),
+             [&ctx, n = static_cast<std::size_t>(*limit)](
+                 queue::SyncClient& redis) -> core::Result<std::string> {
+               auto page = queue::dlq_list(redis, ctx.stream, n);
+               if (!page) return page.error();
+               return queue::dlq_json(*page);
              });
+}
+
+void dlq_replay(Context& ctx, Request& req, http::RequestContext&, Reply reply) {
+  auto ids = replay_ids(req.body());
+  if (!ids) return reply(http::error_response(req, ids.error()));
+  with_redis(
+      ctx, req, std::move(reply),
+      [&ctx, ids = std::move(ids).value()](queue::SyncClient& redis) -> core::Result<std::string> {
+        auto done = queue::dlq_replay(redis, ctx.stream, ids, kMaxReplay);
+        if (!done) return done.error();
+        core::log::info("dead-letter entries replayed",
+                        {{"replayed", std::to_string(done->replayed)}});
+        core::JsonWriter w;
+        w.begin_object()
+            .field("replayed", static_cast<std::uint64_t>(done->replayed))
+            .field("remaining", done->remaining)
+            .end_object();
+        return w.take();
+      });
 }
 
 }  // namespace logpipe::api

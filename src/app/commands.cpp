@@ -19,6 +19,7 @@
 #include "api/api.hpp"
 #include "core/log.hpp"
 #include "http/server.hpp"
+#include "intake/intake.hpp"
 #include "loadtest/loadtest.hpp"
 #include "metrics/metrics.hpp"
 #include "queue/async_client.hpp"
@@ -167,6 +168,21 @@ core::Result<queue::RedisEndpoint> start_up(const config::Settings& s) {
   return redis;
 }
 
+// Each connection is a file descriptor: the cap stays below the process's limit (raised to the
+// hard limit first), leaving room for Redis, PostgreSQL and log files.
+std::size_t connection_cap(std::size_t configured) {
+  constexpr std::size_t kReservedDescriptors = 128;
+  const std::size_t limit = http::raise_open_files_limit();
+  const std::size_t room =
+      limit > 2 * kReservedDescriptors ? limit - kReservedDescriptors : limit / 2;
+  if (configured > room)
+    core::log::warn("max_connections lowered to fit the open-files limit",
+                    {{"max_connections", std::to_string(configured)},
+                     {"open_files_limit", std::to_string(limit)},
+                     {"now", std::to_string(room)}});
+  return std::min(configured, room);
+}
+
 // Serves HTTP until a signal; with `with_worker`, also runs a worker thread in this process.
 int serve_until_signal(const config::Settings& s, bool with_worker) {
   auto redis = start_up(s);
@@ -185,15 +201,21 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   asio::thread_pool db_threads(s.db_pool_size);
   char hostname[256] = {};
   gethostname(hostname, sizeof hostname - 1);
+  const std::string instance = fmt::format("{}-{}", hostname, getpid());
   queue::StreamAppender appender(redis_client, s.stream);
-  api::Context ctx(redis_client, appender, pool, db_threads, metrics);
+  intake::IntakeOptions intake_options;
+  intake_options.stream = s.stream;
+  intake_options.instance = instance;
+  intake_options.fallback_to_db = s.fallback == "db";
+  intake_options.max_backlog = s.max_backlog;
+  intake_options.max_backlog_bytes = s.max_backlog_bytes;
+  intake::Intake intake(redis_client, appender, pool, db_threads, metrics, intake_options);
+  api::Context ctx(redis_client, intake, pool, db_threads, metrics);
   ctx.stream = s.stream;
   ctx.group = s.group;
   ctx.redis_endpoint = *redis;
-  ctx.instance = fmt::format("{}-{}", hostname, getpid());
-
-  ctx.fallback_to_db = s.fallback == "db";
-  ctx.max_backlog = s.max_backlog;
+  ctx.instance = instance;
+  ctx.fallback_to_db = intake_options.fallback_to_db;
   if (workers) ctx.degraded_workers = [&workers] { return workers->degraded(); };
   http::Router router;
   api::register_routes(router, ctx);
@@ -201,10 +223,14 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   options.host = s.host();
   options.port = s.port();
   options.max_body_bytes = s.max_body_bytes;
-  http::Server server(io, options, router, [&metrics](const http::RequestOutcome& o) {
-    metrics.observe_request(http::bhttp::to_string(o.method), o.route, o.status, o.seconds,
-                            o.request_bytes, o.response_bytes);
-  });
+  options.max_connections = connection_cap(s.max_connections);
+  http::Server server(
+      io, options, router,
+      [&metrics](const http::RequestOutcome& o) {
+        metrics.observe_request(http::bhttp::to_string(o.method), o.route, o.status, o.seconds,
+                                o.request_bytes, o.response_bytes);
+      },
+      [&metrics](std::string_view event) { metrics.connection_event(event); });
   if (auto ok = server.listen(); !ok) return fail(ok.error().message);
 
   if (workers) workers->start();
@@ -218,7 +244,7 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   std::atomic<bool> stopping{false};
   std::function<void()> watch_backlog = [&] {
     if (stopping) return;
-    api::refresh_backlog(ctx);
+    intake.refresh_backlog();
     backlog_timer.expires_after(250ms);
     backlog_timer.async_wait([&](boost::system::error_code ec) {
       if (!ec) watch_backlog();
@@ -229,7 +255,7 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   asio::steady_timer drain(io);
   std::atomic<int> signals_seen{0};
   std::function<void()> wait_for_drain = [&] {
-    if (server.connections() == 0 && ctx.in_flight.load() == 0) {
+    if (server.connections() == 0 && ctx.in_flight.count() == 0 && intake.in_flight() == 0) {
       redis_client.close();
       return;
     }

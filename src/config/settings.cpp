@@ -146,6 +146,14 @@ const std::vector<Spec>& specs() {
       {"max_backlog", "100000",
        "entries in the stream not yet stored above which ingest answers 429 (0: no limit)", kServe,
        size_setter(&Settings::max_backlog, 0, std::size_t{1} << 40)},
+      {"max_backlog_bytes", "1073741824",
+       "Redis memory of the stream (sampled MEMORY USAGE) above which ingest answers 429 "
+       "(0: no limit); whichever of max_backlog and this trips first",
+       kServe, size_setter(&Settings::max_backlog_bytes, 0, std::size_t{1} << 50)},
+      {"max_connections", "10000",
+       "open HTTP/WebSocket connections; at the cap the oldest idle one is closed for a new one "
+       "(lowered to fit the open-files limit)",
+       kServe, size_setter(&Settings::max_connections, 16, std::size_t{1} << 24)},
       {"threads", "0", "HTTP io threads (0: one per core)", kServe,
        size_setter(&Settings::threads, 0, 256)},
       {"max_body_bytes", "10485760", "largest accepted request body in bytes", kServe,

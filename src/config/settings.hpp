@@ -27,10 +27,12 @@ struct Settings {
   std::size_t workers = 0;  // parallel consumers in one worker process
   std::size_t claim_idle_ms = 0;
   std::size_t max_retries = 0;
-  std::string fallback;         // "db" or "off": what ingest does while Redis is down
-  std::size_t max_backlog = 0;  // entries; 0: no limit
-  std::string metrics_addr;     // worker: host:port of its /metrics and /health; empty: none
-  std::size_t threads = 0;      // 0: one per core
+  std::string fallback;               // "db" or "off": what ingest does while Redis is down
+  std::size_t max_backlog = 0;        // entries; 0: no limit
+  std::size_t max_backlog_bytes = 0;  // Redis memory of the stream; 0: no limit
+  std::size_t max_connections = 0;
+  std::string metrics_addr;  // worker: host:port of its /metrics and /health; empty: none
+  std::size_t threads = 0;   // 0: one per core
   std::size_t max_body_bytes = 0;
   std::size_t db_pool_size = 0;
   std::string log_level;

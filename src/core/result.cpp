@@ -1,33 +1,48 @@
 #include "core/result.hpp"
 
 namespace logpipe::core {
+namespace {
 
-const char* to_string(Errc code) {
+struct ErrcInfo {
+  const char* name;
+  unsigned http_status;
+};
+
+ErrcInfo info(Errc code) {
   switch (code) {
     case Errc::invalid_argument:
-      return "invalid_argument";
+      return {"invalid_argument", 400};
     case Errc::malformed:
-      return "malformed";
+      return {"malformed", 400};
     case Errc::invalid_field:
-      return "invalid_field";
+      return {"invalid_field", 422};
     case Errc::too_large:
-      return "too_large";
+      return {"too_large", 413};
     case Errc::unsupported:
-      return "unsupported";
+      return {"unsupported_media_type", 415};
     case Errc::not_found:
-      return "not_found";
+      return {"not_found", 404};
     case Errc::unavailable:
-      return "unavailable";
+      return {"unavailable", 503};
     case Errc::overloaded:
-      return "overloaded";
+      return {"overloaded", 429};
     case Errc::timeout:
-      return "timeout";
+      return {"timeout", 504};
     case Errc::io:
-      return "io";
     case Errc::internal:
-      return "internal";
+      break;
   }
-  return "internal";
+  return {"internal", 500};
+}
+
+}  // namespace
+
+const char* to_string(Errc code) {
+  return info(code).name;
+}
+
+unsigned http_status(Errc code) {
+  return info(code).http_status;
 }
 
 }  // namespace logpipe::core

@@ -19,12 +19,15 @@ enum class Errc {
   not_found,         // (404)
   unavailable,       // a dependency is down or unreachable (503)
   overloaded,        // too much queued; retry later (429)
-  timeout,
+  timeout,           // a dependency did not confirm in time; the outcome is unknown (504)
   io,
   internal,
 };
 
+// The one table of error codes: the code string used in API error bodies and metric labels
+// ("malformed", "unsupported_media_type", …) and the HTTP status a request failing with it gets.
 const char* to_string(Errc code);
+unsigned http_status(Errc code);
 
 // One problem inside a request, e.g. record 3's field "level" (index -1: not tied to a record).
 struct ErrorDetail {

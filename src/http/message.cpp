@@ -7,45 +7,30 @@
 namespace logpipe::http {
 namespace {
 
-struct ErrorMapping {
-  bhttp::status status;
-  std::string_view code;
-};
-
-ErrorMapping map_error(core::Errc code) {
-  using core::Errc;
-  switch (code) {
-    case Errc::malformed:
-      return {bhttp::status::bad_request, "malformed"};
-    case Errc::invalid_field:
-      return {bhttp::status::unprocessable_entity, "invalid_field"};
-    case Errc::too_large:
-      return {bhttp::status::payload_too_large, "too_large"};
-    case Errc::unsupported:
-      return {bhttp::status::unsupported_media_type, "unsupported_media_type"};
-    case Errc::not_found:
-      return {bhttp::status::not_found, "not_found"};
-    case Errc::unavailable:
-      return {bhttp::status::service_unavailable, "unavailable"};
-    case Errc::overloaded:
-      return {bhttp::status::too_many_requests, "overloaded"};
-    case Errc::timeout:
-      return {bhttp::status::gateway_timeout, "timeout"};
-    case Errc::invalid_argument:
-      return {bhttp::status::bad_request, "invalid_argument"};
-    case Errc::io:
-    case Errc::internal:
-      break;
+// message::keep_alive() for a bare header (HTTP/1.1 persists unless "close"; 1.0 only with
+// "keep-alive").
+bool keep_alive(const RequestHead& head) {
+  bool close = false, keep = false;
+  for (auto token : bhttp::token_list(head[bhttp::field::connection])) {
+    if (boost::beast::iequals(token, std::string_view("close"))) close = true;
+    if (boost::beast::iequals(token, std::string_view("keep-alive"))) keep = true;
   }
-  return {bhttp::status::internal_server_error, "internal"};
+  return head.version() >= 11 ? !close : keep && !close;
 }
 
 }  // namespace
 
-Response json_response(const Request& request, bhttp::status status, std::string body) {
+std::string_view RequestContext::param(std::string_view name) const {
+  for (const auto& [key, value] : params) {
+    if (key == name) return value;
+  }
+  return {};
+}
+
+Response json_response(const RequestHead& request, bhttp::status status, std::string body) {
   Response response{status, request.version()};
   response.set(bhttp::field::content_type, "application/json");
-  response.keep_alive(request.keep_alive());
+  response.keep_alive(keep_alive(request));
   response.body() = std::move(body);
   response.prepare_payload();
   return response;
@@ -68,14 +53,14 @@ std::string error_body(std::string_view code, std::string_view message,
   return w.take();
 }
 
-Response error_response(const Request& request, bhttp::status status, std::string_view code,
+Response error_response(const RequestHead& request, bhttp::status status, std::string_view code,
                         std::string_view message, const std::vector<core::ErrorDetail>& details) {
   return json_response(request, status, error_body(code, message, details));
 }
 
-Response error_response(const Request& request, const core::Error& error) {
-  const ErrorMapping m = map_error(error.code);
-  Response response = error_response(request, m.status, m.code, error.message, error.details);
+Response error_response(const RequestHead& request, const core::Error& error) {
+  Response response = error_response(request, bhttp::int_to_status(core::http_status(error.code)),
+                                     core::to_string(error.code), error.message, error.details);
   // The dependency is usually back quickly; tell clients to retry soon rather than give up.
   if (error.code == core::Errc::unavailable || error.code == core::Errc::overloaded)
     response.set(bhttp::field::retry_after, "1");

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "http/query_string.hpp"
+
 namespace logpipe::http {
 namespace {
 
@@ -26,33 +28,6 @@ bool is_param(std::string_view segment) {
   return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Invalid escapes are kept verbatim: a handler validating the value gives a better error than
-// a 404 would.
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      const int hi = hex_value(text[i + 1]);
-      const int lo = hex_value(text[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(text[i]);
-  }
-  return out;
-}
-
 // Captures the parameters if `segments` fits the route's pattern.
 std::optional<PathParams> match_segments(const std::vector<std::string>& pattern,
                                          const std::vector<std::string_view>& segments) {
@@ -65,7 +40,7 @@ std::optional<PathParams> match_segments(const std::vector<std::string>& pattern
       continue;
     }
     if (segments[i].empty()) return std::nullopt;
-    params.emplace_back(std::string(p.substr(1, p.size() - 2)), percent_decode(segments[i]));
+    params.emplace_back(std::string(p.substr(1, p.size() - 2)), percent_decode(segments[i], false));
   }
   return params;
 }
@@ -87,11 +62,46 @@ std::string_view path_of(std::string_view target) {
 
 }  // namespace
 
+void Router::add_route(Route route) {
+  for (const auto segment : split_path(route.spec.pattern))
+    route.segments.emplace_back(segment);
+  routes_.push_back(std::move(route));
+}
+
+void Router::add(RouteSpec spec, Handler handler) {
+  spec.websocket = false;
+  add_route({std::move(spec), {}, std::move(handler), {}});
+}
+
+void Router::add(RouteSpec spec, WebSocketHandler handler) {
+  spec.websocket = true;
+  add_route({std::move(spec), {}, {}, std::move(handler)});
+}
+
 void Router::add(bhttp::verb method, std::string pattern, Handler handler) {
-  std::vector<std::string> segments;
-  for (const auto segment : split_path(pattern))
-    segments.emplace_back(segment);
-  routes_.push_back({method, std::move(pattern), std::move(segments), std::move(handler)});
+  RouteSpec spec;
+  spec.method = method;
+  spec.pattern = std::move(pattern);
+  add(std::move(spec), std::move(handler));
+}
+
+void Router::use(Middleware middleware) {
+  middleware_.push_back(std::move(middleware));
+}
+
+std::optional<Response> Router::admit(const RequestHead& head, RequestContext& context) const {
+  for (const auto& m : middleware_) {
+    if (auto refusal = m(head, context)) return refusal;
+  }
+  return std::nullopt;
+}
+
+std::vector<const RouteSpec*> Router::routes() const {
+  std::vector<const RouteSpec*> out;
+  out.reserve(routes_.size());
+  for (const auto& r : routes_)
+    out.push_back(&r.spec);
+  return out;
 }
 
 Router::Match Router::match(bhttp::verb method, std::string_view target) const {
@@ -104,9 +114,9 @@ Router::Match Router::match(bhttp::verb method, std::string_view target) const {
   for (const auto& route : routes_) {
     auto params = match_segments(route.segments, segments);
     if (!params) continue;
-    if (std::find(allowed.begin(), allowed.end(), route.method) == allowed.end())
-      allowed.push_back(route.method);
-    if (route.method != method) {
+    if (std::find(allowed.begin(), allowed.end(), route.spec.method) == allowed.end())
+      allowed.push_back(route.spec.method);
+    if (route.spec.method != method) {
       if (!other_method) other_method = &route;
       continue;
     }
@@ -116,14 +126,19 @@ Router::Match Router::match(bhttp::verb method, std::string_view target) const {
     }
   }
   if (best) {
-    result.handler = &best->handler;
-    result.route = best->pattern;
+    result.spec = &best->spec;
+    if (best->spec.websocket) {
+      result.websocket = &best->websocket;
+    } else {
+      result.handler = &best->handler;
+    }
+    result.route = best->spec.pattern;
     return result;
   }
   if (other_method) {
     result.method_not_allowed = true;
     // The path is known, so its pattern is still a bounded label.
-    result.route = other_method->pattern;
+    result.route = other_method->spec.pattern;
     for (const auto verb : allowed) {
       if (!result.allow.empty()) result.allow += ", ";
       result.allow += bhttp::to_string(verb);

@@ -1,23 +1,59 @@
-// Maps (method, path) to a handler. Patterns are literal segments and `{name}` captures of one
+// Maps (method, path) to a route. Patterns are literal segments and `{name}` captures of one
 // segment, e.g. "/api/logs/{device_id}". Captured values are percent-decoded.
+//
+// Middleware runs once the request's head is read and before its body is: like an Envoy filter
+// deciding on headers, a refusal (401, 403, 429…) answers at once and the body is never read, so
+// an unauthorised 10 MiB upload costs nothing.
 #pragma once
 
+#include <cstddef>
+#include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "http/message.hpp"
+#include "model/principal.hpp"
 
 namespace logpipe::http {
 
-using Handler = std::function<void(Request& request, const PathParams& params, Reply reply)>;
+class WebSocket;
+
+using Handler = std::function<void(Request& request, RequestContext& context, Reply reply)>;
+// Runs after the WebSocket handshake succeeded; the handler keeps the socket as long as it wants.
+using WebSocketHandler =
+    std::function<void(std::shared_ptr<WebSocket> socket, const RequestContext& context)>;
+
+// One endpoint, described once: the router, the endpoint list, the OpenAPI check and the
+// middleware (scope, body limit) all read it.
+struct RouteSpec {
+  bhttp::verb method = bhttp::verb::get;
+  std::string pattern;
+  std::string summary;
+  model::Scope scope = model::Scope::none;  // what the principal needs; none: open to all
+  std::size_t max_body_bytes = 0;           // 0: the server's max_body_bytes
+  bool websocket = false;                   // an upgrade route: see WebSocketHandler
+};
+
+// Decides on the head: nullopt lets the request through (it may fill context.principal), a
+// response refuses it.
+using Middleware =
+    std::function<std::optional<Response>(const RequestHead& head, RequestContext& context)>;
 
 class Router {
  public:
+  void add(RouteSpec spec, Handler handler);
+  void add(RouteSpec spec, WebSocketHandler handler);
+  // A route without a description (tests, the worker's status endpoints).
   void add(bhttp::verb method, std::string pattern, Handler handler);
+  // Middleware runs in the order added, on every matched request.
+  void use(Middleware middleware);
 
   struct Match {
-    const Handler* handler = nullptr;  // null: no route for this method and path
-    std::string route;                 // the pattern, or "unmatched" (bounded metric label)
+    const RouteSpec* spec = nullptr;  // null: no route for this method and path
+    const Handler* handler = nullptr;
+    const WebSocketHandler* websocket = nullptr;
+    std::string route;  // the pattern, or "unmatched" (bounded metric label)
     PathParams params;
     bool method_not_allowed = false;  // the path exists under another method
     std::string allow;                // the Allow header for a 405
@@ -25,14 +61,23 @@ class Router {
   // `target` may contain a query string; it is ignored for matching.
   Match match(bhttp::verb method, std::string_view target) const;
 
+  // The first refusal of the middleware chain, if any.
+  std::optional<Response> admit(const RequestHead& head, RequestContext& context) const;
+
+  // Every route in registration order.
+  std::vector<const RouteSpec*> routes() const;
+
  private:
   struct Route {
-    bhttp::verb method;
-    std::string pattern;
+    RouteSpec spec;
     std::vector<std::string> segments;
     Handler handler;
+    WebSocketHandler websocket;
   };
-  std::vector<Route> routes_;
+  void add_route(Route route);
+
+  std::deque<Route> routes_;  // a deque: specs handed out by match() stay put
+  std::vector<Middleware> middleware_;
 };
 
 }  // namespace logpipe::http

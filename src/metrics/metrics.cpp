@@ -127,6 +127,12 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                      .Add({});
   start_time_->Set(
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+  connection_events_ = &prometheus::BuildCounter()
+                            .Name("http_connection_events_total")
+                            .Help(
+                                "Connections evicted (idle, closed at the connection cap for a new "
+                                "one), refused (at the cap with none idle) and failed accepts")
+                            .Register(r);
 }
 
 Metrics::~Metrics() = default;
@@ -191,6 +197,10 @@ std::string Metrics::render() const {
   resident_memory_->Set(resident);
   cpu_seconds_->Set(cpu);
   return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+void Metrics::connection_event(std::string_view event) {
+  connection_events_->Add({{"event", std::string(event)}}).Increment();
 }
 
 }  // namespace logpipe::metrics

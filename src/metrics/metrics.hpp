@@ -34,6 +34,9 @@ class Metrics {
   // Logs stored directly in PostgreSQL because Redis was down (ingest_fallback_logs_total).
   void ingest_fallback(double count);
 
+  // http_connection_events_total{event}: evicted, refused, accept_failed.
+  void connection_event(std::string_view event);
+
   // worker
   void worker_processed(std::string_view status, double count);  // stored|duplicate|failed
   void batch_processed(double seconds, double records);
@@ -59,6 +62,7 @@ class Metrics {
   prometheus::Histogram* batch_duration_;
   prometheus::Histogram* batch_size_;
   prometheus::Gauge* circuit_open_;
+  prometheus::Family<prometheus::Counter>* connection_events_;
   prometheus::Gauge* resident_memory_;
   prometheus::Gauge* cpu_seconds_;
   prometheus::Gauge* start_time_;

@@ -7,12 +7,13 @@
 #include <string>
 
 #include "core/result.hpp"
+#include "model/record.hpp"
 #include "store/connection.hpp"
 
 namespace logpipe::query {
 
 struct DeviceLogsQuery {
-  int tenant_id = 1;
+  model::TenantId tenant_id = model::kDefaultTenant;
   std::string device_id;
   int limit = 100;  // 1..1000
 };

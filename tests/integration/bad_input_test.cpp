@@ -120,6 +120,29 @@ TEST_F(BadInput, UnsupportedContentTypeIs415) {
   expect_nothing_stored();
 }
 
+// navigator.sendBeacon and several shippers label JSON text/plain: the body decides.
+TEST_F(BadInput, TextPlainJsonIsAccepted) {
+  HttpRequest r;
+  r.method = "POST";
+  r.content_type = "text/plain;charset=UTF-8";
+  r.target = "/api/log";
+  r.body = R"({"device_id":"beacon","message":"one"})";
+  EXPECT_EQ(http(lp->port(), r).status, 202);
+  r.target = "/api/logs/batch";
+  r.body = R"({"logs":[{"device_id":"beacon","message":"two"}]})";
+  EXPECT_EQ(http(lp->port(), r).status, 202);
+  r.target = "/api/v1/ingest";
+  r.body = "{\n  \"device_id\": \"beacon\",\n  \"message\": \"three\"\n}";  // pretty JSON
+  EXPECT_EQ(http(lp->port(), r).body, R"({"enqueued":1,"backend":"redis"})");
+  r.body = R"({"device_id":"beacon","message":"four"})"
+           "\n"
+           R"({"device_id":"beacon","message":"five"})";  // NDJSON
+  EXPECT_EQ(http(lp->port(), r).body, R"({"enqueued":2,"backend":"redis"})");
+  r.body = "not json";
+  expect_error(http(lp->port(), r), 400, "malformed");
+  ASSERT_TRUE(eventually([&] { return db.count("SELECT count(*) FROM logs") == 5; }, 10s));
+}
+
 TEST_F(BadInput, UnknownRoutesAndMethods) {
   expect_error(get(lp->port(), "/nope"), 404, "not_found");
   expect_error(get(lp->port(), "/api/log"), 405, "method_not_allowed");

@@ -235,8 +235,10 @@ TEST(Fault, PostgresStoppedFor20SecondsLosesNothing) {
       },
       10s);
   EXPECT_TRUE(opened) << get(lp.port(), "/metrics").body;
+  // Degraded, not down: ingest still works, so a load balancer must keep sending.
   const auto ready = get(lp.port(), "/health/ready");
-  EXPECT_EQ(ready.status, 503);
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_NE(ready.body.find("\"status\":\"degraded\""), std::string::npos) << ready.body;
   EXPECT_NE(ready.body.find("\"worker\":false"), std::string::npos) << ready.body;
   // Ingest goes on into the stream meanwhile.
   EXPECT_EQ(post_json(lp.port(), "/api/log", R"({"device_id":"x","message":"during"})").status,

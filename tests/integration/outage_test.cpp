@@ -16,7 +16,7 @@ std::string health_body(unsigned short port, int& status) {
   return r.body;
 }
 
-TEST(Outage, HealthIs503WhileRedisIsDownAndRecovers) {
+TEST(Outage, HealthIs503WhileRedisIsDownWithoutFallbackAndRecovers) {
   TestDatabase db("outage");
   ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
   PrivateService redis("redis");
@@ -61,7 +61,9 @@ TEST(Outage, HealthIs503WhileRedisIsDownAndRecovers) {
   EXPECT_EQ(lp.process().terminate(), 0);
 }
 
-TEST(Outage, HealthIs503WhenPostgresIsUnreachable) {
+// serve's job is ingest, and ingest goes on into the queue while PostgreSQL is away: a load
+// balancer polling readiness must keep the instance in rotation exactly then.
+TEST(Outage, PostgresUnreachableIsDegradedNotDown) {
   TestDatabase db("pgdown");
   ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
   Logpipe lp({.database_url = db.url(), .stream = unique_tag("pgdown")});
@@ -75,12 +77,48 @@ TEST(Outage, HealthIs503WhenPostgresIsUnreachable) {
     ASSERT_TRUE(admin->exec("DROP DATABASE " + name + " WITH (FORCE)").ok());
   }
   std::string body;
-  ASSERT_TRUE(
-      eventually([&] { return body = health_body(lp.port(), status), status == 503; }, 10s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        body = health_body(lp.port(), status);
+        return body.find("\"postgres\":false") != std::string::npos;
+      },
+      10s))
+      << body;
+  EXPECT_EQ(status, 200) << body;
   simdjson::dom::parser parser;
   auto doc = parse_json(parser, body);
+  EXPECT_EQ(std::string_view(doc["status"]), "degraded") << body;
   EXPECT_TRUE(bool(doc["checks"]["redis"]));
   EXPECT_FALSE(bool(doc["checks"]["postgres"]));
+  EXPECT_EQ(std::string_view(doc["ingest"]), "redis");
+  EXPECT_EQ(get(lp.port(), "/health/ready").status, 200);
+  EXPECT_EQ(post_json(lp.port(), "/api/log", R"({"device_id":"d","message":"queued"})").status,
+            202);
+  EXPECT_EQ(lp.process().terminate(), 0) << lp.process().output();
+}
+
+// With the fallback on, Redis away still leaves ingest possible (into PostgreSQL): degraded.
+TEST(Outage, RedisDownWithFallbackIsDegradedNotDown) {
+  TestDatabase db("redisdown");
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
+  PrivateService redis("redis");
+  Logpipe lp({.database_url = db.url(), .redis_url = redis.url(), .stream = unique_tag("rdown")});
+  redis.stop();
+  int status = 0;
+  std::string body;
+  ASSERT_TRUE(eventually(
+      [&] {
+        body = health_body(lp.port(), status);
+        return body.find("\"redis\":false") != std::string::npos;
+      },
+      10s))
+      << body;
+  EXPECT_EQ(status, 200) << body;
+  simdjson::dom::parser parser;
+  auto doc = parse_json(parser, body);
+  EXPECT_EQ(std::string_view(doc["status"]), "degraded") << body;
+  EXPECT_EQ(std::string_view(doc["ingest"]), "db") << body;
+  EXPECT_EQ(get(lp.port(), "/health/ready").status, 200);
   EXPECT_EQ(lp.process().terminate(), 0) << lp.process().output();
 }
 

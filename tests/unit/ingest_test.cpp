@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "ingest/json_input.hpp"
+#include "ingest/formats/json.hpp"
+#include "ingest/formats/ndjson.hpp"
 
 namespace logpipe::ingest {
 namespace {
@@ -10,13 +11,13 @@ using model::Record;
 
 constexpr core::Micros kReceived = 1'731'580'200'000'000;  // 2024-11-14T10:30:00Z
 
-JsonOptions options() {
-  JsonOptions o;
+DecodeOptions options() {
+  DecodeOptions o;
   o.received_at = kReceived;
   return o;
 }
 
-Record one(std::string_view body, JsonOptions o = options()) {
+Record one(std::string_view body, DecodeOptions o = options()) {
   auto r = parse_json(body, o);
   EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
   if (!r.ok() || r->size() != 1) return {};

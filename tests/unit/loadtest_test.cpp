@@ -5,14 +5,15 @@
 #include <CLI/CLI.hpp>
 #include <set>
 
-#include "ingest/json_input.hpp"
+#include "ingest/formats/json.hpp"
+#include "ingest/formats/ndjson.hpp"
 #include "loadtest/generator.hpp"
 
 namespace logpipe::loadtest {
 namespace {
 
-ingest::JsonOptions options() {
-  ingest::JsonOptions o;
+ingest::DecodeOptions options() {
+  ingest::DecodeOptions o;
   o.received_at = 1'731'580'200'000'000;
   o.require_device_id = true;
   return o;

@@ -1,6 +1,6 @@
-#include "api/query_string.hpp"
+#include "http/query_string.hpp"
 
-namespace logpipe::api {
+namespace logpipe::http {
 namespace {
 
 int hex_value(char c) {
@@ -46,4 +46,4 @@ std::optional<std::string> query_param(std::string_view target, std::string_view
   return std::nullopt;
 }
 
-}  // namespace logpipe::api
+}  // namespace logpipe::http

@@ -1,21 +1,18 @@
-#include "ingest/json_input.hpp"
+#include "ingest/formats/json_record.hpp"
 
 #include <fmt/format.h>
-#include <simdjson.h>
 
 #include "core/json_writer.hpp"
 
-namespace logpipe::ingest {
+namespace logpipe::ingest::json {
 namespace {
 
+using core::Errc;
 using model::Level;
 using model::Record;
-
-using core::Errc;
 using simdjson::dom::element;
 using simdjson::dom::object;
 
-constexpr std::size_t kMaxDetails = 100;
 // 0001-01-01 and 9999-12-31T23:59:59.999999Z: what PostgreSQL and RFC 3339 both represent.
 constexpr core::Micros kMinTs = -62'135'596'800'000'000LL;
 constexpr core::Micros kMaxTs = 253'402'300'799'999'999LL;
@@ -36,30 +33,6 @@ Field classify(std::string_view key) {
   return Field::other;
 }
 
-class Problems {
- public:
-  void add(long index, std::string_view field, std::string message) {
-    ++count_;
-    if (details_.size() < kMaxDetails)
-      details_.push_back({index, std::string(field), std::move(message)});
-  }
-  bool empty() const { return count_ == 0; }
-  std::size_t count() const { return count_; }
-  core::Error error() {
-    // The message is built before details_ is moved into the Error.
-    std::string message = fmt::format("{} problems in the request", count_);
-    if (count_ == 1) {
-      const auto& d = details_[0];
-      message = d.field.empty() ? d.message : fmt::format("{} {}", d.field, d.message);
-    }
-    return core::Error(Errc::invalid_field, std::move(message), std::move(details_));
-  }
-
- private:
-  std::vector<core::ErrorDetail> details_;
-  std::size_t count_ = 0;
-};
-
 simdjson::dom::parser& parser_for(std::size_t max_depth) {
   thread_local simdjson::dom::parser parser;
   thread_local std::size_t depth = 0;
@@ -70,6 +43,8 @@ simdjson::dom::parser& parser_for(std::size_t max_depth) {
   }
   return parser;
 }
+
+}  // namespace
 
 core::Error malformed(simdjson::error_code code, std::size_t max_depth, std::string_view where) {
   std::string what;
@@ -93,6 +68,8 @@ core::Error malformed(simdjson::error_code code, std::size_t max_depth, std::str
 simdjson::simdjson_result<element> parse_text(std::string_view text, std::size_t max_depth) {
   return parser_for(max_depth).parse(text.data(), text.size(), true);
 }
+
+namespace {
 
 void set_name(element value, long index, std::string_view key, std::size_t max_bytes,
               bool allow_number, std::string& out, Problems& problems) {
@@ -187,11 +164,20 @@ std::string build_attrs(std::optional<object> attrs,
   return out;
 }
 
-void parse_record(element e, long index, const JsonOptions& options, Record& out,
-                  Problems& problems) {
+}  // namespace
+
+void Problems::add(long index, std::string_view field, std::string message) {
+  ++decoded_.problem_count;
+  if (decoded_.problems.size() < kMaxProblemDetails)
+    decoded_.problems.push_back({index, std::string(field), std::move(message)});
+}
+
+bool decode_record(element e, long index, const DecodeOptions& options, Record& out,
+                   Problems& problems) {
+  const std::size_t before = problems.count();
   if (!e.is_object()) {
     problems.add(index, "", "must be a JSON object");
-    return;
+    return false;
   }
   out.ts = options.received_at;
   bool message_seen = false;
@@ -256,7 +242,9 @@ void parse_record(element e, long index, const JsonOptions& options, Record& out
   if (!message_seen) problems.add(index, "message", "is required");
   if (options.require_device_id && out.device_id.empty() && !device_invalid)
     problems.add(index, "device_id", device_seen ? "must not be empty" : "is required");
-  if (problems.empty()) out.attrs_json = build_attrs(attrs, extras);
+  if (problems.count() != before) return false;
+  out.attrs_json = build_attrs(attrs, extras);
+  return true;
 }
 
 core::Error too_many(std::size_t n, std::size_t max) {
@@ -264,82 +252,31 @@ core::Error too_many(std::size_t n, std::size_t max) {
                           fmt::format("{} records in one request; the limit is {}", n, max));
 }
 
-core::Result<std::vector<model::Record>> parse_array(simdjson::dom::array array,
-                                                     const JsonOptions& options) {
+core::Result<Decoded> decode_array(simdjson::dom::array array, const DecodeOptions& options) {
   const std::size_t n = array.size();
-  if (n == 0) return core::make_error(Errc::invalid_field, "no records");
   if (n > options.max_records) return too_many(n, options.max_records);
-  std::vector<Record> records(n);
-  Problems problems;
+  Decoded decoded;
+  decoded.records.resize(n);
+  Problems problems(decoded);
+  std::vector<bool> rejected;
   long index = 0;
   for (element e : array) {
-    parse_record(e, index, options, records[static_cast<std::size_t>(index)], problems);
+    if (!decode_record(e, index, options, decoded.records[static_cast<std::size_t>(index)],
+                       problems)) {
+      rejected.resize(n);
+      rejected[static_cast<std::size_t>(index)] = true;
+      ++decoded.rejected_items;
+    }
     ++index;
   }
-  if (!problems.empty()) return problems.error();
-  return records;
-}
-
-}  // namespace
-
-core::Result<std::vector<model::Record>> parse_json(std::string_view body,
-                                                    const JsonOptions& options) {
-  auto root = parse_text(body, options.max_depth);
-  if (root.error()) return malformed(root.error(), options.max_depth, "");
-  element e = root.value_unsafe();
-  if (e.is_array()) return parse_array(e.get_array().value_unsafe(), options);
-  if (!e.is_object())
-    return core::make_error(Errc::invalid_field, "body must be a JSON object or array");
-  std::vector<Record> records(1);
-  Problems problems;
-  parse_record(e, 0, options, records[0], problems);
-  if (!problems.empty()) return problems.error();
-  return records;
-}
-
-core::Result<std::vector<model::Record>> parse_ndjson(std::string_view body,
-                                                      const JsonOptions& options) {
-  std::vector<Record> records;
-  Problems problems;
-  std::size_t line_number = 0;
-  long index = 0;
-  while (!body.empty()) {
-    const auto nl = body.find('\n');
-    std::string_view line = body.substr(0, nl);
-    body = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    if (records.size() == options.max_records) {
-      return core::make_error(
-          Errc::too_large, fmt::format("more than {} records in one request", options.max_records));
+  if (decoded.rejected_items > 0) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!rejected[i]) decoded.records[kept++] = std::move(decoded.records[i]);
     }
-    auto root = parse_text(line, options.max_depth);
-    if (root.error())
-      return malformed(root.error(), options.max_depth, fmt::format("line {}", line_number));
-    records.emplace_back();
-    parse_record(root.value_unsafe(), index++, options, records.back(), problems);
+    decoded.records.resize(kept);
   }
-  if (!problems.empty()) return problems.error();
-  if (records.empty()) return core::make_error(Errc::invalid_field, "no records");
-  return records;
+  return decoded;
 }
 
-core::Result<std::vector<model::Record>> parse_logs_envelope(std::string_view body,
-                                                             const JsonOptions& options) {
-  auto root = parse_text(body, options.max_depth);
-  if (root.error()) return malformed(root.error(), options.max_depth, "");
-  element e = root.value_unsafe();
-  simdjson::dom::array logs;
-  if (!e.is_object() || e["logs"].get(logs) != simdjson::SUCCESS) {
-    return core::Error(Errc::invalid_field, "body must be {\"logs\": [ … ]}",
-                       {{-1, "logs", "is required and must be an array of log objects"}});
-  }
-  if (logs.size() == 0) {
-    return core::Error(Errc::invalid_field, "logs must hold at least one record",
-                       {{-1, "logs", "must not be empty"}});
-  }
-  return parse_array(logs, options);
-}
-
-}  // namespace logpipe::ingest
+}  // namespace logpipe::ingest::json

@@ -5,11 +5,11 @@
 #include <string>
 #include <string_view>
 
-namespace logpipe::api {
+namespace logpipe::http {
 
 std::string percent_decode(std::string_view text, bool plus_is_space);
 
 // The decoded value of the first `name` parameter in `target`'s query string, if present.
 std::optional<std::string> query_param(std::string_view target, std::string_view name);
 
-}  // namespace logpipe::api
+}  // namespace logpipe::http

@@ -1,0 +1,149 @@
+// What this instance is and whether it can do its job: /, /health*, /metrics, /openapi.json.
+#include <boost/asio/post.hpp>
+
+#include "api/handlers.hpp"
+#include "core/time.hpp"
+
+namespace logpipe::api {
+namespace {
+
+using http::bhttp::status;
+
+constexpr const char* kVersion = "0.1.0";
+
+struct Checks {
+  bool redis = false;
+  bool postgres = false;
+};
+
+// Runs the Redis and PostgreSQL checks concurrently and calls `done` with both.
+void check_dependencies(Context& ctx, std::function<void(Checks)> done) {
+  struct State {
+    std::atomic<int> remaining{2};
+    std::atomic<bool> redis{false}, postgres{false};
+    std::function<void(Checks)> done;
+    core::InFlight::Token token;
+    void finish() {
+      if (--remaining == 0) done({redis, postgres});
+    }
+  };
+  auto state = std::make_shared<State>();
+  state->done = std::move(done);
+  state->token = ctx.in_flight.enter();
+  ctx.redis.send({"PING"}, [state](core::Result<queue::ReplyPtr> r) {
+    state->redis = r.ok();
+    state->finish();
+  });
+  boost::asio::post(ctx.db_threads, [state, &ctx] {
+    auto r = ctx.db.with([](store::Connection& c) { return c.query("SELECT 1"); },
+                         std::chrono::milliseconds(2000));
+    state->postgres = r.ok();
+    state->finish();
+  });
+}
+
+// serve's job is ingest: it can ingest while Redis is up, or while PostgreSQL is up and the
+// fallback is on. Anything else down (PostgreSQL behind the queue, a worker's circuit) is
+// `degraded`: still 200, so a load balancer keeps it in rotation exactly when the queue is
+// absorbing an outage.
+void answer_health(Context& ctx, http::Request& req, http::Reply reply, bool readiness) {
+  check_dependencies(ctx, [&ctx, &req, reply = std::move(reply), readiness](Checks c) {
+    const bool ingest_possible = c.redis || (ctx.fallback_to_db && c.postgres);
+    const bool worker_ok = !ctx.degraded_workers || ctx.degraded_workers() == 0;
+    const bool all_ok = c.redis && c.postgres && worker_ok;
+    const char* state = !ingest_possible ? (readiness ? "not_ready" : "unhealthy")
+                        : !all_ok        ? "degraded"
+                        : readiness      ? "ready"
+                                         : "healthy";
+    core::JsonWriter w;
+    w.begin_object()
+        .field("status", state)
+        .field("instance", ctx.instance)
+        .key("checks")
+        .begin_object()
+        .field("redis", c.redis)
+        .field("postgres", c.postgres);
+    if (ctx.degraded_workers) w.field("worker", worker_ok);
+    w.end_object()
+        .field("ingest", ingest_possible ? (c.redis ? "redis" : "db") : "unavailable")
+        .field("timestamp", core::format_rfc3339(core::now_micros()))
+        .end_object();
+    auto response = http::json_response(
+        req, ingest_possible ? status::ok : status::service_unavailable, w.take());
+    if (!ingest_possible) response.set(http::bhttp::field::retry_after, "5");
+    reply(std::move(response));
+  });
+}
+
+http::Response metrics_response(const metrics::Metrics& metrics, const http::Request& req) {
+  http::Response response{status::ok, req.version()};
+  response.set(http::bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  response.keep_alive(req.keep_alive());
+  response.body() = metrics.render();
+  response.prepare_payload();
+  return response;
+}
+
+http::Response alive(const http::Request& req) {
+  return http::json_response(req, status::ok, R"({"status":"alive"})");
+}
+
+}  // namespace
+
+void service_info(Context&, http::Request& req, http::RequestContext&, http::Reply reply) {
+  core::JsonWriter w;
+  w.begin_object()
+      .field("service", "logpipe")
+      .field("version", kVersion)
+      .field("description", "Log collection: HTTP → Redis Streams → PostgreSQL")
+      .field("docs", "/docs")
+      .key("endpoints");
+  write_endpoint_list(w);
+  w.end_object();
+  reply(http::json_response(req, status::ok, w.take()));
+}
+
+void health(Context& ctx, http::Request& req, http::RequestContext&, http::Reply reply) {
+  answer_health(ctx, req, std::move(reply), false);
+}
+
+void readiness(Context& ctx, http::Request& req, http::RequestContext&, http::Reply reply) {
+  answer_health(ctx, req, std::move(reply), true);
+}
+
+void liveness(Context&, http::Request& req, http::RequestContext&, http::Reply reply) {
+  reply(alive(req));
+}
+
+// redis_stream_size is kept current by the intake's backlog refresh (every 250 ms), so a scrape
+// is just a render, and works whether or not Redis is up.
+void metrics_text(Context& ctx, http::Request& req, http::RequestContext&, http::Reply reply) {
+  reply(metrics_response(ctx.metrics, req));
+}
+
+void openapi(Context&, http::Request& req, http::RequestContext&, http::Reply reply) {
+  reply(http::json_response(req, status::ok, std::string(openapi_document())));
+}
+
+void register_worker_status_routes(http::Router& router, metrics::Metrics& metrics,
+                                   std::function<std::size_t()> degraded_workers) {
+  using http::bhttp::verb;
+  router.add(verb::get, "/metrics",
+             [&metrics](http::Request& req, http::RequestContext&, const http::Reply& reply) {
+               reply(metrics_response(metrics, req));
+             });
+  router.add(verb::get, "/health/live",
+             [](http::Request& req, http::RequestContext&, const http::Reply& reply) {
+               reply(alive(req));
+             });
+  router.add(verb::get, "/health/ready",
+             [degraded = std::move(degraded_workers)](
+                 http::Request& req, http::RequestContext&, const http::Reply& reply) {
+               const bool ok = degraded() == 0;
+               reply(http::json_response(req, ok ? status::ok : status::service_unavailable,
+                                         ok ? R"({"status":"ready","checks":{"worker":true}})"
+                                            : R"({"status":"degraded","checks":{"worker":false}})"));
+             });
+}
+
+}  // namespace logpipe::api

@@ -1,0 +1,138 @@
+// Ingest over HTTP: pick the format (the endpoint's, or by media type), undo the
+// Content-Encoding, decode all or nothing, hand the batch to the intake, render its answer.
+#include <fmt/format.h>
+
+#include "api/handlers.hpp"
+#include "core/log.hpp"
+#include "core/time.hpp"
+#include "ingest/format.hpp"
+
+namespace logpipe::api {
+namespace {
+
+using http::bhttp::status;
+
+std::string header(const http::Request& req, http::bhttp::field field) {
+  const auto it = req.find(field);
+  return it == req.end() ? std::string() : std::string(it->value());
+}
+
+bool json_media_type(std::string_view type) {
+  return type == "application/json" || type.ends_with("+json");
+}
+
+core::Error unsupported_media(const http::Request& req, std::string_view accepted) {
+  return core::make_error(
+      core::Errc::unsupported,
+      fmt::format("Content-Type \"{}\" is not supported; send {}",
+                  header(req, http::bhttp::field::content_type), accepted));
+}
+
+// For endpoints that take JSON only. No Content-Type (curl users) and text/plain (browsers'
+// sendBeacon, several shippers) are read as JSON too: the body decides.
+core::Result<const ingest::Format*> json_only(const http::Request& req, const char* format) {
+  const std::string type = ingest::media_type(header(req, http::bhttp::field::content_type));
+  if (!type.empty() && type != "text/plain" && !json_media_type(type))
+    return unsupported_media(req, "application/json");
+  return ingest::builtin_formats().find(format);
+}
+
+// /api/v1/ingest: any registered format by its media type; JSON types are JSON. Without a media
+// type that names a format (none, text/plain), the body is sniffed between JSON and NDJSON.
+core::Result<const ingest::Format*> by_media_type(const http::Request& req) {
+  const auto& formats = ingest::builtin_formats();
+  const std::string type = ingest::media_type(header(req, http::bhttp::field::content_type));
+  if (type.empty() || type == "text/plain") {
+    const auto* sniffed = formats.sniff(req.body(), {"json", "ndjson"});
+    return sniffed ? sniffed : formats.find("json");
+  }
+  if (json_media_type(type)) return formats.find("json");
+  if (const auto* format = formats.for_media_type(type)) return format;
+  return unsupported_media(req, fmt::format("application/json or one of: {}",
+                                            fmt::join(formats.media_types(), ", ")));
+}
+
+using Render = std::string (*)(const intake::Accepted&);
+
+// Decodes with `format` and submits; every rejection is counted and answered as JSON.
+void decode_and_submit(Context& ctx, http::Request& req, http::RequestContext& rc,
+                       http::Reply reply, core::Result<const ingest::Format*> format,
+                       ingest::DecodeOptions options, Render render,
+                       bool single_object = false) {
+  const auto fail = [&](const core::Error& error) {
+    ctx.metrics.ingest_rejected(core::to_string(error.code));
+    reply(http::error_response(req, error));
+  };
+  if (!format) return fail(format.error());
+  std::string decoded_body;
+  auto body = ingest::decode_content(header(req, http::bhttp::field::content_encoding),
+                                     req.body(), decoded_body);
+  if (!body) return fail(body.error());
+  options.received_at = core::now_micros();
+  auto decoded = (*format)->decode(*body, options);
+  if (!decoded) return fail(decoded.error());
+  auto records = ingest::all_or_nothing(std::move(decoded).value());
+  if (!records) return fail(records.error());
+  if (single_object && body->find_first_not_of(" \t\r\n") != std::string_view::npos &&
+      (*body)[body->find_first_not_of(" \t\r\n")] == '[')
+    return fail(core::make_error(core::Errc::invalid_field,
+                                 "body must be one JSON object; use /api/logs/batch for many"));
+
+  model::Batch batch;
+  batch.received_at = options.received_at;
+  batch.source_format = (*format)->name == "ndjson" ? "ndjson" : "json";
+  batch.records = std::move(records).value();
+  ctx.intake.submit(rc.principal, std::move(batch),
+                    [&req, reply = std::move(reply), render](core::Result<intake::Accepted> r) {
+                      if (!r) return reply(http::error_response(req, r.error()));
+                      reply(http::json_response(req, status::accepted, render(*r)));
+                    });
+}
+
+// Seed 000's answer; "status" is "stored" (with "backend":"db") when the fallback stored it.
+std::string queued_body(const intake::Accepted& a, bool batch) {
+  const bool in_db = a.backend == intake::Backend::db;
+  core::JsonWriter w;
+  w.begin_object().field("status", in_db ? "stored" : "queued").field("message_id", a.entry_id);
+  if (batch) {
+    w.field("count", static_cast<std::uint64_t>(a.count));
+    w.key("message_ids").begin_array().value(a.entry_id).end_array();
+  }
+  w.field("received_at", core::format_rfc3339(a.received_at));
+  if (in_db) w.field("backend", "db");
+  return w.end_object().take();
+}
+
+}  // namespace
+
+void ingest_one_log(Context& ctx, http::Request& req, http::RequestContext& rc,
+                    http::Reply reply) {
+  ingest::DecodeOptions options;
+  options.require_device_id = true;
+  decode_and_submit(
+      ctx, req, rc, std::move(reply), json_only(req, "json"), options,
+      [](const intake::Accepted& a) { return queued_body(a, false); }, true);
+}
+
+void ingest_log_batch(Context& ctx, http::Request& req, http::RequestContext& rc,
+                      http::Reply reply) {
+  ingest::DecodeOptions options;
+  options.require_device_id = true;
+  options.max_records = 1000;
+  decode_and_submit(ctx, req, rc, std::move(reply), json_only(req, "logs_envelope"), options,
+                    [](const intake::Accepted& a) { return queued_body(a, true); });
+}
+
+void ingest(Context& ctx, http::Request& req, http::RequestContext& rc, http::Reply reply) {
+  decode_and_submit(ctx, req, rc, std::move(reply), by_media_type(req), {},
+                    [](const intake::Accepted& a) {
+                      core::JsonWriter w;
+                      w.begin_object()
+                          .field("enqueued", static_cast<std::uint64_t>(a.count))
+                          .field("backend", intake::to_string(a.backend))
+                          .end_object();
+                      return w.take();
+                    });
+}
+
+}  // namespace logpipe::api

@@ -1,0 +1,66 @@
+// Reads: a device's logs (PostgreSQL, on the database threads) and the queue's state (Redis).
+#include <boost/asio/post.hpp>
+
+#include "api/handlers.hpp"
+#include "core/log.hpp"
+#include "http/query_string.hpp"
+#include "query/device_logs.hpp"
+#include "queue/status.hpp"
+
+namespace logpipe::api {
+
+using http::bhttp::status;
+
+void device_logs(Context& ctx, http::Request& req, http::RequestContext& rc, http::Reply reply) {
+  const auto limit_text = http::query_param(req.target(), "limit");
+  auto limit = query::parse_limit(limit_text.value_or(""), limit_text.has_value());
+  if (!limit) return reply(http::error_response(req, limit.error()));
+  query::DeviceLogsQuery q;
+  q.tenant_id = rc.principal.tenant;
+  q.device_id = rc.param("device_id");
+  q.limit = *limit;
+  boost::asio::post(ctx.db_threads, [&ctx, &req, q, reply = std::move(reply),
+                                     token = ctx.in_flight.enter()] {
+    auto body = ctx.db.with([&](store::Connection& c) { return query::device_logs_json(c, q); });
+    if (body) return reply(http::json_response(req, status::ok, std::move(body).value()));
+    core::log::warn("device query failed", {{"error", body.error().message}});
+    reply(http::error_response(req, body.error().code == core::Errc::unavailable
+                                        ? body.error()
+                                        : core::make_error(core::Errc::internal, "query failed")));
+  });
+}
+
+// The XINFO commands go out in one pipelined write; the answer is rendered once every reply is
+// in. Redis down → 503.
+void queue_status(Context& ctx, http::Request& req, http::RequestContext&, http::Reply reply) {
+  struct State {
+    queue::QueueNames names;
+    std::vector<core::Result<queue::ReplyPtr>> replies;
+    std::atomic<std::size_t> remaining;
+    http::Reply reply;
+    core::InFlight::Token token;
+  };
+  auto state = std::make_shared<State>();
+  state->names = {ctx.stream, ctx.group};
+  state->token = ctx.in_flight.enter();
+  const auto commands = queue::status_commands(state->names);
+  for (std::size_t i = 0; i < commands.size(); ++i)
+    state->replies.emplace_back(core::make_error(core::Errc::unavailable, "no reply"));
+  state->remaining = commands.size();
+  state->reply = std::move(reply);
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    std::vector<std::string_view> args(commands[i].begin(), commands[i].end());
+    ctx.redis.send(args, [&req, state, i](core::Result<queue::ReplyPtr> r) {
+      state->replies[i] = std::move(r);
+      if (--state->remaining != 0) return;
+      const auto& first = state->replies.front();
+      // An error *reply* (no such stream yet) renders as empty; a lost connection is a 503.
+      if (!first && first.error().code != core::Errc::invalid_argument)
+        return state->reply(http::error_response(req, first.error()));
+      state->reply(
+          http::json_response(req, status::ok, queue::status_json(state->names, state->replies)));
+    });
+  }
+}
+
+}  // namespace logpipe::api

@@ -1,0 +1,677 @@
+// One HTTP connection: reads a request's head, decides on it (route, body limit, transfer coding,
+// middleware), reads the body, hands the request to its handler, writes the reply (whole or
+// streamed), and repeats while keep-alive lasts. Everything runs on the connection's strand;
+// only the Reply and a ResponseStream are used from other threads, and they post onto it.
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <optional>
+
+#include "core/log.hpp"
+#include "http/listener.hpp"
+
+namespace logpipe::http::detail {
+namespace {
+
+namespace beast = boost::beast;
+
+constexpr std::size_t kReadChunk = 4096;
+// After an error response the client may still be sending a body we will never read. Closing
+// with unread input makes the kernel send RST, which can destroy the response before the
+// client has read it, so such connections are drained (bounded) until the client closes.
+constexpr std::chrono::milliseconds kLingerTimeout{2000};
+constexpr std::size_t kLingerBytes = std::size_t{1} << 20;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::size_t kMaxRequestIdBytes = 128;
+
+bool expects_continue(const RequestHead& request) {
+  return request.version() >= 11 &&
+         beast::iequals(request[bhttp::field::expect], std::string_view("100-continue"));
+}
+
+// Errors that mean the client sent something that is not HTTP, as opposed to the connection
+// ending (nobody left to answer) or a limit (answered with its own status).
+bool is_protocol_error(const error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message &&
+         ec != bhttp::error::body_limit && ec != bhttp::error::header_limit;
+}
+
+// RFC 9112 §6.1: a server that receives a transfer coding it does not understand answers 501.
+// Only "chunked" is understood; "gzip, chunked" would otherwise be read as if it were plain.
+bool has_unsupported_transfer_coding(const RequestHead& head) {
+  const auto it = head.find(bhttp::field::transfer_encoding);
+  if (it == head.end()) return false;
+  bool unsupported = false;
+  for (auto coding : bhttp::token_list(it->value())) {
+    if (!beast::iequals(coding, std::string_view("chunked"))) unsupported = true;
+  }
+  return unsupported;
+}
+
+bool sane_request_id(std::string_view id) {
+  if (id.empty() || id.size() > kMaxRequestIdBytes) return false;
+  for (const char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Handlers usually call prepare_payload (json_response does); a forgotten one must not
+// produce a response the client cannot frame.
+void ensure_framing(Response& response) {
+  if (response.has_content_length() || response.chunked()) return;
+  try {
+    response.prepare_payload();
+  } catch (const std::exception&) {
+    // 1xx/204/304 must not have a body.
+    response.body().clear();
+    response.prepare_payload();
+  }
+}
+
+// A response to HEAD carries the headers of the full response but no body; sending one would
+// break the framing of the next response on the connection.
+void strip_body(Response& response) {
+  if (response.chunked()) return;
+  const auto length = response.body().size();
+  response.body().clear();
+  response.content_length(length);
+}
+
+class Session : public Connection, public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, std::shared_ptr<Listener> listener)
+      : listener_(std::move(listener)),
+        executor_(socket.get_executor()),
+        stream_(std::move(socket)) {}
+  ~Session() override { listener_->remove(this); }
+
+  void start() {
+    error_code ec;
+    const auto remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) peer_ = remote.address().to_string();
+    asio::dispatch(executor_, [self = shared_from_this()] { self->read_request(); });
+  }
+  void shutdown() override {
+    asio::post(executor_, [self = shared_from_this()] { self->on_shutdown(); });
+  }
+  void evict() override {
+    asio::post(executor_, [self = shared_from_this()] {
+      if (self->state_ == State::idle) self->close();
+    });
+  }
+
+  // Called through the Reply and the ResponseStream (any thread).
+  void post_reply(std::uint64_t id, Response&& response);
+  std::shared_ptr<ResponseStream> open_stream(std::uint64_t id, Response&& head);
+  void post_chunk(std::uint64_t id, std::string chunk, std::function<void(bool)> written);
+  void post_finish(std::uint64_t id);
+  bool stream_open(std::uint64_t id) const {
+    return streaming_id_.load() == id && !stream_broken_.load();
+  }
+
+ private:
+  // idle: waiting for a request's first byte; reading: a request is arriving; handling: the
+  // handler owns the request; writing: the response is going out; streaming: a chunked body is
+  // going out; closing: lingering; upgraded: the socket went to a WebSocket session.
+  enum class State { idle, reading, handling, writing, streaming, closing, closed, upgraded };
+
+  const ServerOptions& options() const { return listener_->options(); }
+
+  void read_request();
+  void on_data(error_code ec, std::size_t bytes);
+  void read_header();
+  void on_header(error_code ec, std::size_t bytes);
+  std::optional<Response> check_head();
+  void on_continue(error_code ec, std::size_t bytes);
+  void read_body();
+  void on_body(error_code ec, std::size_t bytes);
+  void on_read_error(error_code ec);
+  void on_request_read();
+
+  void dispatch();
+  void upgrade();
+  void run_handler(const Handler& handler);
+  Reply make_reply();
+  void on_reply(std::uint64_t id, Response response);
+
+  void refuse(Response response);
+  void reject(bhttp::status status, std::string_view code, std::string_view message);
+  void write(Response response, bool close_after);
+  void on_write(error_code ec, std::size_t bytes);
+  void report(unsigned status, std::size_t response_bytes) const;
+
+  void start_stream(std::uint64_t id, Response head);
+  void write_next_chunk();
+  void on_chunk_written(error_code ec, std::size_t bytes);
+  void end_stream(bool ok);
+
+  void finish();
+  void linger();
+  void on_linger(error_code ec, std::size_t bytes);
+  void close();
+  void on_shutdown();
+
+  const std::shared_ptr<Listener> listener_;
+  const asio::any_io_executor executor_;  // the strand; immutable, so safe to read anywhere
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  Router::Match match_;
+  // Handlers get references to these and may use them until they reply.
+  Request request_;
+  RequestContext context_;
+  std::optional<Response> response_;  // must outlive async_write
+  std::string peer_;
+
+  State state_ = State::idle;
+  bool first_request_ = true;
+  bool stopping_ = false;
+  bool close_after_write_ = false;
+  bool unread_input_ = false;  // the request was refused before its end
+  std::uint64_t request_id_ = 0;
+  std::size_t lingered_ = 0;
+  // Keeps io_context::run() from returning while a handler (maybe on another thread) holds
+  // the request and no socket operation is pending.
+  asio::any_io_executor work_;
+
+  // Streaming: the head, then chunks one write at a time; each chunk's callback runs once the
+  // socket has taken it.
+  struct Chunk {
+    std::string data;  // empty: the last chunk
+    std::function<void(bool)> written;
+    bool last = false;
+  };
+  std::optional<bhttp::response<bhttp::empty_body>> stream_head_;
+  std::optional<bhttp::response_serializer<bhttp::empty_body>> stream_serializer_;
+  std::deque<Chunk> chunks_;
+  bool chunk_in_flight_ = false;
+  std::size_t streamed_bytes_ = 0;
+  unsigned stream_status_ = 0;
+  std::atomic<std::uint64_t> streaming_id_{0};
+  std::atomic<bool> stream_broken_{false};
+
+  // For the observer.
+  bhttp::verb method_ = bhttp::verb::unknown;
+  std::string route_;
+  std::size_t request_bytes_ = 0;
+  Clock::time_point read_done_;
+};
+
+class SessionReply : public Reply::Target {
+ public:
+  SessionReply(std::shared_ptr<Session> session, std::uint64_t id)
+      : session_(std::move(session)), id_(id) {}
+  void send(Response&& response) override { session_->post_reply(id_, std::move(response)); }
+  std::shared_ptr<ResponseStream> stream(Response&& head) override {
+    return session_->open_stream(id_, std::move(head));
+  }
+
+ private:
+  std::shared_ptr<Session> session_;
+  std::uint64_t id_;
+};
+
+class SessionStream : public ResponseStream {
+ public:
+  SessionStream(std::shared_ptr<Session> session, std::uint64_t id)
+      : session_(std::move(session)), id_(id) {}
+  ~SessionStream() override { finish(); }  // a producer that forgets to finish still ends it
+
+  void write(std::string chunk, std::function<void(bool)> written) override {
+    if (chunk.empty()) {  // an empty chunk would end the body
+      if (written) written(open());
+      return;
+    }
+    session_->post_chunk(id_, std::move(chunk), std::move(written));
+  }
+  void finish() override {
+    if (!finished_.exchange(true)) session_->post_finish(id_);
+  }
+  bool open() const override { return !finished_ && session_->stream_open(id_); }
+
+ private:
+  std::shared_ptr<Session> session_;
+  std::uint64_t id_;
+  std::atomic<bool> finished_{false};
+};
+
+// ---- reading ----
+
+void Session::read_request() {
+  if (stopping_ || state_ == State::closed) return close();
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
+      options().max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+  // The body limit is the route's: set once the head is in and the route is known.
+  parser_->body_limit(boost::none);
+  if (buffer_.size() > 0) return read_header();  // pipelined bytes already here
+
+  // Between requests the connection is idle, and only the idle timeout applies; a new
+  // connection gets no more time for its first byte than for a whole request.
+  state_ = State::idle;
+  mark_idle();
+  stream_.expires_after(first_request_ ? options().request_timeout : options().idle_timeout);
+  stream_.async_read_some(buffer_.prepare(kReadChunk),
+                          beast::bind_front_handler(&Session::on_data, shared_from_this()));
+}
+
+void Session::on_data(error_code ec, std::size_t bytes) {
+  mark_busy();
+  if (ec || state_ == State::closed) return close();  // idle timeout, client gone or shutdown
+  buffer_.commit(bytes);
+  read_header();
+}
+
+void Session::read_header() {
+  state_ = State::reading;
+  // One deadline for the whole request (header, 100-continue and body): a client trickling
+  // bytes cannot hold the connection longer than this.
+  stream_.expires_after(options().request_timeout);
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           beast::bind_front_handler(&Session::on_header, shared_from_this()));
+}
+
+void Session::on_header(error_code ec, std::size_t) {
+  if (state_ == State::closed) return;  // see on_request_read
+  if (ec) return on_read_error(ec);
+  if (auto refusal = check_head()) return refuse(std::move(*refusal));
+  if (parser_->is_done()) return on_request_read();
+  if (expects_continue(parser_->get())) {
+    asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                      beast::bind_front_handler(&Session::on_continue, shared_from_this()));
+    return;
+  }
+  read_body();
+}
+
+// Everything decided on the head, before a byte of the body is read.
+std::optional<Response> Session::check_head() {
+  const RequestHead& head = parser_->get();
+  ++request_id_;
+  method_ = head.method();
+  match_ = listener_->router().match(method_, head.target());
+  route_ = match_.route;
+
+  context_ = RequestContext{};
+  context_.peer = peer_;
+  const auto client_id = head[kRequestIdHeader];
+  context_.request_id =
+      sane_request_id(client_id) ? std::string(client_id) : listener_->next_request_id();
+
+  if (has_unsupported_transfer_coding(head))
+    return error_response(head, bhttp::status::not_implemented, "not_implemented",
+                          "only the chunked transfer coding is supported; send Content-Encoding "
+                          "for a compressed body");
+  const std::size_t limit = match_.spec && match_.spec->max_body_bytes > 0
+                                ? match_.spec->max_body_bytes
+                                : options().max_body_bytes;
+  if (const auto length = parser_->content_length(); length && *length > limit)
+    return error_response(
+        head, bhttp::status::payload_too_large, "too_large",
+        "the request body exceeds the limit of " + std::to_string(limit) + " bytes");
+  parser_->body_limit(limit);
+  // Unknown routes and wrong methods are answered after the body, as before: the connection
+  // stays usable. Middleware only sees requests that have a route.
+  if (match_.spec) {
+    context_.route = match_.spec;
+    context_.params = match_.params;
+    if (auto refusal = listener_->router().admit(head, context_)) return refusal;
+  }
+  return std::nullopt;
+}
+
+void Session::on_continue(error_code ec, std::size_t) {
+  if (ec) return close();
+  read_body();
+}
+
+void Session::read_body() {
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    beast::bind_front_handler(&Session::on_body, shared_from_this()));
+}
+
+void Session::on_body(error_code ec, std::size_t) {
+  if (state_ == State::closed) return;  // see on_request_read
+  if (ec) return on_read_error(ec);
+  on_request_read();
+}
+
+void Session::on_read_error(error_code ec) {
+  if (ec == bhttp::error::body_limit)
+    return reject(bhttp::status::payload_too_large, "too_large",
+                  "the request body exceeds the limit of " +
+                      std::to_string(parser_->is_header_done() && match_.spec &&
+                                             match_.spec->max_body_bytes > 0
+                                         ? match_.spec->max_body_bytes
+                                         : options().max_body_bytes) +
+                      " bytes");
+  if (ec == bhttp::error::header_limit)
+    return reject(bhttp::status::request_header_fields_too_large, "header_too_large",
+                  "the request header exceeds the limit of " +
+                      std::to_string(options().max_header_bytes) + " bytes");
+  if (is_protocol_error(ec))
+    return reject(bhttp::status::bad_request, "bad_request",
+                  "malformed HTTP request: " + ec.message());
+  close();  // timeout, client gone or shutdown: nobody to answer
+}
+
+void Session::on_request_read() {
+  // A read that completed just before shutdown closed the session still delivers its handler
+  // with success; the request must not run then: nobody can be told that it was accepted.
+  if (state_ == State::closed) return;
+  read_done_ = Clock::now();
+  request_ = parser_->release();
+  parser_.reset();
+  first_request_ = false;
+  request_bytes_ = request_.body().size();
+  dispatch();
+}
+
+// ---- handling ----
+
+void Session::dispatch() {
+  state_ = State::handling;
+  stream_.expires_never();
+  work_ = asio::prefer(listener_->io().get_executor(), asio::execution::outstanding_work.tracked);
+
+  if (match_.websocket) return upgrade();
+  if (match_.handler) return run_handler(*match_.handler);
+  const std::string path(request_.target().substr(0, request_.target().find('?')));
+  if (match_.method_not_allowed) {
+    auto response = error_response(
+        request_, bhttp::status::method_not_allowed, "method_not_allowed",
+        "method " + std::string(request_.method_string()) + " is not allowed for " + path);
+    response.set(bhttp::field::allow, match_.allow);
+    return on_reply(request_id_, std::move(response));
+  }
+  on_reply(request_id_,
+           error_response(request_, bhttp::status::not_found, "not_found", "no route for " + path));
+}
+
+void Session::upgrade() {
+  if (!beast::websocket::is_upgrade(request_)) {
+    auto response = error_response(request_, bhttp::status::upgrade_required, "upgrade_required",
+                                   "this endpoint is a WebSocket; send an Upgrade request");
+    response.set(bhttp::field::upgrade, "websocket");
+    return on_reply(request_id_, std::move(response));
+  }
+  // The WebSocket session takes the socket; this session ends without closing it.
+  state_ = State::upgraded;
+  work_ = {};
+  report(101, 0);
+  start_websocket(std::move(stream_), std::move(buffer_), std::move(request_), std::move(context_),
+                  *match_.websocket, listener_);
+}
+
+void Session::run_handler(const Handler& handler) {
+  try {
+    handler(request_, context_, make_reply());
+    return;
+  } catch (const std::exception& e) {
+    core::log::error("request handler failed", {{"route", route_}, {"error", e.what()}});
+  } catch (...) {
+    core::log::error("request handler failed", {{"route", route_}, {"error", "unknown exception"}});
+  }
+  // Posted like any reply, so one the handler sent before throwing still wins.
+  make_reply()(error_response(request_, bhttp::status::internal_server_error, "internal",
+                              "internal server error"));
+}
+
+Reply Session::make_reply() {
+  return Reply(std::make_shared<SessionReply>(shared_from_this(), request_id_));
+}
+
+void Session::post_reply(std::uint64_t id, Response&& response) {
+  asio::post(executor_, [self = shared_from_this(), id, response = std::move(response)]() mutable {
+    self->on_reply(id, std::move(response));
+  });
+}
+
+void Session::on_reply(std::uint64_t id, Response response) {
+  // A second reply for the same request, or one after the connection was closed, is dropped.
+  if (id != request_id_ || state_ != State::handling) return;
+  work_ = {};
+  response.set(kRequestIdHeader, context_.request_id);
+  write(std::move(response), stopping_ || !request_.keep_alive());
+}
+
+// ---- writing ----
+
+// A refusal on the head: the body was not read, so the connection cannot serve another request.
+void Session::refuse(Response response) {
+  response.keep_alive(false);
+  response.set(kRequestIdHeader, context_.request_id);
+  parser_.reset();
+  request_bytes_ = 0;
+  read_done_ = Clock::now();
+  unread_input_ = true;
+  write(std::move(response), true);
+}
+
+void Session::reject(bhttp::status status, std::string_view code, std::string_view message) {
+  // The header may be incomplete; answer with what is known.
+  Request head;
+  head.version(11);
+  method_ = bhttp::verb::unknown;
+  route_ = "unmatched";
+  if (parser_ && parser_->is_header_done()) {
+    const auto& h = parser_->get();
+    head.version(h.version());
+    method_ = h.method();
+    route_ = listener_->router().match(method_, h.target()).route;
+  }
+  refuse(error_response(head, status, code, message));
+}
+
+void Session::write(Response response, bool close_after) {
+  state_ = State::writing;
+  close_after_write_ = close_after || !response.keep_alive();
+  if (close_after_write_) response.keep_alive(false);
+  ensure_framing(response);
+  if (method_ == bhttp::verb::head) strip_body(response);
+  response_.emplace(std::move(response));
+  // A client that does not read its response must not hold the connection forever.
+  stream_.expires_after(options().request_timeout);
+  bhttp::async_write(stream_, *response_,
+                     beast::bind_front_handler(&Session::on_write, shared_from_this()));
+}
+
+void Session::on_write(error_code ec, std::size_t) {
+  // Reported even if the client went away: the server's answer is what metrics should count.
+  report(response_->result_int(), response_->body().size());
+  response_.reset();
+  if (ec) return close();
+  if (close_after_write_ || stopping_) return finish();
+  read_request();
+}
+
+void Session::report(unsigned status, std::size_t response_bytes) const {
+  const double seconds = std::chrono::duration<double>(Clock::now() - read_done_).count();
+  listener_->observe(
+      RequestOutcome{method_, route_, status, seconds, request_bytes_, response_bytes});
+}
+
+// ---- streaming ----
+
+std::shared_ptr<ResponseStream> Session::open_stream(std::uint64_t id, Response&& head) {
+  auto stream = std::make_shared<SessionStream>(shared_from_this(), id);
+  asio::post(executor_, [self = shared_from_this(), id, head = std::move(head)]() mutable {
+    self->start_stream(id, std::move(head));
+  });
+  return stream;
+}
+
+void Session::start_stream(std::uint64_t id, Response head) {
+  if (id != request_id_ || state_ != State::handling) {
+    stream_broken_ = true;
+    return;
+  }
+  work_ = {};
+  state_ = State::streaming;
+  streaming_id_ = id;
+  stream_broken_ = false;
+  streamed_bytes_ = 0;
+  stream_status_ = head.result_int();
+  close_after_write_ = stopping_ || !request_.keep_alive();
+  stream_head_.emplace(head.result(), head.version());
+  for (const auto& field : head)
+    stream_head_->set(field.name_string(), field.value());
+  stream_head_->set(kRequestIdHeader, context_.request_id);
+  stream_head_->keep_alive(!close_after_write_);
+  stream_head_->chunked(true);
+  stream_serializer_.emplace(*stream_head_);
+  chunk_in_flight_ = true;
+  stream_.expires_after(options().request_timeout);
+  bhttp::async_write_header(
+      stream_, *stream_serializer_,
+      beast::bind_front_handler(&Session::on_chunk_written, shared_from_this()));
+}
+
+void Session::post_chunk(std::uint64_t id, std::string chunk, std::function<void(bool)> written) {
+  asio::post(executor_, [self = shared_from_this(), id, chunk = std::move(chunk),
+                         written = std::move(written)]() mutable {
+    // Posted before the head went out: the stream is still being opened on this strand, so
+    // the chunk queues; for an older request or a broken stream it is refused.
+    const bool current = id == self->request_id_ &&
+                         (self->state_ == State::streaming || self->state_ == State::handling);
+    if (!current || self->stream_broken_) {
+      if (written) written(false);
+      return;
+    }
+    self->chunks_.push_back({std::move(chunk), std::move(written), false});
+    self->write_next_chunk();
+  });
+}
+
+void Session::post_finish(std::uint64_t id) {
+  asio::post(executor_, [self = shared_from_this(), id] {
+    if (id != self->request_id_ ||
+        (self->state_ != State::streaming && self->state_ != State::handling))
+      return;
+    self->chunks_.push_back({{}, {}, true});
+    self->write_next_chunk();
+  });
+}
+
+void Session::write_next_chunk() {
+  if (state_ != State::streaming || chunk_in_flight_ || chunks_.empty()) return;
+  chunk_in_flight_ = true;
+  stream_.expires_after(options().request_timeout);
+  const auto& chunk = chunks_.front();
+  auto done = beast::bind_front_handler(&Session::on_chunk_written, shared_from_this());
+  if (chunk.last) {
+    asio::async_write(stream_, bhttp::make_chunk_last(), std::move(done));
+  } else {
+    asio::async_write(stream_, bhttp::make_chunk(asio::buffer(chunk.data)), std::move(done));
+  }
+}
+
+void Session::on_chunk_written(error_code ec, std::size_t) {
+  chunk_in_flight_ = false;
+  // Between chunks the producer may be quiet for long (a live tail): no deadline then.
+  stream_.expires_never();
+  if (ec || stream_broken_) {
+    stream_broken_ = true;
+    for (auto& chunk : chunks_)
+      if (chunk.written) chunk.written(false);
+    chunks_.clear();
+    return end_stream(false);
+  }
+  if (stream_serializer_) {
+    stream_serializer_.reset();  // that was the head
+    return write_next_chunk();
+  }
+  if (chunks_.empty()) return;
+  Chunk done = std::move(chunks_.front());
+  chunks_.pop_front();
+  streamed_bytes_ += done.data.size();
+  if (done.last) return end_stream(true);
+  if (done.written) done.written(true);
+  write_next_chunk();
+}
+
+void Session::end_stream(bool ok) {
+  report(stream_status_, streamed_bytes_);
+  streaming_id_ = 0;
+  stream_head_.reset();
+  stream_serializer_.reset();
+  chunks_.clear();
+  if (!ok) return close();
+  if (close_after_write_ || stopping_) return finish();
+  read_request();
+}
+
+// ---- closing ----
+
+void Session::finish() {
+  error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec || !unread_input_ || stopping_) return close();
+  linger();
+}
+
+void Session::linger() {
+  state_ = State::closing;
+  stream_.expires_after(
+      std::min<std::chrono::milliseconds>(kLingerTimeout, options().request_timeout));
+  stream_.async_read_some(buffer_.prepare(kReadChunk),
+                          beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+}
+
+void Session::on_linger(error_code ec, std::size_t bytes) {
+  lingered_ += bytes;
+  if (ec || lingered_ > kLingerBytes) return close();
+  // The bytes stay uncommitted, so the buffer is reused.
+  stream_.async_read_some(buffer_.prepare(kReadChunk),
+                          beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+}
+
+void Session::close() {
+  if (state_ == State::closed || state_ == State::upgraded) return;
+  state_ = State::closed;
+  mark_busy();
+  work_ = {};
+  stream_.close();  // pending operations complete with operation_aborted
+}
+
+void Session::on_shutdown() {
+  stopping_ = true;
+  switch (state_) {
+    case State::idle:
+    case State::reading:
+    case State::closing:
+      close();
+      break;
+    case State::streaming:
+      // A stream may never end by itself (a live tail): it is cut, and its producer sees
+      // open() == false; the client sees a body without its last chunk, so knows it is partial.
+      stream_broken_ = true;
+      if (!chunk_in_flight_) on_chunk_written(asio::error::operation_aborted, 0);
+      break;
+    case State::handling:
+    case State::writing:  // the response goes out with Connection: close, then on_write closes
+    case State::closed:
+    case State::upgraded:
+      break;
+  }
+}
+
+}  // namespace
+
+void start_session(tcp::socket&& socket, const std::shared_ptr<Listener>& listener) {
+  auto session = std::make_shared<Session>(std::move(socket), listener);
+  if (listener->add(session)) session->start();
+}
+
+}  // namespace logpipe::http::detail

@@ -1,0 +1,177 @@
+// A WebSocket connection after the upgrade, as in Beast's example/advanced/server: the handshake
+// answers the upgrade request, then one read loop and one write at a time, all on the
+// connection's strand. Beast's suggested server timeouts send pings and close dead peers.
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+
+#include "core/log.hpp"
+#include "http/listener.hpp"
+#include "http/websocket.hpp"
+
+namespace logpipe::http::detail {
+namespace {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+constexpr std::size_t kMaxQueued = 1024;                      // messages waiting to be sent
+constexpr std::size_t kMaxIncomingBytes = std::size_t{64} << 10;  // one message from the client
+
+class WebSocketSession : public Connection,
+                         public WebSocket,
+                         public std::enable_shared_from_this<WebSocketSession> {
+ public:
+  WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<Listener> listener)
+      : listener_(std::move(listener)), ws_(std::move(stream)) {}
+  ~WebSocketSession() override { listener_->remove(this); }
+
+  void run(beast::flat_buffer&& pending, Request&& request, RequestContext&& context,
+           const WebSocketHandler& handler) {
+    buffer_ = std::move(pending);
+    request_ = std::move(request);
+    context_ = std::move(context);
+    handler_ = &handler;
+    asio::dispatch(ws_.get_executor(), [self = shared_from_this()] { self->accept(); });
+  }
+
+  // ---- WebSocket ----
+  bool send(std::string text) override {
+    if (!open_) return false;
+    if (queued_.fetch_add(1) >= kMaxQueued) {
+      --queued_;
+      return false;
+    }
+    asio::post(ws_.get_executor(), [self = shared_from_this(), text = std::move(text)]() mutable {
+      self->outbox_.push_back(std::move(text));
+      self->write_next();
+    });
+    return true;
+  }
+  std::size_t queued() const override { return queued_.load(); }
+  void on_message(std::function<void(std::string_view)> callback) override {
+    on_message_ = std::move(callback);
+  }
+  void on_close(std::function<void()> callback) override { on_close_ = std::move(callback); }
+  void close() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+      self->closing_ = true;
+      self->write_next();
+    });
+  }
+  bool open() const override { return open_; }
+
+  // ---- Connection ----
+  void shutdown() override { close(); }
+  void evict() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+      beast::get_lowest_layer(self->ws_).close();
+    });
+  }
+
+ private:
+  void accept() {
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.read_message_max(kMaxIncomingBytes);
+    ws_.set_option(websocket::stream_base::decorator([id = context_.request_id](
+                                                         websocket::response_type& response) {
+      response.set(bhttp::field::server, "logpipe");
+      response.set(kRequestIdHeader, id);
+    }));
+    ws_.async_accept(request_,
+                     beast::bind_front_handler(&WebSocketSession::on_accept, shared_from_this()));
+  }
+
+  void on_accept(error_code ec) {
+    if (ec) {
+      core::log::debug("websocket handshake failed", {{"error", ec.message()}});
+      return;
+    }
+    open_ = true;
+    try {
+      (*handler_)(shared_from_this(), context_);
+    } catch (const std::exception& e) {
+      core::log::error("websocket handler failed",
+                       {{"route", context_.route ? context_.route->pattern : ""},
+                        {"error", e.what()}});
+      closing_ = true;
+      return write_next();
+    }
+    read();
+  }
+
+  void read() {
+    ws_.async_read(buffer_, beast::bind_front_handler(&WebSocketSession::on_read,
+                                                      shared_from_this()));
+  }
+
+  void on_read(error_code ec, std::size_t) {
+    if (ec) return closed();
+    if (on_message_) {
+      const auto data = buffer_.cdata();
+      on_message_(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    }
+    buffer_.consume(buffer_.size());
+    read();
+  }
+
+  void write_next() {
+    if (writing_ || !open_) return;
+    if (!outbox_.empty()) {
+      writing_ = true;
+      ws_.text(true);
+      ws_.async_write(asio::buffer(outbox_.front()),
+                      beast::bind_front_handler(&WebSocketSession::on_write, shared_from_this()));
+      return;
+    }
+    if (closing_) {
+      writing_ = true;
+      ws_.async_close(websocket::close_code::normal,
+                      [self = shared_from_this()](error_code) { self->writing_ = false; });
+    }
+  }
+
+  void on_write(error_code ec, std::size_t) {
+    writing_ = false;
+    outbox_.pop_front();
+    --queued_;
+    if (ec) return closed();
+    write_next();
+  }
+
+  // The read loop ended: the peer closed, timed out, or the connection broke.
+  void closed() {
+    // The outbox stays: a write may still be using its front; it goes with the session.
+    if (!open_.exchange(false)) return;
+    if (auto callback = std::move(on_close_)) callback();
+    on_message_ = nullptr;
+  }
+
+  const std::shared_ptr<Listener> listener_;
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buffer_;
+  Request request_;
+  RequestContext context_;
+  const WebSocketHandler* handler_ = nullptr;
+  std::function<void(std::string_view)> on_message_;
+  std::function<void()> on_close_;
+  std::deque<std::string> outbox_;
+  std::atomic<std::size_t> queued_{0};
+  std::atomic<bool> open_{false};
+  bool writing_ = false;
+  bool closing_ = false;
+};
+
+}  // namespace
+
+void start_websocket(beast::tcp_stream&& stream, beast::flat_buffer&& buffer, Request&& request,
+                     RequestContext&& context, const WebSocketHandler& handler,
+                     const std::shared_ptr<Listener>& listener) {
+  auto session = std::make_shared<WebSocketSession>(std::move(stream), listener);
+  if (!listener->add(session)) return;  // shutting down: the socket closes with the session
+  session->run(std::move(buffer), std::move(request), std::move(context), handler);
+}
+
+}  // namespace logpipe::http::detail

@@ -1,0 +1,99 @@
+#include "ingest/format.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace logpipe::ingest {
+
+core::Result<std::vector<model::Record>> all_or_nothing(Decoded decoded) {
+  if (decoded.problem_count == 0) return std::move(decoded.records);
+  std::string message = fmt::format("{} problems in the request", decoded.problem_count);
+  if (decoded.problem_count == 1) {
+    const auto& d = decoded.problems.front();
+    message = d.field.empty() ? d.message : fmt::format("{} {}", d.field, d.message);
+  }
+  return core::Error(core::Errc::invalid_field, std::move(message), std::move(decoded.problems));
+}
+
+void FormatRegistry::add(Format format) {
+  if (find(format.name)) throw std::logic_error("format registered twice: " + format.name);
+  for (const auto& type : format.media_types) {
+    if (for_media_type(type)) throw std::logic_error("media type registered twice: " + type);
+  }
+  formats_.push_back(std::move(format));
+}
+
+const Format* FormatRegistry::find(std::string_view name) const {
+  for (const auto& f : formats_) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+const Format* FormatRegistry::for_media_type(std::string_view media_type) const {
+  for (const auto& f : formats_) {
+    if (std::find(f.media_types.begin(), f.media_types.end(), media_type) != f.media_types.end())
+      return &f;
+  }
+  return nullptr;
+}
+
+const Format* FormatRegistry::sniff(std::string_view body,
+                                    const std::vector<std::string_view>& candidates) const {
+  constexpr std::size_t kHead = 4096;
+  const std::string_view head = body.substr(0, kHead);
+  const Format* best = nullptr;
+  int best_score = 0;
+  for (const auto& f : formats_) {
+    if (!f.sniff) continue;
+    if (!candidates.empty() &&
+        std::find(candidates.begin(), candidates.end(), f.name) == candidates.end())
+      continue;
+    if (const int score = f.sniff(head); score > best_score) {
+      best = &f;
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+std::vector<std::string> FormatRegistry::media_types() const {
+  std::vector<std::string> out;
+  for (const auto& f : formats_)
+    out.insert(out.end(), f.media_types.begin(), f.media_types.end());
+  return out;
+}
+
+const FormatRegistry& builtin_formats() {
+  static const FormatRegistry registry = [] {
+    FormatRegistry r;
+    register_builtin_formats(r);
+    return r;
+  }();
+  return registry;
+}
+
+std::string media_type(std::string_view content_type) {
+  content_type = content_type.substr(0, content_type.find(';'));
+  const auto first = content_type.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  content_type = content_type.substr(first, content_type.find_last_not_of(" \t") - first + 1);
+  std::string out(content_type);
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+core::Result<std::string_view> decode_content(std::string_view content_encoding,
+                                              std::string_view body, std::string&) {
+  const std::string encoding = media_type(content_encoding);
+  if (encoding.empty() || encoding == "identity") return body;
+  return core::make_error(core::Errc::unsupported,
+                          fmt::format("Content-Encoding \"{}\" is not supported; send an "
+                                      "uncompressed body",
+                                      content_encoding));
+}
+
+}  // namespace logpipe::ingest

@@ -1,0 +1,85 @@
+#include "ingest/formats/json.hpp"
+
+#include "ingest/formats/json_record.hpp"
+
+namespace logpipe::ingest {
+namespace {
+
+using core::Errc;
+using simdjson::dom::element;
+
+std::string_view trim_front(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  return first == std::string_view::npos ? std::string_view() : text.substr(first);
+}
+
+}  // namespace
+
+core::Result<Decoded> decode_json(std::string_view body, const DecodeOptions& options) {
+  auto root = json::parse_text(body, options.max_depth);
+  if (root.error()) return json::malformed(root.error(), options.max_depth, "");
+  element e = root.value_unsafe();
+  if (e.is_array()) {
+    auto decoded = json::decode_array(e.get_array().value_unsafe(), options);
+    if (decoded && decoded->records.empty() && decoded->rejected_items == 0)
+      return core::make_error(Errc::invalid_field, "no records");
+    return decoded;
+  }
+  if (!e.is_object())
+    return core::make_error(Errc::invalid_field, "body must be a JSON object or array");
+  Decoded decoded;
+  decoded.records.resize(1);
+  json::Problems problems(decoded);
+  if (!json::decode_record(e, 0, options, decoded.records[0], problems)) {
+    decoded.records.clear();
+    decoded.rejected_items = 1;
+  }
+  return decoded;
+}
+
+core::Result<Decoded> decode_logs_envelope(std::string_view body, const DecodeOptions& options) {
+  auto root = json::parse_text(body, options.max_depth);
+  if (root.error()) return json::malformed(root.error(), options.max_depth, "");
+  element e = root.value_unsafe();
+  simdjson::dom::array logs;
+  if (!e.is_object() || e["logs"].get(logs) != simdjson::SUCCESS) {
+    return core::Error(Errc::invalid_field, "body must be {\"logs\": [ … ]}",
+                       {{-1, "logs", "is required and must be an array of log objects"}});
+  }
+  if (logs.size() == 0) {
+    return core::Error(Errc::invalid_field, "logs must hold at least one record",
+                       {{-1, "logs", "must not be empty"}});
+  }
+  return json::decode_array(logs, options);
+}
+
+core::Result<std::vector<model::Record>> parse_json(std::string_view body,
+                                                    const DecodeOptions& options) {
+  auto decoded = decode_json(body, options);
+  if (!decoded) return decoded.error();
+  return all_or_nothing(std::move(decoded).value());
+}
+
+core::Result<std::vector<model::Record>> parse_logs_envelope(std::string_view body,
+                                                             const DecodeOptions& options) {
+  auto decoded = decode_logs_envelope(body, options);
+  if (!decoded) return decoded.error();
+  return all_or_nothing(std::move(decoded).value());
+}
+
+Format json_format() {
+  return {"json",
+          {"application/json"},
+          [](std::string_view head) {
+            head = trim_front(head);
+            return !head.empty() && (head.front() == '{' || head.front() == '[') ? 50 : 0;
+          },
+          decode_json};
+}
+
+Format logs_envelope_format() {
+  // Chosen by name only: its media type is JSON's.
+  return {"logs_envelope", {}, {}, decode_logs_envelope};
+}
+
+}  // namespace logpipe::ingest

@@ -1,0 +1,34 @@
+// Inside the JSON family of formats (json, ndjson, the {"logs":[…]} envelope): one JSON value
+// → one canonical record, with the field aliases of DESIGN.md §4.
+#pragma once
+
+#include <simdjson.h>
+
+#include "ingest/format.hpp"
+
+namespace logpipe::ingest::json {
+
+// Notes problems into a Decoded, counting all and keeping the first kMaxProblemDetails.
+class Problems {
+ public:
+  explicit Problems(Decoded& decoded) : decoded_(decoded) {}
+  void add(long index, std::string_view field, std::string message);
+  std::size_t count() const { return decoded_.problem_count; }
+
+ private:
+  Decoded& decoded_;
+};
+
+simdjson::simdjson_result<simdjson::dom::element> parse_text(std::string_view text,
+                                                             std::size_t max_depth);
+core::Error malformed(simdjson::error_code code, std::size_t max_depth, std::string_view where);
+core::Error too_many(std::size_t n, std::size_t max);
+
+// Maps item `index` to `out`; false when the item is rejected (its problems noted).
+bool decode_record(simdjson::dom::element e, long index, const DecodeOptions& options,
+                   model::Record& out, Problems& problems);
+
+// Every element of `array` as an item; the rejected ones are left out of the records.
+core::Result<Decoded> decode_array(simdjson::dom::array array, const DecodeOptions& options);
+
+}  // namespace logpipe::ingest::json

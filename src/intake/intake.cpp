@@ -1,0 +1,174 @@
+#include "intake/intake.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <boost/asio/post.hpp>
+#include <chrono>
+
+#include "core/in_flight.hpp"
+#include "core/log.hpp"
+#include "queue/batch_codec.hpp"
+#include "store/batch_writer.hpp"
+
+namespace logpipe::intake {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void count_levels(metrics::Metrics& metrics, const model::Batch& batch) {
+  std::array<double, 8> by_level{};
+  for (const auto& r : batch.records)
+    by_level[static_cast<std::size_t>(r.level)] += 1;
+  for (std::size_t l = 0; l < by_level.size(); ++l) {
+    if (by_level[l] > 0)
+      metrics.logs_received(model::to_string(static_cast<model::Level>(l)), by_level[l]);
+  }
+}
+
+}  // namespace
+
+const char* to_string(Backend backend) {
+  return backend == Backend::db ? "db" : "redis";
+}
+
+struct Intake::Impl : std::enable_shared_from_this<Intake::Impl> {
+  Impl(queue::AsyncClient& r, queue::StreamAppender& a, store::Pool& p,
+       boost::asio::thread_pool& t, metrics::Metrics& m, IntakeOptions o)
+      : redis(r), appender(a), db(p), db_threads(t), metrics(m), options(std::move(o)) {}
+
+  queue::AsyncClient& redis;
+  queue::StreamAppender& appender;
+  store::Pool& db;
+  boost::asio::thread_pool& db_threads;
+  metrics::Metrics& metrics;
+  const IntakeOptions options;
+  std::atomic<long long> backlog_entries{0};
+  std::atomic<long long> backlog_bytes{0};
+  std::atomic<int> fallback_in_flight{0};
+  std::atomic<std::uint64_t> fallback_sequence{0};
+  core::InFlight in_flight;
+
+  core::Error reject(std::string_view reason, core::Errc code, std::string message) {
+    metrics.ingest_rejected(reason);
+    return core::make_error(code, std::move(message));
+  }
+
+  void accepted(const model::Batch& batch, std::string entry_id, Backend backend,
+                const Done& done) {
+    count_levels(metrics, batch);
+    done(Accepted{std::move(entry_id), batch.records.size(), batch.received_at, backend});
+  }
+
+  void submit(std::shared_ptr<model::Batch> batch, Done done) {
+    std::string payload = queue::encode_batch(*batch);
+    const auto started = Clock::now();
+    appender.append(std::move(payload), [self = shared_from_this(), batch = std::move(batch),
+                                         done = std::move(done), started,
+                                         token = in_flight.enter()](
+                                            core::Result<std::string> entry_id) mutable {
+      self->metrics.redis_operation("xadd",
+                                    std::chrono::duration<double>(Clock::now() - started).count());
+      if (entry_id) return self->accepted(*batch, std::move(entry_id).value(), Backend::redis, done);
+      const core::Error& error = entry_id.error();
+      if (error.code == core::Errc::timeout) {
+        // Redis may have stored it: neither a fallback write (it could store it twice) nor a
+        // 503 (which promises nothing was stored) would be true.
+        core::log::warn("enqueue outcome unknown", {{"error", error.message}});
+        return done(self->reject(
+            "redis_outcome_unknown", core::Errc::timeout,
+            "the queue did not confirm the write (its connection was lost); the logs may have "
+            "been stored, and sending them again may store them twice"));
+      }
+      if (self->options.fallback_to_db) return self->store_in_database(batch, done, error);
+      core::log::warn("enqueue failed", {{"error", error.message}});
+      done(self->reject("redis_unavailable", core::Errc::unavailable,
+                        "the queue is unavailable; nothing was stored, retry later"));
+    });
+  }
+
+  // One transaction per submission, on the database threads; its id goes into ingest_batches
+  // in the same transaction, so the records are stored exactly once.
+  void store_in_database(std::shared_ptr<model::Batch> batch, Done done,
+                         const core::Error& redis_error) {
+    if (fallback_in_flight.fetch_add(1) >= options.max_fallback_in_flight) {
+      --fallback_in_flight;
+      return done(reject("fallback_saturated", core::Errc::unavailable,
+                         "the queue is unavailable and the database fallback is saturated; "
+                         "nothing was stored, retry later"));
+    }
+    boost::asio::post(db_threads, [self = shared_from_this(), batch = std::move(batch),
+                                   done = std::move(done), redis_message = redis_error.message,
+                                   token = in_flight.enter()] {
+      store::StreamEntry entry{
+          fmt::format("db-{}-{}", self->options.instance, ++self->fallback_sequence), {}};
+      entry.batches.push_back(std::move(*batch));
+      auto stored = self->db.with([&](store::Connection& c) {
+        return store::write_entries(c, self->options.stream, std::span(&entry, 1));
+      });
+      --self->fallback_in_flight;
+      if (stored) {
+        self->metrics.ingest_fallback(static_cast<double>(entry.record_count()));
+        return self->accepted(entry.batches.front(), entry.id, Backend::db, done);
+      }
+      core::log::error("enqueue and database fallback both failed",
+                       {{"redis", redis_message}, {"postgres", stored.error().message}});
+      done(self->reject("redis_and_postgres_unavailable", core::Errc::unavailable,
+                        "the queue and the database are unavailable; nothing was stored, retry "
+                        "later"));
+    });
+  }
+};
+
+Intake::Intake(queue::AsyncClient& redis, queue::StreamAppender& appender, store::Pool& db,
+               boost::asio::thread_pool& db_threads, metrics::Metrics& metrics,
+               IntakeOptions options)
+    : impl_(std::make_shared<Impl>(redis, appender, db, db_threads, metrics, std::move(options))) {
+}
+
+Intake::~Intake() = default;
+
+core::Status Intake::admit(const model::Principal&) const {
+  const auto& o = impl_->options;
+  if (const long long entries = impl_->backlog_entries.load();
+      o.max_backlog > 0 && entries > static_cast<long long>(o.max_backlog)) {
+    return impl_->reject("backpressure", core::Errc::overloaded,
+                         fmt::format("the queue holds {} entries not yet stored (limit {}); "
+                                     "nothing was stored, retry later",
+                                     entries, o.max_backlog));
+  }
+  if (const long long bytes = impl_->backlog_bytes.load();
+      o.max_backlog_bytes > 0 && bytes > static_cast<long long>(o.max_backlog_bytes)) {
+    return impl_->reject("backpressure", core::Errc::overloaded,
+                         fmt::format("the queue holds {} bytes not yet stored (limit {}); "
+                                     "nothing was stored, retry later",
+                                     bytes, o.max_backlog_bytes));
+  }
+  return {};
+}
+
+void Intake::submit(const model::Principal& principal, model::Batch batch, Done done) {
+  batch.tenant_id = principal.tenant;
+  impl_->submit(std::make_shared<model::Batch>(std::move(batch)), std::move(done));
+}
+
+void Intake::refresh_backlog() {
+  const std::string& stream = impl_->options.stream;
+  impl_->redis.send({"XLEN", stream}, [impl = impl_](core::Result<queue::ReplyPtr> r) {
+    if (!r) return;
+    const auto entries = queue::reply_integer(**r);
+    impl->backlog_entries = entries;
+    impl->metrics.set_stream_size(static_cast<double>(entries));
+  });
+  if (impl_->options.max_backlog_bytes == 0) return;
+  // Sampled (Redis' default of 5 nodes): O(1) on the Redis side, close enough for a limit.
+  impl_->redis.send({"MEMORY", "USAGE", stream}, [impl = impl_](core::Result<queue::ReplyPtr> r) {
+    if (r) impl->backlog_bytes = queue::reply_integer(**r);
+  });
+}
+
+int Intake::in_flight() const {
+  return impl_->in_flight.count();
+}
+
+}  // namespace logpipe::intake

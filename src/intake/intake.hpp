@@ -1,0 +1,81 @@
+// The one path every protocol's records take into logpipe (DESIGN.md §2), whatever decoded them:
+// HTTP handlers today, syslog and OTLP listeners later. Decoders only decode; renderers only
+// render; everything between is here:
+//
+//   admit   before decoding: backpressure (the stream's backlog in entries and bytes), and the
+//           hook where per-tenant quotas will go, so a flood is refused before it is parsed
+//   submit  stamp the tenant, encode the batch, append it to the stream (group commit: see
+//           queue::StreamAppender), count it; with Redis down and fallback on, commit it to
+//           PostgreSQL instead, exactly once
+//
+// Outcomes are values: Accepted, or an Error whose code says what the client may assume:
+//   overloaded  (429) backlog over the limit; nothing stored
+//   unavailable (503) the queue (and the fallback) failed; nothing stored
+//   timeout     (504) Redis may have stored it (its connection broke mid-write); sending again
+//               may store it twice
+#pragma once
+
+#include <atomic>
+#include <boost/asio/thread_pool.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/result.hpp"
+#include "metrics/metrics.hpp"
+#include "model/principal.hpp"
+#include "queue/async_client.hpp"
+#include "queue/stream_appender.hpp"
+#include "store/pool.hpp"
+
+namespace logpipe::intake {
+
+enum class Backend { redis, db };
+const char* to_string(Backend backend);  // "redis", "db"
+
+struct Accepted {
+  std::string entry_id;  // the stream entry, or the fallback's id in ingest_batches
+  std::size_t count = 0;
+  core::Micros received_at = 0;
+  Backend backend = Backend::redis;
+};
+
+using Done = std::function<void(core::Result<Accepted>)>;
+
+struct IntakeOptions {
+  std::string stream = "logs:stream";
+  std::string instance;         // names the fallback's ids in ingest_batches
+  bool fallback_to_db = true;   // Redis down: store in PostgreSQL (fallback = "db")
+  std::size_t max_backlog = 0;  // stream entries not yet stored; 0: no limit
+  std::size_t max_backlog_bytes = 0;  // Redis memory of the stream; 0: no limit
+  // Fallback writes in flight at once; beyond, 503: an outage must not queue unbounded work.
+  int max_fallback_in_flight = 256;
+};
+
+class Intake {
+ public:
+  Intake(queue::AsyncClient& redis, queue::StreamAppender& appender, store::Pool& db,
+         boost::asio::thread_pool& db_threads, metrics::Metrics& metrics, IntakeOptions options);
+  ~Intake();
+  Intake(const Intake&) = delete;
+  Intake& operator=(const Intake&) = delete;
+
+  // Checks that can refuse before the body is decoded. Cheap; call per request.
+  core::Status admit(const model::Principal& principal) const;
+
+  // Stores `batch` under the principal's tenant; `done` runs once, on another thread.
+  void submit(const model::Principal& principal, model::Batch batch, Done done);
+
+  // Measures the backlog admit() compares with the limits (XLEN and MEMORY USAGE of the stream,
+  // pipelined) and the redis_stream_size metric; serve calls it every 250 ms. Redis down: the
+  // last values stay, and ingest finds out by itself.
+  void refresh_backlog();
+  // Submissions not yet answered; shutdown waits for zero before closing Redis.
+  int in_flight() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace logpipe::intake
