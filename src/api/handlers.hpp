@@ -17,6 +17,10 @@ void readiness(Context&, http::Request&, http::RequestContext&, http::Reply);
 void liveness(Context&, http::Request&, http::RequestContext&, http::Reply);
 void metrics_text(Context&, http::Request&, http::RequestContext&, http::Reply);
 void openapi(Context&, http::Request&, http::RequestContext&, http::Reply);
+void docs(Context&, http::Request&, http::RequestContext&, http::Reply);
+
+// The browsable API page served at /docs (docs.html, embedded at build time).
+std::string_view docs_page();
 
 // ingest_routes.cpp
 void ingest_one_log(Context&, http::Request&, http::RequestContext&, http::Reply);

@@ -1,4 +1,5 @@
-// What this instance is and whether it can do its job: /, /health*, /metrics, /openapi.json.
+// What this instance is and whether it can do its job: /, /health*, /metrics, /openapi.json,
+// /docs.
 #include <boost/asio/post.hpp>
 
 #include "api/handlers.hpp"
@@ -125,6 +126,15 @@ void openapi(Context&, http::Request& req, http::RequestContext&, http::Reply re
   reply(http::json_response(req, status::ok, std::string(openapi_document())));
 }
 
+void docs(Context&, http::Request& req, http::RequestContext&, http::Reply reply) {
+  http::Response response{status::ok, req.version()};
+  response.set(http::bhttp::field::content_type, "text/html; charset=utf-8");
+  response.keep_alive(req.keep_alive());
+  response.body() = std::string(docs_page());
+  response.prepare_payload();
+  reply(std::move(response));
+}
+
 void register_worker_status_routes(http::Router& router, metrics::Metrics& metrics,
                                    std::function<std::size_t()> degraded_workers) {
   using http::bhttp::verb;
@@ -136,14 +146,15 @@ void register_worker_status_routes(http::Router& router, metrics::Metrics& metri
              [](http::Request& req, http::RequestContext&, const http::Reply& reply) {
                reply(alive(req));
              });
-  router.add(verb::get, "/health/ready",
-             [degraded = std::move(degraded_workers)](
-                 http::Request& req, http::RequestContext&, const http::Reply& reply) {
-               const bool ok = degraded() == 0;
-               reply(http::json_response(req, ok ? status::ok : status::service_unavailable,
-                                         ok ? R"({"status":"ready","checks":{"worker":true}})"
-                                            : R"({"status":"degraded","checks":{"worker":false}})"));
-             });
+  router.add(
+      verb::get, "/health/ready",
+      [degraded = std::move(degraded_workers)](http::Request& req, http::RequestContext&,
+                                               const http::Reply& reply) {
+        const bool ok = degraded() == 0;
+        reply(http::json_response(req, ok ? status::ok : status::service_unavailable,
+                                  ok ? R"({"status":"ready","checks":{"worker":true}})"
+                                     : R"({"status":"degraded","checks":{"worker":false}})"));
+      });
 }
 
 }  // namespace logpipe::api

@@ -22,10 +22,9 @@ bool json_media_type(std::string_view type) {
 }
 
 core::Error unsupported_media(const http::Request& req, std::string_view accepted) {
-  return core::make_error(
-      core::Errc::unsupported,
-      fmt::format("Content-Type \"{}\" is not supported; send {}",
-                  header(req, http::bhttp::field::content_type), accepted));
+  return core::make_error(core::Errc::unsupported,
+                          fmt::format("Content-Type \"{}\" is not supported; send {}",
+                                      header(req, http::bhttp::field::content_type), accepted));
 }
 
 // For endpoints that take JSON only. No Content-Type (curl users) and text/plain (browsers'
@@ -48,8 +47,8 @@ core::Result<const ingest::Format*> by_media_type(const http::Request& req) {
   }
   if (json_media_type(type)) return formats.find("json");
   if (const auto* format = formats.for_media_type(type)) return format;
-  return unsupported_media(req, fmt::format("application/json or one of: {}",
-                                            fmt::join(formats.media_types(), ", ")));
+  return unsupported_media(
+      req, fmt::format("application/json or one of: {}", fmt::join(formats.media_types(), ", ")));
 }
 
 using Render = std::string (*)(const intake::Accepted&);
@@ -57,16 +56,15 @@ using Render = std::string (*)(const intake::Accepted&);
 // Decodes with `format` and submits; every rejection is counted and answered as JSON.
 void decode_and_submit(Context& ctx, http::Request& req, http::RequestContext& rc,
                        http::Reply reply, core::Result<const ingest::Format*> format,
-                       ingest::DecodeOptions options, Render render,
-                       bool single_object = false) {
+                       ingest::DecodeOptions options, Render render, bool single_object = false) {
   const auto fail = [&](const core::Error& error) {
     ctx.metrics.ingest_rejected(core::to_string(error.code));
     reply(http::error_response(req, error));
   };
   if (!format) return fail(format.error());
   std::string decoded_body;
-  auto body = ingest::decode_content(header(req, http::bhttp::field::content_encoding),
-                                     req.body(), decoded_body);
+  auto body = ingest::decode_content(header(req, http::bhttp::field::content_encoding), req.body(),
+                                     decoded_body);
   if (!body) return fail(body.error());
   options.received_at = core::now_micros();
   auto decoded = (*format)->decode(*body, options);
@@ -105,8 +103,7 @@ std::string queued_body(const intake::Accepted& a, bool batch) {
 
 }  // namespace
 
-void ingest_one_log(Context& ctx, http::Request& req, http::RequestContext& rc,
-                    http::Reply reply) {
+void ingest_one_log(Context& ctx, http::Request& req, http::RequestContext& rc, http::Reply reply) {
   ingest::DecodeOptions options;
   options.require_device_id = true;
   decode_and_submit(

@@ -2,6 +2,7 @@
 #include <boost/asio/post.hpp>
 
 #include "api/handlers.hpp"
+#include "api/render.hpp"
 #include "core/log.hpp"
 #include "http/query_string.hpp"
 #include "query/device_logs.hpp"
@@ -21,11 +22,11 @@ void device_logs(Context& ctx, http::Request& req, http::RequestContext& rc, htt
   q.limit = *limit;
   boost::asio::post(ctx.db_threads, [&ctx, &req, q, reply = std::move(reply),
                                      token = ctx.in_flight.enter()] {
-    auto body = ctx.db.with([&](store::Connection& c) { return query::device_logs_json(c, q); });
-    if (body) return reply(http::json_response(req, status::ok, std::move(body).value()));
-    core::log::warn("device query failed", {{"error", body.error().message}});
-    reply(http::error_response(req, body.error().code == core::Errc::unavailable
-                                        ? body.error()
+    auto logs = ctx.db.with([&](store::Connection& c) { return query::device_logs(c, q); });
+    if (logs) return reply(http::json_response(req, status::ok, device_logs_json(*logs)));
+    core::log::warn("device query failed", {{"error", logs.error().message}});
+    reply(http::error_response(req, logs.error().code == core::Errc::unavailable
+                                        ? logs.error()
                                         : core::make_error(core::Errc::internal, "query failed")));
   });
 }
@@ -57,8 +58,8 @@ void queue_status(Context& ctx, http::Request& req, http::RequestContext&, http:
       // An error *reply* (no such stream yet) renders as empty; a lost connection is a 503.
       if (!first && first.error().code != core::Errc::invalid_argument)
         return state->reply(http::error_response(req, first.error()));
-      state->reply(
-          http::json_response(req, status::ok, queue::status_json(state->names, state->replies)));
+      state->reply(http::json_response(
+          req, status::ok, queue_status_json(queue::read_status(state->names, state->replies))));
     });
   }
 }

@@ -40,6 +40,7 @@ const std::array kEndpoints = {
   Endpoint{verb::post, "/api/v1/dlq/replay",     "Move dead-letter entries back into the stream",     Scope::admin,  dlq_replay},
   Endpoint{verb::get,  "/metrics",               "Prometheus metrics",                                Scope::none,   metrics_text},
   Endpoint{verb::get,  "/openapi.json",          "This API as an OpenAPI 3 document",                 Scope::none,   openapi},
+  Endpoint{verb::get,  "/docs",                  "This API, browsable (from /openapi.json)",          Scope::none,   docs},
 };
 // clang-format on
 

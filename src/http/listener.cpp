@@ -1,12 +1,11 @@
 #include "http/listener.hpp"
 
+#include <fmt/format.h>
 #include <sys/resource.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
-#include <fmt/format.h>
-
 #include <random>
 
 #include "core/log.hpp"
@@ -112,8 +111,8 @@ void Listener::shutdown() {
 
 void Listener::accept() {
   if (stopping_ || !acceptor_.is_open()) return;
-  acceptor_.async_accept(asio::make_strand(io_),
-                         boost::beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
+  acceptor_.async_accept(asio::make_strand(io_), boost::beast::bind_front_handler(
+                                                     &Listener::on_accept, shared_from_this()));
 }
 
 void Listener::on_accept(error_code ec, tcp::socket socket) {

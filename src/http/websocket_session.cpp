@@ -17,7 +17,7 @@ namespace {
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 
-constexpr std::size_t kMaxQueued = 1024;                      // messages waiting to be sent
+constexpr std::size_t kMaxQueued = 1024;                          // messages waiting to be sent
 constexpr std::size_t kMaxIncomingBytes = std::size_t{64} << 10;  // one message from the client
 
 class WebSocketSession : public Connection,
@@ -66,20 +66,19 @@ class WebSocketSession : public Connection,
   // ---- Connection ----
   void shutdown() override { close(); }
   void evict() override {
-    asio::post(ws_.get_executor(), [self = shared_from_this()] {
-      beast::get_lowest_layer(self->ws_).close();
-    });
+    asio::post(ws_.get_executor(),
+               [self = shared_from_this()] { beast::get_lowest_layer(self->ws_).close(); });
   }
 
  private:
   void accept() {
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.read_message_max(kMaxIncomingBytes);
-    ws_.set_option(websocket::stream_base::decorator([id = context_.request_id](
-                                                         websocket::response_type& response) {
-      response.set(bhttp::field::server, "logpipe");
-      response.set(kRequestIdHeader, id);
-    }));
+    ws_.set_option(websocket::stream_base::decorator(
+        [id = context_.request_id](websocket::response_type& response) {
+          response.set(bhttp::field::server, "logpipe");
+          response.set(kRequestIdHeader, id);
+        }));
     ws_.async_accept(request_,
                      beast::bind_front_handler(&WebSocketSession::on_accept, shared_from_this()));
   }
@@ -93,9 +92,9 @@ class WebSocketSession : public Connection,
     try {
       (*handler_)(shared_from_this(), context_);
     } catch (const std::exception& e) {
-      core::log::error("websocket handler failed",
-                       {{"route", context_.route ? context_.route->pattern : ""},
-                        {"error", e.what()}});
+      core::log::error(
+          "websocket handler failed",
+          {{"route", context_.route ? context_.route->pattern : ""}, {"error", e.what()}});
       closing_ = true;
       return write_next();
     }
@@ -103,8 +102,8 @@ class WebSocketSession : public Connection,
   }
 
   void read() {
-    ws_.async_read(buffer_, beast::bind_front_handler(&WebSocketSession::on_read,
-                                                      shared_from_this()));
+    ws_.async_read(buffer_,
+                   beast::bind_front_handler(&WebSocketSession::on_read, shared_from_this()));
   }
 
   void on_read(error_code ec, std::size_t) {

@@ -48,8 +48,7 @@ struct Format {
   std::vector<std::string> media_types;  // lower case, without parameters
   // 0 (not this format) … 100 (certainly), from the start of a body. Empty: never sniffed.
   std::function<int(std::string_view head)> sniff;
-  std::function<core::Result<Decoded>(std::string_view body, const DecodeOptions& options)>
-      decode;
+  std::function<core::Result<Decoded>(std::string_view body, const DecodeOptions& options)> decode;
 };
 
 class FormatRegistry {

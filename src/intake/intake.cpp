@@ -33,8 +33,8 @@ const char* to_string(Backend backend) {
 }
 
 struct Intake::Impl : std::enable_shared_from_this<Intake::Impl> {
-  Impl(queue::AsyncClient& r, queue::StreamAppender& a, store::Pool& p,
-       boost::asio::thread_pool& t, metrics::Metrics& m, IntakeOptions o)
+  Impl(queue::AsyncClient& r, queue::StreamAppender& a, store::Pool& p, boost::asio::thread_pool& t,
+       metrics::Metrics& m, IntakeOptions o)
       : redis(r), appender(a), db(p), db_threads(t), metrics(m), options(std::move(o)) {}
 
   queue::AsyncClient& redis;
@@ -63,28 +63,29 @@ struct Intake::Impl : std::enable_shared_from_this<Intake::Impl> {
   void submit(std::shared_ptr<model::Batch> batch, Done done) {
     std::string payload = queue::encode_batch(*batch);
     const auto started = Clock::now();
-    appender.append(std::move(payload), [self = shared_from_this(), batch = std::move(batch),
-                                         done = std::move(done), started,
-                                         token = in_flight.enter()](
-                                            core::Result<std::string> entry_id) mutable {
-      self->metrics.redis_operation("xadd",
-                                    std::chrono::duration<double>(Clock::now() - started).count());
-      if (entry_id) return self->accepted(*batch, std::move(entry_id).value(), Backend::redis, done);
-      const core::Error& error = entry_id.error();
-      if (error.code == core::Errc::timeout) {
-        // Redis may have stored it: neither a fallback write (it could store it twice) nor a
-        // 503 (which promises nothing was stored) would be true.
-        core::log::warn("enqueue outcome unknown", {{"error", error.message}});
-        return done(self->reject(
-            "redis_outcome_unknown", core::Errc::timeout,
-            "the queue did not confirm the write (its connection was lost); the logs may have "
-            "been stored, and sending them again may store them twice"));
-      }
-      if (self->options.fallback_to_db) return self->store_in_database(batch, done, error);
-      core::log::warn("enqueue failed", {{"error", error.message}});
-      done(self->reject("redis_unavailable", core::Errc::unavailable,
-                        "the queue is unavailable; nothing was stored, retry later"));
-    });
+    appender.append(
+        std::move(payload),
+        [self = shared_from_this(), batch = std::move(batch), done = std::move(done), started,
+         token = in_flight.enter()](core::Result<std::string> entry_id) mutable {
+          self->metrics.redis_operation(
+              "xadd", std::chrono::duration<double>(Clock::now() - started).count());
+          if (entry_id)
+            return self->accepted(*batch, std::move(entry_id).value(), Backend::redis, done);
+          const core::Error& error = entry_id.error();
+          if (error.code == core::Errc::timeout) {
+            // Redis may have stored it: neither a fallback write (it could store it twice) nor a
+            // 503 (which promises nothing was stored) would be true.
+            core::log::warn("enqueue outcome unknown", {{"error", error.message}});
+            return done(self->reject(
+                "redis_outcome_unknown", core::Errc::timeout,
+                "the queue did not confirm the write (its connection was lost); the logs may have "
+                "been stored, and sending them again may store them twice"));
+          }
+          if (self->options.fallback_to_db) return self->store_in_database(batch, done, error);
+          core::log::warn("enqueue failed", {{"error", error.message}});
+          done(self->reject("redis_unavailable", core::Errc::unavailable,
+                            "the queue is unavailable; nothing was stored, retry later"));
+        });
   }
 
   // One transaction per submission, on the database threads; its id goes into ingest_batches
@@ -97,34 +98,33 @@ struct Intake::Impl : std::enable_shared_from_this<Intake::Impl> {
                          "the queue is unavailable and the database fallback is saturated; "
                          "nothing was stored, retry later"));
     }
-    boost::asio::post(db_threads, [self = shared_from_this(), batch = std::move(batch),
-                                   done = std::move(done), redis_message = redis_error.message,
-                                   token = in_flight.enter()] {
-      store::StreamEntry entry{
-          fmt::format("db-{}-{}", self->options.instance, ++self->fallback_sequence), {}};
-      entry.batches.push_back(std::move(*batch));
-      auto stored = self->db.with([&](store::Connection& c) {
-        return store::write_entries(c, self->options.stream, std::span(&entry, 1));
-      });
-      --self->fallback_in_flight;
-      if (stored) {
-        self->metrics.ingest_fallback(static_cast<double>(entry.record_count()));
-        return self->accepted(entry.batches.front(), entry.id, Backend::db, done);
-      }
-      core::log::error("enqueue and database fallback both failed",
-                       {{"redis", redis_message}, {"postgres", stored.error().message}});
-      done(self->reject("redis_and_postgres_unavailable", core::Errc::unavailable,
-                        "the queue and the database are unavailable; nothing was stored, retry "
-                        "later"));
-    });
+    boost::asio::post(
+        db_threads, [self = shared_from_this(), batch = std::move(batch), done = std::move(done),
+                     redis_message = redis_error.message, token = in_flight.enter()] {
+          store::StreamEntry entry{
+              fmt::format("db-{}-{}", self->options.instance, ++self->fallback_sequence), {}};
+          entry.batches.push_back(std::move(*batch));
+          auto stored = self->db.with([&](store::Connection& c) {
+            return store::write_entries(c, self->options.stream, std::span(&entry, 1));
+          });
+          --self->fallback_in_flight;
+          if (stored) {
+            self->metrics.ingest_fallback(static_cast<double>(entry.record_count()));
+            return self->accepted(entry.batches.front(), entry.id, Backend::db, done);
+          }
+          core::log::error("enqueue and database fallback both failed",
+                           {{"redis", redis_message}, {"postgres", stored.error().message}});
+          done(self->reject("redis_and_postgres_unavailable", core::Errc::unavailable,
+                            "the queue and the database are unavailable; nothing was stored, retry "
+                            "later"));
+        });
   }
 };
 
 Intake::Intake(queue::AsyncClient& redis, queue::StreamAppender& appender, store::Pool& db,
                boost::asio::thread_pool& db_threads, metrics::Metrics& metrics,
                IntakeOptions options)
-    : impl_(std::make_shared<Impl>(redis, appender, db, db_threads, metrics, std::move(options))) {
-}
+    : impl_(std::make_shared<Impl>(redis, appender, db, db_threads, metrics, std::move(options))) {}
 
 Intake::~Intake() = default;
 

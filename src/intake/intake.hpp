@@ -44,9 +44,9 @@ using Done = std::function<void(core::Result<Accepted>)>;
 
 struct IntakeOptions {
   std::string stream = "logs:stream";
-  std::string instance;         // names the fallback's ids in ingest_batches
-  bool fallback_to_db = true;   // Redis down: store in PostgreSQL (fallback = "db")
-  std::size_t max_backlog = 0;  // stream entries not yet stored; 0: no limit
+  std::string instance;               // names the fallback's ids in ingest_batches
+  bool fallback_to_db = true;         // Redis down: store in PostgreSQL (fallback = "db")
+  std::size_t max_backlog = 0;        // stream entries not yet stored; 0: no limit
   std::size_t max_backlog_bytes = 0;  // Redis memory of the stream; 0: no limit
   // Fallback writes in flight at once; beyond, 503: an outage must not queue unbounded work.
   int max_fallback_in_flight = 256;

@@ -4,9 +4,6 @@
 
 #include <charconv>
 
-#include "core/json_writer.hpp"
-#include "core/time.hpp"
-
 namespace logpipe::query {
 
 core::Result<int> parse_limit(std::string_view text, bool present) {
@@ -21,7 +18,7 @@ core::Result<int> parse_limit(std::string_view text, bool present) {
   return value;
 }
 
-core::Result<std::string> device_logs_json(store::Connection& db, const DeviceLogsQuery& q) {
+core::Result<std::vector<StoredLog>> device_logs(store::Connection& db, const DeviceLogsQuery& q) {
   auto rows = db.query(
       "SELECT id, (extract(epoch FROM ts) * 1000000)::bigint,"
       " (extract(epoch FROM received_at) * 1000000)::bigint,"
@@ -31,37 +28,26 @@ core::Result<std::string> device_logs_json(store::Connection& db, const DeviceLo
       {std::to_string(q.tenant_id), q.device_id, std::to_string(q.limit)});
   if (!rows) return rows.error();
 
-  core::JsonWriter w;
-  w.begin_object().field("total", rows->size()).field("source", "database").key("data");
-  w.begin_array();
-  const auto optional_text = [&](const char* name, int row, int col) {
-    w.key(name);
-    if (rows->is_null(row, col)) {
-      w.null();
-    } else {
-      w.value(rows->get(row, col));
-    }
+  const auto optional_text = [&](int row, int col) -> std::optional<std::string> {
+    if (rows->is_null(row, col)) return std::nullopt;
+    return std::string(rows->get(row, col));
   };
+  std::vector<StoredLog> logs;
+  logs.reserve(static_cast<std::size_t>(rows->size()));
   for (int i = 0; i < rows->size(); ++i) {
-    const std::string ts = core::format_rfc3339(rows->get_int(i, 1));
-    w.begin_object()
-        .field("id", static_cast<std::int64_t>(rows->get_int(i, 0)))
-        .field("device_id", rows->get(i, 3))
-        .field("log_level", rows->get(i, 7))
-        .field("message", rows->get(i, 8))
-        .key("log_data")
-        .raw(rows->get(i, 9))
-        .field("created_at", ts)
-        .field("ts", ts)
-        .field("received_at", core::format_rfc3339(rows->get_int(i, 2)))
-        .field("level", rows->get(i, 7));
-    optional_text("service", i, 4);
-    optional_text("app", i, 5);
-    optional_text("host", i, 6);
-    w.end_object();
+    StoredLog& log = logs.emplace_back();
+    log.id = rows->get_int(i, 0);
+    log.ts = rows->get_int(i, 1);
+    log.received_at = rows->get_int(i, 2);
+    log.device_id = rows->get(i, 3);
+    log.service = optional_text(i, 4);
+    log.app = optional_text(i, 5);
+    log.host = optional_text(i, 6);
+    log.level = rows->get(i, 7);
+    log.message = rows->get(i, 8);
+    log.attrs_json = rows->get(i, 9);
   }
-  w.end_array().end_object();
-  return w.take();
+  return logs;
 }
 
 }  // namespace logpipe::query

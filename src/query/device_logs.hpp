@@ -1,10 +1,10 @@
-// GET /api/logs/{device_id}: a device's newest logs, in seed 000's response shape
-//   {"total":N,"source":"database","data":[{"id","device_id","log_level","message","log_data",
-//     "created_at", plus "level","service","app","host","received_at"}]}
-// where created_at is the event time and log_level/log_data mirror level/attrs.
+// GET /api/logs/{device_id}: a device's newest logs (the API renders them in seed 000's shape).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/result.hpp"
 #include "model/record.hpp"
@@ -24,7 +24,19 @@ inline constexpr int kMaxLimit = 1000;
 // Parses the `limit` query parameter: absent → default; not an integer in [1, kMaxLimit] → error.
 core::Result<int> parse_limit(std::string_view text, bool present);
 
-// The response body, newest first (ts, then id).
-core::Result<std::string> device_logs_json(store::Connection& db, const DeviceLogsQuery& q);
+// A stored record as read back.
+struct StoredLog {
+  std::int64_t id = 0;
+  core::Micros ts = 0;
+  core::Micros received_at = 0;
+  std::string device_id;
+  std::optional<std::string> service, app, host;  // NULL when the sender gave none
+  std::string level;
+  std::string message;
+  std::string attrs_json;
+};
+
+// Newest first (ts, then id).
+core::Result<std::vector<StoredLog>> device_logs(store::Connection& db, const DeviceLogsQuery& q);
 
 }  // namespace logpipe::query

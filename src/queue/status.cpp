@@ -2,8 +2,6 @@
 
 #include <optional>
 
-#include "core/json_writer.hpp"
-
 namespace logpipe::queue {
 namespace {
 
@@ -45,7 +43,7 @@ std::vector<std::vector<std::string>> status_commands(const QueueNames& names) {
           {"XLEN", dead_letter_stream(names.stream)}};
 }
 
-std::string status_json(const QueueNames& names, std::span<const core::Result<ReplyPtr>> replies) {
+QueueStatus read_status(const QueueNames& names, std::span<const core::Result<ReplyPtr>> replies) {
   const redisReply* stream = ok(replies, 0);
   const redisReply* groups = ok(replies, 1);
   const redisReply* consumers = ok(replies, 2);
@@ -55,44 +53,28 @@ std::string status_json(const QueueNames& names, std::span<const core::Result<Re
   for (std::size_t i = 0; groups && i < reply_size(*groups); ++i) {
     if (string_field(reply_at(*groups, i), "name") == names.group) group = &reply_at(*groups, i);
   }
-  const std::int64_t length = stream ? integer_field(*stream, "length") : 0;
-  const std::int64_t pending = group ? integer_field(*group, "pending") : 0;
+  QueueStatus status;
+  status.names = names;
+  status.length = stream ? integer_field(*stream, "length") : 0;
+  status.pending = group ? integer_field(*group, "pending") : 0;
   // Redis reports lag as nil when it cannot tell (after deletions); then every entry not pending
   // is undelivered, since workers delete what they acknowledged.
-  std::int64_t lag = length - pending;
+  status.lag = status.length - status.pending;
   if (group) {
-    if (const redisReply* l = field(*group, "lag"); l && !reply_is_nil(*l)) lag = reply_integer(*l);
+    if (const redisReply* l = field(*group, "lag"); l && !reply_is_nil(*l))
+      status.lag = reply_integer(*l);
   }
-
-  core::JsonWriter w;
-  w.begin_object()
-      .field("status", "success")
-      .field("queue_name", names.stream)
-      .field("group", names.group)
-      .field("length", length)
-      .field("pending_messages", pending)
-      .field("lag", lag)
-      .field("consumer_groups", static_cast<std::int64_t>(groups ? reply_size(*groups) : 0))
-      .field("consumers", static_cast<std::int64_t>(consumers ? reply_size(*consumers) : 0))
-      .field("last_message_id", stream ? string_field(*stream, "last-generated-id") : "")
-      .field("last_delivered_id", group ? string_field(*group, "last-delivered-id") : "");
-  w.key("consumer_details").begin_array();
+  status.groups = static_cast<std::int64_t>(groups ? reply_size(*groups) : 0);
+  status.last_message_id = stream ? string_field(*stream, "last-generated-id") : "";
+  status.last_delivered_id = group ? string_field(*group, "last-delivered-id") : "";
   for (std::size_t i = 0; consumers && i < reply_size(*consumers); ++i) {
     const redisReply& c = reply_at(*consumers, i);
-    w.begin_object()
-        .field("name", string_field(c, "name"))
-        .field("pending", integer_field(c, "pending"))
-        .field("idle_ms", integer_field(c, "idle"))
-        .end_object();
+    status.consumers.push_back(
+        {string_field(c, "name"), integer_field(c, "pending"), integer_field(c, "idle")});
   }
-  w.end_array();
-  w.key("dlq")
-      .begin_object()
-      .field("stream", dead_letter_stream(names.stream))
-      .field("length", dlq ? reply_integer(*dlq) : std::int64_t{0})
-      .end_object();
-  w.end_object();
-  return w.take();
+  status.dlq_stream = dead_letter_stream(names.stream);
+  status.dlq_length = dlq ? reply_integer(*dlq) : 0;
+  return status;
 }
 
 }  // namespace logpipe::queue

@@ -1,9 +1,10 @@
 // The state of the queue for operators (GET /api/v1/queue, seed 001's /queue/status): stream
 // length, what the consumer group has pending and has yet to deliver (lag), each consumer's
 // pending count and idle time, and the dead-letter stream's size. One pipelined round trip of
-// XINFO/XLEN commands, rendered as JSON.
+// XINFO/XLEN commands; the API renders the result.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,8 +25,27 @@ struct QueueNames {
 // The commands to send, in order.
 std::vector<std::vector<std::string>> status_commands(const QueueNames& names);
 
-// JSON from the replies to status_commands(), in the same order. A stream or group that does
-// not exist yet (an error reply) shows as empty, not as an error.
-std::string status_json(const QueueNames& names, std::span<const core::Result<ReplyPtr>> replies);
+struct ConsumerStatus {
+  std::string name;
+  std::int64_t pending = 0;
+  std::int64_t idle_ms = 0;
+};
+
+struct QueueStatus {
+  QueueNames names;
+  std::int64_t length = 0;   // entries not yet stored
+  std::int64_t pending = 0;  // delivered, not acknowledged
+  std::int64_t lag = 0;      // not yet delivered
+  std::int64_t groups = 0;
+  std::string last_message_id;
+  std::string last_delivered_id;
+  std::vector<ConsumerStatus> consumers;
+  std::string dlq_stream;
+  std::int64_t dlq_length = 0;
+};
+
+// From the replies to status_commands(), in the same order. A stream or group that does not
+// exist yet (an error reply) shows as empty, not as an error.
+QueueStatus read_status(const QueueNames& names, std::span<const core::Result<ReplyPtr>> replies);
 
 }  // namespace logpipe::queue

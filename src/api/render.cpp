@@ -1,0 +1,72 @@
+#include "api/render.hpp"
+
+#include "core/json_writer.hpp"
+#include "core/time.hpp"
+
+namespace logpipe::api {
+
+std::string device_logs_json(std::span<const query::StoredLog> logs) {
+  core::JsonWriter w;
+  w.begin_object()
+      .field("total", static_cast<std::int64_t>(logs.size()))
+      .field("source", "database")
+      .key("data");
+  w.begin_array();
+  const auto optional_text = [&](const char* name, const std::optional<std::string>& value) {
+    w.key(name);
+    if (value) {
+      w.value(*value);
+    } else {
+      w.null();
+    }
+  };
+  for (const auto& log : logs) {
+    const std::string ts = core::format_rfc3339(log.ts);
+    w.begin_object()
+        .field("id", log.id)
+        .field("device_id", log.device_id)
+        .field("log_level", log.level)
+        .field("message", log.message)
+        .key("log_data")
+        .raw(log.attrs_json)
+        .field("created_at", ts)
+        .field("ts", ts)
+        .field("received_at", core::format_rfc3339(log.received_at))
+        .field("level", log.level);
+    optional_text("service", log.service);
+    optional_text("app", log.app);
+    optional_text("host", log.host);
+    w.end_object();
+  }
+  w.end_array().end_object();
+  return w.take();
+}
+
+std::string queue_status_json(const queue::QueueStatus& s) {
+  core::JsonWriter w;
+  w.begin_object()
+      .field("status", "success")
+      .field("queue_name", s.names.stream)
+      .field("group", s.names.group)
+      .field("length", s.length)
+      .field("pending_messages", s.pending)
+      .field("lag", s.lag)
+      .field("consumer_groups", s.groups)
+      .field("consumers", static_cast<std::int64_t>(s.consumers.size()))
+      .field("last_message_id", s.last_message_id)
+      .field("last_delivered_id", s.last_delivered_id);
+  w.key("consumer_details").begin_array();
+  for (const auto& c : s.consumers) {
+    w.begin_object()
+        .field("name", c.name)
+        .field("pending", c.pending)
+        .field("idle_ms", c.idle_ms)
+        .end_object();
+  }
+  w.end_array();
+  w.key("dlq").begin_object().field("stream", s.dlq_stream).field("length", s.dlq_length);
+  w.end_object().end_object();
+  return w.take();
+}
+
+}  // namespace logpipe::api

@@ -1,0 +1,22 @@
+// JSON renderings of what the queue and the query side return: response shapes belong to the
+// API, not to the modules that fetch the data.
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "query/device_logs.hpp"
+#include "queue/dlq.hpp"
+#include "queue/status.hpp"
+
+namespace logpipe::api {
+
+// Seed 000's shape: {"total":N,"source":"database","data":[{"id","device_id","log_level",
+// "message","log_data","created_at", plus "ts","received_at","level","service","app","host"}]}
+// where created_at is the event time and log_level/log_data mirror level/attrs.
+std::string device_logs_json(std::span<const query::StoredLog> logs);
+
+// GET /api/v1/queue (seed 001's /queue/status field names).
+std::string queue_status_json(const queue::QueueStatus& status);
+
+}  // namespace logpipe::api
