@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 20
 JOBS ?= $(shell nproc)
 CTEST_JOBS ?= 2
 
@@ -9,9 +11,9 @@ CTEST_JOBS ?= 2
 DEB_PACKAGES := build-essential cmake pkg-config ccache git curl procps python3 \
 	libboost1.81-dev libhiredis-dev libpq-dev libsimdjson-dev prometheus-cpp-dev libfmt-dev \
 	libcli11-dev libtomlplusplus-dev liblz4-dev googletest libgtest-dev libbenchmark-dev \
-	redis-server postgresql-15 clang-format clang-tidy
+	redis-server postgresql-15 clang-format clang-tidy clang libclang-rt-14-dev
 
-.PHONY: deps build build-asan run test test-unit bench bench-micro bench-pipeline format lint clean
+.PHONY: deps build build-asan run test test-unit fuzz bench bench-micro bench-pipeline format lint clean
 
 deps:
 	@scripts/install-deps $(DEB_PACKAGES)
@@ -37,6 +39,19 @@ test: build build-asan
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
 
+# Every parser of untrusted input under libFuzzer (clang, ASan+UBSan) for FUZZ_SECONDS each,
+# starting from the seed corpus in tests/fuzz/corpus; new inputs go to a temporary directory.
+fuzz: deps
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLOGPIPE_FUZZ=ON \
+		-DLOGPIPE_TESTS=OFF -DLOGPIPE_BENCH=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_formats fuzz_batch_codec
+	@set -o pipefail; for target in formats batch_codec; do \
+		work=$$(mktemp -d); \
+		$(FUZZ_BUILD)/tests/fuzz/fuzz_$$target -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+			-print_final_stats=1 $$work tests/fuzz/corpus/$$target 2>&1 | tail -n 12 || exit 1; \
+		rm -rf $$work; \
+	done
+
 # Benchmarks (see docs/PERFORMANCE.md): the hot-path micro-benchmarks, then the whole pipeline
 # against PostgreSQL's own COPY on private Redis + PostgreSQL (about two minutes).
 bench: bench-micro bench-pipeline
@@ -54,4 +69,4 @@ lint: build
 	@git ls-files 'src/*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

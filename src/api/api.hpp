@@ -1,4 +1,4 @@
-// The HTTP API of DESIGN.md §5: one route table (routes.cpp) that feeds the router, the `/`
+// The HTTP API: one route table (routes.cpp) that feeds the router, the `/`
 // endpoint list and the OpenAPI check; handlers that decode, call the intake or a query, and
 // render JSON. Handlers never block an io thread: Redis goes through the pipelined AsyncClient,
 // PostgreSQL work runs on `db_threads`.

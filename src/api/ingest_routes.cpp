@@ -67,9 +67,7 @@ void decode_and_submit(Context& ctx, http::Request& req, http::RequestContext& r
                                      decoded_body);
   if (!body) return fail(body.error());
   options.received_at = core::now_micros();
-  auto decoded = (*format)->decode(*body, options);
-  if (!decoded) return fail(decoded.error());
-  auto records = ingest::all_or_nothing(std::move(decoded).value());
+  auto records = ingest::all_or_nothing((*format)->decode(*body, options));
   if (!records) return fail(records.error());
   if (single_object && body->find_first_not_of(" \t\r\n") != std::string_view::npos &&
       (*body)[body->find_first_not_of(" \t\r\n")] == '[')
@@ -87,7 +85,8 @@ void decode_and_submit(Context& ctx, http::Request& req, http::RequestContext& r
                     });
 }
 
-// Seed 000's answer; "status" is "stored" (with "backend":"db") when the fallback stored it.
+// The answer of /api/log and /api/logs/batch; "status" is "stored" (with "backend":"db") when the
+// fallback stored it.
 std::string queued_body(const intake::Accepted& a, bool batch) {
   const bool in_db = a.backend == intake::Backend::db;
   core::JsonWriter w;

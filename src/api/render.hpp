@@ -11,12 +11,13 @@
 
 namespace logpipe::api {
 
-// Seed 000's shape: {"total":N,"source":"database","data":[{"id","device_id","log_level",
+// The device-logs shape older clients read:
+// {"total":N,"source":"database","data":[{"id","device_id","log_level",
 // "message","log_data","created_at", plus "ts","received_at","level","service","app","host"}]}
 // where created_at is the event time and log_level/log_data mirror level/attrs.
 std::string device_logs_json(std::span<const query::StoredLog> logs);
 
-// GET /api/v1/queue (seed 001's /queue/status field names).
+// GET /api/v1/queue (the field names of the older /queue/status).
 std::string queue_status_json(const queue::QueueStatus& status);
 
 }  // namespace logpipe::api

@@ -79,7 +79,8 @@ class Reply {
 // A JSON response with Content-Type application/json and the request's version/keep-alive.
 Response json_response(const RequestHead& request, bhttp::status status, std::string body);
 
-// DESIGN.md §5 error body: {"error":{"code":…,"message":…,"details":[{"index","field","message"}]}}
+// The error body of every failed request:
+// {"error":{"code":…,"message":…,"details":[{"index","field","message"}]}}
 std::string error_body(std::string_view code, std::string_view message,
                        const std::vector<core::ErrorDetail>& details = {});
 Response error_response(const RequestHead& request, bhttp::status status, std::string_view code,

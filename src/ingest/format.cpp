@@ -17,6 +17,11 @@ core::Result<std::vector<model::Record>> all_or_nothing(Decoded decoded) {
   return core::Error(core::Errc::invalid_field, std::move(message), std::move(decoded.problems));
 }
 
+core::Result<std::vector<model::Record>> all_or_nothing(core::Result<Decoded> decoded) {
+  if (!decoded) return decoded.error();
+  return all_or_nothing(std::move(decoded).value());
+}
+
 void FormatRegistry::add(Format format) {
   if (find(format.name)) throw std::logic_error("format registered twice: " + format.name);
   for (const auto& type : format.media_types) {

@@ -23,7 +23,7 @@ namespace logpipe::ingest {
 
 struct DecodeOptions {
   core::Micros received_at = 0;     // stamped as ts on records that carry none
-  bool require_device_id = false;   // seed 000 endpoints require device_id
+  bool require_device_id = false;   // /api/log and /api/logs/batch require device_id
   std::size_t max_records = 10000;  // per request
   std::size_t max_depth = 64;       // JSON nesting
   std::size_t max_message_bytes = std::size_t{256} << 10;
@@ -42,6 +42,7 @@ inline constexpr std::size_t kMaxProblemDetails = 100;
 
 // The all-or-nothing policy: every record, or Errc::invalid_field naming every problem.
 core::Result<std::vector<model::Record>> all_or_nothing(Decoded decoded);
+core::Result<std::vector<model::Record>> all_or_nothing(core::Result<Decoded> decoded);
 
 struct Format {
   std::string name;                      // "json", "ndjson", …: ?format= and source_format

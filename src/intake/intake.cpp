@@ -129,22 +129,16 @@ Intake::Intake(queue::AsyncClient& redis, queue::StreamAppender& appender, store
 Intake::~Intake() = default;
 
 core::Status Intake::admit(const model::Principal&) const {
-  const auto& o = impl_->options;
-  if (const long long entries = impl_->backlog_entries.load();
-      o.max_backlog > 0 && entries > static_cast<long long>(o.max_backlog)) {
+  const auto over = [&](std::size_t limit, long long held, std::string_view unit) -> core::Status {
+    if (limit == 0 || held <= static_cast<long long>(limit)) return {};
     return impl_->reject("backpressure", core::Errc::overloaded,
-                         fmt::format("the queue holds {} entries not yet stored (limit {}); "
-                                     "nothing was stored, retry later",
-                                     entries, o.max_backlog));
-  }
-  if (const long long bytes = impl_->backlog_bytes.load();
-      o.max_backlog_bytes > 0 && bytes > static_cast<long long>(o.max_backlog_bytes)) {
-    return impl_->reject("backpressure", core::Errc::overloaded,
-                         fmt::format("the queue holds {} bytes not yet stored (limit {}); "
-                                     "nothing was stored, retry later",
-                                     bytes, o.max_backlog_bytes));
-  }
-  return {};
+                         fmt::format("the queue holds {} {} not yet stored (limit {}); nothing "
+                                     "was stored, retry later",
+                                     held, unit, limit));
+  };
+  if (auto ok = over(impl_->options.max_backlog, impl_->backlog_entries.load(), "entries"); !ok)
+    return ok;
+  return over(impl_->options.max_backlog_bytes, impl_->backlog_bytes.load(), "bytes");
 }
 
 void Intake::submit(const model::Principal& principal, model::Batch batch, Done done) {

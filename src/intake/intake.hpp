@@ -1,5 +1,5 @@
-// The one path every protocol's records take into logpipe (DESIGN.md §2), whatever decoded them:
-// HTTP handlers today, syslog and OTLP listeners later. Decoders only decode; renderers only
+// The one path every protocol's records take into logpipe (docs/ARCHITECTURE.md), whatever decoded
+// them: HTTP handlers today, syslog and OTLP listeners later. Decoders only decode; renderers only
 // render; everything between is here:
 //
 //   admit   before decoding: backpressure (the stream's backlog in entries and bytes), and the

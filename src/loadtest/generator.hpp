@@ -12,8 +12,8 @@ namespace logpipe::loadtest {
 
 // Which endpoint and body format a request uses.
 enum class Api {
-  batch,   // POST /api/logs/batch  {"logs":[…]}   (seed 000 field names)
-  single,  // POST /api/log         one object      (seed 000 field names)
+  batch,   // POST /api/logs/batch  {"logs":[…]}   (device_id, log_level, log_data)
+  single,  // POST /api/log         one object      (device_id, log_level, log_data)
   ingest,  // POST /api/v1/ingest   NDJSON           (canonical field names)
 };
 

@@ -1,7 +1,7 @@
 // `logpipe loadtest`: drives a logpipe server over keep-alive HTTP/1.1 and then checks, in
 // PostgreSQL, that every record it got a 2xx for was stored exactly once.
 //
-// Closed loop (seed 000's stress test): devices × logs_per_device records in requests of
+// Closed loop (the classic stress test): devices × logs_per_device records in requests of
 // batch_size, `concurrency` requests in flight at a time.
 // Open loop (rate > 0): requests are due at a fixed rate for `duration`; each one's latency is
 // measured from the moment it was due, not from when a connection got free to send it, so an

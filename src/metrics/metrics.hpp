@@ -1,4 +1,4 @@
-// The Prometheus metrics of one logpipe process (DESIGN.md §7), rendered in the text format for
+// The Prometheus metrics of one logpipe process (README "Metrics"), rendered in the text format for
 // GET /metrics. One instance per process, created at start and shared by reference.
 #pragma once
 

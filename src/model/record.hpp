@@ -1,6 +1,6 @@
-// The canonical log record (DESIGN.md §4) that every input format is decoded into, and the batch
-// of records one request produces. The bottom of the module graph: the queue, the store and the
-// query side depend on this, never on a parser.
+// The canonical log record (README "Records and errors") that every input format is decoded into,
+// and the batch of records one request produces. The bottom of the module graph: the queue, the
+// store and the query side depend on this, never on a parser.
 #pragma once
 
 #include <cstdint>

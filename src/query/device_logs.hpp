@@ -1,4 +1,4 @@
-// GET /api/logs/{device_id}: a device's newest logs (the API renders them in seed 000's shape).
+// GET /api/logs/{device_id}: a device's newest logs (the API renders them).
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
-// The dead-letter stream (DESIGN.md §2): what the worker set aside, and replay once the cause is
-// fixed. Admin operations on a synchronous connection; serve runs them off its io threads.
+// The dead-letter stream (docs/OPERATIONS.md): what the worker set aside, and replay once the cause
+// is fixed. Admin operations on a synchronous connection; serve runs them off its io threads.
 #pragma once
 
 #include <span>

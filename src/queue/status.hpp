@@ -1,4 +1,4 @@
-// The state of the queue for operators (GET /api/v1/queue, seed 001's /queue/status): stream
+// The state of the queue for operators (GET /api/v1/queue, alias /queue/status): stream
 // length, what the consumer group has pending and has yet to deliver (lag), each consumer's
 // pending count and idle time, and the dead-letter stream's size. One pipelined round trip of
 // XINFO/XLEN commands; the API renders the result.

@@ -1,6 +1,6 @@
-// Group commit for the ingest path (DESIGN.md §2): appends requests' encoded batches to a Redis
-// stream, coalescing concurrent requests into ONE entry. While an XADD is in flight, batches that
-// arrive join the next entry, which goes out as soon as that XADD is answered: no timer, so an
+// Group commit for the ingest path (docs/ARCHITECTURE.md): appends requests' encoded batches to a
+// Redis stream, coalescing concurrent requests into ONE entry. While an XADD is in flight, batches
+// that arrive join the next entry, which goes out as soon as that XADD is answered: no timer, so an
 // idle server adds no latency and a busy one writes few, large, well-compressed entries (and its
 // workers handle few entries). An entry is bounded by max_entry_bytes; beyond that a further
 // XADD is pipelined at once.

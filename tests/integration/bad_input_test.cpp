@@ -153,12 +153,8 @@ TEST_F(BadInput, UnknownRoutesAndMethods) {
 
 TEST_F(BadInput, SlowClientDoesNotStallOthers) {
   // A client that sends half a request and stalls must not hold up anyone else.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(lp->port());
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const int fd = connect_loopback(lp->port());
+  ASSERT_GE(fd, 0);
   const std::string partial =
       "POST /api/log HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"dev";
   ASSERT_GT(::send(fd, partial.data(), partial.size(), 0), 0);

@@ -1,8 +1,6 @@
 // Connection exhaustion: idle clients must not lock new ones out, whatever the descriptor limit.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <vector>
@@ -11,20 +9,6 @@
 
 namespace logpipe::test {
 namespace {
-
-int connect_idle(unsigned short port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // With more idle connections than the process has descriptors, a new client is still served:
 // serve caps its connections below the limit and closes the longest-idle ones to make room.
@@ -44,7 +28,7 @@ TEST(Connections, IdleConnectionsBeyondTheDescriptorLimitDoNotLockOutNewClients)
   // log): before the cap, accept failed with EMFILE and new clients waited forever.
   std::vector<int> idle;
   for (int i = 0; i < 220; ++i) {
-    const int fd = connect_idle(lp.port());
+    const int fd = connect_loopback(lp.port());
     if (fd >= 0) idle.push_back(fd);
   }
   EXPECT_GE(idle.size(), 200u);
@@ -52,8 +36,7 @@ TEST(Connections, IdleConnectionsBeyondTheDescriptorLimitDoNotLockOutNewClients)
   const auto live = get(lp.port(), "/health/live");
   EXPECT_EQ(live.status, 200);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
-  EXPECT_EQ(post_json(lp.port(), "/api/log", R"({"device_id":"d","message":"after"})").status,
-            202);
+  EXPECT_EQ(post_json(lp.port(), "/api/log", R"({"device_id":"d","message":"after"})").status, 202);
   const auto metrics = get(lp.port(), "/metrics").body;
   EXPECT_NE(metrics.find("http_connection_events_total{event=\"evicted\"}"), std::string::npos)
       << metrics.substr(0, 2000);

@@ -95,21 +95,28 @@ unsigned short free_port() {
   return ntohs(addr.sin_port);
 }
 
-HttpResponse http(unsigned short port, const HttpRequest& req, std::chrono::milliseconds timeout) {
-  HttpResponse response;
+int connect_loopback(unsigned short port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval tv{static_cast<time_t>(timeout.count() / 1000),
-             static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if (fd < 0) return -1;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(port);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
-    return response;
+    return -1;
   }
+  return fd;
+}
+
+HttpResponse http(unsigned short port, const HttpRequest& req, std::chrono::milliseconds timeout) {
+  HttpResponse response;
+  const int fd = connect_loopback(port);
+  if (fd < 0) return response;
+  timeval tv{static_cast<time_t>(timeout.count() / 1000),
+             static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   std::string head = req.method + " " + req.target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
                      "Connection: close\r\nContent-Length: " + std::to_string(req.body.size()) +
                      "\r\n";

@@ -39,6 +39,8 @@ class TestDatabase {
 };
 
 unsigned short free_port();
+// A TCP connection to 127.0.0.1:port (a file descriptor), or -1.
+int connect_loopback(unsigned short port);
 std::string unique_tag(const std::string& base);  // base + pid + counter
 
 struct HttpResponse {

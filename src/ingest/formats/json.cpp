@@ -55,16 +55,12 @@ core::Result<Decoded> decode_logs_envelope(std::string_view body, const DecodeOp
 
 core::Result<std::vector<model::Record>> parse_json(std::string_view body,
                                                     const DecodeOptions& options) {
-  auto decoded = decode_json(body, options);
-  if (!decoded) return decoded.error();
-  return all_or_nothing(std::move(decoded).value());
+  return all_or_nothing(decode_json(body, options));
 }
 
 core::Result<std::vector<model::Record>> parse_logs_envelope(std::string_view body,
                                                              const DecodeOptions& options) {
-  auto decoded = decode_logs_envelope(body, options);
-  if (!decoded) return decoded.error();
-  return all_or_nothing(std::move(decoded).value());
+  return all_or_nothing(decode_logs_envelope(body, options));
 }
 
 Format json_format() {

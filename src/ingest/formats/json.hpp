@@ -1,4 +1,4 @@
-// The JSON formats: "json" (one object, or an array of objects) and "logs_envelope" (seed 000's
+// The JSON formats: "json" (one object, or an array of objects) and "logs_envelope" (the
 // batch body {"logs":[…]} with 1..max_records objects).
 #pragma once
 

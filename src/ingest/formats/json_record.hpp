@@ -1,5 +1,5 @@
 // Inside the JSON family of formats (json, ndjson, the {"logs":[…]} envelope): one JSON value
-// → one canonical record, with the field aliases of DESIGN.md §4.
+// → one canonical record, with the field aliases of README "Records and errors".
 #pragma once
 
 #include <simdjson.h>

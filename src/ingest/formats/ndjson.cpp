@@ -69,9 +69,7 @@ core::Result<Decoded> decode_ndjson(std::string_view body, const DecodeOptions& 
 
 core::Result<std::vector<model::Record>> parse_ndjson(std::string_view body,
                                                       const DecodeOptions& options) {
-  auto decoded = decode_ndjson(body, options);
-  if (!decoded) return decoded.error();
-  return all_or_nothing(std::move(decoded).value());
+  return all_or_nothing(decode_ndjson(body, options));
 }
 
 Format ndjson_format() {
