@@ -27,21 +27,27 @@ core::Error unsupported_media(const http::Request& req, std::string_view accepte
                                       header(req, http::bhttp::field::content_type), accepted));
 }
 
-// For endpoints that take JSON only. No Content-Type (curl users) and text/plain (browsers'
-// sendBeacon, several shippers) are read as JSON too: the body decides.
+// Media types that do not name a format: none, text/plain (browsers' sendBeacon, several
+// shippers) and curl's default for -d (application/x-www-form-urlencoded; no form is ever posted
+// here). The body decides.
+bool unlabelled(std::string_view type) {
+  return type.empty() || type == "text/plain" || type == "application/x-www-form-urlencoded";
+}
+
+// For endpoints that take JSON only.
 core::Result<const ingest::Format*> json_only(const http::Request& req, const char* format) {
   const std::string type = ingest::media_type(header(req, http::bhttp::field::content_type));
-  if (!type.empty() && type != "text/plain" && !json_media_type(type))
+  if (!unlabelled(type) && !json_media_type(type))
     return unsupported_media(req, "application/json");
   return ingest::builtin_formats().find(format);
 }
 
 // /api/v1/ingest: any registered format by its media type; JSON types are JSON. Without a media
-// type that names a format (none, text/plain), the body is sniffed between JSON and NDJSON.
+// type that names a format, the body is sniffed between JSON and NDJSON.
 core::Result<const ingest::Format*> by_media_type(const http::Request& req) {
   const auto& formats = ingest::builtin_formats();
   const std::string type = ingest::media_type(header(req, http::bhttp::field::content_type));
-  if (type.empty() || type == "text/plain") {
+  if (unlabelled(type)) {
     const auto* sniffed = formats.sniff(req.body(), {"json", "ndjson"});
     return sniffed ? sniffed : formats.find("json");
   }

@@ -109,7 +109,7 @@ TEST_F(BadInput, UnsupportedContentTypeIs415) {
   r.method = "POST";
   r.target = "/api/v1/ingest";
   r.body = R"({"message":"m"})";
-  r.content_type = "application/x-www-form-urlencoded";
+  r.content_type = "application/xml";
   expect_error(http(lp->port(), r), 415, "unsupported_media_type");
   r.target = "/api/log";
   r.content_type = "application/x-ndjson";  // only /api/v1/ingest takes NDJSON
@@ -120,7 +120,8 @@ TEST_F(BadInput, UnsupportedContentTypeIs415) {
   expect_nothing_stored();
 }
 
-// navigator.sendBeacon and several shippers label JSON text/plain: the body decides.
+// navigator.sendBeacon and several shippers label JSON text/plain, curl -d form-urlencoded: the
+// body decides.
 TEST_F(BadInput, TextPlainJsonIsAccepted) {
   HttpRequest r;
   r.method = "POST";
@@ -131,6 +132,9 @@ TEST_F(BadInput, TextPlainJsonIsAccepted) {
   r.target = "/api/logs/batch";
   r.body = R"({"logs":[{"device_id":"beacon","message":"two"}]})";
   EXPECT_EQ(http(lp->port(), r).status, 202);
+  r.content_type = "application/x-www-form-urlencoded";  // what curl -d sends
+  EXPECT_EQ(http(lp->port(), r).status, 202);
+  r.content_type = "text/plain;charset=UTF-8";
   r.target = "/api/v1/ingest";
   r.body = "{\n  \"device_id\": \"beacon\",\n  \"message\": \"three\"\n}";  // pretty JSON
   EXPECT_EQ(http(lp->port(), r).body, R"({"enqueued":1,"backend":"redis"})");
@@ -140,7 +144,7 @@ TEST_F(BadInput, TextPlainJsonIsAccepted) {
   EXPECT_EQ(http(lp->port(), r).body, R"({"enqueued":2,"backend":"redis"})");
   r.body = "not json";
   expect_error(http(lp->port(), r), 400, "malformed");
-  ASSERT_TRUE(eventually([&] { return db.count("SELECT count(*) FROM logs") == 5; }, 10s));
+  ASSERT_TRUE(eventually([&] { return db.count("SELECT count(*) FROM logs") == 6; }, 10s));
 }
 
 TEST_F(BadInput, UnknownRoutesAndMethods) {
