@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <stdexcept>
+
 #include "ingest/formats/json.hpp"
 #include "ingest/formats/ndjson.hpp"
 
@@ -168,6 +171,103 @@ TEST(LogsEnvelope, Shapes) {
     ASSERT_FALSE(e.details.empty()) << body;
     EXPECT_EQ(e.details[0].field, "logs") << body;
   }
+}
+
+// ---- Format plugins ----
+
+TEST(Formats, BuiltinsAreFoundByNameAndMediaType) {
+  const auto& formats = builtin_formats();
+  ASSERT_NE(formats.find("json"), nullptr);
+  ASSERT_NE(formats.find("ndjson"), nullptr);
+  ASSERT_NE(formats.find("logs_envelope"), nullptr);
+  EXPECT_EQ(formats.find("nope"), nullptr);
+  EXPECT_EQ(formats.for_media_type("application/json"), formats.find("json"));
+  for (const char* type : {"application/x-ndjson", "application/ndjson", "application/jsonl",
+                           "application/x-jsonlines", "application/jsonlines"}) {
+    EXPECT_EQ(formats.for_media_type(type), formats.find("ndjson")) << type;
+  }
+  EXPECT_EQ(formats.for_media_type("application/xml"), nullptr);
+}
+
+TEST(Formats, ARegisteredFormatIsReachableByItsMediaTypeAndSniff) {
+  FormatRegistry registry;
+  register_builtin_formats(registry);
+  registry.add({"lines",
+                {"text/x-lines"},
+                [](std::string_view head) { return head.starts_with("LINES") ? 90 : 0; },
+                [](std::string_view body, const DecodeOptions& o) -> core::Result<Decoded> {
+                  Decoded d;
+                  d.records.push_back({});
+                  d.records.back().message = std::string(body);
+                  d.records.back().ts = o.received_at;
+                  return d;
+                }});
+  const Format* lines = registry.for_media_type("text/x-lines");
+  ASSERT_NE(lines, nullptr);
+  EXPECT_EQ(lines->name, "lines");
+  EXPECT_EQ(registry.sniff("LINES one", {}), lines);
+  EXPECT_EQ(registry.sniff("LINES one", {"json", "ndjson"}), nullptr);  // not a candidate
+  auto records = all_or_nothing(lines->decode("hello", options()));
+  ASSERT_TRUE(records.ok());
+  EXPECT_EQ((*records)[0].message, "hello");
+  const auto types = registry.media_types();
+  EXPECT_NE(std::find(types.begin(), types.end(), "text/x-lines"), types.end());
+  // One name, one media type: registering either twice is a programming error.
+  EXPECT_THROW(registry.add({"lines", {}, {}, {}}), std::logic_error);
+  EXPECT_THROW(registry.add({"other", {"application/json"}, {}, {}}), std::logic_error);
+}
+
+TEST(Formats, SniffTellsJsonFromNdjson) {
+  const auto& formats = builtin_formats();
+  const std::vector<std::string_view> both{"json", "ndjson"};
+  EXPECT_EQ(formats.sniff("{\"message\":\"a\"}\n{\"message\":\"b\"}\n", both),
+            formats.find("ndjson"));
+  EXPECT_EQ(formats.sniff("{\n  \"message\": \"pretty\"\n}\n", both), formats.find("json"));
+  EXPECT_EQ(formats.sniff("[{\"message\":\"a\"}]", both), formats.find("json"));
+  EXPECT_EQ(formats.sniff("  {\"message\":\"one\"}\n", both), formats.find("json"));
+  EXPECT_EQ(formats.sniff("plain text", both), nullptr);
+}
+
+TEST(Formats, DecodeKeepsTheValidItemsAndNamesTheRejectedOnes) {
+  auto decoded = decode_json(
+      R"([{"message":"a"},{"message":42},{"message":"c"},{"level":"LOUD","message":"d"}])",
+      options());
+  ASSERT_TRUE(decoded.ok());
+  ASSERT_EQ(decoded->records.size(), 2u);
+  EXPECT_EQ(decoded->records[0].message, "a");
+  EXPECT_EQ(decoded->records[1].message, "c");
+  EXPECT_EQ(decoded->rejected_items, 2u);
+  EXPECT_EQ(decoded->problem_count, 2u);
+  ASSERT_EQ(decoded->problems.size(), 2u);
+  EXPECT_EQ(decoded->problems[0].index, 1);
+  EXPECT_EQ(decoded->problems[1].index, 3);
+  // The all-or-nothing policy refuses the whole body, naming both.
+  auto all = all_or_nothing(std::move(decoded).value());
+  ASSERT_FALSE(all.ok());
+  EXPECT_EQ(all.error().code, core::Errc::invalid_field);
+  EXPECT_EQ(all.error().details.size(), 2u);
+
+  auto lines = decode_ndjson("{\"message\":\"a\"}\n{\"msg\":1}\n{\"message\":\"c\"}", options());
+  ASSERT_TRUE(lines.ok());
+  EXPECT_EQ(lines->records.size(), 2u);
+  EXPECT_EQ(lines->problems.at(0).index, 1);
+}
+
+TEST(Formats, ContentEncodingStep) {
+  std::string storage;
+  auto plain = decode_content("", "body", storage);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(*plain, "body");
+  EXPECT_TRUE(decode_content("Identity", "body", storage).ok());
+  auto gzip = decode_content("gzip", "body", storage);
+  ASSERT_FALSE(gzip.ok());
+  EXPECT_EQ(gzip.error().code, core::Errc::unsupported);
+}
+
+TEST(Formats, MediaTypeDropsParametersAndCase) {
+  EXPECT_EQ(media_type("Application/JSON; charset=utf-8"), "application/json");
+  EXPECT_EQ(media_type("  text/plain  "), "text/plain");
+  EXPECT_EQ(media_type(""), "");
 }
 
 }  // namespace

@@ -272,7 +272,9 @@ core::Result<Decoded> decode_array(simdjson::dom::array array, const DecodeOptio
   if (decoded.rejected_items > 0) {
     std::size_t kept = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      if (!rejected[i]) decoded.records[kept++] = std::move(decoded.records[i]);
+      if (rejected[i]) continue;
+      if (kept != i) decoded.records[kept] = std::move(decoded.records[i]);  // no self-move
+      ++kept;
     }
     decoded.records.resize(kept);
   }
