@@ -17,11 +17,11 @@ deps:
 	@scripts/install-deps $(DEB_PACKAGES)
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOGPIPE_WERROR=ON >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
 build-asan: deps
-	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLOGPIPE_SANITIZE=ON -DLOGPIPE_BENCH=OFF >/dev/null
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLOGPIPE_SANITIZE=ON -DLOGPIPE_BENCH=OFF -DLOGPIPE_WERROR=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 
 # Starts private Redis + PostgreSQL under ./var, migrates, and serves on 127.0.0.1:8080.
