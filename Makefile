@@ -9,7 +9,7 @@ CTEST_JOBS ?= 2
 DEB_PACKAGES := build-essential cmake pkg-config ccache git curl procps python3 \
 	libboost1.81-dev libhiredis-dev libpq-dev libsimdjson-dev prometheus-cpp-dev libfmt-dev \
 	libcli11-dev libtomlplusplus-dev liblz4-dev googletest libgtest-dev libbenchmark-dev \
-	redis-server postgresql-15 clang-format clang-tidy
+	redis-server postgresql-15 clang-format clang-tidy prometheus
 
 .PHONY: deps build build-asan run test test-unit bench bench-micro bench-pipeline format lint clean
 
