@@ -4,6 +4,7 @@
 #include "core/time.hpp"
 #include "queue/batch_codec.hpp"
 #include "queue/status.hpp"
+#include "queue/stream_consumer.hpp"
 
 namespace logpipe::queue {
 namespace {
@@ -19,10 +20,10 @@ std::vector<DlqEntry> parse_range(const redisReply& list) {
     for (std::size_t f = 0; f + 1 < reply_size(fields); f += 2) {
       const auto key = reply_string(reply_at(fields, f));
       const std::string value(reply_string(reply_at(fields, f + 1)));
-      if (key == "entry") d.entry = value;
-      if (key == "error") d.error = value;
-      if (key == "failed_at") d.failed_at = value;
-      if (key == "b") d.payload = value;
+      if (key == field::entry) d.entry = value;
+      if (key == field::error) d.error = value;
+      if (key == field::failed_at) d.failed_at = value;
+      if (key == field::payload) d.payload = value;
     }
     out.push_back(std::move(d));
   }
@@ -61,8 +62,10 @@ core::Result<ReplayResult> dlq_replay(SyncClient& redis, const std::string& stre
   }
   ReplayResult result;
   for (const auto& e : entries) {
-    auto r = redis.pipeline(
-        {{"MULTI"}, {"XADD", stream, "*", "b", e.payload}, {"XDEL", dlq, e.id}, {"EXEC"}});
+    auto r = redis.pipeline({{"MULTI"},
+                             {"XADD", stream, "*", field::payload, e.payload},
+                             {"XDEL", dlq, e.id},
+                             {"EXEC"}});
     if (!r) return r.error();
     ++result.replayed;
   }

@@ -55,8 +55,7 @@ TEST(Metrics, ServeAndStandaloneWorkerPassPromtoolCheckMetrics) {
                       R"({"device_id":"d2","log_level":"ERROR","message":"b"}]})")
                 .status,
             202);
-  ASSERT_EQ(post_json(serve.port(), "/api/log", R"({"device_id":"d1","message":"c"})").status,
-            202);
+  ASSERT_EQ(post_json(serve.port(), "/api/log", R"({"device_id":"d1","message":"c"})").status, 202);
   EXPECT_EQ(post_json(serve.port(), "/api/log", R"({"device_id":)").status, 400);
   EXPECT_EQ(get(serve.port(), "/no/such/route").status, 404);
   ASSERT_TRUE(eventually([&] { return db.count("SELECT count(*) FROM logs") == 3; }, 15s))
