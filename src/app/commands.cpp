@@ -395,4 +395,19 @@ int dlq_replay(const config::Settings& s, const std::vector<std::string>& ids) {
   return 0;
 }
 
+int dlq_delete(const config::Settings& s, const std::vector<std::string>& ids) {
+  auto redis = dlq_connection(s);
+  if (!redis) return fail(redis.error().message);
+  auto done = queue::dlq_delete(*redis, s.stream, ids);
+  if (!done) {
+    fail(done.error().message);
+    return done.error().code == core::Errc::invalid_argument ? 2 : 1;
+  }
+  for (const auto& id : done->not_found)
+    fmt::print(stderr, "logpipe: {} is not in {}\n", id, queue::dead_letter_stream(s.stream));
+  fmt::print("deleted {} from {}; {} left\n", done->deleted, queue::dead_letter_stream(s.stream),
+             done->remaining);
+  return done->not_found.empty() ? 0 : 1;
+}
+
 }  // namespace logpipe::app
