@@ -62,8 +62,7 @@ bool parse_holder(std::string_view text, Holder& out) {
 
 }  // namespace
 
-std::string slot_key(const std::string& stream, const std::string& group,
-                     const std::string& name) {
+std::string slot_key(const std::string& stream, const std::string& group, const std::string& name) {
   return fmt::format("{}:consumer:{}:{}", stream, group, name);
 }
 
@@ -95,7 +94,8 @@ core::Result<ConsumerSlot> ConsumerSlot::acquire(SyncClient& redis, const SlotOp
       auto r = redis.command({"EVAL", kTakeScript, "1", key, expected, holder, ttl});
       if (!r) return r.error();
       const std::string current(reply_string(**r));
-      if (current == "OK") return ConsumerSlot(std::move(key), std::move(name), holder, options.ttl);
+      if (current == "OK")
+        return ConsumerSlot(std::move(key), std::move(name), holder, options.ttl);
       if (current == holder || !holder_is_gone(current, host)) break;  // in use: next index
       expected = current;
     }

@@ -48,8 +48,7 @@ class ConsumerSlot {
   static bool holder_is_gone(const std::string& holder, const std::string& host);
 
  private:
-  ConsumerSlot(std::string key, std::string name, std::string holder,
-               std::chrono::milliseconds ttl)
+  ConsumerSlot(std::string key, std::string name, std::string holder, std::chrono::milliseconds ttl)
       : key_(std::move(key)), name_(std::move(name)), holder_(std::move(holder)), ttl_(ttl) {}
 
   std::string key_;

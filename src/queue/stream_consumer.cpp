@@ -85,11 +85,10 @@ core::Status StreamConsumer::keep_slot() {
                     {{"consumer", name_}});
     slot_.reset();
   }
-  auto slot = ConsumerSlot::acquire(
-      *redis_, {.stream = options_.stream,
-                .group = options_.group,
-                .host = options_.host,
-                .ttl = options_.slot_ttl});
+  auto slot = ConsumerSlot::acquire(*redis_, {.stream = options_.stream,
+                                              .group = options_.group,
+                                              .host = options_.host,
+                                              .ttl = options_.slot_ttl});
   if (!slot) return slot.error();
   slot_.emplace(std::move(slot).value());
   name_ = slot_->name();

@@ -29,8 +29,8 @@ namespace logpipe::queue {
 namespace field {
 inline constexpr std::string_view payload = "b";  // the encoded batches (batch_codec)
 // Dead-letter entries only:
-inline constexpr std::string_view entry = "entry";  // id of the stream entry it came from
-inline constexpr std::string_view error = "error";  // why it was set aside
+inline constexpr std::string_view entry = "entry";          // id of the stream entry it came from
+inline constexpr std::string_view error = "error";          // why it was set aside
 inline constexpr std::string_view failed_at = "failed_at";  // RFC 3339
 }  // namespace field
 

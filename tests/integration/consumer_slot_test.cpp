@@ -1,6 +1,8 @@
 // Stable consumer names (queue::ConsumerSlot) against the real Redis: a slot is taken over at
 // once from a process of this host that is gone, never from a live one, and two worker processes
 // on one host hold distinct names.
+#include "queue/consumer_slot.hpp"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -9,7 +11,6 @@
 #include <set>
 
 #include "harness.hpp"
-#include "queue/consumer_slot.hpp"
 #include "queue/redis.hpp"
 
 namespace logpipe::test {
@@ -67,7 +68,7 @@ TEST_F(SlotTest, SlotOfAGoneProcessOfThisHostIsTakenOverAtOnce) {
 }
 
 TEST_F(SlotTest, SlotsOfLiveProcessesAndOfOtherHostsAreSkipped) {
-  hold(0, "testhost:" + std::to_string(getppid()) + ":0123456789abcdef");  // alive
+  hold(0, "testhost:" + std::to_string(getppid()) + ":0123456789abcdef");    // alive
   hold(1, "otherhost:" + std::to_string(dead_pid()) + ":0123456789abcdef");  // can't tell
   hold(2, "not a holder");
   auto slot = queue::ConsumerSlot::acquire(redis, options);
@@ -118,8 +119,8 @@ TEST(ConsumerSlot, TwoWorkerProcessesOnOneHostNeverShareAName) {
   Logpipe b(options);
   auto redis = shared_redis();
   std::set<std::string> names;
-  const bool four = eventually(
-      [&] { return (names = consumer_names(redis, stream)).size() == 4; }, 10s);
+  const bool four =
+      eventually([&] { return (names = consumer_names(redis, stream)).size() == 4; }, 10s);
   EXPECT_TRUE(four) << names.size() << "\n" << a.process().output() << b.process().output();
   const std::string host = queue::host_name();
   for (int i = 0; i < 4; ++i)

@@ -18,8 +18,8 @@ TEST(DlqCli, DeleteRemovesEntriesForGoodAndNamesMissingOnes) {
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) {
     auto id = redis.command({"XADD", dlq, "*", queue::field::entry, "1-" + std::to_string(i),
-                              queue::field::error, "refused", queue::field::failed_at,
-                              "2026-11-24T20:33:03Z", queue::field::payload, "x"});
+                             queue::field::error, "refused", queue::field::failed_at,
+                             "2026-11-24T20:33:03Z", queue::field::payload, "x"});
     ASSERT_TRUE(id);
     ids.emplace_back(queue::reply_string(**id));
   }
