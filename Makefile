@@ -11,7 +11,7 @@ CTEST_JOBS ?= 2
 DEB_PACKAGES := build-essential cmake pkg-config ccache git curl procps python3 \
 	libboost1.81-dev libhiredis-dev libpq-dev libsimdjson-dev prometheus-cpp-dev libfmt-dev \
 	libcli11-dev libtomlplusplus-dev liblz4-dev googletest libgtest-dev libbenchmark-dev \
-	redis-server postgresql-15 clang-format clang-tidy clang libclang-rt-14-dev
+	redis-server postgresql-15 clang-format clang-tidy clang libclang-rt-14-dev prometheus
 
 .PHONY: deps build build-asan run test test-unit fuzz bench bench-micro bench-pipeline format lint clean
 
@@ -19,11 +19,11 @@ deps:
 	@scripts/install-deps $(DEB_PACKAGES)
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOGPIPE_WERROR=ON >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
 build-asan: deps
-	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLOGPIPE_SANITIZE=ON -DLOGPIPE_BENCH=OFF >/dev/null
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLOGPIPE_SANITIZE=ON -DLOGPIPE_BENCH=OFF -DLOGPIPE_WERROR=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 
 # Starts private Redis + PostgreSQL under ./var, migrates, and serves on 127.0.0.1:8080.

@@ -39,8 +39,8 @@ int main(int argc, char** argv) {
   loadtest::CommandLine loadtest_line;
   loadtest::add_flags(*loadtest_command, loadtest_line);
 
-  auto* dlq =
-      cli.add_subcommand("dlq", "the dead-letter stream: list or replay what was set aside");
+  auto* dlq = cli.add_subcommand(
+      "dlq", "the dead-letter stream: list, replay or delete what was set aside");
   dlq->require_subcommand(1);
   auto* dlq_list = dlq->add_subcommand("list", "list dead-lettered records with their errors");
   options.add_to(*dlq_list, config::kDlq);
@@ -55,6 +55,12 @@ int main(int argc, char** argv) {
   options.add_to(*dlq_replay, config::kDlq);
   std::vector<std::string> dlq_ids;
   dlq_replay->add_option("--id", dlq_ids, "a dead-letter entry id (repeatable; default: all)");
+  auto* dlq_delete = dlq->add_subcommand(
+      "delete", "delete dead-lettered records for good (exit 1 if an id was not there)");
+  options.add_to(*dlq_delete, config::kDlq);
+  std::vector<std::string> dlq_delete_ids;
+  dlq_delete->add_option("id", dlq_delete_ids, "dead-letter entry ids (as dlq list shows them)")
+      ->required();
 
   try {
     cli.parse(argc, argv);
@@ -71,6 +77,7 @@ int main(int argc, char** argv) {
   }
   if (dlq_list->parsed()) return app::dlq_list(*settings, dlq_limit, dlq_json);
   if (dlq_replay->parsed()) return app::dlq_replay(*settings, dlq_ids);
+  if (dlq_delete->parsed()) return app::dlq_delete(*settings, dlq_delete_ids);
   if (cli.got_subcommand(loadtest_command)) {
     auto loadtest_options = loadtest::finish_flags(loadtest_line);
     if (!loadtest_options) {

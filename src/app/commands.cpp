@@ -28,6 +28,7 @@
 #include "queue/redis.hpp"
 #include "queue/status.hpp"
 #include "queue/stream_appender.hpp"
+#include "queue/stream_consumer.hpp"
 #include "store/connection.hpp"
 #include "store/migrations.hpp"
 #include "store/pool.hpp"
@@ -88,7 +89,7 @@ core::Result<queue::RedisEndpoint> redis_endpoint(const config::Settings& s) {
 core::Status check_dependencies(const config::Settings& s, const queue::RedisEndpoint& redis) {
   auto r = queue::SyncClient::connect(redis, 3000ms);
   if (!r) return r.error();
-  if (auto g = worker::ensure_group(*r, s.stream, s.group); !g) return g;
+  if (auto g = queue::ensure_group(*r, s.stream, s.group); !g) return g;
   auto db = store::Connection::open(s.database_url, std::chrono::seconds(3));
   if (!db) return db.error();
   auto schema = db->query("SELECT to_regclass('logs') IS NOT NULL");
@@ -105,7 +106,7 @@ worker::WorkerOptions worker_options(const config::Settings& s, queue::RedisEndp
   o.database_url = s.database_url;
   o.stream = s.stream;
   o.group = s.group;
-  o.consumer = s.consumer_name();
+  o.consumer = s.consumer;
   o.batch_size = s.batch_size;
   o.max_wait = std::chrono::milliseconds(s.max_wait_ms);
   o.claim_idle = std::chrono::milliseconds(s.claim_idle_ms);
@@ -115,14 +116,14 @@ worker::WorkerOptions worker_options(const config::Settings& s, queue::RedisEndp
 
 // `workers` consumers of one group in this process, each on its own thread with its own
 // PostgreSQL connection, so that one batch's COPY runs while the next is read and encoded:
-// PostgreSQL, not one backend, becomes the limit. Consumer names get "-<i>" when there are
-// several.
+// PostgreSQL, not one backend, becomes the limit. An explicit consumer name gets "-<i>" when there
+// are several; by default each consumer leases a stable "<hostname>-<i>" (queue::ConsumerSlot).
 class Workers {
  public:
   Workers(const config::Settings& s, const queue::RedisEndpoint& redis, metrics::Metrics& metrics) {
     for (std::size_t i = 0; i < s.workers; ++i) {
       auto options = worker_options(s, redis);
-      if (s.workers > 1) options.consumer += fmt::format("-{}", i);
+      if (!options.consumer.empty() && s.workers > 1) options.consumer += fmt::format("-{}", i);
       workers_.push_back(std::make_unique<worker::Worker>(std::move(options), metrics));
     }
   }
@@ -418,6 +419,21 @@ int dlq_replay(const config::Settings& s, const std::vector<std::string>& ids) {
   fmt::print("replayed {} into {}; {} left in {}\n", done->replayed, s.stream, done->remaining,
              queue::dead_letter_stream(s.stream));
   return 0;
+}
+
+int dlq_delete(const config::Settings& s, const std::vector<std::string>& ids) {
+  auto redis = dlq_connection(s);
+  if (!redis) return fail(redis.error().message);
+  auto done = queue::dlq_delete(*redis, s.stream, ids);
+  if (!done) {
+    fail(done.error().message);
+    return done.error().code == core::Errc::invalid_argument ? 2 : 1;
+  }
+  for (const auto& id : done->not_found)
+    fmt::print(stderr, "logpipe: {} is not in {}\n", id, queue::dead_letter_stream(s.stream));
+  fmt::print("deleted {} from {}; {} left\n", done->deleted, queue::dead_letter_stream(s.stream),
+             done->remaining);
+  return done->not_found.empty() ? 0 : 1;
 }
 
 }  // namespace logpipe::app

@@ -17,8 +17,11 @@ int migrate(const config::Settings& settings);
 // Exit 0 when every acknowledged log was found stored once (or verification was skipped), 1 when
 // not, or when the target cannot be reached.
 int loadtest(const config::Settings& settings, loadtest::Options options);
-// The dead-letter stream: list what was set aside, replay it once the cause is fixed.
+// The dead-letter stream: list what was set aside, replay it once the cause is fixed, or delete
+// it for good.
 int dlq_list(const config::Settings& settings, std::size_t limit, bool json);
 int dlq_replay(const config::Settings& settings, const std::vector<std::string>& ids);
+// Exit 1 when an id was not in the dead-letter stream (the others are deleted), 2 for a bad id.
+int dlq_delete(const config::Settings& settings, const std::vector<std::string>& ids);
 
 }  // namespace logpipe::app

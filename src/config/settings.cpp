@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <charconv>
@@ -109,8 +108,10 @@ const std::vector<Spec>& specs() {
        text_setter(&Settings::stream)},
       {"group", "log_workers", "Redis consumer group of the workers", kServe | kWorker,
        text_setter(&Settings::group)},
-      {"consumer", "", "consumer name in the group (default <hostname>-<pid>)", kWorker,
-       text_setter(&Settings::consumer, true)},
+      {"consumer", "",
+       "consumer name in the group, -<i> appended with several workers (default: a stable "
+       "<hostname>-<i> per consumer, leased in Redis, so a restart resumes its pending entries)",
+       kWorker, text_setter(&Settings::consumer, true)},
       {"batch_size", "1000", "records per PostgreSQL transaction (1-100000)", kWorker,
        size_setter(&Settings::batch_size, 1, 100000)},
       {"max_wait_ms", "200", "longest wait to fill a batch, in ms (1-60000)", kWorker,
@@ -254,13 +255,6 @@ unsigned short Settings::port() const {
 
 std::size_t Settings::io_threads() const {
   return threads ? threads : std::max(1u, std::thread::hardware_concurrency());
-}
-
-std::string Settings::consumer_name() const {
-  if (!consumer.empty()) return consumer;
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "worker");
-  return fmt::format("{}-{}", host, getpid());
 }
 
 struct Options::Flags {

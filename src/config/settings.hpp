@@ -21,7 +21,7 @@ struct Settings {
   std::string database_url;
   std::string stream;
   std::string group;
-  std::string consumer;  // empty: "<hostname>-<pid>"
+  std::string consumer;  // empty: a leased "<hostname>-<i>" per consumer
   std::size_t batch_size = 0;
   std::size_t max_wait_ms = 0;
   std::size_t workers = 0;  // parallel consumers in one worker process
@@ -37,10 +37,9 @@ struct Settings {
   std::size_t db_pool_size = 0;
   std::string log_level;
 
-  std::string host() const;           // of http_addr
-  unsigned short port() const;        // of http_addr
-  std::size_t io_threads() const;     // threads, or the core count
-  std::string consumer_name() const;  // consumer, or "<hostname>-<pid>"
+  std::string host() const;        // of http_addr
+  unsigned short port() const;     // of http_addr
+  std::size_t io_threads() const;  // threads, or the core count
 };
 
 // "host:port" (or "[v6]:port") → host and port.

@@ -106,7 +106,9 @@ std::string format_rfc3339(Micros t) {
 Result<Micros> parse_rfc3339(std::string_view s) {
   const auto bad = [&] { return make_error(Errc::invalid_field, "not an RFC 3339 timestamp"); };
   std::size_t pos = 0;
-  int year, month, day, hour, minute, second;
+  // Zero-initialised although read_digits sets each before use: GCC's optimiser cannot see
+  // through the short-circuits and warns (maybe-uninitialized) in Release builds.
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!read_digits(s, pos, 4, year) || !expect(s, pos, '-') || !read_digits(s, pos, 2, month) ||
       !expect(s, pos, '-') || !read_digits(s, pos, 2, day))
     return bad();
@@ -137,7 +139,7 @@ Result<Micros> parse_rfc3339(std::string_view s) {
       ++pos;
     } else if (z == '+' || z == '-') {
       ++pos;
-      int oh, om = 0;
+      int oh = 0, om = 0;
       if (!read_digits(s, pos, 2, oh)) return bad();
       if (pos < s.size() && s[pos] == ':') ++pos;
       if (pos < s.size() && !read_digits(s, pos, 2, om)) return bad();

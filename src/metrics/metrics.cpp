@@ -1,9 +1,11 @@
 #include "metrics/metrics.hpp"
 
+#include <prometheus/client_metric.h>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
+#include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 #include <chrono>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 namespace logpipe::metrics {
 namespace {
@@ -25,19 +28,25 @@ const Histogram::BucketBoundaries kRedisBuckets = {0.0001, 0.00025, 0.0005, 0.00
                                                    0.005,  0.01,    0.025,  0.05,  0.1};
 const Histogram::BucketBoundaries kBatchBuckets = {1, 10, 100, 500, 1000, 5000, 10'000, 50'000};
 
+struct ProcessStats {
+  double resident_bytes = 0;
+  double cpu_seconds = 0;  // user + system
+};
+
 // From /proc/self: resident bytes and CPU seconds (user + system).
-void read_process_stats(double& resident_bytes, double& cpu_seconds) {
+ProcessStats read_process_stats() {
+  ProcessStats stats;
   const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   std::ifstream statm("/proc/self/statm");
   double size = 0, resident = 0;
-  if (statm >> size >> resident) resident_bytes = resident * page;
+  if (statm >> size >> resident) stats.resident_bytes = resident * page;
   std::ifstream stat("/proc/self/stat");
   std::string line;
-  if (!std::getline(stat, line)) return;
+  if (!std::getline(stat, line)) return stats;
   // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
   const auto close = line.rfind(')');
-  if (close == std::string::npos) return;
+  if (close == std::string::npos) return stats;
   std::istringstream rest(line.substr(close + 2));
   std::string field;
   double utime = 0, stime = 0;
@@ -45,7 +54,36 @@ void read_process_stats(double& resident_bytes, double& cpu_seconds) {
     if (i == 14) utime = std::stod(field);
     if (i == 15) stime = std::stod(field);
   }
-  cpu_seconds = (utime + stime) / ticks;
+  stats.cpu_seconds = (utime + stime) / ticks;
+  return stats;
+}
+
+prometheus::MetricFamily process_family(std::string name, std::string help,
+                                        prometheus::MetricType type, double value) {
+  prometheus::ClientMetric metric;
+  if (type == prometheus::MetricType::Counter) {
+    metric.counter.value = value;
+  } else {
+    metric.gauge.value = value;
+  }
+  return {std::move(name), std::move(help), type, {metric}};
+}
+
+// The process metrics of the Prometheus client conventions, read when scraped. They are families
+// built here rather than registered Gauges/Counters: process_cpu_seconds_total is a counter whose
+// value the kernel keeps, and prometheus-cpp's Counter can only be incremented.
+std::vector<prometheus::MetricFamily> process_families(double start_time) {
+  const ProcessStats stats = read_process_stats();
+  using prometheus::MetricType;
+  return {
+      process_family("process_cpu_seconds_total", "User and system CPU time spent in seconds",
+                     MetricType::Counter, stats.cpu_seconds),
+      process_family("process_resident_memory_bytes", "Resident memory size in bytes",
+                     MetricType::Gauge, stats.resident_bytes),
+      process_family("process_start_time_seconds",
+                     "Start time of the process since the Unix epoch in seconds", MetricType::Gauge,
+                     start_time),
+  };
 }
 
 }  // namespace
@@ -110,23 +148,8 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                      .Help("Records per stored batch")
                      .Register(r)
                      .Add({}, kBatchBuckets);
-  resident_memory_ = &prometheus::BuildGauge()
-                          .Name("process_resident_memory_bytes")
-                          .Help("Resident memory size in bytes")
-                          .Register(r)
-                          .Add({});
-  cpu_seconds_ = &prometheus::BuildGauge()
-                      .Name("process_cpu_seconds_total")
-                      .Help("User and system CPU time spent in seconds")
-                      .Register(r)
-                      .Add({});
-  start_time_ = &prometheus::BuildGauge()
-                     .Name("process_start_time_seconds")
-                     .Help("Start time of the process since the Unix epoch in seconds")
-                     .Register(r)
-                     .Add({});
-  start_time_->Set(
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+  start_time_ =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   connection_events_ = &prometheus::BuildCounter()
                             .Name("http_connection_events_total")
                             .Help(
@@ -192,11 +215,10 @@ void Metrics::worker_error(std::string_view error_type) {
 }
 
 std::string Metrics::render() const {
-  double resident = 0, cpu = 0;
-  read_process_stats(resident, cpu);
-  resident_memory_->Set(resident);
-  cpu_seconds_->Set(cpu);
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
+  auto families = registry_->Collect();
+  for (auto& family : process_families(start_time_))
+    families.push_back(std::move(family));
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 void Metrics::connection_event(std::string_view event) {

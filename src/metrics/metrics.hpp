@@ -63,9 +63,7 @@ class Metrics {
   prometheus::Histogram* batch_size_;
   prometheus::Gauge* circuit_open_;
   prometheus::Family<prometheus::Counter>* connection_events_;
-  prometheus::Gauge* resident_memory_;
-  prometheus::Gauge* cpu_seconds_;
-  prometheus::Gauge* start_time_;
+  double start_time_;  // seconds since the Unix epoch
 };
 
 }  // namespace logpipe::metrics

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -18,7 +19,6 @@ namespace logpipe::queue {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
 
 struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
   enum class State { disconnected, connecting, connected };
@@ -33,6 +33,7 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
         resolver(strand),
         socket(strand),
         timer(strand),
+        retry_timer(strand),
         endpoint(std::move(ep)),
         options(opts) {}
 
@@ -43,14 +44,17 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
   asio::strand<asio::io_context::executor_type> strand;
   tcp::resolver resolver;
   tcp::socket socket;
-  asio::steady_timer timer;  // connect and reply deadlines
+  asio::steady_timer timer;        // connect and reply deadlines
+  asio::steady_timer retry_timer;  // the next reconnect attempt after a lost connection
   RedisEndpoint endpoint;
   AsyncClientOptions options;
 
   State state = State::disconnected;
   std::atomic<bool> is_connected{false};
-  Clock::time_point last_failure{};
-  bool failed_once = false;
+  // Set from an unexpected failure until a connection succeeds: commands fail at once meanwhile,
+  // and the retry timer reconnects.
+  bool outage = false;
+  std::chrono::milliseconds retry_delay{0};
   std::uint64_t generation = 0;  // bumps on each connection; stale handlers compare it
 
   std::deque<Command> pending;    // not yet written
@@ -61,12 +65,12 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
   std::array<char, 65536> read_buffer{};
 
   void submit(Command command) {
+    if (outage) {
+      complete(command.callback,
+               core::make_error(core::Errc::unavailable, "redis: unavailable (reconnecting)"));
+      return;
+    }
     if (state == State::disconnected) {
-      if (failed_once && Clock::now() - last_failure < options.reconnect_backoff) {
-        complete(command.callback,
-                 core::make_error(core::Errc::unavailable, "redis: unavailable (reconnecting)"));
-        return;
-      }
       pending.push_back(std::move(command));
       connect();
       return;
@@ -110,7 +114,9 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
     reader = redisReaderCreate();
     state = State::connected;
     is_connected = true;
-    failed_once = false;
+    if (outage) core::log::info("redis connection re-established", {{"redis", endpoint.display()}});
+    outage = false;
+    retry_delay = std::chrono::milliseconds(0);
     // Handshake commands go first; their replies are consumed here.
     std::deque<Command> handshake;
     if (!endpoint.password.empty()) {
@@ -199,15 +205,21 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
     read();
   }
 
+  // `expected`: close() asked for it; no reconnect follows until the next command.
   void fail(const std::string& why, bool expected = false) {
+    if (expected) {
+      outage = false;
+      retry_timer.cancel();
+    }
     if (state == State::disconnected) return;
-    if (!expected)
+    // Warned once per outage: the retries that follow fail the same way every reconnect_max.
+    if (!expected && !outage)
       core::log::warn("redis connection lost", {{"redis", endpoint.display()}, {"error", why}});
+    else if (!expected)
+      core::log::debug("redis reconnect failed", {{"redis", endpoint.display()}, {"error", why}});
     ++generation;
     state = State::disconnected;
     is_connected = false;
-    failed_once = true;
-    last_failure = Clock::now();
     writing = false;
     boost::system::error_code ignored;
     resolver.cancel();
@@ -228,6 +240,16 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
       complete(cb, unknown);
     for (auto& c : waiting)
       complete(c.callback, not_sent);
+    if (!expected) schedule_reconnect();
+  }
+
+  void schedule_reconnect() {
+    outage = true;
+    retry_delay = std::clamp(retry_delay * 2, options.reconnect_min, options.reconnect_max);
+    retry_timer.expires_after(retry_delay);
+    retry_timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (!ec && self->outage && self->state == State::disconnected) self->connect();
+    });
   }
 };
 

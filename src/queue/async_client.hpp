@@ -5,9 +5,11 @@
 // Failure handling: a broken connection fails every outstanding command: with Errc::unavailable
 // when it was never written (certainly not applied), with Errc::timeout when it was written but
 // not answered (it may have been applied: the outcome is unknown). Callers never claim success
-// they cannot prove, and never claim failure they cannot prove either. The next command reconnects;
-// while a reconnect attempt failed less than `reconnect_backoff` ago, commands fail at once
-// instead of piling up. A reply that takes longer than `reply_timeout` marks the connection dead.
+// they cannot prove, and never claim failure they cannot prove either. After a connection is lost
+// the client reconnects by itself, every `reconnect_min` doubling up to `reconnect_max`, so that
+// it is connected again within about reconnect_max of Redis answering, whether or not commands
+// arrive meanwhile; until then commands fail at once instead of piling up. A reply that takes
+// longer than `reply_timeout` marks the connection dead.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -25,7 +27,10 @@ namespace logpipe::queue {
 struct AsyncClientOptions {
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds reply_timeout{5000};
-  std::chrono::milliseconds reconnect_backoff{500};
+  // Attempts to a stopped Redis are refused at once and cost nothing; a short ceiling is what
+  // bounds how long ingest keeps failing after Redis is back.
+  std::chrono::milliseconds reconnect_min{20};
+  std::chrono::milliseconds reconnect_max{150};
   std::size_t max_write_bytes = std::size_t{1} << 20;  // one coalesced write
 };
 

@@ -38,6 +38,18 @@ struct ReplayResult {
 core::Result<ReplayResult> dlq_replay(SyncClient& redis, const std::string& stream,
                                       std::span<const std::string> ids, std::size_t limit);
 
+struct DlqDeleteResult {
+  std::size_t deleted = 0;
+  std::vector<std::string> not_found;  // ids that were not in the dead-letter stream
+  std::int64_t remaining = 0;          // entries left in the dead-letter stream
+};
+
+// Deletes the given entries from the dead-letter stream for good (XDEL), for records that are not
+// worth replaying. Errc::invalid_argument, and nothing deleted, when an id is not a stream entry
+// id ("<ms>-<seq>" or "<ms>").
+core::Result<DlqDeleteResult> dlq_delete(SyncClient& redis, const std::string& stream,
+                                         const std::vector<std::string>& ids);
+
 // {"stream":…,"length":N,"entries":[{"id","entry","error","failed_at","records":[…]}]}; the
 // records are decoded from the payload (an undecodable one shows "records": null).
 std::string dlq_json(const DlqPage& page);

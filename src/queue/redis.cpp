@@ -84,6 +84,10 @@ void ReplyDeleter::operator()(redisReply* reply) const {
   freeReplyObject(reply);
 }
 
+void ContextDeleter::operator()(redisContext* context) const {
+  redisFree(context);
+}
+
 std::string reply_error(const redisReply& r) {
   return r.type == REDIS_REPLY_ERROR ? std::string(r.str, r.len) : std::string();
 }
@@ -122,14 +126,11 @@ std::string format_command(const std::vector<std::string_view>& args) {
 
 core::Result<SyncClient> SyncClient::connect(const RedisEndpoint& ep,
                                              std::chrono::milliseconds timeout) {
-  redisContext* ctx = redisConnectWithTimeout(ep.host.c_str(), ep.port, to_timeval(timeout));
+  ContextPtr ctx(redisConnectWithTimeout(ep.host.c_str(), ep.port, to_timeval(timeout)));
   if (ctx == nullptr) return unavailable("out of memory");
-  if (ctx->err) {
-    std::string message = fmt::format("cannot connect to {}: {}", ep.display(), ctx->errstr);
-    redisFree(ctx);
-    return core::make_error(core::Errc::unavailable, "redis: " + message);
-  }
-  SyncClient client(ctx);
+  if (ctx->err)
+    return unavailable(fmt::format("cannot connect to {}: {}", ep.display(), ctx->errstr));
+  SyncClient client(std::move(ctx));
   if (auto s = client.set_timeout(timeout); !s) return s.error();
   if (!ep.password.empty()) {
     std::vector<std::string_view> auth{"AUTH"};
@@ -146,36 +147,19 @@ core::Result<SyncClient> SyncClient::connect(const RedisEndpoint& ep,
   return client;
 }
 
-SyncClient::SyncClient(SyncClient&& other) noexcept : context_(other.context_) {
-  other.context_ = nullptr;
-}
-
-SyncClient& SyncClient::operator=(SyncClient&& other) noexcept {
-  if (this != &other) {
-    if (context_) redisFree(context_);
-    context_ = other.context_;
-    other.context_ = nullptr;
-  }
-  return *this;
-}
-
-SyncClient::~SyncClient() {
-  if (context_) redisFree(context_);
-}
-
 bool SyncClient::broken() const {
   return context_ == nullptr || context_->err != 0;
 }
 
 core::Status SyncClient::set_timeout(std::chrono::milliseconds timeout) {
-  if (redisSetTimeout(context_, to_timeval(timeout)) != REDIS_OK)
+  if (redisSetTimeout(context_.get(), to_timeval(timeout)) != REDIS_OK)
     return unavailable("cannot set socket timeout");
   return {};
 }
 
 core::Result<ReplyPtr> SyncClient::read_reply() {
   void* raw = nullptr;
-  if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr)
+  if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr)
     return unavailable(context_->errstr[0] ? context_->errstr : "connection lost");
   ReplyPtr reply(static_cast<redisReply*>(raw));
   if (reply->type == REDIS_REPLY_ERROR)
@@ -187,7 +171,7 @@ core::Result<ReplyPtr> SyncClient::command(const std::vector<std::string_view>& 
   if (broken()) return unavailable("connection lost");
   std::vector<std::size_t> lengths;
   auto argv = argv_of(args, lengths);
-  if (redisAppendCommandArgv(context_, static_cast<int>(argv.size()), argv.data(),
+  if (redisAppendCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(),
                              lengths.data()) != REDIS_OK)
     return unavailable(context_->errstr);
   return read_reply();
@@ -199,7 +183,7 @@ core::Result<std::vector<ReplyPtr>> SyncClient::pipeline(
   std::vector<std::size_t> lengths;
   for (const auto& args : commands) {
     auto argv = argv_of(args, lengths);
-    if (redisAppendCommandArgv(context_, static_cast<int>(argv.size()), argv.data(),
+    if (redisAppendCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(),
                                lengths.data()) != REDIS_OK)
       return unavailable(context_->errstr);
   }

@@ -34,6 +34,11 @@ struct ReplyDeleter {
 };
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
+struct ContextDeleter {
+  void operator()(redisContext* context) const;
+};
+using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
+
 // Redis error replies ("-ERR …") as a string, or empty when the reply is not an error.
 std::string reply_error(const redisReply& reply);
 std::string_view reply_string(const redisReply& reply);  // STRING/STATUS/ERROR text
@@ -51,9 +56,6 @@ class SyncClient {
  public:
   static core::Result<SyncClient> connect(const RedisEndpoint& endpoint,
                                           std::chrono::milliseconds timeout);
-  SyncClient(SyncClient&&) noexcept;
-  SyncClient& operator=(SyncClient&&) noexcept;
-  ~SyncClient();
 
   // An error reply from Redis is a value too (Errc::invalid_argument with Redis' message);
   // a broken connection is Errc::unavailable and the client must be reconnected.
@@ -65,10 +67,10 @@ class SyncClient {
   bool broken() const;
 
  private:
-  explicit SyncClient(redisContext* context) : context_(context) {}
+  explicit SyncClient(ContextPtr context) : context_(std::move(context)) {}
   core::Result<ReplyPtr> read_reply();
 
-  redisContext* context_ = nullptr;
+  ContextPtr context_;
 };
 
 }  // namespace logpipe::queue

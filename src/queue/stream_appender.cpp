@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "queue/batch_codec.hpp"
+#include "queue/stream_consumer.hpp"
 
 namespace logpipe::queue {
 
@@ -50,7 +51,7 @@ struct StreamAppender::Impl : std::enable_shared_from_this<StreamAppender::Impl>
 
   void send(Group group) {
     const std::string payload = encode_entry(group.batches);
-    redis.send({"XADD", stream, "*", "b", payload},
+    redis.send({"XADD", stream, "*", field::payload, payload},
                [self = shared_from_this(),
                 callbacks = std::move(group.callbacks)](core::Result<ReplyPtr> reply) {
                  core::Result<std::string> id =

@@ -38,31 +38,25 @@ std::string one_line(std::string text) {
 
 }  // namespace
 
-Rows& Rows::operator=(Rows&& other) noexcept {
-  if (this != &other) {
-    if (result_) PQclear(result_);
-    result_ = other.result_;
-    other.result_ = nullptr;
-  }
-  return *this;
+void PgDeleter::operator()(pg_result* result) const {
+  PQclear(result);
 }
-
-Rows::~Rows() {
-  if (result_) PQclear(result_);
+void PgDeleter::operator()(pg_conn* conn) const {
+  PQfinish(conn);
 }
 
 int Rows::size() const {
-  return result_ ? PQntuples(result_) : 0;
+  return result_ ? PQntuples(result_.get()) : 0;
 }
 bool Rows::is_null(int row, int column) const {
-  return PQgetisnull(result_, row, column) != 0;
+  return PQgetisnull(result_.get(), row, column) != 0;
 }
 std::string_view Rows::get(int row, int column) const {
-  return {PQgetvalue(result_, row, column),
-          static_cast<std::size_t>(PQgetlength(result_, row, column))};
+  return {PQgetvalue(result_.get(), row, column),
+          static_cast<std::size_t>(PQgetlength(result_.get(), row, column))};
 }
 long long Rows::get_int(int row, int column) const {
-  return std::strtoll(PQgetvalue(result_, row, column), nullptr, 10);
+  return std::strtoll(PQgetvalue(result_.get(), row, column), nullptr, 10);
 }
 
 std::string redact_url(std::string_view url) {
@@ -82,42 +76,27 @@ core::Result<Connection> Connection::open(const std::string& url,
   // The URI comes last so that its own settings override these defaults.
   const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
   const char* values[] = {timeout.c_str(), "logpipe", url.c_str(), nullptr};
-  PGconn* conn = PQconnectdbParams(keys, values, 1);
+  ConnPtr conn(PQconnectdbParams(keys, values, 1));
   if (conn == nullptr) return core::make_error(core::Errc::unavailable, "postgres: out of memory");
-  if (PQstatus(conn) != CONNECTION_OK) {
-    std::string message = fmt::format("postgres: cannot connect to {}: {}", redact_url(url),
-                                      one_line(PQerrorMessage(conn)));
-    PQfinish(conn);
-    return core::make_error(core::Errc::unavailable, std::move(message));
-  }
-  PQsetNoticeProcessor(conn, log_notice, nullptr);
-  Connection c(conn);
+  if (PQstatus(conn.get()) != CONNECTION_OK)
+    return core::make_error(core::Errc::unavailable,
+                            fmt::format("postgres: cannot connect to {}: {}", redact_url(url),
+                                        one_line(PQerrorMessage(conn.get()))));
+  PQsetNoticeProcessor(conn.get(), log_notice, nullptr);
+  Connection c(std::move(conn));
   // Timestamps travel as UTC text; make the session agree whatever the server's default.
   if (auto s = c.exec("SET TIME ZONE 'UTC'"); !s) return s.error();
   return c;
 }
 
-Connection& Connection::operator=(Connection&& other) noexcept {
-  if (this != &other) {
-    if (conn_) PQfinish(conn_);
-    conn_ = other.conn_;
-    other.conn_ = nullptr;
-  }
-  return *this;
-}
-
-Connection::~Connection() {
-  if (conn_) PQfinish(conn_);
-}
-
 bool Connection::broken() const {
-  return conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK;
+  return conn_ == nullptr || PQstatus(conn_.get()) != CONNECTION_OK;
 }
 
-core::Error Connection::last_error(pg_result* result, std::string_view what) const {
+core::Error Connection::last_error(const pg_result* result, std::string_view what) const {
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   std::string message = result ? PQresultErrorMessage(result) : "";
-  if (message.empty()) message = PQerrorMessage(conn_);
+  if (message.empty()) message = PQerrorMessage(conn_.get());
   const core::Errc code = broken() ? core::Errc::unavailable : classify(state ? state : "");
   return core::make_error(code, fmt::format("postgres: {}: {}{}", what, one_line(message),
                                             state ? fmt::format(" (SQLSTATE {})", state) : ""));
@@ -127,14 +106,10 @@ core::Status Connection::exec(std::string_view sql) {
   const std::string text(sql);
   // PQexec runs every statement of a multi-statement string and returns the last result; an
   // error stops the batch and is that result.
-  pg_result* result = PQexec(conn_, text.c_str());
-  const auto status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
-    auto error = last_error(result, "statement failed");
-    PQclear(result);
-    return error;
-  }
-  PQclear(result);
+  ResultPtr result(PQexec(conn_.get(), text.c_str()));
+  const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY)
+    return last_error(result.get(), "statement failed");
   return {};
 }
 
@@ -144,33 +119,26 @@ core::Result<Rows> Connection::query(std::string_view sql, const Params& params)
   values.reserve(params.size());
   for (const auto& p : params)
     values.push_back(p ? p->c_str() : nullptr);
-  pg_result* result = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
-                                   values.data(), nullptr, nullptr, 0);
-  const auto status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
-  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-    auto error = last_error(result, "query failed");
-    PQclear(result);
-    return error;
-  }
-  return Rows(result);
+  ResultPtr result(PQexecParams(conn_.get(), text.c_str(), static_cast<int>(params.size()), nullptr,
+                                values.data(), nullptr, nullptr, 0));
+  const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
+    return last_error(result.get(), "query failed");
+  return Rows(std::move(result));
 }
 
 core::Status Connection::begin_copy(std::string_view copy_sql, int expected_status) {
   const std::string text(copy_sql);
-  pg_result* start = PQexec(conn_, text.c_str());
-  if (start == nullptr || PQresultStatus(start) != expected_status) {
-    auto error = last_error(start, "COPY failed");
-    PQclear(start);
-    return error;
-  }
-  PQclear(start);
+  ResultPtr start(PQexec(conn_.get(), text.c_str()));
+  if (start == nullptr || PQresultStatus(start.get()) != expected_status)
+    return last_error(start.get(), "COPY failed");
   return {};
 }
 
 core::Status Connection::end_copy(core::Status status) {
-  while (pg_result* r = PQgetResult(conn_)) {
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && status) status = last_error(r, "COPY failed");
-    PQclear(r);
+  while (ResultPtr r{PQgetResult(conn_.get())}) {
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK && status)
+      status = last_error(r.get(), "COPY failed");
   }
   return status;
 }
@@ -181,11 +149,11 @@ core::Status Connection::copy_in(std::string_view copy_sql, std::string_view dat
   constexpr std::size_t kChunk = 1 << 20;
   for (std::size_t off = 0; off < data.size(); off += kChunk) {
     const auto n = std::min(kChunk, data.size() - off);
-    if (PQputCopyData(conn_, data.data() + off, static_cast<int>(n)) != 1) {
+    if (PQputCopyData(conn_.get(), data.data() + off, static_cast<int>(n)) != 1) {
       return last_error(nullptr, "COPY send failed");
     }
   }
-  if (PQputCopyEnd(conn_, nullptr) != 1) return last_error(nullptr, "COPY end failed");
+  if (PQputCopyEnd(conn_.get(), nullptr) != 1) return last_error(nullptr, "COPY end failed");
   return end_copy({});
 }
 
@@ -194,7 +162,7 @@ core::Status Connection::copy_out(std::string_view copy_sql,
   if (auto s = begin_copy(copy_sql, PGRES_COPY_OUT); !s) return s;
   char* row = nullptr;
   int n = 0;
-  while ((n = PQgetCopyData(conn_, &row, 0)) > 0) {
+  while ((n = PQgetCopyData(conn_.get(), &row, 0)) > 0) {
     on_row(std::string_view(row, static_cast<std::size_t>(n)));
     PQfreemem(row);
   }

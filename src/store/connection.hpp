@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,13 +21,18 @@ struct pg_result;
 
 namespace logpipe::store {
 
+// Owners of libpq handles: PQclear / PQfinish when they go.
+struct PgDeleter {
+  void operator()(pg_result* result) const;
+  void operator()(pg_conn* conn) const;
+};
+using ResultPtr = std::unique_ptr<pg_result, PgDeleter>;
+using ConnPtr = std::unique_ptr<pg_conn, PgDeleter>;
+
 class Rows {
  public:
   Rows() = default;
-  explicit Rows(pg_result* result) : result_(result) {}
-  Rows(Rows&& other) noexcept : result_(other.result_) { other.result_ = nullptr; }
-  Rows& operator=(Rows&& other) noexcept;
-  ~Rows();
+  explicit Rows(ResultPtr result) : result_(std::move(result)) {}
 
   int size() const;
   bool is_null(int row, int column) const;
@@ -34,7 +40,7 @@ class Rows {
   long long get_int(int row, int column) const;
 
  private:
-  pg_result* result_ = nullptr;
+  ResultPtr result_;
 };
 
 using Params = std::vector<std::optional<std::string>>;
@@ -43,9 +49,6 @@ class Connection {
  public:
   static core::Result<Connection> open(
       const std::string& url, std::chrono::seconds connect_timeout = std::chrono::seconds(5));
-  Connection(Connection&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
-  Connection& operator=(Connection&& other) noexcept;
-  ~Connection();
 
   // One or more statements without parameters.
   core::Status exec(std::string_view sql);
@@ -61,14 +64,14 @@ class Connection {
   bool broken() const;
 
  private:
-  explicit Connection(pg_conn* conn) : conn_(conn) {}
+  explicit Connection(ConnPtr conn) : conn_(std::move(conn)) {}
   // COPY: starts `copy_sql`, expecting PGRES_COPY_IN or PGRES_COPY_OUT; then collects the
   // results that end it (the first error wins over `status`).
   core::Status begin_copy(std::string_view copy_sql, int expected_status);
   core::Status end_copy(core::Status status);
-  core::Error last_error(pg_result* result, std::string_view what) const;
+  core::Error last_error(const pg_result* result, std::string_view what) const;
 
-  pg_conn* conn_ = nullptr;
+  ConnPtr conn_;
 };
 
 // A libpq URI with any password replaced by "***", for messages.

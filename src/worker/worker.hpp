@@ -1,8 +1,8 @@
-// The stream → PostgreSQL worker. It reads entries of the consumer group, gathers up to
-// batch_size records or waits at most max_wait, stores them in ONE transaction
-// (store::write_entries), and only after COMMIT acknowledges and deletes the entries in one
-// MULTI/EXEC. A crash at any point leaves the entries pending; they are stored again at most
-// once thanks to ingest_batches.
+// The stream → PostgreSQL worker. It reads entries of the consumer group through a
+// queue::StreamConsumer, gathers up to batch_size records or waits at most max_wait, stores them
+// in ONE transaction (store::write_entries), and only after COMMIT acknowledges and deletes the
+// entries in one MULTI/EXEC. A crash at any point leaves the entries pending; they are stored
+// again at most once thanks to ingest_batches.
 //
 // On start it first re-processes its own pending entries (id 0). PostgreSQL or Redis outages
 // are retried with backoff; nothing is acknowledged that isn't committed. An entry that can't
@@ -27,7 +27,7 @@ struct WorkerOptions {
   std::string database_url;
   std::string stream = "logs:stream";
   std::string group = "log_workers";
-  std::string consumer;
+  std::string consumer;  // empty: a leased, stable "<hostname>-<i>" (queue::ConsumerSlot)
   std::size_t batch_size = 1000;
   std::chrono::milliseconds max_wait{200};
   // Entries pending this long with another consumer are taken over (the consumer died).
@@ -39,11 +39,6 @@ struct WorkerOptions {
   // pending for the next worker.
   std::chrono::milliseconds stop_grace{10'000};
 };
-
-// Creates the consumer group (from the stream's start, so nothing queued before the first
-// worker is skipped) and the stream if missing. Used by serve and worker at start.
-core::Status ensure_group(queue::SyncClient& redis, const std::string& stream,
-                          const std::string& group);
 
 class Worker {
  public:

@@ -4,6 +4,7 @@
 // in time and talks to loopback only.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <thread>
@@ -97,7 +98,7 @@ struct ServeAndWorker {
 };
 
 // 1. 200,000 logs while the worker is killed with SIGKILL three times at random moments and
-// restarted (under a new consumer name, as after a crash): 0 lost, 0 duplicated.
+// restarted (taking back its consumer slots, as after a crash): 0 lost, 0 duplicated.
 TEST(Fault, WorkerKilledThreeTimesLosesAndDuplicatesNothing) {
   TestDatabase db("fault_worker_kill");
   ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
@@ -148,14 +149,11 @@ TEST(Fault, SurvivingWorkerClaimsTheDeadWorkersPendingEntries) {
             {"--api", "batch", "--batch-size", "20", "--devices", "20", "--rate", "500/s",
              "--duration", "4s", "--concurrency", "8", "--verify-timeout", "60"});
   // Kill the doomed worker at a moment Redis shows it holding pending entries.
-  auto endpoint = queue::parse_redis_url(Services::shared().redis_url);
-  ASSERT_TRUE(endpoint);
-  auto redis = queue::SyncClient::connect(*endpoint, 2000ms);
-  ASSERT_TRUE(redis);
+  auto redis = shared_redis();
   const bool holding = eventually(
       [&] {
         for (const char* consumer : {"doomed-0", "doomed-1"}) {
-          auto r = redis->command({"XPENDING", stream, "log_workers", "-", "+", "1", consumer});
+          auto r = redis.command({"XPENDING", stream, "log_workers", "-", "+", "1", consumer});
           if (r && queue::reply_size(**r) > 0) return true;
         }
         return false;
@@ -176,20 +174,42 @@ TEST(Fault, SurvivingWorkerClaimsTheDeadWorkersPendingEntries) {
 
 // 4. Redis stopped during load. With fallback = "db" every request still gets a 2xx (the ones
 // during the outage with backend db) and nothing is lost; with fallback = "off" the requests
-// during the outage get 503 and none of them is stored, while every 2xx'd log is.
+// during the outage get 503 and none of them is stored, while every 2xx'd log is. Either way,
+// once Redis answers again serve queues into it again promptly (it reconnects by itself every
+// 150 ms at most), measured by a probe from the moment Redis answers PING.
 void redis_outage_under_load(const std::string& fallback) {
   TestDatabase db("fault_redis_" + fallback);
   ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
   PrivateService redis("redis");
   const std::string stream = unique_tag("fault4") + ":stream";
   ServeAndWorker lp(db.url(), redis.url(), stream, {"--fallback", fallback});
+  // Long enough to go on well past the restart however slowly Redis stops and starts.
   Load load(lp.serve.port(), db.url(),
             {"--api", "ingest", "--batch-size", "10", "--devices", "10", "--rate", "200/s",
-             "--duration", "6s", "--concurrency", "8", "--verify-timeout", "60"});
+             "--duration", "9s", "--concurrency", "8", "--verify-timeout", "60"});
   std::this_thread::sleep_for(1500ms);
   redis.stop();
   std::this_thread::sleep_for(2500ms);
-  redis.start();
+  redis.start();  // returns once Redis answers PING
+  const auto back = std::chrono::steady_clock::now();
+  HttpResponse probe;
+  const bool queued_again = eventually(
+      [&] {
+        probe = post_json(lp.serve.port(), "/api/v1/ingest", R"({"message":"probe"})");
+        return probe.body.find(R"("backend":"redis")") != std::string::npos;
+      },
+      10s);
+  const auto recovery = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - back);
+  ASSERT_TRUE(queued_again) << probe.status << " " << probe.body << "\n"
+                            << lp.serve.process().output();
+  // The target is 250 ms; the bound leaves room for a busy 2-core machine under ASan.
+  EXPECT_LE(recovery.count(), 1000)
+      << "serve took " << recovery.count() << " ms after Redis was back to queue into it again";
+  ::testing::Test::RecordProperty("recovery_ms", static_cast<int>(recovery.count()));
+  std::printf("serve queued into Redis again %lld ms after it answered\n",
+              static_cast<long long>(recovery.count()));
+
   const std::string report = load.finish();
   ASSERT_EQ(load.code(), 0) << load.output();
   expect_exactly_once(report, db.url(), 0);
@@ -203,13 +223,14 @@ void redis_outage_under_load(const std::string& fallback) {
     // applied: that one gets 504 (outcome unknown) and is neither retried into PostgreSQL nor
     // counted as rejected.
     EXPECT_EQ(uint64_t(doc["records_rejected"]), 0u) << report;
-    EXPECT_GE(uint64_t(doc["records_acked"]), 11'000u) << report;
     EXPECT_GT(fallback_rows, 1000) << "the outage went unnoticed: the test proved nothing";
   } else {
-    EXPECT_GT(uint64_t(doc["statuses"]["503"]), 50u) << report;
-    EXPECT_GT(uint64_t(doc["records_acked"]), 4000u) << report;
+    EXPECT_GT(uint64_t(doc["statuses"]["503"]), 50u)
+        << "the outage went unnoticed: the test proved nothing\n"
+        << report;
     EXPECT_EQ(fallback_rows, 0);
   }
+  EXPECT_GT(uint64_t(doc["records_acked"]), 0u) << report;
   lp.stop();
 }
 
@@ -396,6 +417,71 @@ TEST(Fault, PoisonRecordGoesToTheDeadLetterStreamAndReplays) {
             R"({"replayed":0,"remaining":0})");
   EXPECT_EQ(post_json(lp.port(), "/api/v1/dlq/replay", R"({"ids":7})").status, 422);
   EXPECT_EQ(lp.process().terminate(), 0);
+}
+
+// 8. `logpipe run` SIGKILLed under load and restarted: its consumers take back their slots
+// (<hostname>-0 and -1) and re-read their pending entries at once instead of after claim_idle
+// (60 s here, so that only the fix can pass): the dead process's pending entries are stored
+// within 10 s of the restart (the target is 3 s; the rest is margin for ASan on a busy machine),
+// every acknowledged log once, and the group has the same consumers as before.
+TEST(Fault, RunKilledAndRestartedResumesItsPendingEntriesAtOnce) {
+  TestDatabase db("fault_restart");
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
+  const std::string stream = unique_tag("fault8") + ":stream";
+  // A long max_wait keeps entries pending (read, not yet acknowledged) most of the time.
+  const LogpipeOptions options{.command = "run",
+                               .database_url = db.url(),
+                               .stream = stream,
+                               .extra_args = {"--claim-idle", "60s", "--workers", "2",
+                                              "--max-wait-ms", "1000", "--batch-size", "100000"}};
+  auto lp = std::make_unique<Logpipe>(options);
+  Load load(lp->port(), db.url(),
+            {"--api", "batch", "--batch-size", "20", "--devices", "20", "--rate", "300/s",
+             "--duration", "5s", "--concurrency", "8", "--verify-timeout", "15"});
+  auto redis = shared_redis();
+  std::this_thread::sleep_for(1500ms);
+  const auto pending_ids = [&] {
+    std::vector<std::string> ids;
+    auto r = redis.command({"XPENDING", stream, "log_workers", "-", "+", "100000"});
+    for (std::size_t i = 0; r && i < queue::reply_size(**r); ++i)
+      ids.emplace_back(queue::reply_string(queue::reply_at(queue::reply_at(**r, i), 0)));
+    return ids;
+  };
+  ASSERT_TRUE(eventually([&] { return !pending_ids().empty(); }, 5s));
+  const auto consumers_before = consumer_names(redis, stream);
+  lp->process().kill_now();
+  const auto orphaned = pending_ids();  // nobody acknowledges them now
+  ASSERT_FALSE(orphaned.empty()) << "the kill left nothing pending: the test proved nothing";
+
+  LogpipeOptions again = options;
+  again.port = lp->port();
+  const auto restarted = std::chrono::steady_clock::now();
+  lp = std::make_unique<Logpipe>(again);
+  std::string in_list;
+  for (const auto& id : orphaned)
+    in_list += (in_list.empty() ? "'" : ",'") + id + "'";
+  const bool resumed = eventually(
+      [&] {
+        return db.count("SELECT count(*) FROM ingest_batches WHERE entry_id IN (" + in_list +
+                        ")") == static_cast<long long>(orphaned.size());
+      },
+      10s);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - restarted);
+  EXPECT_TRUE(resumed) << orphaned.size() << " entries left pending by the killed process were "
+                       << "not stored within 10 s of the restart\n"
+                       << lp->process().output();
+  std::printf("%zu pending entries of the killed process stored %lld ms after the restart\n",
+              orphaned.size(), static_cast<long long>(took.count()));
+  ::testing::Test::RecordProperty("resumed_ms", static_cast<int>(took.count()));
+
+  const std::string report = load.finish();
+  ASSERT_EQ(load.code(), 0) << load.output();
+  expect_exactly_once(report, db.url(), 1);
+  EXPECT_EQ(consumer_names(redis, stream), consumers_before)
+      << "the restart added consumers to the group";
+  EXPECT_EQ(consumers_before.size(), 2u);
+  EXPECT_EQ(lp->process().terminate(), 0);
 }
 
 }  // namespace

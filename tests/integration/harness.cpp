@@ -51,6 +51,25 @@ const Services& Services::shared() {
   return services;
 }
 
+queue::SyncClient shared_redis() {
+  auto endpoint = queue::parse_redis_url(Services::shared().redis_url);
+  if (!endpoint) throw std::runtime_error(endpoint.error().message);
+  auto redis = queue::SyncClient::connect(*endpoint, 2000ms);
+  if (!redis) throw std::runtime_error(redis.error().message);
+  return std::move(redis).value();
+}
+
+std::set<std::string> consumer_names(queue::SyncClient& redis, const std::string& stream,
+                                     const std::string& group) {
+  std::set<std::string> names;
+  auto r = redis.command({"XINFO", "CONSUMERS", stream, group});
+  for (std::size_t i = 0; r && i < queue::reply_size(**r); ++i) {
+    const redisReply& consumer = queue::reply_at(**r, i);  // [name, n, pending, p, …]
+    names.emplace(queue::reply_string(queue::reply_at(consumer, 1)));
+  }
+  return names;
+}
+
 std::string unique_tag(const std::string& base) {
   static std::atomic<int> counter{0};
   return base + "_" + std::to_string(getpid()) + "_" + std::to_string(counter++);

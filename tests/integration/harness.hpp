@@ -9,9 +9,11 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "queue/redis.hpp"
 #include "store/connection.hpp"
 
 namespace logpipe::test {
@@ -23,6 +25,12 @@ struct Services {
   std::string database_url;         // postgresql://logpipe@127.0.0.1:P/logpipe
   static const Services& shared();  // from the fixture's env file
 };
+
+// A connection to the shared Redis (throws when it cannot connect).
+queue::SyncClient shared_redis();
+// The names of the consumers of `stream`'s consumer group (XINFO CONSUMERS); empty without one.
+std::set<std::string> consumer_names(queue::SyncClient& redis, const std::string& stream,
+                                     const std::string& group = "log_workers");
 
 // A database of its own for one test, dropped at the end.
 class TestDatabase {

@@ -55,7 +55,7 @@ TEST_F(ConfigTest, Defaults) {
   EXPECT_EQ(s->batch_size, 1000u);
   EXPECT_EQ(s->max_body_bytes, 10u * 1024 * 1024);
   EXPECT_GE(s->io_threads(), 1u);
-  EXPECT_FALSE(s->consumer_name().empty());
+  EXPECT_EQ(s->consumer, "");  // a leased <hostname>-<i> per consumer
 }
 
 TEST_F(ConfigTest, PrecedenceFlagsOverEnvOverFileOverDefaults) {
