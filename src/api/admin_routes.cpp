@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "api/handlers.hpp"
+#include "api/render.hpp"
 #include "core/json_writer.hpp"
 #include "core/log.hpp"
 #include "http/query_string.hpp"
@@ -28,13 +29,14 @@ void with_redis(Context& ctx, Request& req, Reply reply, Fn fn) {
                                      token = ctx.in_flight.enter()] {
     auto redis = queue::SyncClient::connect(ctx.redis_endpoint, std::chrono::milliseconds(2000));
     core::Result<std::string> body = redis ? fn(*redis) : core::Result<std::string>(redis.error());
-    if (body) {
-      reply(http::json_response(req, status::ok, std::move(body).value()));
-    } else {
-      core::log::warn("dead-letter operation failed", {{"error", body.error().message}});
-      reply(http::error_response(req,
-                                 core::make_error(core::Errc::unavailable, body.error().message)));
-    }
+    if (body) return reply(http::json_response(req, status::ok, std::move(body).value()));
+    // The request's own faults keep their code; anything else is Redis failing us.
+    const auto code = body.error().code;
+    if (code == core::Errc::not_found || code == core::Errc::invalid_field)
+      return reply(http::error_response(req, body.error()));
+    core::log::warn("dead-letter operation failed", {{"error", body.error().message}});
+    reply(
+        http::error_response(req, core::make_error(core::Errc::unavailable, body.error().message)));
   });
 }
 
@@ -77,7 +79,7 @@ void dlq_list(Context& ctx, Request& req, http::RequestContext&, Reply reply) {
                  queue::SyncClient& redis) -> core::Result<std::string> {
                auto page = queue::dlq_list(redis, ctx.stream, n);
                if (!page) return page.error();
-               return queue::dlq_json(*page);
+               return dlq_json(*page);
              });
 }
 
@@ -94,6 +96,30 @@ void dlq_replay(Context& ctx, Request& req, http::RequestContext&, Reply reply) 
         core::JsonWriter w;
         w.begin_object()
             .field("replayed", static_cast<std::uint64_t>(done->replayed))
+            .field("remaining", done->remaining)
+            .end_object();
+        return w.take();
+      });
+}
+
+// DELETE /api/v1/dlq/{id}: for records not worth replaying. 404 when the id is not there.
+void dlq_delete(Context& ctx, Request& req, http::RequestContext& rc, Reply reply) {
+  with_redis(
+      ctx, req, std::move(reply),
+      [&ctx,
+       id = std::string(rc.param("id"))](queue::SyncClient& redis) -> core::Result<std::string> {
+        auto done = queue::dlq_delete(redis, ctx.stream, {id});
+        if (!done && done.error().code == core::Errc::invalid_argument)
+          return core::Error(core::Errc::invalid_field, done.error().message,
+                             {{-1, "id", "is not a stream entry id (<ms>-<seq>)"}});
+        if (!done) return done.error();
+        if (done->deleted == 0)
+          return core::make_error(core::Errc::not_found, "no dead-letter entry " + id + " in " +
+                                                             queue::dead_letter_stream(ctx.stream));
+        core::log::info("dead-letter entry deleted", {{"id", id}});
+        core::JsonWriter w;
+        w.begin_object()
+            .field("deleted", static_cast<std::uint64_t>(done->deleted))
             .field("remaining", done->remaining)
             .end_object();
         return w.take();

@@ -34,6 +34,7 @@ void queue_status(Context&, http::Request&, http::RequestContext&, http::Reply);
 // admin_routes.cpp
 void dlq_list(Context&, http::Request&, http::RequestContext&, http::Reply);
 void dlq_replay(Context&, http::Request&, http::RequestContext&, http::Reply);
+void dlq_delete(Context&, http::Request&, http::RequestContext&, http::Reply);
 
 // The endpoint list of GET / (from the route table): {"METHOD /path": "summary", …}.
 void write_endpoint_list(core::JsonWriter& writer);

@@ -2,6 +2,7 @@
 
 #include "core/json_writer.hpp"
 #include "core/time.hpp"
+#include "queue/batch_codec.hpp"
 
 namespace logpipe::api {
 
@@ -66,6 +67,45 @@ std::string queue_status_json(const queue::QueueStatus& s) {
   w.end_array();
   w.key("dlq").begin_object().field("stream", s.dlq_stream).field("length", s.dlq_length);
   w.end_object().end_object();
+  return w.take();
+}
+
+std::string dlq_json(const queue::DlqPage& page) {
+  core::JsonWriter w;
+  w.begin_object().field("stream", page.stream).field("length", page.length);
+  w.key("entries").begin_array();
+  for (const auto& e : page.entries) {
+    w.begin_object()
+        .field("id", e.id)
+        .field("entry", e.entry)
+        .field("error", e.error)
+        .field("failed_at", e.failed_at);
+    auto batches = queue::decode_entry(e.payload);
+    w.key("records");
+    if (!batches) {
+      w.null();
+    } else {
+      w.begin_array();
+      for (const auto& b : *batches) {
+        for (const auto& r : b.records) {
+          w.begin_object()
+              .field("ts", core::format_rfc3339(r.ts))
+              .field("level", model::to_string(r.level))
+              .field("message", r.message)
+              .field("device_id", r.device_id)
+              .field("service", r.service)
+              .field("app", r.app)
+              .field("host", r.host)
+              .key("attrs")
+              .raw(r.attrs_json)
+              .end_object();
+        }
+      }
+      w.end_array();
+    }
+    w.end_object();
+  }
+  w.end_array().end_object();
   return w.take();
 }
 

@@ -20,4 +20,9 @@ std::string device_logs_json(std::span<const query::StoredLog> logs);
 // GET /api/v1/queue (the field names of the older /queue/status).
 std::string queue_status_json(const queue::QueueStatus& status);
 
+// GET /api/v1/dlq and `logpipe dlq list --json`:
+// {"stream":…,"length":N,"entries":[{"id","entry","error","failed_at","records":[…]}]}; the
+// records are decoded from the payload (an undecodable one shows "records": null).
+std::string dlq_json(const queue::DlqPage& page);
+
 }  // namespace logpipe::api

@@ -37,6 +37,7 @@ const std::array kEndpoints = {
   Endpoint{verb::get,  "/api/v1/queue",          "Stream length, pending, lag, consumers, DLQ size",  Scope::admin,  queue_status},
   Endpoint{verb::get,  "/queue/status",          "Alias of /api/v1/queue",                            Scope::admin,  queue_status},
   Endpoint{verb::get,  "/api/v1/dlq",            "Dead-letter entries, oldest first",                 Scope::admin,  dlq_list},
+  Endpoint{verb::delete_, "/api/v1/dlq/{id}",   "Delete a dead-letter entry for good",               Scope::admin,  dlq_delete},
   Endpoint{verb::post, "/api/v1/dlq/replay",     "Move dead-letter entries back into the stream",     Scope::admin,  dlq_replay},
   Endpoint{verb::get,  "/metrics",               "Prometheus metrics",                                Scope::none,   metrics_text},
   Endpoint{verb::get,  "/openapi.json",          "This API as an OpenAPI 3 document",                 Scope::none,   openapi},

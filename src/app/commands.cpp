@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "api/api.hpp"
+#include "api/render.hpp"
 #include "core/log.hpp"
 #include "http/server.hpp"
 #include "intake/intake.hpp"
@@ -387,7 +388,7 @@ int dlq_list(const config::Settings& s, std::size_t limit, bool json) {
   auto page = queue::dlq_list(*redis, s.stream, limit);
   if (!page) return fail(page.error().message);
   if (json) {
-    fmt::print("{}\n", queue::dlq_json(*page));
+    fmt::print("{}\n", api::dlq_json(*page));
     return 0;
   }
   fmt::print("{}: {} entr{}{}\n", page->stream, page->length, page->length == 1 ? "y" : "ies",

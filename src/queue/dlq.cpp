@@ -117,43 +117,4 @@ core::Result<DlqDeleteResult> dlq_delete(SyncClient& redis, const std::string& s
   return result;
 }
 
-std::string dlq_json(const DlqPage& page) {
-  core::JsonWriter w;
-  w.begin_object().field("stream", page.stream).field("length", page.length);
-  w.key("entries").begin_array();
-  for (const auto& e : page.entries) {
-    w.begin_object()
-        .field("id", e.id)
-        .field("entry", e.entry)
-        .field("error", e.error)
-        .field("failed_at", e.failed_at);
-    auto batches = decode_entry(e.payload);
-    w.key("records");
-    if (!batches) {
-      w.null();
-    } else {
-      w.begin_array();
-      for (const auto& b : *batches) {
-        for (const auto& r : b.records) {
-          w.begin_object()
-              .field("ts", core::format_rfc3339(r.ts))
-              .field("level", model::to_string(r.level))
-              .field("message", r.message)
-              .field("device_id", r.device_id)
-              .field("service", r.service)
-              .field("app", r.app)
-              .field("host", r.host)
-              .key("attrs")
-              .raw(r.attrs_json)
-              .end_object();
-        }
-      }
-      w.end_array();
-    }
-    w.end_object();
-  }
-  w.end_array().end_object();
-  return w.take();
-}
-
 }  // namespace logpipe::queue

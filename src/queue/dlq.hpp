@@ -50,8 +50,4 @@ struct DlqDeleteResult {
 core::Result<DlqDeleteResult> dlq_delete(SyncClient& redis, const std::string& stream,
                                          const std::vector<std::string>& ids);
 
-// {"stream":…,"length":N,"entries":[{"id","entry","error","failed_at","records":[…]}]}; the
-// records are decoded from the payload (an undecodable one shows "records": null).
-std::string dlq_json(const DlqPage& page);
-
 }  // namespace logpipe::queue

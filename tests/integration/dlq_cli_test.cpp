@@ -56,5 +56,35 @@ TEST(DlqCli, DeleteRemovesEntriesForGoodAndNamesMissingOnes) {
   EXPECT_NE(none, 0) << "an id is required\n" << none_out;
 }
 
+TEST(DlqApi, DeleteRemovesOneEntryAndSays404ForAMissingOne) {
+  auto redis = shared_redis();
+  const std::string stream = unique_tag("dlqapi") + ":stream";
+  const std::string dlq = queue::dead_letter_stream(stream);
+  auto added =
+      redis.command({"XADD", dlq, "*", queue::field::entry, "1-0", queue::field::error, "refused",
+                     queue::field::failed_at, "2026-11-24T20:33:03Z", queue::field::payload, "x"});
+  ASSERT_TRUE(added);
+  const std::string id(queue::reply_string(**added));
+  TestDatabase db("dlqapi");
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
+  Logpipe lp({.command = "serve", .database_url = db.url(), .stream = stream});
+  const auto remove = [&](const std::string& which) {
+    HttpRequest r;
+    r.method = "DELETE";
+    r.target = "/api/v1/dlq/" + which;
+    r.content_type.reset();
+    return http(lp.port(), r);
+  };
+  auto malformed = remove("not-an-id");
+  EXPECT_EQ(malformed.status, 422) << malformed.body;
+  auto deleted = remove(id);
+  EXPECT_EQ(deleted.status, 200) << deleted.body;
+  EXPECT_EQ(deleted.body, R"({"deleted":1,"remaining":0})");
+  auto again = remove(id);
+  EXPECT_EQ(again.status, 404) << again.body;
+  EXPECT_NE(again.body.find("\"code\":\"not_found\""), std::string::npos) << again.body;
+  EXPECT_EQ(lp.process().terminate(), 0);
+}
+
 }  // namespace
 }  // namespace logpipe::test
