@@ -24,8 +24,8 @@ constexpr std::size_t kMaxReplay = 10'000;  // per call: bounded work for one re
 // Runs `fn(redis)` on the database threads with a connection of its own (these are rare admin
 // calls; the serving path's pipelined client must not block on them) and answers with its JSON.
 template <class Fn>
-void with_redis(Context& ctx, Request& req, Reply reply, Fn fn) {
-  boost::asio::post(ctx.db_threads, [&ctx, &req, reply = std::move(reply), fn = std::move(fn),
+void with_redis(Context& ctx, Request& req, const Reply& reply, Fn fn) {
+  boost::asio::post(ctx.db_threads, [&ctx, &req, reply, fn = std::move(fn),
                                      token = ctx.in_flight.enter()] {
     auto redis = queue::SyncClient::connect(ctx.redis_endpoint, std::chrono::milliseconds(2000));
     core::Result<std::string> body = redis ? fn(*redis) : core::Result<std::string>(redis.error());
@@ -70,11 +70,11 @@ core::Result<std::vector<std::string>> replay_ids(const std::string& body) {
 
 }  // namespace
 
-void dlq_list(Context& ctx, Request& req, http::RequestContext&, Reply reply) {
+void dlq_list(Context& ctx, Request& req, http::RequestContext&, const Reply& reply) {
   const auto text = http::query_param(req.target(), "limit");
   auto limit = query::parse_limit(text.value_or(""), text.has_value());
   if (!limit) return reply(http::error_response(req, limit.error()));
-  with_redis(ctx, req, std::move(reply),
+  with_redis(ctx, req, reply,
              [&ctx, n = static_cast<std::size_t>(*limit)](
                  queue::SyncClient& redis) -> core::Result<std::string> {
                auto page = queue::dlq_list(redis, ctx.stream, n);
@@ -83,11 +83,11 @@ void dlq_list(Context& ctx, Request& req, http::RequestContext&, Reply reply) {
              });
 }
 
-void dlq_replay(Context& ctx, Request& req, http::RequestContext&, Reply reply) {
+void dlq_replay(Context& ctx, Request& req, http::RequestContext&, const Reply& reply) {
   auto ids = replay_ids(req.body());
   if (!ids) return reply(http::error_response(req, ids.error()));
   with_redis(
-      ctx, req, std::move(reply),
+      ctx, req, reply,
       [&ctx, ids = std::move(ids).value()](queue::SyncClient& redis) -> core::Result<std::string> {
         auto done = queue::dlq_replay(redis, ctx.stream, ids, kMaxReplay);
         if (!done) return done.error();
@@ -103,9 +103,9 @@ void dlq_replay(Context& ctx, Request& req, http::RequestContext&, Reply reply) 
 }
 
 // DELETE /api/v1/dlq/{id}: for records not worth replaying. 404 when the id is not there.
-void dlq_delete(Context& ctx, Request& req, http::RequestContext& rc, Reply reply) {
+void dlq_delete(Context& ctx, Request& req, http::RequestContext& rc, const Reply& reply) {
   with_redis(
-      ctx, req, std::move(reply),
+      ctx, req, reply,
       [&ctx,
        id = std::string(rc.param("id"))](queue::SyncClient& redis) -> core::Result<std::string> {
         auto done = queue::dlq_delete(redis, ctx.stream, {id});

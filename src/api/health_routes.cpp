@@ -47,8 +47,8 @@ void check_dependencies(Context& ctx, std::function<void(Checks)> done) {
 // fallback is on. Anything else down (PostgreSQL behind the queue, a worker's circuit) is
 // `degraded`: still 200, so a load balancer keeps it in rotation exactly when the queue is
 // absorbing an outage.
-void answer_health(Context& ctx, http::Request& req, http::Reply reply, bool readiness) {
-  check_dependencies(ctx, [&ctx, &req, reply = std::move(reply), readiness](Checks c) {
+void answer_health(Context& ctx, http::Request& req, const http::Reply& reply, bool readiness) {
+  check_dependencies(ctx, [&ctx, &req, reply, readiness](Checks c) {
     const bool ingest_possible = c.redis || (ctx.fallback_to_db && c.postgres);
     const bool worker_ok = !ctx.degraded_workers || ctx.degraded_workers() == 0;
     const bool all_ok = c.redis && c.postgres && worker_ok;
@@ -91,7 +91,7 @@ http::Response alive(const http::Request& req) {
 
 }  // namespace
 
-void service_info(Context&, http::Request& req, http::RequestContext&, http::Reply reply) {
+void service_info(Context&, http::Request& req, http::RequestContext&, const http::Reply& reply) {
   core::JsonWriter w;
   w.begin_object()
       .field("service", "logpipe")
@@ -104,29 +104,30 @@ void service_info(Context&, http::Request& req, http::RequestContext&, http::Rep
   reply(http::json_response(req, status::ok, w.take()));
 }
 
-void health(Context& ctx, http::Request& req, http::RequestContext&, http::Reply reply) {
-  answer_health(ctx, req, std::move(reply), false);
+void health(Context& ctx, http::Request& req, http::RequestContext&, const http::Reply& reply) {
+  answer_health(ctx, req, reply, false);
 }
 
-void readiness(Context& ctx, http::Request& req, http::RequestContext&, http::Reply reply) {
-  answer_health(ctx, req, std::move(reply), true);
+void readiness(Context& ctx, http::Request& req, http::RequestContext&, const http::Reply& reply) {
+  answer_health(ctx, req, reply, true);
 }
 
-void liveness(Context&, http::Request& req, http::RequestContext&, http::Reply reply) {
+void liveness(Context&, http::Request& req, http::RequestContext&, const http::Reply& reply) {
   reply(alive(req));
 }
 
 // redis_stream_size is kept current by the intake's backlog refresh (every 250 ms), so a scrape
 // is just a render, and works whether or not Redis is up.
-void metrics_text(Context& ctx, http::Request& req, http::RequestContext&, http::Reply reply) {
+void metrics_text(Context& ctx, http::Request& req, http::RequestContext&,
+                  const http::Reply& reply) {
   reply(metrics_response(ctx.metrics, req));
 }
 
-void openapi(Context&, http::Request& req, http::RequestContext&, http::Reply reply) {
+void openapi(Context&, http::Request& req, http::RequestContext&, const http::Reply& reply) {
   reply(http::json_response(req, status::ok, std::string(openapi_document())));
 }
 
-void docs(Context&, http::Request& req, http::RequestContext&, http::Reply reply) {
+void docs(Context&, http::Request& req, http::RequestContext&, const http::Reply& reply) {
   http::Response response{status::ok, req.version()};
   response.set(http::bhttp::field::content_type, "text/html; charset=utf-8");
   response.keep_alive(req.keep_alive());

@@ -61,7 +61,7 @@ using Render = std::string (*)(const intake::Accepted&);
 
 // Decodes with `format` and submits; every rejection is counted and answered as JSON.
 void decode_and_submit(Context& ctx, http::Request& req, http::RequestContext& rc,
-                       http::Reply reply, core::Result<const ingest::Format*> format,
+                       const http::Reply& reply, core::Result<const ingest::Format*> format,
                        ingest::DecodeOptions options, Render render, bool single_object = false) {
   const auto fail = [&](const core::Error& error) {
     ctx.metrics.ingest_rejected(core::to_string(error.code));
@@ -85,7 +85,7 @@ void decode_and_submit(Context& ctx, http::Request& req, http::RequestContext& r
   batch.source_format = (*format)->name == "ndjson" ? "ndjson" : "json";
   batch.records = std::move(records).value();
   ctx.intake.submit(rc.principal, std::move(batch),
-                    [&req, reply = std::move(reply), render](core::Result<intake::Accepted> r) {
+                    [&req, reply, render](core::Result<intake::Accepted> r) {
                       if (!r) return reply(http::error_response(req, r.error()));
                       reply(http::json_response(req, status::accepted, render(*r)));
                     });
@@ -108,33 +108,33 @@ std::string queued_body(const intake::Accepted& a, bool batch) {
 
 }  // namespace
 
-void ingest_one_log(Context& ctx, http::Request& req, http::RequestContext& rc, http::Reply reply) {
+void ingest_one_log(Context& ctx, http::Request& req, http::RequestContext& rc,
+                    const http::Reply& reply) {
   ingest::DecodeOptions options;
   options.require_device_id = true;
   decode_and_submit(
-      ctx, req, rc, std::move(reply), json_only(req, "json"), options,
+      ctx, req, rc, reply, json_only(req, "json"), options,
       [](const intake::Accepted& a) { return queued_body(a, false); }, true);
 }
 
 void ingest_log_batch(Context& ctx, http::Request& req, http::RequestContext& rc,
-                      http::Reply reply) {
+                      const http::Reply& reply) {
   ingest::DecodeOptions options;
   options.require_device_id = true;
   options.max_records = 1000;
-  decode_and_submit(ctx, req, rc, std::move(reply), json_only(req, "logs_envelope"), options,
+  decode_and_submit(ctx, req, rc, reply, json_only(req, "logs_envelope"), options,
                     [](const intake::Accepted& a) { return queued_body(a, true); });
 }
 
-void ingest(Context& ctx, http::Request& req, http::RequestContext& rc, http::Reply reply) {
-  decode_and_submit(ctx, req, rc, std::move(reply), by_media_type(req), {},
-                    [](const intake::Accepted& a) {
-                      core::JsonWriter w;
-                      w.begin_object()
-                          .field("enqueued", static_cast<std::uint64_t>(a.count))
-                          .field("backend", intake::to_string(a.backend))
-                          .end_object();
-                      return w.take();
-                    });
+void ingest(Context& ctx, http::Request& req, http::RequestContext& rc, const http::Reply& reply) {
+  decode_and_submit(ctx, req, rc, reply, by_media_type(req), {}, [](const intake::Accepted& a) {
+    core::JsonWriter w;
+    w.begin_object()
+        .field("enqueued", static_cast<std::uint64_t>(a.count))
+        .field("backend", intake::to_string(a.backend))
+        .end_object();
+    return w.take();
+  });
 }
 
 }  // namespace logpipe::api

@@ -12,7 +12,8 @@ namespace logpipe::api {
 
 using http::bhttp::status;
 
-void device_logs(Context& ctx, http::Request& req, http::RequestContext& rc, http::Reply reply) {
+void device_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
+                 const http::Reply& reply) {
   const auto limit_text = http::query_param(req.target(), "limit");
   auto limit = query::parse_limit(limit_text.value_or(""), limit_text.has_value());
   if (!limit) return reply(http::error_response(req, limit.error()));
@@ -20,8 +21,7 @@ void device_logs(Context& ctx, http::Request& req, http::RequestContext& rc, htt
   q.tenant_id = rc.principal.tenant;
   q.device_id = rc.param("device_id");
   q.limit = *limit;
-  boost::asio::post(ctx.db_threads, [&ctx, &req, q, reply = std::move(reply),
-                                     token = ctx.in_flight.enter()] {
+  boost::asio::post(ctx.db_threads, [&ctx, &req, q, reply, token = ctx.in_flight.enter()] {
     auto logs = ctx.db.with([&](store::Connection& c) { return query::device_logs(c, q); });
     if (logs) return reply(http::json_response(req, status::ok, device_logs_json(*logs)));
     core::log::warn("device query failed", {{"error", logs.error().message}});
@@ -33,7 +33,8 @@ void device_logs(Context& ctx, http::Request& req, http::RequestContext& rc, htt
 
 // The XINFO commands go out in one pipelined write; the answer is rendered once every reply is
 // in. Redis down → 503.
-void queue_status(Context& ctx, http::Request& req, http::RequestContext&, http::Reply reply) {
+void queue_status(Context& ctx, http::Request& req, http::RequestContext&,
+                  const http::Reply& reply) {
   struct State {
     queue::QueueNames names;
     std::vector<core::Result<queue::ReplyPtr>> replies;
@@ -48,7 +49,7 @@ void queue_status(Context& ctx, http::Request& req, http::RequestContext&, http:
   for (std::size_t i = 0; i < commands.size(); ++i)
     state->replies.emplace_back(core::make_error(core::Errc::unavailable, "no reply"));
   state->remaining = commands.size();
-  state->reply = std::move(reply);
+  state->reply = reply;
   for (std::size_t i = 0; i < commands.size(); ++i) {
     std::vector<std::string_view> args(commands[i].begin(), commands[i].end());
     ctx.redis.send(args, [&req, state, i](core::Result<queue::ReplyPtr> r) {

@@ -97,7 +97,7 @@ void register_routes(http::Router& router, Context& ctx) {
   for (const auto& e : kEndpoints) {
     router.add(spec_of(e), [&ctx, handler = e.handler](
                                http::Request& request, http::RequestContext& rc,
-                               http::Reply reply) { handler(ctx, request, rc, std::move(reply)); });
+                               const http::Reply& reply) { handler(ctx, request, rc, reply); });
   }
 }
 

@@ -151,7 +151,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   void on_write(error_code ec, std::size_t bytes);
   void report(unsigned status, std::size_t response_bytes) const;
 
-  void start_stream(std::uint64_t id, Response head);
+  void start_stream(std::uint64_t id, const Response& head);
   void write_next_chunk();
   void on_chunk_written(error_code ec, std::size_t bytes);
   void end_stream(bool ok);
@@ -506,13 +506,13 @@ void Session::report(unsigned status, std::size_t response_bytes) const {
 
 std::shared_ptr<ResponseStream> Session::open_stream(std::uint64_t id, Response&& head) {
   auto stream = std::make_shared<SessionStream>(shared_from_this(), id);
-  asio::post(executor_, [self = shared_from_this(), id, head = std::move(head)]() mutable {
-    self->start_stream(id, std::move(head));
+  asio::post(executor_, [self = shared_from_this(), id, head = std::move(head)] {
+    self->start_stream(id, head);
   });
   return stream;
 }
 
-void Session::start_stream(std::uint64_t id, Response head) {
+void Session::start_stream(std::uint64_t id, const Response& head) {
   if (id != request_id_ || state_ != State::handling) {
     stream_broken_ = true;
     return;
