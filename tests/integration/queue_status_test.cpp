@@ -1,6 +1,8 @@
 // GET /api/v1/queue (and seed 001's /queue/status) against the real Redis: a backlog shows as
 // length and lag while no worker runs, and drains once one does.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -83,6 +85,53 @@ TEST(Backpressure, AboveTheHighWaterMarkIngestAnswers429AndRecovers) {
   EXPECT_EQ(db.count("SELECT count(*) FROM logs WHERE message = 'refused'"), 0);
   EXPECT_EQ(db.count("SELECT count(*) FROM logs WHERE message = 'queued'"), 4);
   EXPECT_EQ(worker.process().terminate(), 0);
+  EXPECT_EQ(serve.process().terminate(), 0);
+}
+
+// The byte limit trips on its own (the entry limit is off), and the refusal comes on the
+// request's headers: a 5 MiB upload is answered without its body being sent.
+TEST(Backpressure, AboveTheByteLimitIngestIsRefusedOnItsHeaders) {
+  TestDatabase db("backpressure_bytes");
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
+  const std::string stream = unique_tag("bpb") + ":stream";
+  Logpipe serve({.command = "serve",
+                 .database_url = db.url(),
+                 .stream = stream,
+                 .extra_args = {"--max-backlog", "0", "--max-backlog-bytes", "16384"}});
+  // Incompressible text: entries are LZ4-compressed, so repeated bytes would take no room.
+  std::string big;
+  std::uint32_t x = 12345;
+  for (int i = 0; i < 2000; ++i) {
+    x = x * 1103515245 + 12345;
+    big.push_back(static_cast<char>('a' + (x >> 16) % 26));
+  }
+  for (int i = 0; i < 20; ++i)
+    ASSERT_EQ(post_json(serve.port(), "/api/v1/ingest", R"({"message":")" + big + R"("})").status,
+              202);
+  std::string body;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = post_json(serve.port(), "/api/v1/ingest", R"({"message":"refused"})");
+        body = r.body;
+        return r.status == 429;
+      },
+      5s))
+      << body;
+  EXPECT_NE(body.find("bytes not yet stored (limit 16384)"), std::string::npos) << body;
+
+  const int fd = connect_loopback(serve.port());
+  ASSERT_GE(fd, 0);
+  const std::string head =
+      "POST /api/v1/ingest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 5242880\r\n\r\n";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buffer[512] = {};
+  const ssize_t n = ::recv(fd, buffer, sizeof buffer - 1, 0);
+  ::close(fd);
+  ASSERT_GT(n, 0) << "no answer without the body";
+  EXPECT_EQ(std::string(buffer, 12), "HTTP/1.1 429");
   EXPECT_EQ(serve.process().terminate(), 0);
 }
 
