@@ -5,6 +5,10 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 20
 JOBS ?= $(shell nproc)
+# ccache hits wherever the checkout lives (a CI clone, a worktree): paths below the checkout are
+# hashed relative to it, and the build directory's path is left out of the hash.
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= true
 CTEST_JOBS ?= 2
 
 # Everything the project needs, from Debian 12's own archive.
