@@ -48,8 +48,8 @@ test-unit: build
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLOGPIPE_FUZZ=ON \
 		-DLOGPIPE_TESTS=OFF -DLOGPIPE_BENCH=OFF >/dev/null
-	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_formats fuzz_batch_codec
-	@set -o pipefail; for target in formats batch_codec; do \
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_formats fuzz_batch_codec fuzz_log_query
+	@set -o pipefail; for target in formats batch_codec log_query; do \
 		work=$$(mktemp -d); \
 		$(FUZZ_BUILD)/tests/fuzz/fuzz_$$target -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 			-print_final_stats=1 $$work tests/fuzz/corpus/$$target 2>&1 | tail -n 12 || exit 1; \

@@ -4,8 +4,10 @@
 #include "api/handlers.hpp"
 #include "api/render.hpp"
 #include "core/log.hpp"
+#include "core/time.hpp"
 #include "http/query_string.hpp"
 #include "query/device_logs.hpp"
+#include "query/logs.hpp"
 #include "queue/status.hpp"
 
 namespace logpipe::api {
@@ -27,6 +29,22 @@ void device_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
     core::log::warn("device query failed", {{"error", logs.error().message}});
     reply(http::error_response(req, logs.error().code == core::Errc::unavailable
                                         ? logs.error()
+                                        : core::make_error(core::Errc::internal, "query failed")));
+  });
+}
+
+void search_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
+                 const http::Reply& reply) {
+  auto q = query::parse_log_query(http::query_params(req.target()), rc.principal.tenant,
+                                  core::now_micros());
+  if (!q) return reply(http::error_response(req, q.error()));
+  boost::asio::post(ctx.db_threads, [&ctx, &req, q = std::move(q).value(), reply,
+                                     token = ctx.in_flight.enter()] {
+    auto page = ctx.db.with([&](store::Connection& c) { return query::find_logs(c, q); });
+    if (page) return reply(http::json_response(req, status::ok, logs_json(*page)));
+    core::log::warn("log search failed", {{"error", page.error().message}});
+    reply(http::error_response(req, page.error().code == core::Errc::unavailable
+                                        ? page.error()
                                         : core::make_error(core::Errc::internal, "query failed")));
   });
 }

@@ -25,7 +25,7 @@ std::string device_logs_json(std::span<const query::StoredLog> logs) {
     const std::string ts = core::format_rfc3339(log.ts);
     w.begin_object()
         .field("id", log.id)
-        .field("device_id", log.device_id)
+        .field("device_id", log.device_id.value_or(""))
         .field("log_level", log.level)
         .field("message", log.message)
         .key("log_data")
@@ -41,6 +41,39 @@ std::string device_logs_json(std::span<const query::StoredLog> logs) {
   }
   w.end_array().end_object();
   return w.take();
+}
+
+std::string logs_json(const query::LogPage& page) {
+  core::JsonWriter w;
+  w.begin_object().key("logs").begin_array();
+  const auto optional_text = [&](const char* name, const std::optional<std::string>& value) {
+    w.key(name);
+    if (value) {
+      w.value(*value);
+    } else {
+      w.null();
+    }
+  };
+  for (const auto& log : page.logs) {
+    w.begin_object()
+        .field("id", log.id)
+        .field("ts", core::format_rfc3339(log.ts))
+        .field("received_at", core::format_rfc3339(log.received_at))
+        .field("level", log.level)
+        .field("message", log.message);
+    optional_text("device_id", log.device_id);
+    optional_text("service", log.service);
+    optional_text("app", log.app);
+    optional_text("host", log.host);
+    w.key("attrs").raw(log.attrs_json).end_object();
+  }
+  w.end_array().field("count", static_cast<std::int64_t>(page.logs.size())).key("next_cursor");
+  if (page.next) {
+    w.value(query::encode_cursor(*page.next));
+  } else {
+    w.null();
+  }
+  return w.end_object().take();
 }
 
 std::string queue_status_json(const queue::QueueStatus& s) {

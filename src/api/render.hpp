@@ -6,6 +6,7 @@
 #include <string>
 
 #include "query/device_logs.hpp"
+#include "query/logs.hpp"
 #include "queue/dlq.hpp"
 #include "queue/status.hpp"
 
@@ -16,6 +17,10 @@ namespace logpipe::api {
 // "message","log_data","created_at", plus "ts","received_at","level","service","app","host"}]}
 // where created_at is the event time and log_level/log_data mirror level/attrs.
 std::string device_logs_json(std::span<const query::StoredLog> logs);
+
+// GET /api/v1/logs: {"logs":[{"id","ts","received_at","level","message","device_id","service",
+// "app","host","attrs"}],"count":N,"next_cursor":"…"|null}.
+std::string logs_json(const query::LogPage& page);
 
 // GET /api/v1/queue (the field names of the older /queue/status).
 std::string queue_status_json(const queue::QueueStatus& status);

@@ -30,18 +30,28 @@ std::string percent_decode(std::string_view text, bool plus_is_space) {
   return out;
 }
 
-std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+std::vector<std::pair<std::string, std::string>> query_params(std::string_view target) {
+  std::vector<std::pair<std::string, std::string>> params;
   const auto q = target.find('?');
-  if (q == std::string_view::npos) return std::nullopt;
+  if (q == std::string_view::npos) return params;
   std::string_view rest = target.substr(q + 1);
+  rest = rest.substr(0, rest.find('#'));
   while (!rest.empty()) {
     const auto amp = rest.find('&');
     const std::string_view pair = rest.substr(0, amp);
     rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (pair.empty()) continue;
     const auto eq = pair.find('=');
-    const std::string key = percent_decode(pair.substr(0, eq), true);
-    if (key != name) continue;
-    return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
+    params.emplace_back(
+        percent_decode(pair.substr(0, eq), true),
+        eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true));
+  }
+  return params;
+}
+
+std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+  for (auto& [key, value] : query_params(target)) {
+    if (key == name) return std::move(value);
   }
   return std::nullopt;
 }

@@ -18,36 +18,36 @@ core::Result<int> parse_limit(std::string_view text, bool present) {
   return value;
 }
 
-core::Result<std::vector<StoredLog>> device_logs(store::Connection& db, const DeviceLogsQuery& q) {
-  auto rows = db.query(
-      "SELECT id, (extract(epoch FROM ts) * 1000000)::bigint,"
-      " (extract(epoch FROM received_at) * 1000000)::bigint,"
-      " device_id, service, app, host, level, message, attrs::text"
-      " FROM logs WHERE tenant_id = $1 AND device_id = $2"
-      " ORDER BY ts DESC, id DESC LIMIT $3",
-      {std::to_string(q.tenant_id), q.device_id, std::to_string(q.limit)});
-  if (!rows) return rows.error();
-
+std::vector<StoredLog> read_stored_logs(const store::Rows& rows) {
   const auto optional_text = [&](int row, int col) -> std::optional<std::string> {
-    if (rows->is_null(row, col)) return std::nullopt;
-    return std::string(rows->get(row, col));
+    if (rows.is_null(row, col)) return std::nullopt;
+    return std::string(rows.get(row, col));
   };
   std::vector<StoredLog> logs;
-  logs.reserve(static_cast<std::size_t>(rows->size()));
-  for (int i = 0; i < rows->size(); ++i) {
+  logs.reserve(static_cast<std::size_t>(rows.size()));
+  for (int i = 0; i < rows.size(); ++i) {
     StoredLog& log = logs.emplace_back();
-    log.id = rows->get_int(i, 0);
-    log.ts = rows->get_int(i, 1);
-    log.received_at = rows->get_int(i, 2);
-    log.device_id = rows->get(i, 3);
+    log.id = rows.get_int(i, 0);
+    log.ts = rows.get_int(i, 1);
+    log.received_at = rows.get_int(i, 2);
+    log.device_id = optional_text(i, 3);
     log.service = optional_text(i, 4);
     log.app = optional_text(i, 5);
     log.host = optional_text(i, 6);
-    log.level = rows->get(i, 7);
-    log.message = rows->get(i, 8);
-    log.attrs_json = rows->get(i, 9);
+    log.level = rows.get(i, 7);
+    log.message = rows.get(i, 8);
+    log.attrs_json = rows.get(i, 9);
   }
   return logs;
+}
+
+core::Result<std::vector<StoredLog>> device_logs(store::Connection& db, const DeviceLogsQuery& q) {
+  auto rows = db.query(std::string(kStoredLogColumns) +
+                           " FROM logs WHERE tenant_id = $1 AND device_id = $2"
+                           " ORDER BY ts DESC, id DESC LIMIT $3",
+                       {std::to_string(q.tenant_id), q.device_id, std::to_string(q.limit)});
+  if (!rows) return rows.error();
+  return read_stored_logs(*rows);
 }
 
 }  // namespace logpipe::query

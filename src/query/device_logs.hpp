@@ -29,12 +29,18 @@ struct StoredLog {
   std::int64_t id = 0;
   core::Micros ts = 0;
   core::Micros received_at = 0;
-  std::string device_id;
-  std::optional<std::string> service, app, host;  // NULL when the sender gave none
+  std::optional<std::string> device_id, service, app, host;  // NULL when the sender gave none
   std::string level;
   std::string message;
   std::string attrs_json;
 };
+
+// The SELECT list read_stored_logs() reads, in its order.
+inline constexpr std::string_view kStoredLogColumns =
+    "SELECT id, (extract(epoch FROM ts) * 1000000)::bigint,"
+    " (extract(epoch FROM received_at) * 1000000)::bigint,"
+    " device_id, service, app, host, level, message, attrs::text";
+std::vector<StoredLog> read_stored_logs(const store::Rows& rows);
 
 // Newest first (ts, then id).
 core::Result<std::vector<StoredLog>> device_logs(store::Connection& db, const DeviceLogsQuery& q);

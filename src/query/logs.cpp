@@ -1,0 +1,330 @@
+#include "query/logs.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <algorithm>
+#include <charconv>
+
+#include "core/time.hpp"
+
+namespace logpipe::query {
+namespace {
+
+using core::Errc;
+
+constexpr std::size_t kMaxTerms = 16;
+constexpr std::size_t kMaxAttrs = 16;
+constexpr std::size_t kMaxValueBytes = 1024;
+
+core::Error bad(std::string_view param, std::string message) {
+  std::string summary = fmt::format("{} {}", param, message);
+  return core::Error(Errc::invalid_field, std::move(summary),
+                     {{-1, std::string(param), std::move(message)}});
+}
+
+// "15m" → 15 minutes, in microseconds; s, m, h, d.
+std::optional<core::Micros> relative(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  std::int64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, n);
+  if (ec != std::errc() || end != text.data() + text.size() - 1 || n < 0) return std::nullopt;
+  constexpr core::Micros kSecond = 1'000'000;
+  core::Micros unit = 0;
+  switch (text.back()) {
+    case 's':
+      unit = kSecond;
+      break;
+    case 'm':
+      unit = 60 * kSecond;
+      break;
+    case 'h':
+      unit = 3600 * kSecond;
+      break;
+    case 'd':
+      unit = 86400 * kSecond;
+      break;
+    default:
+      return std::nullopt;
+  }
+  if (n > 3650LL * 86400 * kSecond / unit) return std::nullopt;  // ten years is plenty
+  return n * unit;
+}
+
+core::Result<core::Micros> parse_time(std::string_view param, std::string_view text,
+                                      core::Micros now) {
+  if (auto ago = relative(text)) return now - *ago;
+  auto t = core::parse_rfc3339(text);
+  if (!t) return bad(param, "must be an RFC 3339 time or a duration before now (30s, 15m, 2h, 7d)");
+  return *t;
+}
+
+core::Result<model::Level> parse_level_param(std::string_view param, std::string_view text) {
+  auto level = model::parse_level(text);
+  if (!level)
+    return bad(param,
+               "must be a level (TRACE, DEBUG, INFO, NOTICE, WARNING, ERROR, CRITICAL, FATAL)");
+  return *level;
+}
+
+// Words, and "quoted phrases" kept whole.
+core::Result<std::vector<std::string>> parse_terms(std::string_view q) {
+  std::vector<std::string> terms;
+  std::size_t i = 0;
+  while (i < q.size()) {
+    if (q[i] == ' ' || q[i] == '\t') {
+      ++i;
+      continue;
+    }
+    std::string term;
+    if (q[i] == '"') {
+      const auto close = q.find('"', i + 1);
+      if (close == std::string_view::npos) return bad("q", "has an unterminated quote");
+      term = q.substr(i + 1, close - i - 1);
+      i = close + 1;
+    } else {
+      const auto end = q.find_first_of(" \t", i);
+      term = q.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i);
+      i = end == std::string_view::npos ? q.size() : end;
+    }
+    if (!term.empty()) terms.push_back(std::move(term));
+  }
+  if (terms.size() > kMaxTerms) return bad("q", fmt::format("has more than {} terms", kMaxTerms));
+  return terms;
+}
+
+// LIKE pattern matching `term` anywhere, with LIKE's own characters escaped.
+std::string contains_pattern(std::string_view term) {
+  std::string out = "%";
+  for (const char c : term) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('%');
+  return out;
+}
+
+std::string postgres_text_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out.push_back(',');
+    out.push_back('"');
+    for (const char c : items[i]) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+constexpr std::string_view kBase64Url =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string base64url(std::string_view in) {
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (const unsigned char c : in) {
+    buffer = (buffer << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kBase64Url[(buffer >> bits) & 0x3F]);
+    }
+  }
+  if (bits > 0) out.push_back(kBase64Url[(buffer << (6 - bits)) & 0x3F]);
+  return out;
+}
+
+std::optional<std::string> unbase64url(std::string_view in) {
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (const char c : in) {
+    const auto v = kBase64Url.find(c);
+    if (v == std::string_view::npos) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+template <class Int>
+bool parse_int(std::string_view text, Int& out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+}  // namespace
+
+std::string encode_cursor(const Cursor& cursor) {
+  return base64url(fmt::format("{}.{}", cursor.ts, cursor.id));
+}
+
+core::Result<Cursor> decode_cursor(std::string_view text) {
+  const auto raw = unbase64url(text);
+  const auto malformed = [] { return bad("cursor", "is not a cursor this server gave out"); };
+  if (!raw) return malformed();
+  const auto dot = raw->find('.');
+  Cursor c;
+  if (dot == std::string::npos || !parse_int(std::string_view(*raw).substr(0, dot), c.ts) ||
+      !parse_int(std::string_view(*raw).substr(dot + 1), c.id))
+    return malformed();
+  return c;
+}
+
+core::Result<LogQuery> parse_log_query(const Params& params, model::TenantId tenant,
+                                       core::Micros now) {
+  LogQuery q;
+  q.filter.tenant = tenant;
+  std::optional<model::Level> min_level;
+  for (const auto& param : params) {
+    // Named references, not a structured binding: lambdas below capture them (clang 14).
+    const std::string& key = param.first;
+    const std::string& value = param.second;
+    if (value.size() > kMaxValueBytes)
+      return bad(key, fmt::format("is longer than {} bytes", kMaxValueBytes));
+    const auto set_once = [&](std::optional<std::string>& field) -> core::Status {
+      if (field) return bad(key, "is given twice");
+      field = value;
+      return {};
+    };
+    core::Status ok;
+    if (key == "device_id") {
+      ok = set_once(q.filter.device_id);
+    } else if (key == "service") {
+      ok = set_once(q.filter.service);
+    } else if (key == "app") {
+      ok = set_once(q.filter.app);
+    } else if (key == "host") {
+      ok = set_once(q.filter.host);
+    } else if (key == "level") {
+      // level=ERROR&level=FATAL, or level=ERROR,FATAL
+      std::string_view rest = value;
+      while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        auto level = parse_level_param(key, rest.substr(0, comma));
+        if (!level) return level.error();
+        q.filter.levels.push_back(*level);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
+    } else if (key == "min_level") {
+      auto level = parse_level_param(key, value);
+      if (!level) return level.error();
+      min_level = *level;
+    } else if (key == "from" || key == "to") {
+      auto t = parse_time(key, value, now);
+      if (!t) return t.error();
+      (key == "from" ? q.filter.from : q.filter.to) = *t;
+    } else if (key == "q") {
+      auto terms = parse_terms(value);
+      if (!terms) return terms.error();
+      q.filter.terms.insert(q.filter.terms.end(), terms->begin(), terms->end());
+    } else if (key.starts_with("attrs.") && key.size() > 6) {
+      std::vector<std::string> path;
+      std::string_view rest = std::string_view(key).substr(6);
+      while (true) {
+        const auto dot = rest.find('.');
+        if (rest.substr(0, dot).empty()) return bad(key, "has an empty key in its path");
+        path.emplace_back(rest.substr(0, dot));
+        if (dot == std::string_view::npos) break;
+        rest = rest.substr(dot + 1);
+      }
+      if (q.filter.attrs.size() == kMaxAttrs)
+        return bad(key, fmt::format("more than {} attrs filters", kMaxAttrs));
+      q.filter.attrs.emplace_back(std::move(path), value);
+    } else if (key == "order") {
+      if (value != "asc" && value != "desc") return bad(key, "must be asc or desc");
+      q.ascending = value == "asc";
+    } else if (key == "limit") {
+      auto limit = parse_limit(value, true);
+      if (!limit) return limit.error();
+      q.limit = *limit;
+    } else if (key == "cursor") {
+      auto cursor = decode_cursor(value);
+      if (!cursor) return cursor.error();
+      q.after = *cursor;
+    } else {
+      return bad(key,
+                 "is not a filter (device_id, service, app, host, level, min_level, from, to, q, "
+                 "attrs.<key>, order, limit, cursor)");
+    }
+    if (!ok) return ok.error();
+  }
+  if (min_level) {
+    // Folded into the level list: with both, a level must satisfy both.
+    std::vector<model::Level> allowed;
+    for (int l = static_cast<int>(*min_level); l <= static_cast<int>(model::Level::fatal); ++l) {
+      const auto level = static_cast<model::Level>(l);
+      if (q.filter.levels.empty() ||
+          std::find(q.filter.levels.begin(), q.filter.levels.end(), level) !=
+              q.filter.levels.end())
+        allowed.push_back(level);
+    }
+    if (allowed.empty()) return bad("min_level", "excludes every level given in level");
+    q.filter.levels = std::move(allowed);
+  }
+  if (q.filter.from && q.filter.to && *q.filter.from > *q.filter.to)
+    return bad("from", "is after to");
+  return q;
+}
+
+core::Result<LogPage> find_logs(store::Connection& db, const LogQuery& query) {
+  const LogFilter& f = query.filter;
+  std::vector<std::string> args;
+  std::string where = "tenant_id = $1";
+  args.push_back(std::to_string(f.tenant));
+  const auto param = [&](std::string value) {
+    args.push_back(std::move(value));
+    return fmt::format("${}", args.size());
+  };
+  const auto equals = [&](const char* column, const std::optional<std::string>& value) {
+    if (value) where += fmt::format(" AND {} = {}", column, param(*value));
+  };
+  equals("device_id", f.device_id);
+  equals("service", f.service);
+  equals("app", f.app);
+  equals("host", f.host);
+  if (!f.levels.empty()) {
+    std::vector<std::string> names;
+    for (const auto level : f.levels)
+      names.emplace_back(model::to_string(level));
+    where += fmt::format(" AND level = ANY({}::text[])", param(postgres_text_array(names)));
+  }
+  // Times travel as RFC 3339 with all six fractional digits: exact to the microsecond, as the
+  // keyset comparison needs (a double would round).
+  if (f.from) where += fmt::format(" AND ts >= {}::timestamptz", param(core::format_rfc3339(*f.from)));
+  if (f.to) where += fmt::format(" AND ts < {}::timestamptz", param(core::format_rfc3339(*f.to)));
+  for (const auto& term : f.terms)
+    where += fmt::format(" AND message ILIKE {}", param(contains_pattern(term)));
+  for (const auto& [path, value] : f.attrs)
+    where +=
+        fmt::format(" AND attrs #>> {}::text[] = {}", param(postgres_text_array(path)), param(value));
+  const char* op = query.ascending ? ">" : "<";
+  const char* dir = query.ascending ? "ASC" : "DESC";
+  if (query.after) {
+    where += fmt::format(" AND (ts, id) {} ({}::timestamptz, {}::bigint)", op,
+                         param(core::format_rfc3339(query.after->ts)),
+                         param(std::to_string(query.after->id)));
+  }
+  // One row more than asked tells whether a next page exists.
+  const std::string sql = fmt::format("{} FROM logs WHERE {} ORDER BY ts {}, id {} LIMIT {}",
+                                      kStoredLogColumns, where, dir, dir, query.limit + 1);
+  auto rows = db.query(sql, store::Params(args.begin(), args.end()));
+  if (!rows) return rows.error();
+  LogPage page;
+  page.logs = read_stored_logs(*rows);
+  if (page.logs.size() > static_cast<std::size_t>(query.limit)) {
+    page.logs.resize(static_cast<std::size_t>(query.limit));
+    page.next = Cursor{page.logs.back().ts, page.logs.back().id};
+  }
+  return page;
+}
+
+}  // namespace logpipe::query

@@ -1,0 +1,65 @@
+// GET /api/v1/logs: the filter model, its parsing from a query string, and the keyset-paged SQL.
+//
+// Filters (all optional, combined with AND): device_id, service, app, host; level (repeatable:
+// any of) and min_level; from/to (RFC 3339, or relative to now: 30s, 15m, 2h, 7d; from ≤ ts < to);
+// q (every word and "quoted phrase" appears in the message, case-insensitive);
+// attrs.<key>[.<key>…]=<value> (the attribute at that path, as text, equals the value).
+// Paging: order=desc (default) or asc, limit 1..1000 (default 100), cursor (opaque, from
+// next_cursor). Pages are keyset pages on (ts, id): concurrent inserts never make a page repeat
+// or skip a row that existed when paging began.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/result.hpp"
+#include "model/record.hpp"
+#include "query/device_logs.hpp"
+#include "store/connection.hpp"
+
+namespace logpipe::query {
+
+struct Cursor {
+  core::Micros ts = 0;
+  std::int64_t id = 0;
+};
+
+// Opaque to clients: "<ts>.<id>" in base64url.
+std::string encode_cursor(const Cursor& cursor);
+core::Result<Cursor> decode_cursor(std::string_view text);
+
+struct LogFilter {
+  model::TenantId tenant = model::kDefaultTenant;
+  std::optional<std::string> device_id, service, app, host;
+  std::vector<model::Level> levels;  // any of these (min_level folds in here)
+  std::optional<core::Micros> from, to;
+  std::vector<std::string> terms;  // each must appear in the message
+  std::vector<std::pair<std::vector<std::string>, std::string>> attrs;  // path → value
+};
+
+struct LogQuery {
+  LogFilter filter;
+  bool ascending = false;
+  int limit = kDefaultLimit;
+  std::optional<Cursor> after;
+};
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+// From a request's decoded query parameters, in order. Errors are Errc::invalid_field naming the
+// parameter; an unknown parameter is one too (a typo must not silently widen a query).
+core::Result<LogQuery> parse_log_query(const Params& params, model::TenantId tenant,
+                                       core::Micros now);
+
+struct LogPage {
+  std::vector<StoredLog> logs;
+  std::optional<Cursor> next;  // set when more rows follow
+};
+
+core::Result<LogPage> find_logs(store::Connection& db, const LogQuery& query);
+
+}  // namespace logpipe::query
