@@ -5,6 +5,19 @@
 #include "queue/batch_codec.hpp"
 
 namespace logpipe::api {
+namespace {
+
+void optional_field(core::JsonWriter& w, const char* name,
+                    const std::optional<std::string>& value) {
+  w.key(name);
+  if (value) {
+    w.value(*value);
+  } else {
+    w.null();
+  }
+}
+
+}  // namespace
 
 std::string device_logs_json(std::span<const query::StoredLog> logs) {
   core::JsonWriter w;
@@ -13,14 +26,6 @@ std::string device_logs_json(std::span<const query::StoredLog> logs) {
       .field("source", "database")
       .key("data");
   w.begin_array();
-  const auto optional_text = [&](const char* name, const std::optional<std::string>& value) {
-    w.key(name);
-    if (value) {
-      w.value(*value);
-    } else {
-      w.null();
-    }
-  };
   for (const auto& log : logs) {
     const std::string ts = core::format_rfc3339(log.ts);
     w.begin_object()
@@ -34,9 +39,9 @@ std::string device_logs_json(std::span<const query::StoredLog> logs) {
         .field("ts", ts)
         .field("received_at", core::format_rfc3339(log.received_at))
         .field("level", log.level);
-    optional_text("service", log.service);
-    optional_text("app", log.app);
-    optional_text("host", log.host);
+    optional_field(w, "service", log.service);
+    optional_field(w, "app", log.app);
+    optional_field(w, "host", log.host);
     w.end_object();
   }
   w.end_array().end_object();
@@ -46,14 +51,6 @@ std::string device_logs_json(std::span<const query::StoredLog> logs) {
 std::string logs_json(const query::LogPage& page) {
   core::JsonWriter w;
   w.begin_object().key("logs").begin_array();
-  const auto optional_text = [&](const char* name, const std::optional<std::string>& value) {
-    w.key(name);
-    if (value) {
-      w.value(*value);
-    } else {
-      w.null();
-    }
-  };
   for (const auto& log : page.logs) {
     w.begin_object()
         .field("id", log.id)
@@ -61,10 +58,10 @@ std::string logs_json(const query::LogPage& page) {
         .field("received_at", core::format_rfc3339(log.received_at))
         .field("level", log.level)
         .field("message", log.message);
-    optional_text("device_id", log.device_id);
-    optional_text("service", log.service);
-    optional_text("app", log.app);
-    optional_text("host", log.host);
+    optional_field(w, "device_id", log.device_id);
+    optional_field(w, "service", log.service);
+    optional_field(w, "app", log.app);
+    optional_field(w, "host", log.host);
     w.key("attrs").raw(log.attrs_json).end_object();
   }
   w.end_array().field("count", static_cast<std::int64_t>(page.logs.size())).key("next_cursor");

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <array>
 #include <algorithm>
+#include <array>
 #include <charconv>
 
 #include "core/time.hpp"
@@ -263,8 +263,7 @@ core::Result<LogQuery> parse_log_query(const Params& params, model::TenantId ten
     for (int l = static_cast<int>(*min_level); l <= static_cast<int>(model::Level::fatal); ++l) {
       const auto level = static_cast<model::Level>(l);
       if (q.filter.levels.empty() ||
-          std::find(q.filter.levels.begin(), q.filter.levels.end(), level) !=
-              q.filter.levels.end())
+          std::find(q.filter.levels.begin(), q.filter.levels.end(), level) != q.filter.levels.end())
         allowed.push_back(level);
     }
     if (allowed.empty()) return bad("min_level", "excludes every level given in level");
@@ -299,13 +298,14 @@ core::Result<LogPage> find_logs(store::Connection& db, const LogQuery& query) {
   }
   // Times travel as RFC 3339 with all six fractional digits: exact to the microsecond, as the
   // keyset comparison needs (a double would round).
-  if (f.from) where += fmt::format(" AND ts >= {}::timestamptz", param(core::format_rfc3339(*f.from)));
+  if (f.from)
+    where += fmt::format(" AND ts >= {}::timestamptz", param(core::format_rfc3339(*f.from)));
   if (f.to) where += fmt::format(" AND ts < {}::timestamptz", param(core::format_rfc3339(*f.to)));
   for (const auto& term : f.terms)
     where += fmt::format(" AND message ILIKE {}", param(contains_pattern(term)));
   for (const auto& [path, value] : f.attrs)
-    where +=
-        fmt::format(" AND attrs #>> {}::text[] = {}", param(postgres_text_array(path)), param(value));
+    where += fmt::format(" AND attrs #>> {}::text[] = {}", param(postgres_text_array(path)),
+                         param(value));
   const char* op = query.ascending ? ">" : "<";
   const char* dir = query.ascending ? "ASC" : "DESC";
   if (query.after) {

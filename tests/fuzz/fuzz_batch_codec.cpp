@@ -2,22 +2,15 @@
 // truncated payload must be an error value, never a crash; what decodes must encode and decode
 // back to the same records.
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "check.hpp"
 #include "queue/batch_codec.hpp"
-
-namespace {
-
-void check(bool condition) {
-  if (!condition) std::abort();
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace logpipe;
+  using fuzz::check;
   const std::string_view payload(reinterpret_cast<const char*>(data), size);
   auto batches = queue::decode_entry(payload);
   if (!batches) return 0;

@@ -4,21 +4,14 @@
 #include <simdjson.h>
 
 #include <cstdint>
-#include <cstdlib>
 #include <string_view>
 
+#include "check.hpp"
 #include "ingest/format.hpp"
-
-namespace {
-
-void check(bool condition) {
-  if (!condition) std::abort();
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace logpipe;
+  using fuzz::check;
   if (size == 0) return 0;
   const auto& formats = ingest::builtin_formats();
   const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);

@@ -2,21 +2,14 @@
 // never crash; what it accepts must be a query the SQL builder can take as it is, and a cursor
 // must survive its own round trip.
 #include <cstdint>
-#include <cstdlib>
 #include <string_view>
 
+#include "check.hpp"
 #include "query/logs.hpp"
-
-namespace {
-
-void check(bool condition) {
-  if (!condition) std::abort();
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace logpipe;
+  using fuzz::check;
   std::string_view text(reinterpret_cast<const char*>(data), size);
   query::Params params;
   while (!text.empty()) {
@@ -24,8 +17,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view pair = text.substr(0, amp);
     text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
     const auto eq = pair.find('=');
-    params.emplace_back(std::string(pair.substr(0, eq)),
-                        eq == std::string_view::npos ? std::string() : std::string(pair.substr(eq + 1)));
+    params.emplace_back(std::string(pair.substr(0, eq)), eq == std::string_view::npos
+                                                             ? std::string()
+                                                             : std::string(pair.substr(eq + 1)));
   }
   auto q = query::parse_log_query(params, 1, 1'764'000'000'000'000);
   if (!q) {

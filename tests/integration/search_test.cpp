@@ -53,9 +53,8 @@ std::string ndjson(const std::vector<Rec>& recs) {
   for (const auto& r : recs) {
     body += R"({"ts":")" + core::format_rfc3339(r.ts) + R"(","message":")" + message_of(r) +
             R"(","device_id":")" + r.device + R"(","service":")" + r.service + R"(","app":")" +
-            r.app + R"(","host":")" + r.host + R"(","level":")" + r.level +
-            R"(","attrs":{"k":)" + std::to_string(r.k) + R"(,"nested":{"x":")" + r.sub +
-            "\"}}}\n";
+            r.app + R"(","host":")" + r.host + R"(","level":")" + r.level + R"(","attrs":{"k":)" +
+            std::to_string(r.k) + R"(,"nested":{"x":")" + r.sub + "\"}}}\n";
   }
   return body;
 }
@@ -85,7 +84,9 @@ struct Filter {
     for (const auto& [k, v] : params) {
       std::string escaped;
       for (const char c : v)
-        escaped += c == ' ' ? std::string("%20") : c == '"' ? std::string("%22") : std::string(1, c);
+        escaped += c == ' '   ? std::string("%20")
+                   : c == '"' ? std::string("%22")
+                              : std::string(1, c);
       t += "&" + k + "=" + escaped;
     }
     return t + extra;
@@ -181,7 +182,8 @@ TEST_F(Search, RandomFilterCombinationsMatchTheModel) {
     switch (rng() % 4) {
       case 0: {
         const auto l1 = pick(kLevels), l2 = pick(kLevels);
-        f.add("level", lower(l1), [l1, l2](const Rec& r) { return r.level == l1 || r.level == l2; });
+        f.add("level", lower(l1),
+              [l1, l2](const Rec& r) { return r.level == l1 || r.level == l2; });
         f.params.emplace_back("level", l2);
         break;
       }
@@ -205,7 +207,8 @@ TEST_F(Search, RandomFilterCombinationsMatchTheModel) {
     }
     if (rng() % 3 == 0) {
       const auto w = pick(kWords);
-      const std::string upper_first = std::string(1, static_cast<char>(std::toupper(w[0]))) + w.substr(1);
+      const std::string upper_first =
+          std::string(1, static_cast<char>(std::toupper(w[0]))) + w.substr(1);
       f.add("q", upper_first, [w](const Rec& r) {
         return std::find(r.words.begin(), r.words.end(), w) != r.words.end();
       });
@@ -279,7 +282,8 @@ TEST_F(Search, BadParametersAre422NamingTheParameter) {
   const auto expect_field = [&](const std::string& query, const std::string& field) {
     const auto r = get(lp->port(), "/api/v1/logs?" + query);
     EXPECT_EQ(r.status, 422) << query << " " << r.body;
-    EXPECT_NE(r.body.find("\"field\":\"" + field + "\""), std::string::npos) << query << " " << r.body;
+    EXPECT_NE(r.body.find("\"field\":\"" + field + "\""), std::string::npos)
+        << query << " " << r.body;
   };
   expect_field("level=LOUD", "level");
   expect_field("min_level=nope", "min_level");
