@@ -30,6 +30,7 @@ void ingest(Context&, http::Request&, http::RequestContext&, const http::Reply&)
 // query_routes.cpp
 void device_logs(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void search_logs(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void filter_logs(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void queue_status(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 
 // admin_routes.cpp

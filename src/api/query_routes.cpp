@@ -33,10 +33,11 @@ void device_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
   });
 }
 
-void search_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
-                 const http::Reply& reply) {
-  auto q = query::parse_log_query(http::query_params(req.target()), rc.principal.tenant,
-                                  core::now_micros());
+namespace {
+
+void answer_search(Context& ctx, http::Request& req, const http::RequestContext& rc,
+                   const http::Reply& reply, const query::Params& params) {
+  auto q = query::parse_log_query(params, rc.principal.tenant, core::now_micros());
   if (!q) return reply(http::error_response(req, q.error()));
   boost::asio::post(ctx.db_threads, [&ctx, &req, q = std::move(q).value(), reply,
                                      token = ctx.in_flight.enter()] {
@@ -47,6 +48,24 @@ void search_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
                                         ? page.error()
                                         : core::make_error(core::Errc::internal, "query failed")));
   });
+}
+
+}  // namespace
+
+void search_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
+                 const http::Reply& reply) {
+  answer_search(ctx, req, rc, reply, http::query_params(req.target()));
+}
+
+// The older /api/v1/logs/filter names its time range start_time/end_time; the rest is the same.
+void filter_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
+                 const http::Reply& reply) {
+  auto params = http::query_params(req.target());
+  for (auto& [key, value] : params) {
+    if (key == "start_time") key = "from";
+    if (key == "end_time") key = "to";
+  }
+  answer_search(ctx, req, rc, reply, params);
 }
 
 // The XINFO commands go out in one pipelined write; the answer is rendered once every reply is

@@ -34,6 +34,7 @@ const std::array kEndpoints = {
   Endpoint{verb::post, "/api/log",               "Ingest one log",                                    Scope::ingest, ingest_one_log, kOneLogBytes},
   Endpoint{verb::post, "/api/logs/batch",        "Ingest 1-1000 logs as {\"logs\":[...]}",           Scope::ingest, ingest_log_batch},
   Endpoint{verb::get,  "/api/v1/logs",           "Search logs: filters, time range, text, attrs; keyset pages", Scope::query, search_logs},
+  Endpoint{verb::get,  "/api/v1/logs/filter",    "Alias of /api/v1/logs with start_time/end_time for from/to", Scope::query, filter_logs},
   Endpoint{verb::get,  "/api/logs/{device_id}",  "A device's newest logs",                            Scope::query,  device_logs},
   Endpoint{verb::get,  "/api/v1/queue",          "Stream length, pending, lag, consumers, DLQ size",  Scope::admin,  queue_status},
   Endpoint{verb::get,  "/queue/status",          "Alias of /api/v1/queue",                            Scope::admin,  queue_status},

@@ -278,6 +278,22 @@ TEST_F(Search, KeysetPagingVisitsEveryRowOnceUnderConcurrentInserts) {
   EXPECT_EQ(seen, want);
 }
 
+TEST_F(Search, FilterAliasNamesTheRangeStartTimeAndEndTime) {
+  const core::Micros from = recs[100].ts, to = recs[400].ts;
+  Filter f;
+  f.add("level", "ERROR", [](const Rec& r) { return r.level == "ERROR"; });
+  f.add("service", "db", [](const Rec& r) { return r.service == "db"; });
+  f.match = [prev = f.match, from, to](const Rec& r) {
+    return prev(r) && r.ts >= from && r.ts < to;
+  };
+  const auto r = get(lp->port(), "/api/v1/logs/filter?level=ERROR&service=db&start_time=" +
+                                     core::format_rfc3339(from) +
+                                     "&end_time=" + core::format_rfc3339(to) + "&limit=1000");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(answer_numbers(r), expected(f));
+  EXPECT_FALSE(expected(f).empty());
+}
+
 TEST_F(Search, BadParametersAre422NamingTheParameter) {
   const auto expect_field = [&](const std::string& query, const std::string& field) {
     const auto r = get(lp->port(), "/api/v1/logs?" + query);
