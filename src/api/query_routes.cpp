@@ -14,6 +14,36 @@ namespace logpipe::api {
 
 using http::bhttp::status;
 
+namespace {
+
+// Runs `fetch` on a database connection off the io threads and answers with `render` of its
+// result. A PostgreSQL outage is a 503; any other failure is logged and hidden behind a 500.
+template <class Fetch, class Render>
+void answer_from_db(Context& ctx, http::Request& req, const http::Reply& reply,
+                    std::string_view what, Fetch fetch, Render render) {
+  boost::asio::post(ctx.db_threads, [&ctx, &req, reply, what, fetch = std::move(fetch),
+                                     render = std::move(render), token = ctx.in_flight.enter()] {
+    auto result = ctx.db.with(fetch);
+    if (result) return reply(http::json_response(req, status::ok, render(*result)));
+    core::log::warn(what, {{"error", result.error().message}});
+    reply(http::error_response(req, result.error().code == core::Errc::unavailable
+                                        ? result.error()
+                                        : core::make_error(core::Errc::internal, "query failed")));
+  });
+}
+
+void answer_search(Context& ctx, http::Request& req, const http::RequestContext& rc,
+                   const http::Reply& reply, const query::Params& params) {
+  auto q = query::parse_log_query(params, rc.principal.tenant, core::now_micros());
+  if (!q) return reply(http::error_response(req, q.error()));
+  answer_from_db(
+      ctx, req, reply, "log search failed",
+      [q = std::move(q).value()](store::Connection& c) { return query::find_logs(c, q); },
+      [](const query::LogPage& page) { return logs_json(page); });
+}
+
+}  // namespace
+
 void device_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
                  const http::Reply& reply) {
   const auto limit_text = http::query_param(req.target(), "limit");
@@ -23,34 +53,11 @@ void device_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
   q.tenant_id = rc.principal.tenant;
   q.device_id = rc.param("device_id");
   q.limit = *limit;
-  boost::asio::post(ctx.db_threads, [&ctx, &req, q, reply, token = ctx.in_flight.enter()] {
-    auto logs = ctx.db.with([&](store::Connection& c) { return query::device_logs(c, q); });
-    if (logs) return reply(http::json_response(req, status::ok, device_logs_json(*logs)));
-    core::log::warn("device query failed", {{"error", logs.error().message}});
-    reply(http::error_response(req, logs.error().code == core::Errc::unavailable
-                                        ? logs.error()
-                                        : core::make_error(core::Errc::internal, "query failed")));
-  });
+  answer_from_db(
+      ctx, req, reply, "device query failed",
+      [q](store::Connection& c) { return query::device_logs(c, q); },
+      [](const std::vector<query::StoredLog>& logs) { return device_logs_json(logs); });
 }
-
-namespace {
-
-void answer_search(Context& ctx, http::Request& req, const http::RequestContext& rc,
-                   const http::Reply& reply, const query::Params& params) {
-  auto q = query::parse_log_query(params, rc.principal.tenant, core::now_micros());
-  if (!q) return reply(http::error_response(req, q.error()));
-  boost::asio::post(ctx.db_threads, [&ctx, &req, q = std::move(q).value(), reply,
-                                     token = ctx.in_flight.enter()] {
-    auto page = ctx.db.with([&](store::Connection& c) { return query::find_logs(c, q); });
-    if (page) return reply(http::json_response(req, status::ok, logs_json(*page)));
-    core::log::warn("log search failed", {{"error", page.error().message}});
-    reply(http::error_response(req, page.error().code == core::Errc::unavailable
-                                        ? page.error()
-                                        : core::make_error(core::Errc::internal, "query failed")));
-  });
-}
-
-}  // namespace
 
 void search_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
                  const http::Reply& reply) {
