@@ -32,7 +32,6 @@ struct Context {
   std::string group = "log_workers";
   queue::RedisEndpoint redis_endpoint;  // for admin calls on a connection of their own
   std::string instance;                 // reported by /health
-  bool fallback_to_db = true;           // ingest survives a Redis outage (health reports it)
   // In `logpipe run`: how many of this process's worker consumers have their circuit open
   // (PostgreSQL unavailable to them); empty in `serve`.
   std::function<std::size_t()> degraded_workers{};

@@ -49,7 +49,7 @@ void check_dependencies(Context& ctx, std::function<void(Checks)> done) {
 // absorbing an outage.
 void answer_health(Context& ctx, http::Request& req, const http::Reply& reply, bool readiness) {
   check_dependencies(ctx, [&ctx, &req, reply, readiness](Checks c) {
-    const bool ingest_possible = c.redis || (ctx.fallback_to_db && c.postgres);
+    const bool ingest_possible = c.redis || (ctx.intake.falls_back_to_db() && c.postgres);
     const bool worker_ok = !ctx.degraded_workers || ctx.degraded_workers() == 0;
     const bool all_ok = c.redis && c.postgres && worker_ok;
     const char* state = !ingest_possible ? (readiness ? "not_ready" : "unhealthy")

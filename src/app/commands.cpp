@@ -217,7 +217,6 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   ctx.group = s.group;
   ctx.redis_endpoint = *redis;
   ctx.instance = instance;
-  ctx.fallback_to_db = intake_options.fallback_to_db;
   if (workers) ctx.degraded_workers = [&workers] { return workers->degraded(); };
   http::Router router;
   api::register_routes(router, ctx);

@@ -161,6 +161,10 @@ void Intake::refresh_backlog() {
   });
 }
 
+bool Intake::falls_back_to_db() const {
+  return impl_->options.fallback_to_db;
+}
+
 int Intake::in_flight() const {
   return impl_->in_flight.count();
 }

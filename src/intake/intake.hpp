@@ -70,6 +70,8 @@ class Intake {
   // pipelined) and the redis_stream_size metric; serve calls it every 250 ms. Redis down: the
   // last values stay, and ingest finds out by itself.
   void refresh_backlog();
+  // Whether a Redis outage sends ingest to PostgreSQL (health reports what ingest can do).
+  bool falls_back_to_db() const;
   // Submissions not yet answered; shutdown waits for zero before closing Redis.
   int in_flight() const;
 
