@@ -2,7 +2,7 @@
 // `logs` schema (same indexes, same COPY statement as the worker), with nothing else in the way.
 // Rows are parsed and formatted before the clock starts, so only PostgreSQL is measured.
 //
-//   copy_baseline DATABASE_URL ROWS [ROWS_PER_TRANSACTION] [CONNECTIONS]
+//   copy_baseline DATABASE_URL ROWS [ROWS_PER_TRANSACTION] [CONNECTIONS] [DEVICES]
 // prints {"rows":…,"connections":…,"seconds":…,"rows_per_second":…}. With several connections
 // the transactions are dealt out among them and run in parallel, as the worker's consumers do.
 #include <fmt/format.h>
@@ -25,21 +25,23 @@ int main(int argc, char** argv) {
   using namespace logpipe;
   if (argc < 3) {
     fmt::print(stderr,
-               "usage: copy_baseline DATABASE_URL ROWS [ROWS_PER_TRANSACTION] [CONNECTIONS]\n");
+               "usage: copy_baseline DATABASE_URL ROWS [ROWS_PER_TRANSACTION] [CONNECTIONS] "
+               "[DEVICES]\n");
     return 2;
   }
   const std::string url = argv[1];
   const std::size_t rows = std::strtoull(argv[2], nullptr, 10);
   const std::size_t per_transaction = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 100'000;
   const std::size_t connections = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 1;
-  if (rows == 0 || per_transaction == 0 || connections == 0 || connections > 64) {
-    fmt::print(
-        stderr,
-        "copy_baseline: ROWS, ROWS_PER_TRANSACTION and CONNECTIONS (<= 64) must be positive\n");
+  const std::size_t devices = argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 100;
+  if (rows == 0 || per_transaction == 0 || connections == 0 || connections > 64 || devices == 0) {
+    fmt::print(stderr,
+               "copy_baseline: ROWS, ROWS_PER_TRANSACTION, CONNECTIONS (<= 64) and DEVICES must be "
+               "positive\n");
     return 2;
   }
 
-  const loadtest::Generator generator(loadtest::new_run_id(), 100);
+  const loadtest::Generator generator(loadtest::new_run_id(), devices);
   std::vector<std::string> chunks;
   constexpr std::size_t kPerRequest = 1000;
   std::string body;

@@ -2,13 +2,40 @@
 // table (routes.cpp).
 #pragma once
 
+#include <boost/asio/post.hpp>
+
 #include "api/api.hpp"
 #include "core/json_writer.hpp"
+#include "core/log.hpp"
 
 namespace logpipe::api {
 
 using HandlerFn = void (*)(Context& context, http::Request& request,
                            http::RequestContext& request_context, const http::Reply& reply);
+
+// Runs `fetch` on a database connection off the io threads and answers with `render` of its
+// result and `ok` status. An expected failure (404, 409, 422) answers as itself, a PostgreSQL
+// outage is a 503; any other failure is logged and hidden behind a 500.
+template <class Fetch, class Render>
+void answer_from_db(Context& ctx, http::Request& req, const http::Reply& reply,
+                    std::string_view what, Fetch fetch, Render render,
+                    http::bhttp::status ok = http::bhttp::status::ok) {
+  boost::asio::post(ctx.db_threads, [&ctx, &req, reply, what, ok, fetch = std::move(fetch),
+                                     render = std::move(render), token = ctx.in_flight.enter()] {
+    auto result = ctx.db.with(fetch);
+    if (result) return reply(http::json_response(req, ok, render(*result)));
+    switch (result.error().code) {
+      case core::Errc::not_found:
+      case core::Errc::conflict:
+      case core::Errc::invalid_field:
+      case core::Errc::unavailable:
+        return reply(http::error_response(req, result.error()));
+      default:
+        core::log::warn(what, {{"error", result.error().message}});
+        reply(http::error_response(req, core::make_error(core::Errc::internal, "query failed")));
+    }
+  });
+}
 
 // health_routes.cpp
 void service_info(Context&, http::Request&, http::RequestContext&, const http::Reply&);
@@ -32,6 +59,19 @@ void device_logs(Context&, http::Request&, http::RequestContext&, const http::Re
 void search_logs(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void filter_logs(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void queue_status(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void get_log(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void delete_log(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void delete_logs(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void stats(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+
+// catalog_routes.cpp
+void list_devices(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void list_services(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void list_apps(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void get_app(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void create_app(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void update_app(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void delete_app(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 
 // admin_routes.cpp
 void dlq_list(Context&, http::Request&, http::RequestContext&, const http::Reply&);

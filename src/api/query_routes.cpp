@@ -1,5 +1,5 @@
-// Reads: a device's logs (PostgreSQL, on the database threads) and the queue's state (Redis).
-#include <boost/asio/post.hpp>
+// Logs (search, one by id, a device's, deletes), statistics, and the queue's state (Redis).
+#include <fmt/format.h>
 
 #include "api/handlers.hpp"
 #include "api/render.hpp"
@@ -8,6 +8,7 @@
 #include "http/query_string.hpp"
 #include "query/device_logs.hpp"
 #include "query/logs.hpp"
+#include "query/stats.hpp"
 #include "queue/status.hpp"
 
 namespace logpipe::api {
@@ -15,22 +16,6 @@ namespace logpipe::api {
 using http::bhttp::status;
 
 namespace {
-
-// Runs `fetch` on a database connection off the io threads and answers with `render` of its
-// result. A PostgreSQL outage is a 503; any other failure is logged and hidden behind a 500.
-template <class Fetch, class Render>
-void answer_from_db(Context& ctx, http::Request& req, const http::Reply& reply,
-                    std::string_view what, Fetch fetch, Render render) {
-  boost::asio::post(ctx.db_threads, [&ctx, &req, reply, what, fetch = std::move(fetch),
-                                     render = std::move(render), token = ctx.in_flight.enter()] {
-    auto result = ctx.db.with(fetch);
-    if (result) return reply(http::json_response(req, status::ok, render(*result)));
-    core::log::warn(what, {{"error", result.error().message}});
-    reply(http::error_response(req, result.error().code == core::Errc::unavailable
-                                        ? result.error()
-                                        : core::make_error(core::Errc::internal, "query failed")));
-  });
-}
 
 void answer_search(Context& ctx, http::Request& req, const http::RequestContext& rc,
                    const http::Reply& reply, const query::Params& params) {
@@ -73,6 +58,55 @@ void filter_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
     if (key == "end_time") key = "to";
   }
   answer_search(ctx, req, rc, reply, params);
+}
+
+void get_log(Context& ctx, http::Request& req, http::RequestContext& rc, const http::Reply& reply) {
+  auto id = query::parse_log_id(rc.param("id"));
+  if (!id) return reply(http::error_response(req, id.error()));
+  answer_from_db(
+      ctx, req, reply, "log lookup failed",
+      [tenant = rc.principal.tenant, id = *id](store::Connection& c) {
+        return query::find_log(c, tenant, id);
+      },
+      [](const query::StoredLog& log) { return log_json(log); });
+}
+
+void delete_log(Context& ctx, http::Request& req, http::RequestContext& rc,
+                const http::Reply& reply) {
+  auto id = query::parse_log_id(rc.param("id"));
+  if (!id) return reply(http::error_response(req, id.error()));
+  answer_from_db(
+      ctx, req, reply, "log delete failed",
+      [tenant = rc.principal.tenant, id = *id](store::Connection& c) -> core::Result<std::int64_t> {
+        if (auto s = query::delete_log(c, tenant, id); !s) return s.error();
+        return id;
+      },
+      [](std::int64_t id) { return fmt::format(R"({{"deleted":1,"id":{}}})", id); });
+}
+
+void delete_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
+                 const http::Reply& reply) {
+  auto what = query::parse_log_delete(http::query_params(req.target()), rc.principal.tenant,
+                                      core::now_micros());
+  if (!what) return reply(http::error_response(req, what.error()));
+  answer_from_db(
+      ctx, req, reply, "log delete failed",
+      [what = std::move(what).value()](store::Connection& c) {
+        return query::delete_logs(c, what);
+      },
+      [](std::int64_t n) { return fmt::format(R"({{"deleted":{}}})", n); });
+}
+
+void stats(Context& ctx, http::Request& req, http::RequestContext& rc, const http::Reply& reply) {
+  const auto now = core::now_micros();
+  auto q = query::parse_stats_query(http::query_params(req.target()), rc.principal.tenant, now);
+  if (!q) return reply(http::error_response(req, q.error()));
+  answer_from_db(
+      ctx, req, reply, "statistics failed",
+      [q = std::move(q).value(), now](store::Connection& c) {
+        return query::read_stats(c, q, now);
+      },
+      [](const query::Stats& s) { return stats_json(s); });
 }
 
 // The XINFO commands go out in one pipelined write; the answer is rendered once every reply is

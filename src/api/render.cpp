@@ -48,22 +48,35 @@ std::string device_logs_json(std::span<const query::StoredLog> logs) {
   return w.take();
 }
 
+namespace {
+
+void write_log(core::JsonWriter& w, const query::StoredLog& log) {
+  w.begin_object()
+      .field("id", log.id)
+      .field("ts", core::format_rfc3339(log.ts))
+      .field("received_at", core::format_rfc3339(log.received_at))
+      .field("level", log.level)
+      .field("message", log.message);
+  optional_field(w, "device_id", log.device_id);
+  optional_field(w, "service", log.service);
+  optional_field(w, "app", log.app);
+  optional_field(w, "host", log.host);
+  w.key("attrs").raw(log.attrs_json).end_object();
+}
+
+}  // namespace
+
+std::string log_json(const query::StoredLog& log) {
+  core::JsonWriter w;
+  write_log(w, log);
+  return w.take();
+}
+
 std::string logs_json(const query::LogPage& page) {
   core::JsonWriter w;
   w.begin_object().key("logs").begin_array();
-  for (const auto& log : page.logs) {
-    w.begin_object()
-        .field("id", log.id)
-        .field("ts", core::format_rfc3339(log.ts))
-        .field("received_at", core::format_rfc3339(log.received_at))
-        .field("level", log.level)
-        .field("message", log.message);
-    optional_field(w, "device_id", log.device_id);
-    optional_field(w, "service", log.service);
-    optional_field(w, "app", log.app);
-    optional_field(w, "host", log.host);
-    w.key("attrs").raw(log.attrs_json).end_object();
-  }
+  for (const auto& log : page.logs)
+    write_log(w, log);
   w.end_array().field("count", static_cast<std::int64_t>(page.logs.size())).key("next_cursor");
   if (page.next) {
     w.value(query::encode_cursor(*page.next));
@@ -137,6 +150,99 @@ std::string dlq_json(const queue::DlqPage& page) {
   }
   w.end_array().end_object();
   return w.take();
+}
+
+namespace {
+
+void counts_object(core::JsonWriter& w, const std::map<std::string, std::int64_t>& counts) {
+  w.begin_object();
+  for (const auto& [name, n] : counts)
+    w.field(name, n);
+  w.end_object();
+}
+
+}  // namespace
+
+std::string stats_json(const query::Stats& s) {
+  core::JsonWriter w;
+  w.begin_object()
+      .field("total_logs", s.total)
+      .field("from", core::format_rfc3339(s.from))
+      .field("to", core::format_rfc3339(s.to));
+  w.key("by_level");
+  counts_object(w, s.by_level);
+  w.key("logs_by_level");  // seed 000's name of by_level
+  counts_object(w, s.by_level);
+  w.key("by_service");
+  counts_object(w, s.by_service);
+  w.key("by_app");
+  counts_object(w, s.by_app);
+  w.field("device_count", s.device_count).key("recent_devices").begin_array();
+  for (const auto& d : s.recent_devices)
+    w.value(d);
+  w.end_array().field("interval", query::to_string(s.interval)).key("histogram").begin_array();
+  for (const auto& b : s.histogram) {
+    w.begin_object().field("start", core::format_rfc3339(b.start)).field("total", b.total);
+    w.key("by_level");
+    counts_object(w, b.by_level);
+    w.end_object();
+  }
+  return w.end_array().end_object().take();
+}
+
+std::string devices_json(std::span<const query::DeviceSummary> devices) {
+  core::JsonWriter w;
+  w.begin_object().key("devices").begin_array();
+  for (const auto& d : devices) {
+    w.begin_object()
+        .field("device_id", d.device_id)
+        .field("first_seen", core::format_rfc3339(d.first_seen))
+        .field("last_seen", core::format_rfc3339(d.last_seen))
+        .field("log_count", d.log_count)
+        .end_object();
+  }
+  return w.end_array()
+      .field("count", static_cast<std::int64_t>(devices.size()))
+      .end_object()
+      .take();
+}
+
+std::string services_json(std::span<const query::NamedCount> services) {
+  core::JsonWriter w;
+  w.begin_object().key("services").begin_array();
+  for (const auto& s : services)
+    w.begin_object().field("service", s.name).field("log_count", s.log_count).end_object();
+  return w.end_array()
+      .field("count", static_cast<std::int64_t>(services.size()))
+      .end_object()
+      .take();
+}
+
+namespace {
+
+void write_app(core::JsonWriter& w, const query::App& app) {
+  w.begin_object()
+      .field("name", app.name)
+      .field("description", app.description)
+      .field("created_at", core::format_rfc3339(app.created_at))
+      .field("log_count", app.log_count)
+      .end_object();
+}
+
+}  // namespace
+
+std::string app_json(const query::App& app) {
+  core::JsonWriter w;
+  write_app(w, app);
+  return w.take();
+}
+
+std::string apps_json(std::span<const query::App> apps) {
+  core::JsonWriter w;
+  w.begin_object().key("apps").begin_array();
+  for (const auto& app : apps)
+    write_app(w, app);
+  return w.end_array().field("count", static_cast<std::int64_t>(apps.size())).end_object().take();
 }
 
 }  // namespace logpipe::api

@@ -5,8 +5,10 @@
 #include <span>
 #include <string>
 
+#include "query/catalog.hpp"
 #include "query/device_logs.hpp"
 #include "query/logs.hpp"
+#include "query/stats.hpp"
 #include "queue/dlq.hpp"
 #include "queue/status.hpp"
 
@@ -21,6 +23,22 @@ std::string device_logs_json(std::span<const query::StoredLog> logs);
 // GET /api/v1/logs: {"logs":[{"id","ts","received_at","level","message","device_id","service",
 // "app","host","attrs"}],"count":N,"next_cursor":"…"|null}.
 std::string logs_json(const query::LogPage& page);
+// GET /api/v1/logs/{id}: one object of the shape above.
+std::string log_json(const query::StoredLog& log);
+
+// GET /api/v1/stats and /api/stats: {"total_logs","from","to","by_level","logs_by_level" (the
+// same, seed 000's name),"by_service","by_app","device_count","recent_devices":[…],"interval",
+// "histogram":[{"start","total","by_level"}]}. Logs without a service or app count under "".
+std::string stats_json(const query::Stats& stats);
+
+// GET /api/v1/devices: {"devices":[{"device_id","first_seen","last_seen","log_count"}],"count"}.
+std::string devices_json(std::span<const query::DeviceSummary> devices);
+// GET /api/v1/services: {"services":[{"service","log_count"}],"count"}.
+std::string services_json(std::span<const query::NamedCount> services);
+// /api/v1/apps: {"name","description","created_at","log_count"}, and lists of them
+// {"apps":[…],"count"}.
+std::string app_json(const query::App& app);
+std::string apps_json(std::span<const query::App> apps);
 
 // GET /api/v1/queue (the field names of the older /queue/status).
 std::string queue_status_json(const queue::QueueStatus& status);

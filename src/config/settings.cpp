@@ -112,7 +112,7 @@ const std::vector<Spec>& specs() {
        "consumer name in the group, -<i> appended with several workers (default: a stable "
        "<hostname>-<i> per consumer, leased in Redis, so a restart resumes its pending entries)",
        kWorker, text_setter(&Settings::consumer, true)},
-      {"batch_size", "1000", "records per PostgreSQL transaction (1-100000)", kWorker,
+      {"batch_size", "10000", "records per PostgreSQL transaction (1-100000)", kWorker,
        size_setter(&Settings::batch_size, 1, 100000)},
       {"max_wait_ms", "200", "longest wait to fill a batch, in ms (1-60000)", kWorker,
        size_setter(&Settings::max_wait_ms, 1, 60000)},

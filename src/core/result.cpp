@@ -22,6 +22,8 @@ ErrcInfo info(Errc code) {
       return {"unsupported_media_type", 415};
     case Errc::not_found:
       return {"not_found", 404};
+    case Errc::conflict:
+      return {"conflict", 409};
     case Errc::unavailable:
       return {"unavailable", 503};
     case Errc::overloaded:

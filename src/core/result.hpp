@@ -17,6 +17,7 @@ enum class Errc {
   too_large,         // over a configured limit (413)
   unsupported,       // unsupported media type or encoding (415)
   not_found,         // (404)
+  conflict,          // it exists already (409)
   unavailable,       // a dependency is down or unreachable (503)
   overloaded,        // too much queued; retry later (429)
   timeout,           // a dependency did not confirm in time; the outcome is unknown (504)

@@ -105,7 +105,9 @@ struct Intake::Impl : std::enable_shared_from_this<Intake::Impl> {
               fmt::format("db-{}-{}", self->options.instance, ++self->fallback_sequence), {}};
           entry.batches.push_back(std::move(*batch));
           auto stored = self->db.with([&](store::Connection& c) {
-            return store::write_entries(c, self->options.stream, std::span(&entry, 1));
+            return store::write_entries(
+                c, self->options.stream, std::span(&entry, 1),
+                {.shard = store::rollup_shard(fmt::format("db-{}", self->options.instance))});
           });
           --self->fallback_in_flight;
           if (stored) {

@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "core/time.hpp"
+#include "store/forget.hpp"
 
 namespace logpipe::query {
 namespace {
@@ -18,9 +19,7 @@ constexpr std::size_t kMaxAttrs = 16;
 constexpr std::size_t kMaxValueBytes = 1024;
 
 core::Error bad(std::string_view param, std::string message) {
-  std::string summary = fmt::format("{} {}", param, message);
-  return core::Error(Errc::invalid_field, std::move(summary),
-                     {{-1, std::string(param), std::move(message)}});
+  return invalid_param(param, std::move(message));
 }
 
 // "15m" → 15 minutes, in microseconds; s, m, h, d.
@@ -51,6 +50,14 @@ std::optional<core::Micros> relative(std::string_view text) {
   return n * unit;
 }
 
+}  // namespace
+
+core::Error invalid_param(std::string_view param, std::string message) {
+  std::string summary = fmt::format("{} {}", param, message);
+  return core::Error(Errc::invalid_field, std::move(summary),
+                     {{-1, std::string(param), std::move(message)}});
+}
+
 core::Result<core::Micros> parse_time(std::string_view param, std::string_view text,
                                       core::Micros now) {
   if (auto ago = relative(text)) return now - *ago;
@@ -58,6 +65,8 @@ core::Result<core::Micros> parse_time(std::string_view param, std::string_view t
   if (!t) return bad(param, "must be an RFC 3339 time or a duration before now (30s, 15m, 2h, 7d)");
   return *t;
 }
+
+namespace {
 
 core::Result<model::Level> parse_level_param(std::string_view param, std::string_view text) {
   auto level = model::parse_level(text);
@@ -274,17 +283,12 @@ core::Result<LogQuery> parse_log_query(const Params& params, model::TenantId ten
   return q;
 }
 
-core::Result<LogPage> find_logs(store::Connection& db, const LogQuery& query) {
-  const LogFilter& f = query.filter;
-  std::vector<std::string> args;
-  std::string where = "tenant_id = $1";
-  args.push_back(std::to_string(f.tenant));
-  const auto param = [&](std::string value) {
-    args.push_back(std::move(value));
-    return fmt::format("${}", args.size());
-  };
+SqlWhere where_clause(const LogFilter& f) {
+  SqlWhere w;
+  w.sql = "tenant_id = $1";
+  w.args.push_back(std::to_string(f.tenant));
   const auto equals = [&](const char* column, const std::optional<std::string>& value) {
-    if (value) where += fmt::format(" AND {} = {}", column, param(*value));
+    if (value) w.sql += fmt::format(" AND {} = {}", column, w.param(*value));
   };
   equals("device_id", f.device_id);
   equals("service", f.service);
@@ -294,29 +298,44 @@ core::Result<LogPage> find_logs(store::Connection& db, const LogQuery& query) {
     std::vector<std::string> names;
     for (const auto level : f.levels)
       names.emplace_back(model::to_string(level));
-    where += fmt::format(" AND level = ANY({}::text[])", param(postgres_text_array(names)));
+    w.sql += fmt::format(" AND level = ANY({}::text[])", w.param(postgres_text_array(names)));
   }
   // Times travel as RFC 3339 with all six fractional digits: exact to the microsecond, as the
   // keyset comparison needs (a double would round).
   if (f.from)
-    where += fmt::format(" AND ts >= {}::timestamptz", param(core::format_rfc3339(*f.from)));
-  if (f.to) where += fmt::format(" AND ts < {}::timestamptz", param(core::format_rfc3339(*f.to)));
+    w.sql += fmt::format(" AND ts >= {}::timestamptz", w.param(core::format_rfc3339(*f.from)));
+  if (f.to) w.sql += fmt::format(" AND ts < {}::timestamptz", w.param(core::format_rfc3339(*f.to)));
   for (const auto& term : f.terms)
-    where += fmt::format(" AND message ILIKE {}", param(contains_pattern(term)));
+    w.sql += fmt::format(" AND message ILIKE {}", w.param(contains_pattern(term)));
   for (const auto& [path, value] : f.attrs)
-    where += fmt::format(" AND attrs #>> {}::text[] = {}", param(postgres_text_array(path)),
-                         param(value));
+    w.sql += fmt::format(" AND attrs #>> {}::text[] = {}", w.param(postgres_text_array(path)),
+                         w.param(value));
+  return w;
+}
+
+std::string SqlWhere::param(std::string value) {
+  args.push_back(std::move(value));
+  return fmt::format("${}", args.size());
+}
+
+bool LogFilter::empty() const {
+  return !device_id && !service && !app && !host && levels.empty() && !from && !to &&
+         terms.empty() && attrs.empty();
+}
+
+core::Result<LogPage> find_logs(store::Connection& db, const LogQuery& query) {
+  SqlWhere w = where_clause(query.filter);
   const char* op = query.ascending ? ">" : "<";
   const char* dir = query.ascending ? "ASC" : "DESC";
   if (query.after) {
-    where += fmt::format(" AND (ts, id) {} ({}::timestamptz, {}::bigint)", op,
-                         param(core::format_rfc3339(query.after->ts)),
-                         param(std::to_string(query.after->id)));
+    w.sql += fmt::format(" AND (ts, id) {} ({}::timestamptz, {}::bigint)", op,
+                         w.param(core::format_rfc3339(query.after->ts)),
+                         w.param(std::to_string(query.after->id)));
   }
   // One row more than asked tells whether a next page exists.
   const std::string sql = fmt::format("{} FROM logs WHERE {} ORDER BY ts {}, id {} LIMIT {}",
-                                      kStoredLogColumns, where, dir, dir, query.limit + 1);
-  auto rows = db.query(sql, store::Params(args.begin(), args.end()));
+                                      kStoredLogColumns, w.sql, dir, dir, query.limit + 1);
+  auto rows = db.query(sql, store::Params(w.args.begin(), w.args.end()));
   if (!rows) return rows.error();
   LogPage page;
   page.logs = read_stored_logs(*rows);
@@ -325,6 +344,60 @@ core::Result<LogPage> find_logs(store::Connection& db, const LogQuery& query) {
     page.next = Cursor{page.logs.back().ts, page.logs.back().id};
   }
   return page;
+}
+
+core::Result<std::int64_t> parse_log_id(std::string_view text) {
+  std::int64_t id = 0;
+  if (!parse_int(text, id) || id <= 0) return bad("id", "must be a positive integer");
+  return id;
+}
+
+core::Result<StoredLog> find_log(store::Connection& db, model::TenantId tenant, std::int64_t id) {
+  auto rows =
+      db.query(fmt::format("{} FROM logs WHERE tenant_id = $1 AND id = $2", kStoredLogColumns),
+               {std::to_string(tenant), std::to_string(id)});
+  if (!rows) return rows.error();
+  if (rows->size() == 0)
+    return core::make_error(Errc::not_found, fmt::format("no log with id {}", id));
+  return read_stored_logs(*rows).front();
+}
+
+core::Result<LogDelete> parse_log_delete(const Params& params, model::TenantId tenant,
+                                         core::Micros now) {
+  constexpr std::int64_t kMaxDelete = 100'000;
+  LogDelete d;
+  Params filters;
+  for (const auto& [key, value] : params) {
+    if (key == "limit") {
+      if (!parse_int(std::string_view(value), d.limit) || d.limit < 1 || d.limit > kMaxDelete)
+        return bad(key, fmt::format("must be an integer in 1..{}", kMaxDelete));
+    } else if (key == "order" || key == "cursor") {
+      return bad(key, "does not apply to a delete (the oldest matching logs go first)");
+    } else {
+      filters.emplace_back(key, value);
+    }
+  }
+  auto q = parse_log_query(filters, tenant, now);
+  if (!q) return q.error();
+  if (q->filter.empty())
+    return bad("filter",
+               "is missing: a delete needs at least one filter (device_id, service, "
+               "app, host, level, min_level, from, to, q, attrs.<key>)");
+  d.filter = std::move(q->filter);
+  return d;
+}
+
+core::Result<std::int64_t> delete_logs(store::Connection& db, const LogDelete& what) {
+  const SqlWhere w = where_clause(what.filter);
+  return store::delete_logs(db, w.sql, store::Params(w.args.begin(), w.args.end()), what.limit);
+}
+
+core::Status delete_log(store::Connection& db, model::TenantId tenant, std::int64_t id) {
+  auto n = store::delete_logs(db, "tenant_id = $1 AND id = $2",
+                              {std::to_string(tenant), std::to_string(id)}, std::nullopt);
+  if (!n) return n.error();
+  if (*n == 0) return core::make_error(Errc::not_found, fmt::format("no log with id {}", id));
+  return {};
 }
 
 }  // namespace logpipe::query

@@ -80,9 +80,9 @@ struct DeviceRollup {
   std::int64_t count = 0;
 };
 
-// Minute buckets per (tenant, minute, level, service); std::map keeps keys sorted so that
+// Minute buckets per (tenant, minute, level, service, app); std::map keeps keys sorted so that
 // concurrent workers take row locks in the same order and cannot deadlock.
-using CountKey = std::tuple<std::int32_t, core::Micros, std::string, std::string>;
+using CountKey = std::tuple<std::int32_t, core::Micros, std::string, std::string, std::string>;
 using DeviceKey = std::pair<std::int32_t, std::string>;
 
 core::Result<std::set<std::string>> already_stored(Connection& c, std::string_view stream,
@@ -124,7 +124,8 @@ core::Status record_entries(Connection& c, std::string_view stream,
   return {};
 }
 
-core::Status upsert_devices(Connection& c, const std::map<DeviceKey, DeviceRollup>& devices) {
+core::Status upsert_devices(Connection& c, const std::map<DeviceKey, DeviceRollup>& devices,
+                            int shard) {
   if (devices.empty()) return {};
   std::vector<std::string> tenants, ids, first, last, counts;
   for (const auto& [key, d] : devices) {
@@ -135,36 +136,76 @@ core::Status upsert_devices(Connection& c, const std::map<DeviceKey, DeviceRollu
     counts.push_back(std::to_string(d.count));
   }
   auto r = c.query(
-      "INSERT INTO devices AS d (tenant_id, device_id, first_seen, last_seen, log_count)"
-      " SELECT * FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[],"
-      " $5::bigint[])"
-      " ON CONFLICT (tenant_id, device_id) DO UPDATE SET"
+      "INSERT INTO devices AS d (tenant_id, device_id, shard, first_seen, last_seen, log_count)"
+      " SELECT t, id, $6, f, l, n FROM unnest($1::int[], $2::text[], $3::timestamptz[],"
+      " $4::timestamptz[], $5::bigint[]) AS u(t, id, f, l, n)"
+      " ON CONFLICT (tenant_id, device_id, shard) DO UPDATE SET"
       " first_seen = least(d.first_seen, excluded.first_seen),"
       " last_seen = greatest(d.last_seen, excluded.last_seen),"
       " log_count = d.log_count + excluded.log_count",
       {array_literal(tenants), array_literal(ids), array_literal(first), array_literal(last),
-       array_literal(counts)});
+       array_literal(counts), std::to_string(shard)});
   if (!r) return r.error();
   return {};
 }
 
-core::Status upsert_counts(Connection& c, const std::map<CountKey, std::int64_t>& counts) {
+// One statement for the three grains: minutes as counted, hours and days summed from them.
+constexpr std::string_view kUpsertCounts = R"sql(
+WITH input AS (
+  SELECT * FROM unnest($1::int[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
+                       $6::bigint[]) AS u(tenant_id, minute, level, service, app, n)
+), minutes AS (
+  INSERT INTO log_counts AS l (tenant_id, minute, level, service, app, shard, count)
+  SELECT tenant_id, minute, level, service, app, $7, n FROM input
+  ON CONFLICT (tenant_id, minute, level, service, app, shard)
+  DO UPDATE SET count = l.count + excluded.count
+), hours AS (
+  INSERT INTO log_counts_hourly AS l (tenant_id, hour, level, service, app, shard, count)
+  SELECT tenant_id, date_trunc('hour', minute, 'UTC'), level, service, app, $7, sum(n)
+  FROM input GROUP BY 1, 2, 3, 4, 5
+  ON CONFLICT (tenant_id, hour, level, service, app, shard)
+  DO UPDATE SET count = l.count + excluded.count
+)
+INSERT INTO log_counts_daily AS l (tenant_id, day, level, service, app, shard, count)
+SELECT tenant_id, (minute AT TIME ZONE 'UTC')::date, level, service, app, $7, sum(n)
+FROM input GROUP BY 1, 2, 3, 4, 5
+ON CONFLICT (tenant_id, day, level, service, app, shard)
+DO UPDATE SET count = l.count + excluded.count
+)sql";
+
+core::Status upsert_counts(Connection& c, const std::map<CountKey, std::int64_t>& counts,
+                           int shard) {
   if (counts.empty()) return {};
-  std::vector<std::string> tenants, minutes, levels, services, values;
+  std::vector<std::string> tenants, minutes, levels, services, apps, values;
   for (const auto& [key, n] : counts) {
     tenants.push_back(std::to_string(std::get<0>(key)));
     minutes.push_back(core::format_rfc3339(std::get<1>(key)));
     levels.push_back(std::get<2>(key));
     services.push_back(std::get<3>(key));
+    apps.push_back(std::get<4>(key));
     values.push_back(std::to_string(n));
   }
+  auto r =
+      c.query(kUpsertCounts, {array_literal(tenants), array_literal(minutes), array_literal(levels),
+                              array_literal(services), array_literal(apps), array_literal(values),
+                              std::to_string(shard)});
+  if (!r) return r.error();
+  return {};
+}
+
+// An app named by a record exists from then on (seed 002); known ones cost an index probe.
+core::Status create_apps(Connection& c,
+                         const std::set<std::pair<std::int32_t, std::string>>& apps) {
+  if (apps.empty()) return {};
+  std::vector<std::string> tenants, names;
+  for (const auto& [tenant, name] : apps) {
+    tenants.push_back(std::to_string(tenant));
+    names.push_back(name);
+  }
   auto r = c.query(
-      "INSERT INTO log_counts AS l (tenant_id, minute, level, service, count)"
-      " SELECT * FROM unnest($1::int[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[])"
-      " ON CONFLICT (tenant_id, minute, level, service) DO UPDATE SET count = l.count + "
-      "excluded.count",
-      {array_literal(tenants), array_literal(minutes), array_literal(levels),
-       array_literal(services), array_literal(values)});
+      "INSERT INTO apps (tenant_id, name) SELECT * FROM unnest($1::int[], $2::text[])"
+      " ON CONFLICT DO NOTHING",
+      {array_literal(tenants), array_literal(names)});
   if (!r) return r.error();
   return {};
 }
@@ -175,6 +216,14 @@ core::Micros floor_minute(core::Micros t) {
 }
 
 }  // namespace
+
+int rollup_shard(std::string_view writer_name) {
+  // FNV-1a: std::hash may differ between builds, and a shard must not move on an upgrade.
+  std::uint32_t h = 2166136261u;
+  for (unsigned char ch : writer_name)
+    h = (h ^ ch) * 16777619u;
+  return static_cast<int>(h % kRollupShards);
+}
 
 std::size_t StreamEntry::record_count() const {
   std::size_t n = 0;
@@ -268,7 +317,8 @@ core::Status copy_bisecting(Connection& c, const std::string& copy,
 
 core::Result<WriteReport> write_entries(Connection& c, std::string_view stream,
                                         std::span<const StreamEntry> entries,
-                                        const Isolation* isolation) {
+                                        const WriteOptions& options) {
+  const Isolation* isolation = options.isolation;
   return in_transaction(c, [&]() -> core::Result<WriteReport> {
     WriteReport report;
     auto stored = already_stored(c, stream, entries);
@@ -323,12 +373,14 @@ core::Result<WriteReport> write_entries(Connection& c, std::string_view stream,
 
     std::map<DeviceKey, DeviceRollup> devices;
     std::map<CountKey, std::int64_t> counts;
+    std::set<std::pair<std::int32_t, std::string>> apps;
     for (std::size_t i = 0; i < rows.size(); ++i) {
       if (rejected[i]) continue;
       const model::Batch& batch = *rows[i].batch;
       const model::Record& r = *rows[i].record;
-      ++counts[{batch.tenant_id, floor_minute(r.ts), model::to_string(r.level), r.service}];
+      ++counts[{batch.tenant_id, floor_minute(r.ts), model::to_string(r.level), r.service, r.app}];
       ++report.records_stored;
+      if (!r.app.empty()) apps.emplace(batch.tenant_id, r.app);
       if (r.device_id.empty()) continue;
       auto [it, inserted] =
           devices.try_emplace({batch.tenant_id, r.device_id}, DeviceRollup{r.ts, r.ts, 0});
@@ -337,8 +389,9 @@ core::Result<WriteReport> write_entries(Connection& c, std::string_view stream,
       ++it->second.count;
     }
     if (auto s = record_entries(c, stream, fresh); !s) return s.error();
-    if (auto s = upsert_devices(c, devices); !s) return s.error();
-    if (auto s = upsert_counts(c, counts); !s) return s.error();
+    if (auto s = upsert_devices(c, devices, options.shard); !s) return s.error();
+    if (auto s = upsert_counts(c, counts, options.shard); !s) return s.error();
+    if (auto s = create_apps(c, apps); !s) return s.error();
     report.entries_stored = fresh.size();
     return report;
   });

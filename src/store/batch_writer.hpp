@@ -1,6 +1,6 @@
 // Stores stream entries in PostgreSQL, exactly once: in ONE transaction it skips entries whose
 // id is already in ingest_batches, COPYs the records of the others into `logs`, records their
-// ids, and updates the `devices` and `log_counts` rollups. Either all of it commits or none.
+// ids, and updates the rollups (`devices`, `log_counts` per minute, hour and day, `apps`). Either all of it commits or none.
 #pragma once
 
 #include <functional>
@@ -44,9 +44,20 @@ struct Isolation {
   std::function<core::Status(const std::vector<RejectedRecord>&)> dead_letter;
 };
 
+struct WriteOptions {
+  // The rollup shard this writer owns (rollup_shard()): writers with different shards never
+  // wait on each other's rollup rows.
+  int shard = 0;
+  const Isolation* isolation = nullptr;
+};
+
 core::Result<WriteReport> write_entries(Connection& connection, std::string_view stream,
                                         std::span<const StreamEntry> entries,
-                                        const Isolation* isolation = nullptr);
+                                        const WriteOptions& options = {});
+
+// The shard of a named writer (a consumer name): stable across restarts, in [0, kRollupShards).
+inline constexpr int kRollupShards = 16;
+int rollup_shard(std::string_view writer_name);
 
 // Appends one record as a line of COPY text format (exposed for tests and benchmarks).
 void append_copy_row(std::string& out, const model::Record& record, const model::Batch& batch);

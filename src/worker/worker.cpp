@@ -211,7 +211,9 @@ struct Worker::Impl {
       auto result = [&]() -> core::Result<store::WriteReport> {
         if (auto s = connect_db(); !s) return s.error();
         ensure_partitions_for(entries);
-        return store::write_entries(*db, options.stream, entries, isolation);
+        return store::write_entries(
+            *db, options.stream, entries,
+            {.shard = store::rollup_shard(consumer.name()), .isolation = isolation});
       }();
       if (result || !retryable(result.error())) {
         close_circuit();

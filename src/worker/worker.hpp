@@ -28,7 +28,7 @@ struct WorkerOptions {
   std::string stream = "logs:stream";
   std::string group = "log_workers";
   std::string consumer;  // empty: a leased, stable "<hostname>-<i>" (queue::ConsumerSlot)
-  std::size_t batch_size = 1000;
+  std::size_t batch_size = 10000;
   std::chrono::milliseconds max_wait{200};
   // Entries pending this long with another consumer are taken over (the consumer died).
   std::chrono::milliseconds claim_idle{30'000};

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "store/migrations.hpp"
 
 namespace logpipe::test {
 namespace {
@@ -23,10 +24,12 @@ TEST(Commands, MigrateTwiceAndConcurrentlyIsSafe) {
   auto again = run_logpipe({"migrate"}, env);
   EXPECT_EQ(again.first, 0) << again.second;
   EXPECT_NE(again.second.find("up to date"), std::string::npos) << again.second;
-  EXPECT_EQ(db.count("SELECT count(*) FROM schema_migrations"), 1);
+  EXPECT_EQ(db.count("SELECT count(*) FROM schema_migrations"),
+            static_cast<std::int64_t>(store::migrations().size()));
   EXPECT_GE(db.count("SELECT count(*) FROM pg_inherits WHERE inhparent = 'logs'::regclass"), 4)
       << "default partition and daily partitions ahead";
-  for (const char* table : {"logs", "ingest_batches", "devices", "log_counts", "tenants"}) {
+  for (const char* table : {"logs", "ingest_batches", "devices", "log_counts", "log_counts_hourly",
+                            "log_counts_daily", "apps", "daily_log_summary", "tenants"}) {
     EXPECT_EQ(
         db.count(std::string("SELECT count(*) FROM pg_class WHERE relname = '") + table + "'"), 1)
         << table;

@@ -52,7 +52,7 @@ TEST_F(ConfigTest, Defaults) {
   EXPECT_EQ(s->port(), 8080);
   EXPECT_EQ(s->stream, "logs:stream");
   EXPECT_EQ(s->group, "log_workers");
-  EXPECT_EQ(s->batch_size, 1000u);
+  EXPECT_EQ(s->batch_size, 10000u);
   EXPECT_EQ(s->max_body_bytes, 10u * 1024 * 1024);
   EXPECT_GE(s->io_threads(), 1u);
   EXPECT_EQ(s->consumer, "");  // a leased <hostname>-<i> per consumer

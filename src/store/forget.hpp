@@ -1,0 +1,23 @@
+// Deleting stored logs, for the API's deletes (one log, a filter, an app): the rows go and the
+// rollups (log_counts per minute, hour and day; devices) are corrected in the same statement, so
+// statistics keep equalling count(*) over what is stored.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "core/result.hpp"
+#include "store/connection.hpp"
+
+namespace logpipe::store {
+
+// The rollup shard that holds the corrections of deletes (negative counts); no writer owns it.
+inline constexpr int kCorrectionShard = 16;
+
+// Deletes the logs matching `where` (a condition over `logs` using `params`), oldest first and at
+// most `limit` of them when given. Returns how many were deleted.
+core::Result<std::int64_t> delete_logs(Connection& connection, std::string_view where,
+                                       const Params& params, std::optional<std::int64_t> limit);
+
+}  // namespace logpipe::store
