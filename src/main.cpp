@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
        app::worker},
       {"migrate", "apply the database schema migrations (idempotent)", config::kMigrate,
        app::migrate},
+      {"maintenance",
+       "one storage maintenance round: partitions ahead, retention (with archive), search index",
+       config::kMaintenance, app::maintenance},
   };
   for (const auto& c : commands)
     options.add_to(*cli.add_subcommand(c.name, c.help), c.use);
@@ -62,6 +65,14 @@ int main(int argc, char** argv) {
   dlq_delete->add_option("id", dlq_delete_ids, "dead-letter entry ids (as dlq list shows them)")
       ->required();
 
+  auto* import_command = cli.add_subcommand(
+      "import", "store the records of archive files (logs_YYYYMMDD.ndjson.zst), exactly once");
+  options.add_to(*import_command, config::kMigrate);
+  std::vector<std::string> import_files;
+  import_command->add_option("files", import_files, "archive files written by maintenance")
+      ->required()
+      ->check(CLI::ExistingFile);
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -75,6 +86,7 @@ int main(int argc, char** argv) {
   for (const auto& c : commands) {
     if (cli.got_subcommand(c.name)) return c.fn(*settings);
   }
+  if (import_command->parsed()) return app::import_archives(*settings, import_files);
   if (dlq_list->parsed()) return app::dlq_list(*settings, dlq_limit, dlq_json);
   if (dlq_replay->parsed()) return app::dlq_replay(*settings, dlq_ids);
   if (dlq_delete->parsed()) return app::dlq_delete(*settings, dlq_delete_ids);

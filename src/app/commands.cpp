@@ -30,9 +30,11 @@
 #include "queue/status.hpp"
 #include "queue/stream_appender.hpp"
 #include "queue/stream_consumer.hpp"
+#include "store/archive.hpp"
 #include "store/connection.hpp"
 #include "store/migrations.hpp"
 #include "store/pool.hpp"
+#include "worker/maintenance_loop.hpp"
 #include "worker/worker.hpp"
 
 namespace logpipe::app {
@@ -101,6 +103,14 @@ core::Status check_dependencies(const config::Settings& s, const queue::RedisEnd
   return {};
 }
 
+store::MaintenanceOptions maintenance_options(const config::Settings& s) {
+  store::MaintenanceOptions o;
+  o.days_ahead = static_cast<int>(s.partitions_ahead);
+  o.retention_days = static_cast<int>(s.retention_days);
+  o.archive_dir = s.archive_dir;
+  return o;
+}
+
 worker::WorkerOptions worker_options(const config::Settings& s, queue::RedisEndpoint redis) {
   worker::WorkerOptions o;
   o.redis = std::move(redis);
@@ -127,6 +137,9 @@ class Workers {
       if (!options.consumer.empty() && s.workers > 1) options.consumer += fmt::format("-{}", i);
       workers_.push_back(std::make_unique<worker::Worker>(std::move(options), metrics));
     }
+    if (s.maintenance_interval_ms > 0)
+      maintenance_.emplace(s.database_url, maintenance_options(s),
+                           std::chrono::milliseconds(s.maintenance_interval_ms), metrics);
   }
   core::Status connect() {
     for (auto& w : workers_) {
@@ -137,10 +150,12 @@ class Workers {
   void start() {
     for (auto& w : workers_)
       threads_.emplace_back([&w = *w](const std::stop_token& stop) { w.run(stop); });
+    if (maintenance_) maintenance_->start();
   }
   void request_stop() {
     for (auto& t : threads_)
       t.request_stop();
+    if (maintenance_) maintenance_->request_stop();
   }
   std::size_t degraded() const {
     std::size_t n = 0;
@@ -152,11 +167,13 @@ class Workers {
   void join() {
     request_stop();
     threads_.clear();
+    maintenance_.reset();
   }
 
  private:
   std::vector<std::unique_ptr<worker::Worker>> workers_;
   std::vector<std::jthread> threads_;
+  std::optional<worker::MaintenanceLoop> maintenance_;
 };
 
 // What every long-running command does first: signals, log level, and both dependencies
@@ -355,6 +372,40 @@ int migrate(const config::Settings& s) {
   } else {
     fmt::print("applied migrations {}; schema is at version {}\n", fmt::join(report->applied, ", "),
                report->current_version);
+  }
+  return 0;
+}
+
+int maintenance(const config::Settings& s) {
+  apply_log_level(s);
+  metrics::Metrics metrics;
+  auto report = worker::maintain_once(s.database_url, maintenance_options(s), metrics);
+  if (!report) return fail(report.error().message);
+  if (!report->ran) {
+    fmt::print("another logpipe instance is running maintenance now; nothing done\n");
+    return 0;
+  }
+  const auto list = [](const std::vector<std::string>& items) {
+    return items.empty() ? std::string("none") : fmt::format("{}", fmt::join(items, ", "));
+  };
+  fmt::print(
+      "partitions created: {}\narchived: {} ({} rows)\ndropped: {}\nsearch indexes built: {}\n",
+      list(report->created), list(report->archived), report->archived_rows, list(report->dropped),
+      list(report->indexed));
+  if (report->expired_default_rows)
+    fmt::print("expired rows of days without a partition: {}\n", report->expired_default_rows);
+  return 0;
+}
+
+int import_archives(const config::Settings& s, const std::vector<std::string>& files) {
+  apply_log_level(s);
+  auto db = store::Connection::open(s.database_url, std::chrono::seconds(5));
+  if (!db) return fail(db.error().message);
+  for (const auto& file : files) {
+    auto report = store::import_archive(*db, file);
+    if (!report) return fail(report.error().message);
+    fmt::print("{}: {} records, {} stored{}\n", file, report->records, report->records_stored,
+               report->records_stored < report->records ? " (the rest were imported before)" : "");
   }
   return 0;
 }

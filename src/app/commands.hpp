@@ -14,6 +14,10 @@ int serve(const config::Settings& settings);
 int worker(const config::Settings& settings);
 int run(const config::Settings& settings);  // serve + worker in one process
 int migrate(const config::Settings& settings);
+// One storage maintenance round (partitions, retention, archive, search index), then exit.
+int maintenance(const config::Settings& settings);
+// Stores the records of archives written by maintenance (archive_dir), exactly once.
+int import_archives(const config::Settings& settings, const std::vector<std::string>& files);
 // Exit 0 when every acknowledged log was found stored once (or verification was skipped), 1 when
 // not, or when the target cannot be reached.
 int loadtest(const config::Settings& settings, loadtest::Options options);

@@ -41,7 +41,7 @@ auto size_setter(std::size_t Settings::*field, std::size_t min, std::size_t max)
   return [=](Settings& s, const std::string& v) { return parse_size(v, min, max, s.*field); };
 }
 
-// "30s", "500ms", "2m", or a plain number of seconds → milliseconds in [min, max].
+// "30s", "500ms", "2m", "1h", or a plain number of seconds → milliseconds in [min, max].
 auto duration_setter(std::size_t Settings::*field, std::size_t min_ms, std::size_t max_ms) {
   return [=](Settings& s, const std::string& v) -> core::Status {
     std::size_t number = 0;
@@ -54,9 +54,11 @@ auto duration_setter(std::size_t Settings::*field, std::size_t min_ms, std::size
       ms = number * 1000;
     else if (ec == std::errc() && unit == "m")
       ms = number * 60'000;
+    else if (ec == std::errc() && unit == "h")
+      ms = number * 3'600'000;
     else
       return core::make_error(Errc::invalid_argument,
-                              fmt::format("\"{}\" is not a duration (e.g. 30s, 500ms, 2m)", v));
+                              fmt::format("\"{}\" is not a duration (e.g. 30s, 500ms, 2m, 1h)", v));
     if (ms < min_ms || ms > max_ms)
       return core::make_error(Errc::invalid_argument,
                               fmt::format("{} ms is out of range [{}, {}] ms", ms, min_ms, max_ms));
@@ -161,6 +163,19 @@ const std::vector<Spec>& specs() {
        size_setter(&Settings::max_body_bytes, 1024, std::size_t{1} << 30)},
       {"db_pool_size", "4", "PostgreSQL connections for queries (1-64)", kServe,
        size_setter(&Settings::db_pool_size, 1, 64)},
+      {"retention_days", "30",
+       "days of logs kept: older daily partitions are dropped whole by maintenance (0: keep all)",
+       kWorker | kMaintenance, size_setter(&Settings::retention_days, 0, 36500)},
+      {"archive_dir", "",
+       "before dropping a partition, write it to <dir>/logs_YYYYMMDD.ndjson.zst (readable by "
+       "logpipe import); empty: no archive",
+       kWorker | kMaintenance, text_setter(&Settings::archive_dir, true)},
+      {"partitions_ahead", "3", "daily partitions created ahead of today (1-90)",
+       kWorker | kMaintenance, size_setter(&Settings::partitions_ahead, 1, 90)},
+      {"maintenance_interval", "10m",
+       "how often the worker runs storage maintenance (partitions, retention, search index); "
+       "0 turns it off (then run logpipe maintenance from a timer)",
+       kWorker, duration_setter(&Settings::maintenance_interval_ms, 0, 86'400'000)},
       {"log_level", "info", "debug|info|warn|error", kAll,
        [](Settings& s, const std::string& v) -> core::Status {
          if (v != "debug" && v != "info" && v != "warn" && v != "error")

@@ -36,6 +36,10 @@ struct Settings {
   std::size_t max_body_bytes = 0;
   std::size_t db_pool_size = 0;
   std::string log_level;
+  std::size_t retention_days = 0;           // 0: keep everything
+  std::string archive_dir;                  // empty: expired partitions are dropped unarchived
+  std::size_t partitions_ahead = 0;         // days
+  std::size_t maintenance_interval_ms = 0;  // 0: the worker runs no maintenance loop
 
   std::string host() const;        // of http_addr
   unsigned short port() const;     // of http_addr
@@ -56,7 +60,8 @@ enum Use : unsigned {
   kMigrate = 4,
   kLoadtest = 8,
   kDlq = 16,
-  kAll = kServe | kWorker | kMigrate | kLoadtest | kDlq,
+  kMaintenance = 32,
+  kAll = kServe | kWorker | kMigrate | kLoadtest | kDlq | kMaintenance,
 };
 
 // Binds options to CLI11 subcommands and resolves the final Settings.

@@ -156,9 +156,28 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                 "Connections evicted (idle, closed at the connection cap for a new "
                                 "one), refused (at the cap with none idle) and failed accepts")
                             .Register(r);
+  maintenance_runs_ = &prometheus::BuildCounter()
+                           .Name("maintenance_runs_total")
+                           .Help(
+                               "Storage maintenance rounds by outcome: ok, skipped (another "
+                               "instance held the lock), failed")
+                           .Register(r);
+  maintenance_partitions_ =
+      &prometheus::BuildCounter()
+           .Name("maintenance_partitions_total")
+           .Help("Daily partitions of logs created, archived, dropped (retention) and indexed")
+           .Register(r);
 }
 
 Metrics::~Metrics() = default;
+
+void Metrics::maintenance_run(std::string_view outcome) {
+  maintenance_runs_->Add({{"outcome", std::string(outcome)}}).Increment();
+}
+
+void Metrics::maintenance_partitions(std::string_view action, double count) {
+  maintenance_partitions_->Add({{"action", std::string(action)}}).Increment(count);
+}
 
 void Metrics::observe_request(std::string_view method, std::string_view route, unsigned status,
                               double seconds, std::size_t request_bytes,

@@ -43,6 +43,10 @@ class Metrics {
   void worker_error(std::string_view error_type);
   // worker_circuit_breaker_open: consumers of this process whose circuit is open.
   void worker_circuit(bool opened);
+  // maintenance_runs_total{outcome}: ok, skipped (another instance holds the lock), failed.
+  void maintenance_run(std::string_view outcome);
+  // maintenance_partitions_total{action}: created, archived, dropped, indexed.
+  void maintenance_partitions(std::string_view action, double count);
 
   // Prometheus text exposition format, including process CPU and memory.
   std::string render() const;
@@ -63,6 +67,8 @@ class Metrics {
   prometheus::Histogram* batch_size_;
   prometheus::Gauge* circuit_open_;
   prometheus::Family<prometheus::Counter>* connection_events_;
+  prometheus::Family<prometheus::Counter>* maintenance_runs_;
+  prometheus::Family<prometheus::Counter>* maintenance_partitions_;
   double start_time_;  // seconds since the Unix epoch
 };
 

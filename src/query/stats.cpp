@@ -159,6 +159,7 @@ core::Result<StatsQuery> parse_stats_query(const Params& params, model::TenantId
     } else if (key == "interval") {
       constexpr Interval kAll[] = {Interval::minute, Interval::five_minutes, Interval::hour,
                                    Interval::day};
+      q.interval.reset();
       for (const auto i : kAll) {
         if (value == to_string(i)) q.interval = i;
       }

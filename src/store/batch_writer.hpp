@@ -1,6 +1,7 @@
 // Stores stream entries in PostgreSQL, exactly once: in ONE transaction it skips entries whose
 // id is already in ingest_batches, COPYs the records of the others into `logs`, records their
-// ids, and updates the rollups (`devices`, `log_counts` per minute, hour and day, `apps`). Either all of it commits or none.
+// ids, and updates the rollups (`devices`, `log_counts` per minute, hour and day, `apps`). Either
+// all of it commits or none.
 #pragma once
 
 #include <functional>

@@ -1,11 +1,14 @@
-// libFuzzer target: GET /api/v1/logs's parameters (untrusted text from the URL). Parsing must
-// never crash; what it accepts must be a query the SQL builder can take as it is, and a cursor
-// must survive its own round trip.
+// libFuzzer target: the query parameters of the read endpoints (untrusted text from the URL):
+// GET /api/v1/logs, DELETE /api/v1/logs, /api/v1/stats, /api/v1/devices. Parsing must never
+// crash; a refusal is a 422 naming the parameter; what is accepted is within its documented
+// bounds, and a cursor survives its own round trip.
 #include <cstdint>
 #include <string_view>
 
 #include "check.hpp"
+#include "query/catalog.hpp"
 #include "query/logs.hpp"
+#include "query/stats.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace logpipe;
@@ -21,7 +24,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                                              ? std::string()
                                                              : std::string(pair.substr(eq + 1)));
   }
-  auto q = query::parse_log_query(params, 1, 1'764'000'000'000'000);
+  constexpr core::Micros kNow = 1'764'000'000'000'000;
+  const auto refused_well = [](const core::Error& e) {
+    check(e.code == core::Errc::invalid_field && !e.details.empty());
+  };
+  if (auto stats = query::parse_stats_query(params, 1, kNow); stats) {
+    check(stats->recent_devices >= 0 && stats->recent_devices <= 1000);
+    check(!stats->from || !stats->to || *stats->from <= *stats->to);
+  } else {
+    refused_well(stats.error());
+  }
+  if (auto devices = query::parse_device_list_query(params, 1, kNow); devices) {
+    check(devices->limit >= 1 && devices->limit <= 10'000);
+  } else {
+    refused_well(devices.error());
+  }
+  if (auto del = query::parse_log_delete(params, 1, kNow); del) {
+    check(!del->filter.empty() && del->limit >= 1 && del->limit <= 100'000);
+  } else {
+    refused_well(del.error());
+  }
+  auto q = query::parse_log_query(params, 1, kNow);
   if (!q) {
     check(q.error().code == core::Errc::invalid_field && !q.error().details.empty());
     return 0;

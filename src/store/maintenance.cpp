@@ -1,0 +1,185 @@
+#include "store/maintenance.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <set>
+
+#include "store/archive.hpp"
+#include "store/forget.hpp"
+
+namespace logpipe::store {
+namespace {
+
+constexpr core::Micros kDay = 86'400'000'000;
+// Arbitrary but fixed: every logpipe process contends for the same lock.
+constexpr const char* kLockKey = "7346017263302";
+
+std::string date_of(core::Micros t) {
+  return core::format_rfc3339(t).substr(0, 10);
+}
+
+// "logs_20261126" → "2026-11-26".
+std::string date_of_partition(const std::string& name) {
+  const std::string d = name.substr(5);
+  return fmt::format("{}-{}-{}", d.substr(0, 4), d.substr(4, 2), d.substr(6, 2));
+}
+
+// The daily partitions, oldest first.
+core::Result<std::vector<std::string>> daily_partitions(Connection& c) {
+  auto rows = c.query(
+      "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+      " WHERE i.inhparent = 'logs'::regclass AND c.relname ~ '^logs_[0-9]{8}$' ORDER BY 1");
+  if (!rows) return rows.error();
+  std::vector<std::string> names;
+  for (int i = 0; i < rows->size(); ++i)
+    names.emplace_back(rows->get(i, 0));
+  return names;
+}
+
+core::Status ensure_day(Connection& c, const std::string& day) {
+  auto r = c.query("SELECT logpipe_ensure_partition($1::date)", {day});
+  if (!r) return r.error();
+  return {};
+}
+
+class AdvisoryLock {
+ public:
+  explicit AdvisoryLock(Connection& c) : c_(c) {}
+  ~AdvisoryLock() {
+    if (held_) (void)c_.query(fmt::format("SELECT pg_advisory_unlock({})", kLockKey));
+  }
+  AdvisoryLock(const AdvisoryLock&) = delete;
+  AdvisoryLock& operator=(const AdvisoryLock&) = delete;
+  core::Result<bool> try_lock() {
+    auto r = c_.query(fmt::format("SELECT pg_try_advisory_lock({})", kLockKey));
+    if (!r) return r.error();
+    held_ = r->get(0, 0) == "t";
+    return held_;
+  }
+
+ private:
+  Connection& c_;
+  bool held_ = false;
+};
+
+core::Status drop_partition(Connection& c, const std::string& partition) {
+  return in_transaction(c, [&]() -> core::Status {
+    // Device counts lose the partition's logs, as a delete would take them off.
+    if (auto r = c.query(fmt::format(
+            "INSERT INTO devices AS d (tenant_id, device_id, shard, first_seen, last_seen,"
+            " log_count) SELECT tenant_id, device_id, {}, min(ts), max(ts), -count(*) FROM {}"
+            " WHERE device_id IS NOT NULL GROUP BY 1, 2"
+            " ON CONFLICT (tenant_id, device_id, shard)"
+            " DO UPDATE SET log_count = d.log_count + excluded.log_count",
+            kCorrectionShard, partition));
+        !r)
+      return r.error();
+    return c.exec(fmt::format("DROP TABLE {}", partition));
+  });
+}
+
+core::Status index_partition(Connection& c, const std::string& partition,
+                             std::vector<std::string>& indexed) {
+  const std::string index = partition + "_message_trgm";
+  auto state =
+      c.query("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)", {index});
+  if (!state) return state.error();
+  if (state->size() == 1) {
+    if (state->get(0, 0) == "t") return {};
+    // A build that was interrupted leaves an invalid index behind: start over.
+    if (auto s = c.exec(fmt::format("DROP INDEX CONCURRENTLY IF EXISTS {}", index)); !s) return s;
+  }
+  if (auto s = c.exec(fmt::format(
+          "CREATE INDEX CONCURRENTLY IF NOT EXISTS {} ON {} USING gin (message gin_trgm_ops)",
+          index, partition));
+      !s)
+    return s;
+  indexed.push_back(index);
+  return {};
+}
+
+}  // namespace
+
+core::Result<MaintenanceReport> maintain(Connection& c, const MaintenanceOptions& o,
+                                         core::Micros now) {
+  MaintenanceReport report;
+  AdvisoryLock lock(c);
+  auto locked = lock.try_lock();
+  if (!locked) return locked.error();
+  if (!*locked) return report;
+  report.ran = true;
+
+  const core::Micros today = now - ((now % kDay) + kDay) % kDay;
+  const std::string today_date = date_of(today);
+  const std::optional<core::Micros> cutoff =
+      o.retention_days > 0 ? std::optional(today - o.retention_days * kDay) : std::nullopt;
+  const std::string last_ahead = date_of(today + o.days_ahead * kDay);
+
+  auto before = daily_partitions(c);
+  if (!before) return before.error();
+  for (core::Micros d = today - kDay; d <= today + o.days_ahead * kDay; d += kDay) {
+    if (auto s = ensure_day(c, date_of(d)); !s) return s.error();
+  }
+  // Rows that arrived for a day without a partition wait in logs_default; once their day is
+  // within the window, they move into its own partition.
+  auto waiting = c.query(
+      "SELECT DISTINCT to_char((ts AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') FROM logs_default");
+  if (!waiting) return waiting.error();
+  for (int i = 0; i < waiting->size(); ++i) {
+    const std::string day(waiting->get(i, 0));
+    if ((cutoff && day < date_of(*cutoff)) || day > last_ahead) continue;
+    if (auto s = ensure_day(c, day); !s) return s.error();
+  }
+  auto after = daily_partitions(c);
+  if (!after) return after.error();
+  const std::set<std::string> existed(before->begin(), before->end());
+  for (const auto& p : *after) {
+    if (!existed.count(p)) report.created.push_back(p);
+  }
+
+  std::vector<std::string> kept;
+  for (const auto& p : *after) {
+    const std::string day = date_of_partition(p);
+    if (!cutoff || day >= date_of(*cutoff)) {
+      kept.push_back(p);
+      continue;
+    }
+    if (!o.archive_dir.empty()) {
+      const auto path = (std::filesystem::path(o.archive_dir) / (p + ".ndjson.zst")).string();
+      auto rows = archive_partition(c, p, path);
+      if (!rows) return rows.error();
+      report.archived.push_back(path);
+      report.archived_rows += *rows;
+    }
+    if (auto s = drop_partition(c, p); !s) return s.error();
+    report.dropped.push_back(p);
+  }
+  if (cutoff) {
+    const std::string cutoff_text = core::format_rfc3339(*cutoff);
+    auto expired = in_transaction(c, [&]() -> core::Result<std::int64_t> {
+      // After the drops only logs_default can hold rows this old: partition pruning keeps this
+      // from touching the kept days.
+      auto n = delete_logs(c, "ts < $1::timestamptz", {cutoff_text}, std::nullopt);
+      if (!n) return n.error();
+      for (const auto& [sql, bound] :
+           {std::pair{"DELETE FROM log_counts WHERE minute < $1::timestamptz", cutoff_text},
+            std::pair{"DELETE FROM log_counts_hourly WHERE hour < $1::timestamptz", cutoff_text},
+            std::pair{"DELETE FROM log_counts_daily WHERE day < $1::date", date_of(*cutoff)}}) {
+        if (auto r = c.query(sql, {bound}); !r) return r.error();
+      }
+      return *n;
+    });
+    if (!expired) return expired.error();
+    report.expired_default_rows = *expired;
+  }
+  if (o.index_closed) {
+    for (const auto& p : kept) {
+      if (date_of_partition(p) >= today_date) continue;
+      if (auto s = index_partition(c, p, report.indexed); !s) return s.error();
+    }
+  }
+  return report;
+}
+
+}  // namespace logpipe::store

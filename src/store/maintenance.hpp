@@ -1,0 +1,40 @@
+// Storage upkeep, run by the worker's maintenance loop and by `logpipe maintenance`, by one
+// instance at a time (a PostgreSQL advisory lock; the others skip the round):
+//   - daily partitions of `logs` from yesterday to days_ahead days ahead, and for any day of the
+//     retention window that has rows waiting in logs_default (they move into it);
+//   - retention: partitions of days older than retention_days are archived (when archive_dir is
+//     set: <archive_dir>/logs_YYYYMMDD.ndjson.zst, see archive.hpp) and dropped whole; rows that
+//     old in logs_default and the rollup rows of those days go too, and device counts are
+//     corrected, so statistics keep equalling count(*);
+//   - the message search index (trigram GIN) is built on closed partitions (days before today),
+//     CONCURRENTLY, so today's partition takes its inserts without paying for it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/time.hpp"
+#include "store/connection.hpp"
+
+namespace logpipe::store {
+
+struct MaintenanceOptions {
+  int days_ahead = 3;
+  int retention_days = 30;  // 0: keep everything
+  std::string archive_dir;  // empty: drop without archiving
+  bool index_closed = true;
+};
+
+struct MaintenanceReport {
+  bool ran = false;  // false: another instance holds the maintenance lock
+  std::vector<std::string> created, archived, dropped, indexed;
+  std::int64_t archived_rows = 0;
+  std::int64_t expired_default_rows = 0;  // deleted from logs_default
+};
+
+core::Result<MaintenanceReport> maintain(Connection& connection, const MaintenanceOptions& options,
+                                         core::Micros now);
+
+}  // namespace logpipe::store
