@@ -5,6 +5,7 @@
 
 #include "app/commands.hpp"
 #include "config/settings.hpp"
+#include "loadtest/seed.hpp"
 
 int main(int argc, char** argv) {
   using namespace logpipe;
@@ -65,6 +66,12 @@ int main(int argc, char** argv) {
   dlq_delete->add_option("id", dlq_delete_ids, "dead-letter entry ids (as dlq list shows them)")
       ->required();
 
+  auto* seed_command = cli.add_subcommand(
+      "seed", "fill the database with realistic logs for demos and benchmarks (COPY, fast)");
+  options.add_to(*seed_command, config::kMigrate);
+  loadtest::SeedOptions seed_options;
+  loadtest::add_seed_flags(*seed_command, seed_options);
+
   auto* import_command = cli.add_subcommand(
       "import", "store the records of archive files (logs_YYYYMMDD.ndjson.zst), exactly once");
   options.add_to(*import_command, config::kMigrate);
@@ -86,6 +93,7 @@ int main(int argc, char** argv) {
   for (const auto& c : commands) {
     if (cli.got_subcommand(c.name)) return c.fn(*settings);
   }
+  if (seed_command->parsed()) return app::seed(*settings, seed_options);
   if (import_command->parsed()) return app::import_archives(*settings, import_files);
   if (dlq_list->parsed()) return app::dlq_list(*settings, dlq_limit, dlq_json);
   if (dlq_replay->parsed()) return app::dlq_replay(*settings, dlq_ids);

@@ -88,11 +88,7 @@ core::Result<queue::RedisEndpoint> redis_endpoint(const config::Settings& s) {
   return queue::parse_redis_url(s.redis_url);
 }
 
-// Start-up checks: both dependencies reachable, the consumer group present, the schema there.
-core::Status check_dependencies(const config::Settings& s, const queue::RedisEndpoint& redis) {
-  auto r = queue::SyncClient::connect(redis, 3000ms);
-  if (!r) return r.error();
-  if (auto g = queue::ensure_group(*r, s.stream, s.group); !g) return g;
+core::Status schema_ready(const config::Settings& s) {
   auto db = store::Connection::open(s.database_url, std::chrono::seconds(3));
   if (!db) return db.error();
   auto schema = db->query("SELECT to_regclass('logs') IS NOT NULL");
@@ -101,6 +97,14 @@ core::Status check_dependencies(const config::Settings& s, const queue::RedisEnd
     return core::make_error(core::Errc::unavailable,
                             "the database has no logpipe schema; run `logpipe migrate` first");
   return {};
+}
+
+// Start-up checks: both dependencies reachable, the consumer group present, the schema there.
+core::Status check_dependencies(const config::Settings& s, const queue::RedisEndpoint& redis) {
+  auto r = queue::SyncClient::connect(redis, 3000ms);
+  if (!r) return r.error();
+  if (auto g = queue::ensure_group(*r, s.stream, s.group); !g) return g;
+  return schema_ready(s);
 }
 
 store::MaintenanceOptions maintenance_options(const config::Settings& s) {
@@ -394,6 +398,18 @@ int maintenance(const config::Settings& s) {
       list(report->indexed));
   if (report->expired_default_rows)
     fmt::print("expired rows of days without a partition: {}\n", report->expired_default_rows);
+  return 0;
+}
+
+int seed(const config::Settings& s, loadtest::SeedOptions options) {
+  apply_log_level(s);
+  options.database_url = s.database_url;
+  if (auto ready = schema_ready(s); !ready) return fail(ready.error().message);
+  auto report = loadtest::seed(options);
+  if (!report) return fail(report.error().message);
+  fmt::print("stored {} logs from {} devices over {} days in {:.1f} s ({:.0f} logs/s)\n",
+             report->rows, options.devices, options.days, report->seconds,
+             static_cast<double>(report->rows) / report->seconds);
   return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "config/settings.hpp"
 #include "loadtest/loadtest.hpp"
+#include "loadtest/seed.hpp"
 
 namespace logpipe::app {
 
@@ -16,6 +17,8 @@ int run(const config::Settings& settings);  // serve + worker in one process
 int migrate(const config::Settings& settings);
 // One storage maintenance round (partitions, retention, archive, search index), then exit.
 int maintenance(const config::Settings& settings);
+// Fills the database with generated logs (loadtest::seed).
+int seed(const config::Settings& settings, loadtest::SeedOptions options);
 // Stores the records of archives written by maintenance (archive_dir), exactly once.
 int import_archives(const config::Settings& settings, const std::vector<std::string>& files);
 // Exit 0 when every acknowledged log was found stored once (or verification was skipped), 1 when

@@ -35,82 +35,24 @@ core::Micros length_of(Interval i) {
   return kDay;
 }
 
-struct Range {
-  core::Micros lo, hi;
+// The rollup table whose rows are exactly the buckets of an interval (5m buckets sum minutes).
+struct Grain {
+  const char* table;
+  const char* column;
+  const char* as_time;  // the column as a timestamptz
+  bool dates;           // compared with dates, not times (so its index serves the range)
 };
-
-// [from, to) as whole days, whole hours and minutes, using no grain coarser than `grain` (a
-// histogram bucket must not receive an hour's count in its first five minutes).
-struct Pieces {
-  std::vector<Range> minutes, hours, days;
-
-  void add_hours(core::Micros a, core::Micros b, bool use_hours) {
-    const core::Micros h1 = ceil_to(a, kHour), h2 = floor_to(b, kHour);
-    if (!use_hours || h1 >= h2) {
-      if (a < b) minutes.push_back({a, b});
-      return;
-    }
-    hours.push_back({h1, h2});
-    if (a < h1) minutes.push_back({a, h1});
-    if (h2 < b) minutes.push_back({h2, b});
+Grain grain_of(Interval i) {
+  switch (i) {
+    case Interval::minute:
+    case Interval::five_minutes:
+      return {"log_counts", "minute", "minute", false};
+    case Interval::hour:
+      return {"log_counts_hourly", "hour", "hour", false};
+    case Interval::day:
+      break;
   }
-
-  Pieces(core::Micros from, core::Micros to, core::Micros grain) {
-    const core::Micros d1 = ceil_to(from, kDay), d2 = floor_to(to, kDay);
-    if (grain < kDay || d1 >= d2) {
-      add_hours(from, to, grain >= kHour);
-      return;
-    }
-    days.push_back({d1, d2});
-    add_hours(from, d1, true);
-    add_hours(d2, to, true);
-  }
-};
-
-std::string date_of(core::Micros t) {
-  return core::format_rfc3339(t).substr(0, 10);
-}
-
-// One SELECT of (t, level, service, app, count) over the rollup rows covering the pieces.
-std::string rollup_rows(const Pieces& pieces, const StatsQuery& q, SqlWhere& w) {
-  std::string extra;
-  if (q.service) extra += fmt::format(" AND service = {}", w.param(*q.service));
-  if (q.app) extra += fmt::format(" AND app = {}", w.param(*q.app));
-  std::vector<std::string> selects;
-  const auto ranges = [&](const std::vector<Range>& rs, const char* column, bool dates) {
-    std::string out;
-    for (const auto& r : rs) {
-      if (!out.empty()) out += " OR ";
-      out += dates ? fmt::format("({0} >= {1}::date AND {0} < {2}::date)", column,
-                                 w.param(date_of(r.lo)), w.param(date_of(r.hi)))
-                   : fmt::format("({0} >= {1}::timestamptz AND {0} < {2}::timestamptz)", column,
-                                 w.param(core::format_rfc3339(r.lo)),
-                                 w.param(core::format_rfc3339(r.hi)));
-    }
-    return out;
-  };
-  if (!pieces.minutes.empty())
-    selects.push_back(
-        fmt::format("SELECT minute AS t, level, service, app, count FROM log_counts"
-                    " WHERE tenant_id = $1 AND ({}){}",
-                    ranges(pieces.minutes, "minute", false), extra));
-  if (!pieces.hours.empty())
-    selects.push_back(
-        fmt::format("SELECT hour AS t, level, service, app, count FROM log_counts_hourly"
-                    " WHERE tenant_id = $1 AND ({}){}",
-                    ranges(pieces.hours, "hour", false), extra));
-  if (!pieces.days.empty())
-    selects.push_back(
-        fmt::format("SELECT day::timestamp AT TIME ZONE 'UTC' AS t, level, service, app, count"
-                    " FROM log_counts_daily WHERE tenant_id = $1 AND ({}){}",
-                    ranges(pieces.days, "day", true), extra));
-  if (selects.empty())
-    return "SELECT now() AS t, ''::text AS level, ''::text AS service,"
-           " ''::text AS app, 0::bigint AS count WHERE false";
-  std::string sql;
-  for (const auto& s : selects)
-    sql += (sql.empty() ? "" : " UNION ALL ") + s;
-  return sql;
+  return {"log_counts_daily", "day", "day::timestamp AT TIME ZONE 'UTC'", true};
 }
 
 std::string_view interval_sql(Interval i) {
@@ -180,8 +122,7 @@ core::Result<StatsQuery> parse_stats_query(const Params& params, model::TenantId
 
 core::Result<Stats> read_stats(store::Connection& db, const StatsQuery& q, core::Micros now) {
   Stats stats;
-  // The open ends of the range: the first day with data, and now (or a later day with data:
-  // clocks of devices run ahead).
+  // The open ends of the range: the first day with data, and now.
   auto extent = db.query(
       "SELECT (extract(epoch FROM min(day)::timestamp) * 1000000)::bigint,"
       " (extract(epoch FROM max(day)::timestamp) * 1000000)::bigint"
@@ -191,10 +132,10 @@ core::Result<Stats> read_stats(store::Connection& db, const StatsQuery& q, core:
   const bool no_data = extent->is_null(0, 0);
   const core::Micros now_end = floor_to(now, kMinute) + kMinute;
   stats.from = floor_to(q.from.value_or(no_data ? now_end - kDay : extent->get_int(0, 0)), kMinute);
+  // Only a day after today (a device clock ahead) extends the open end past now.
+  const core::Micros last_day_end = no_data ? 0 : extent->get_int(0, 1) + kDay;
   stats.to = floor_to(
-      q.to.value_or(no_data ? now_end
-                            : std::max<core::Micros>(now_end, extent->get_int(0, 1) + kDay)),
-      kMinute);
+      q.to.value_or(last_day_end > floor_to(now, kDay) + kDay ? last_day_end : now_end), kMinute);
   const core::Micros span = std::max<core::Micros>(stats.to - stats.from, kMinute);
   if (q.interval) {
     stats.interval = *q.interval;
@@ -211,48 +152,50 @@ core::Result<Stats> read_stats(store::Connection& db, const StatsQuery& q, core:
       }
     }
   }
+  // Whole buckets: the counts cover exactly the histogram.
+  const core::Micros length = length_of(stats.interval);
+  stats.from = floor_to(stats.from, length);
+  stats.to = std::max(ceil_to(stats.to, length), stats.from + length);
 
-  {  // Totals: any grain.
-    SqlWhere w;
-    w.args.push_back(std::to_string(q.tenant));
-    const Pieces pieces(stats.from, stats.to, kDay);
-    const std::string sql = fmt::format(
-        "SELECT level, service, app, sum(count)::bigint FROM ({}) c GROUP BY level, service, app",
-        rollup_rows(pieces, q, w));
-    auto rows = db.query(sql, store::Params(w.args.begin(), w.args.end()));
-    if (!rows) return rows.error();
-    for (int i = 0; i < rows->size(); ++i) {
-      const std::int64_t n = rows->get_int(i, 3);
-      if (n == 0) continue;  // rows of deleted logs
+  // One scan of the one rollup table of the interval gives the totals and the histogram.
+  SqlWhere w;
+  w.args.push_back(std::to_string(q.tenant));
+  const Grain grain = grain_of(stats.interval);
+  const auto bound = [&](core::Micros t) {
+    const std::string text = core::format_rfc3339(t);
+    return w.param(grain.dates ? text.substr(0, 10) : text);
+  };
+  const char* cast = grain.dates ? "date" : "timestamptz";
+  std::string where = fmt::format("tenant_id = $1 AND {0} >= {1}::{3} AND {0} < {2}::{3}",
+                                  grain.column, bound(stats.from), bound(stats.to), cast);
+  if (q.service) where += fmt::format(" AND service = {}", w.param(*q.service));
+  if (q.app) where += fmt::format(" AND app = {}", w.param(*q.app));
+  const std::string sql = fmt::format(
+      "SELECT bucket, level, service, app, sum(count)::bigint, GROUPING(bucket) = 1 FROM ("
+      "SELECT (extract(epoch FROM date_bin('{}', {}, timestamptz '2000-01-01Z')) * 1000000)"
+      "::bigint AS bucket, level, service, app, count FROM {} WHERE {}) c"
+      " GROUP BY GROUPING SETS ((bucket, level), (level, service, app))",
+      interval_sql(stats.interval), grain.as_time, grain.table, where);
+  auto rows = db.query(sql, store::Params(w.args.begin(), w.args.end()));
+  if (!rows) return rows.error();
+  for (core::Micros t = stats.from; t < stats.to; t += length)
+    stats.histogram.push_back({t, 0, {}});
+  for (int i = 0; i < rows->size(); ++i) {
+    const std::int64_t n = rows->get_int(i, 4);
+    if (n == 0) continue;  // rows of deleted logs
+    const std::string level(rows->get(i, 1));
+    if (rows->get(i, 5) == "t") {  // the (level, service, app) set: totals
       stats.total += n;
-      stats.by_level[std::string(rows->get(i, 0))] += n;
-      stats.by_service[std::string(rows->get(i, 1))] += n;
-      stats.by_app[std::string(rows->get(i, 2))] += n;
+      stats.by_level[level] += n;
+      stats.by_service[std::string(rows->get(i, 2))] += n;
+      stats.by_app[std::string(rows->get(i, 3))] += n;
+      continue;
     }
-  }
-  {  // Histogram: no grain coarser than its interval.
-    SqlWhere w;
-    w.args.push_back(std::to_string(q.tenant));
-    const core::Micros length = length_of(stats.interval);
-    const Pieces pieces(stats.from, stats.to, length);
-    const std::string sql = fmt::format(
-        "SELECT (extract(epoch FROM date_bin('{}', t, timestamptz '2000-01-01Z')) * 1000000)"
-        "::bigint AS bucket, level, sum(count)::bigint FROM ({}) c GROUP BY bucket, level",
-        interval_sql(stats.interval), rollup_rows(pieces, q, w));
-    auto rows = db.query(sql, store::Params(w.args.begin(), w.args.end()));
-    if (!rows) return rows.error();
-    const core::Micros first = floor_to(stats.from, length);
-    for (core::Micros t = first; t < stats.to; t += length)
-      stats.histogram.push_back({t, 0, {}});
-    for (int i = 0; i < rows->size(); ++i) {
-      const std::int64_t n = rows->get_int(i, 2);
-      const auto index = (rows->get_int(i, 0) - first) / length;
-      if (n == 0 || index < 0 || static_cast<std::size_t>(index) >= stats.histogram.size())
-        continue;
-      auto& bucket = stats.histogram[static_cast<std::size_t>(index)];
-      bucket.total += n;
-      bucket.by_level[std::string(rows->get(i, 1))] += n;
-    }
+    const auto index = (rows->get_int(i, 0) - stats.from) / length;
+    if (index < 0 || static_cast<std::size_t>(index) >= stats.histogram.size()) continue;
+    auto& bucket = stats.histogram[static_cast<std::size_t>(index)];
+    bucket.total += n;
+    bucket.by_level[level] += n;
   }
   {
     auto rows = db.query(

@@ -1,9 +1,10 @@
 // GET /api/v1/stats: counts by level, service and app and a time histogram, read from the rollups
 // the worker keeps (log_counts per minute, hour and day), never from `logs` itself.
 //
-// A range [from, to) is cut into whole days, whole hours at its ends and minutes at its edges,
-// so a statistic over 30 days reads about 30 daily rows per (level, service, app) plus a few
-// dozen finer ones. Counts are exact to the minute: from and to are rounded down to a minute.
+// Counts cover whole buckets of the histogram's interval, as dashboards do: from is rounded down
+// and to up to the interval (the answer says which range it covers), so one scan of the one
+// rollup table of that interval gives both the totals and the histogram (30 days: about 30 daily
+// rows per level, service and app). For counts exact to the minute, ask for interval=1m.
 #pragma once
 
 #include <cstdint>
