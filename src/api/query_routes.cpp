@@ -9,6 +9,7 @@
 #include "query/device_logs.hpp"
 #include "query/logs.hpp"
 #include "query/stats.hpp"
+#include "queue/device_cache.hpp"
 #include "queue/status.hpp"
 
 namespace logpipe::api {
@@ -29,6 +30,9 @@ void answer_search(Context& ctx, http::Request& req, const http::RequestContext&
 
 }  // namespace
 
+// Through the Redis cache (queue/device_cache.hpp) when device_cache_ttl is set: the answer and
+// the device's stamp in one round trip; a miss reads PostgreSQL and stores the answer if the stamp
+// did not move meanwhile. Redis failing only costs the cache: the answer comes from PostgreSQL.
 void device_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
                  const http::Reply& reply) {
   const auto limit_text = http::query_param(req.target(), "limit");
@@ -38,10 +42,61 @@ void device_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
   q.tenant_id = rc.principal.tenant;
   q.device_id = rc.param("device_id");
   q.limit = *limit;
-  answer_from_db(
-      ctx, req, reply, "device query failed",
-      [q](store::Connection& c) { return query::device_logs(c, q); },
-      [](const std::vector<query::StoredLog>& logs) { return device_logs_json(logs); });
+  const auto fetch = [q](store::Connection& c) { return query::device_logs(c, q); };
+  if (ctx.device_cache_ttl_seconds == 0) {
+    return answer_from_db(ctx, req, reply, "device query failed", fetch,
+                          [](const std::vector<query::StoredLog>& logs) {
+                            return device_logs_json(logs, "database");
+                          });
+  }
+  struct Lookup {
+    queue::DeviceCacheKeys keys;
+    std::string limit;
+    std::optional<std::string> hit;
+    bool failed = false;
+    core::InFlight::Token token;
+  };
+  auto state = std::make_shared<Lookup>();
+  state->keys = queue::device_cache_keys(ctx.stream, q.tenant_id, q.device_id);
+  state->limit = std::to_string(q.limit);
+  state->token = ctx.in_flight.enter();
+  ctx.redis.send({"HGET", state->keys.answers, state->limit},
+                 [state](core::Result<queue::ReplyPtr> r) {
+                   if (!r) {
+                     state->failed = true;
+                   } else if (!queue::reply_is_nil(**r)) {
+                     state->hit.emplace(queue::reply_string(**r));
+                   }
+                 });
+  // Replies come in order: this one runs after the HGET's.
+  ctx.redis.send({"GET", state->keys.stamp}, [&ctx, &req, reply, state,
+                                              fetch](core::Result<queue::ReplyPtr> r) {
+    if (state->hit) {
+      ctx.metrics.device_cache("hit");
+      return reply(http::json_response(req, status::ok, std::move(*state->hit)));
+    }
+    std::optional<std::string> stamp;  // none: Redis is failing, don't try to store
+    if (!state->failed && r) {
+      stamp = std::string(queue::reply_is_nil(**r) ? "" : queue::reply_string(**r));
+      ctx.metrics.device_cache("miss");
+    } else {
+      ctx.metrics.device_cache("error");
+      core::log::debug("device cache unavailable; answering from PostgreSQL");
+    }
+    answer_from_db(ctx, req, reply, "device query failed", fetch,
+                   [&ctx, state, stamp](const std::vector<query::StoredLog>& logs) {
+                     if (stamp) {
+                       const auto command = queue::device_cache_store(
+                           state->keys, *stamp, state->limit, device_logs_json(logs, "cache"),
+                           ctx.device_cache_ttl_seconds);
+                       ctx.redis.send({command.begin(), command.end()},
+                                      [&ctx](core::Result<queue::ReplyPtr> stored) {
+                                        if (!stored) ctx.metrics.device_cache("error");
+                                      });
+                     }
+                     return device_logs_json(logs, "database");
+                   });
+  });
 }
 
 void search_logs(Context& ctx, http::Request& req, http::RequestContext& rc,

@@ -19,11 +19,11 @@ void optional_field(core::JsonWriter& w, const char* name,
 
 }  // namespace
 
-std::string device_logs_json(std::span<const query::StoredLog> logs) {
+std::string device_logs_json(std::span<const query::StoredLog> logs, std::string_view source) {
   core::JsonWriter w;
   w.begin_object()
       .field("total", static_cast<std::int64_t>(logs.size()))
-      .field("source", "database")
+      .field("source", source)
       .key("data");
   w.begin_array();
   for (const auto& log : logs) {

@@ -15,10 +15,10 @@
 namespace logpipe::api {
 
 // The device-logs shape older clients read:
-// {"total":N,"source":"database","data":[{"id","device_id","log_level",
+// {"total":N,"source":"database"|"cache","data":[{"id","device_id","log_level",
 // "message","log_data","created_at", plus "ts","received_at","level","service","app","host"}]}
 // where created_at is the event time and log_level/log_data mirror level/attrs.
-std::string device_logs_json(std::span<const query::StoredLog> logs);
+std::string device_logs_json(std::span<const query::StoredLog> logs, std::string_view source);
 
 // GET /api/v1/logs: {"logs":[{"id","ts","received_at","level","message","device_id","service",
 // "app","host","attrs"}],"count":N,"next_cursor":"…"|null}.

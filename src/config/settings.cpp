@@ -176,6 +176,10 @@ const std::vector<Spec>& specs() {
        "how often the worker runs storage maintenance (partitions, retention, search index); "
        "0 turns it off (then run logpipe maintenance from a timer)",
        kWorker, duration_setter(&Settings::maintenance_interval_ms, 0, 86'400'000)},
+      {"device_cache_ttl", "5m",
+       "how long GET /api/logs/{device_id} answers stay in the Redis cache (dropped at once when "
+       "the device's new logs are stored); 0 turns the cache off",
+       kServe, duration_setter(&Settings::device_cache_ttl_ms, 0, 86'400'000)},
       {"log_level", "info", "debug|info|warn|error", kAll,
        [](Settings& s, const std::string& v) -> core::Status {
          if (v != "debug" && v != "info" && v != "warn" && v != "error")

@@ -35,6 +35,7 @@ struct Settings {
   std::size_t threads = 0;   // 0: one per core
   std::size_t max_body_bytes = 0;
   std::size_t db_pool_size = 0;
+  std::size_t device_cache_ttl_ms = 0;  // 0: GET /api/logs/{device_id} uncached
   std::string log_level;
   std::size_t retention_days = 0;           // 0: keep everything
   std::string archive_dir;                  // empty: expired partitions are dropped unarchived

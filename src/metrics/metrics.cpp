@@ -156,6 +156,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                 "Connections evicted (idle, closed at the connection cap for a new "
                                 "one), refused (at the cap with none idle) and failed accepts")
                             .Register(r);
+  device_cache_ = &prometheus::BuildCounter()
+                       .Name("device_cache_requests_total")
+                       .Help("GET /api/logs/{device_id} through the Redis cache: hit, miss, error")
+                       .Register(r);
   maintenance_runs_ = &prometheus::BuildCounter()
                            .Name("maintenance_runs_total")
                            .Help(
@@ -170,6 +174,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
 }
 
 Metrics::~Metrics() = default;
+
+void Metrics::device_cache(std::string_view result) {
+  device_cache_->Add({{"result", std::string(result)}}).Increment();
+}
 
 void Metrics::maintenance_run(std::string_view outcome) {
   maintenance_runs_->Add({{"outcome", std::string(outcome)}}).Increment();

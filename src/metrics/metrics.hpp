@@ -34,6 +34,9 @@ class Metrics {
   // Logs stored directly in PostgreSQL because Redis was down (ingest_fallback_logs_total).
   void ingest_fallback(double count);
 
+  // device_cache_requests_total{result}: hit, miss, error (Redis failed: PostgreSQL answered).
+  void device_cache(std::string_view result);
+
   // http_connection_events_total{event}: evicted, refused, accept_failed.
   void connection_event(std::string_view event);
 
@@ -67,6 +70,7 @@ class Metrics {
   prometheus::Histogram* batch_size_;
   prometheus::Gauge* circuit_open_;
   prometheus::Family<prometheus::Counter>* connection_events_;
+  prometheus::Family<prometheus::Counter>* device_cache_;
   prometheus::Family<prometheus::Counter>* maintenance_runs_;
   prometheus::Family<prometheus::Counter>* maintenance_partitions_;
   double start_time_;  // seconds since the Unix epoch

@@ -205,7 +205,8 @@ void StreamConsumer::forget_dead_consumers() {
   }
 }
 
-core::Result<std::int64_t> StreamConsumer::acknowledge(const std::vector<std::string>& ids) {
+core::Result<std::int64_t> StreamConsumer::acknowledge(const std::vector<std::string>& ids,
+                                                       const std::vector<std::string>& also) {
   if (auto s = connect(); !s) return s.error();
   std::vector<std::string_view> ack{"XACK", options_.stream, options_.group};
   std::vector<std::string_view> del{"XDEL", options_.stream};
@@ -215,6 +216,7 @@ core::Result<std::int64_t> StreamConsumer::acknowledge(const std::vector<std::st
   }
   std::vector<std::vector<std::string_view>> commands;
   if (!ids.empty()) commands = {{"MULTI"}, ack, del, {"EXEC"}};
+  if (!also.empty()) commands.emplace_back(also.begin(), also.end());
   commands.push_back({"XLEN", options_.stream});
   auto r = redis_->pipeline(commands);
   if (!r) return r.error();

@@ -94,8 +94,10 @@ class StreamConsumer {
   // forgets consumers with nothing pending that have been idle for long (see forget_after).
   core::Result<std::vector<ConsumedEntry>> claim_abandoned(std::size_t count);
 
-  // XACK + XDEL of stored entries in one MULTI; returns the stream's length after it.
-  core::Result<std::int64_t> acknowledge(const std::vector<std::string>& ids);
+  // XACK + XDEL of stored entries in one MULTI, and `also` (a command, e.g. the device cache's
+  // invalidation) in the same round trip; returns the stream's length after it.
+  core::Result<std::int64_t> acknowledge(const std::vector<std::string>& ids,
+                                         const std::vector<std::string>& also = {});
   // Appends to the dead-letter stream, one entry each; an error fails them all.
   core::Status dead_letter(const std::vector<DeadLetter>& items);
 

@@ -11,6 +11,7 @@
 #include "core/log.hpp"
 #include "core/time.hpp"
 #include "queue/batch_codec.hpp"
+#include "queue/device_cache.hpp"
 #include "queue/stream_consumer.hpp"
 #include "store/batch_writer.hpp"
 #include "store/connection.hpp"
@@ -193,8 +194,21 @@ struct Worker::Impl {
     return consumer.dead_letter(items);
   }
 
-  core::Status acknowledge(const std::vector<std::string>& ids) {
-    auto length = consumer.acknowledge(ids);
+  // Acknowledges, and in the same round trip drops the cached device answers (queue/
+  // device_cache.hpp) of the devices just stored: after COMMIT, so no reader can cache an answer
+  // from before it once this returns.
+  core::Status acknowledge(const std::vector<std::string>& ids,
+                           const std::vector<store::StreamEntry>& stored) {
+    queue::DeviceSet devices;
+    for (const auto& e : stored) {
+      for (const auto& batch : e.batches) {
+        for (const auto& r : batch.records) {
+          if (!r.device_id.empty()) devices.emplace(batch.tenant_id, r.device_id);
+        }
+      }
+    }
+    auto length =
+        consumer.acknowledge(ids, queue::device_cache_invalidation(options.stream, devices));
     if (!length) return length.error();
     metrics.set_stream_size(static_cast<double>(*length));
     return {};
@@ -308,7 +322,7 @@ struct Worker::Impl {
       return;
     }
 
-    if (auto s = acknowledge(done); !s) {
+    if (auto s = acknowledge(done, entries); !s) {
       // Stored but not acknowledged: redelivery finds the ids in ingest_batches and skips them.
       core::log::warn("acknowledge failed; entries will be redelivered and skipped",
                       {{"error", s.error().message}});
