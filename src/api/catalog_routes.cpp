@@ -123,11 +123,12 @@ void delete_app(Context& ctx, http::Request& req, http::RequestContext& rc,
       [tenant = rc.principal.tenant, name](store::Connection& c) {
         return query::delete_app(c, tenant, name);
       },
-      [name](std::int64_t logs) {
+      [&ctx, name](const store::Deleted& gone) {
+        forget_cached_devices(ctx, gone.devices);
         core::JsonWriter w;
         return w.begin_object()
             .field("deleted", name)
-            .field("logs_deleted", logs)
+            .field("logs_deleted", gone.count)
             .end_object()
             .take();
       });

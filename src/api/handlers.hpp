@@ -3,6 +3,9 @@
 #pragma once
 
 #include <boost/asio/post.hpp>
+#include <set>
+#include <string>
+#include <utility>
 
 #include "api/api.hpp"
 #include "core/json_writer.hpp"
@@ -36,6 +39,11 @@ void answer_from_db(Context& ctx, http::Request& req, const http::Reply& reply,
     }
   });
 }
+
+// Drops the cached device answers (GET /api/logs/{device_id}) of devices whose logs were
+// deleted; fire and forget (a failure is counted; the answers expire with their TTL).
+void forget_cached_devices(Context& context,
+                           const std::set<std::pair<model::TenantId, std::string>>& devices);
 
 // health_routes.cpp
 void service_info(Context&, http::Request&, http::RequestContext&, const http::Reply&);

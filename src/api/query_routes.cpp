@@ -30,6 +30,18 @@ void answer_search(Context& ctx, http::Request& req, const http::RequestContext&
 
 }  // namespace
 
+void forget_cached_devices(Context& ctx,
+                           const std::set<std::pair<model::TenantId, std::string>>& devices) {
+  if (ctx.device_cache_ttl_seconds == 0 || devices.empty()) return;
+  const auto command = queue::device_cache_invalidation(ctx.stream, devices);
+  ctx.redis.send({command.begin(), command.end()}, [&ctx](core::Result<queue::ReplyPtr> r) {
+    if (r) return;
+    ctx.metrics.device_cache("error");
+    core::log::warn("cannot drop cached device answers after a delete; they expire with their TTL",
+                    {{"error", r.error().message}});
+  });
+}
+
 // Through the Redis cache (queue/device_cache.hpp) when device_cache_ttl is set: the answer and
 // the device's stamp in one round trip; a miss reads PostgreSQL and stores the answer if the stamp
 // did not move meanwhile. Redis failing only costs the cache: the answer comes from PostgreSQL.
@@ -132,11 +144,13 @@ void delete_log(Context& ctx, http::Request& req, http::RequestContext& rc,
   if (!id) return reply(http::error_response(req, id.error()));
   answer_from_db(
       ctx, req, reply, "log delete failed",
-      [tenant = rc.principal.tenant, id = *id](store::Connection& c) -> core::Result<std::int64_t> {
-        if (auto s = query::delete_log(c, tenant, id); !s) return s.error();
-        return id;
+      [tenant = rc.principal.tenant, id = *id](store::Connection& c) {
+        return query::delete_log(c, tenant, id);
       },
-      [](std::int64_t id) { return fmt::format(R"({{"deleted":1,"id":{}}})", id); });
+      [&ctx, id = *id](const store::Deleted& gone) {
+        forget_cached_devices(ctx, gone.devices);
+        return fmt::format(R"({{"deleted":1,"id":{}}})", id);
+      });
 }
 
 void delete_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
@@ -149,7 +163,10 @@ void delete_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
       [what = std::move(what).value()](store::Connection& c) {
         return query::delete_logs(c, what);
       },
-      [](std::int64_t n) { return fmt::format(R"({{"deleted":{}}})", n); });
+      [&ctx](const store::Deleted& gone) {
+        forget_cached_devices(ctx, gone.devices);
+        return fmt::format(R"({{"deleted":{}}})", gone.count);
+      });
 }
 
 void stats(Context& ctx, http::Request& req, http::RequestContext& rc, const http::Reply& reply) {

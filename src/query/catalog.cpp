@@ -163,9 +163,9 @@ core::Result<App> update_app(store::Connection& db, model::TenantId tenant, cons
   return get_app(db, tenant, app.name);
 }
 
-core::Result<std::int64_t> delete_app(store::Connection& db, model::TenantId tenant,
-                                      const std::string& name) {
-  return store::in_transaction(db, [&]() -> core::Result<std::int64_t> {
+core::Result<store::Deleted> delete_app(store::Connection& db, model::TenantId tenant,
+                                        const std::string& name) {
+  return store::in_transaction(db, [&]() -> core::Result<store::Deleted> {
     auto app = db.query("DELETE FROM apps WHERE tenant_id = $1 AND name = $2 RETURNING name",
                         {std::to_string(tenant), name});
     if (!app) return app.error();

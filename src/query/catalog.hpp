@@ -11,6 +11,7 @@
 #include "model/record.hpp"
 #include "query/logs.hpp"
 #include "store/connection.hpp"
+#include "store/forget.hpp"
 
 namespace logpipe::query {
 
@@ -56,8 +57,8 @@ core::Result<App> get_app(store::Connection& db, model::TenantId tenant, const s
 // Errc::conflict when the name is taken.
 core::Result<App> create_app(store::Connection& db, model::TenantId tenant, const App& app);
 core::Result<App> update_app(store::Connection& db, model::TenantId tenant, const App& app);
-// Deletes the app and all its logs (seed 002's cascade); returns how many logs went.
-core::Result<std::int64_t> delete_app(store::Connection& db, model::TenantId tenant,
-                                      const std::string& name);
+// Deletes the app and all its logs (seed 002's cascade).
+core::Result<store::Deleted> delete_app(store::Connection& db, model::TenantId tenant,
+                                        const std::string& name);
 
 }  // namespace logpipe::query

@@ -387,17 +387,19 @@ core::Result<LogDelete> parse_log_delete(const Params& params, model::TenantId t
   return d;
 }
 
-core::Result<std::int64_t> delete_logs(store::Connection& db, const LogDelete& what) {
+core::Result<store::Deleted> delete_logs(store::Connection& db, const LogDelete& what) {
   const SqlWhere w = where_clause(what.filter);
   return store::delete_logs(db, w.sql, store::Params(w.args.begin(), w.args.end()), what.limit);
 }
 
-core::Status delete_log(store::Connection& db, model::TenantId tenant, std::int64_t id) {
-  auto n = store::delete_logs(db, "tenant_id = $1 AND id = $2",
-                              {std::to_string(tenant), std::to_string(id)}, std::nullopt);
-  if (!n) return n.error();
-  if (*n == 0) return core::make_error(Errc::not_found, fmt::format("no log with id {}", id));
-  return {};
+core::Result<store::Deleted> delete_log(store::Connection& db, model::TenantId tenant,
+                                        std::int64_t id) {
+  auto gone = store::delete_logs(db, "tenant_id = $1 AND id = $2",
+                                 {std::to_string(tenant), std::to_string(id)}, std::nullopt);
+  if (!gone) return gone.error();
+  if (gone->count == 0)
+    return core::make_error(Errc::not_found, fmt::format("no log with id {}", id));
+  return gone;
 }
 
 }  // namespace logpipe::query

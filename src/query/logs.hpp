@@ -20,6 +20,7 @@
 #include "model/record.hpp"
 #include "query/device_logs.hpp"
 #include "store/connection.hpp"
+#include "store/forget.hpp"
 
 namespace logpipe::query {
 
@@ -84,10 +85,11 @@ struct LogDelete {
 };
 core::Result<LogDelete> parse_log_delete(const Params& params, model::TenantId tenant,
                                          core::Micros now);
-// Deletes and corrects the rollups; returns how many logs went.
-core::Result<std::int64_t> delete_logs(store::Connection& db, const LogDelete& what);
+// Deletes and corrects the rollups.
+core::Result<store::Deleted> delete_logs(store::Connection& db, const LogDelete& what);
 // Errc::not_found when the tenant has no such log.
-core::Status delete_log(store::Connection& db, model::TenantId tenant, std::int64_t id);
+core::Result<store::Deleted> delete_log(store::Connection& db, model::TenantId tenant,
+                                        std::int64_t id);
 
 // The filter as a WHERE condition over `logs` with its $n parameters ($1 is the tenant), for
 // every statement that selects logs by filter (search, export, delete).

@@ -1,6 +1,7 @@
 #include "store/forget.hpp"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include "store/batch_writer.hpp"
 
@@ -8,8 +9,8 @@ namespace logpipe::store {
 
 static_assert(kCorrectionShard >= kRollupShards, "corrections need a shard of their own");
 
-core::Result<std::int64_t> delete_logs(Connection& c, std::string_view where, const Params& params,
-                                       std::optional<std::int64_t> limit) {
+core::Result<Deleted> delete_logs(Connection& c, std::string_view where, const Params& params,
+                                  std::optional<std::int64_t> limit) {
   const std::string limit_sql = limit ? fmt::format(" ORDER BY ts, id LIMIT {}", *limit) : "";
   const std::string sql = fmt::format(
       R"sql(
@@ -45,11 +46,25 @@ WITH victims AS (
   ON CONFLICT (tenant_id, device_id, shard)
   DO UPDATE SET log_count = d.log_count + excluded.log_count
 )
-SELECT count(*) FROM gone)sql",
+SELECT count(*), coalesce(jsonb_agg(DISTINCT jsonb_build_array(tenant_id, device_id))
+                  FILTER (WHERE device_id IS NOT NULL), '[]')::text FROM gone)sql",
       where, limit_sql, kCorrectionShard);
   auto rows = c.query(sql, params);
   if (!rows) return rows.error();
-  return rows->get_int(0, 0);
+  Deleted deleted;
+  deleted.count = rows->get_int(0, 0);
+  simdjson::dom::parser parser;
+  simdjson::dom::array devices;
+  if (parser.parse(rows->get(0, 1)).get_array().get(devices) != simdjson::SUCCESS)
+    return core::make_error(core::Errc::internal, "unreadable list of deleted devices");
+  for (auto pair : devices) {
+    std::int64_t tenant = 0;
+    std::string_view device;
+    if (pair.at(0).get_int64().get(tenant) == simdjson::SUCCESS &&
+        pair.at(1).get_string().get(device) == simdjson::SUCCESS)
+      deleted.devices.emplace(static_cast<model::TenantId>(tenant), std::string(device));
+  }
+  return deleted;
 }
 
 }  // namespace logpipe::store

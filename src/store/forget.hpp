@@ -5,9 +5,13 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/result.hpp"
+#include "model/principal.hpp"
 #include "store/connection.hpp"
 
 namespace logpipe::store {
@@ -15,9 +19,15 @@ namespace logpipe::store {
 // The rollup shard that holds the corrections of deletes (negative counts); no writer owns it.
 inline constexpr int kCorrectionShard = 16;
 
+struct Deleted {
+  std::int64_t count = 0;
+  // The devices whose logs went: cached answers about them are stale now.
+  std::set<std::pair<model::TenantId, std::string>> devices;
+};
+
 // Deletes the logs matching `where` (a condition over `logs` using `params`), oldest first and at
-// most `limit` of them when given. Returns how many were deleted.
-core::Result<std::int64_t> delete_logs(Connection& connection, std::string_view where,
-                                       const Params& params, std::optional<std::int64_t> limit);
+// most `limit` of them when given.
+core::Result<Deleted> delete_logs(Connection& connection, std::string_view where,
+                                  const Params& params, std::optional<std::int64_t> limit);
 
 }  // namespace logpipe::store

@@ -160,15 +160,15 @@ core::Result<MaintenanceReport> maintain(Connection& c, const MaintenanceOptions
     auto expired = in_transaction(c, [&]() -> core::Result<std::int64_t> {
       // After the drops only logs_default can hold rows this old: partition pruning keeps this
       // from touching the kept days.
-      auto n = delete_logs(c, "ts < $1::timestamptz", {cutoff_text}, std::nullopt);
-      if (!n) return n.error();
+      auto gone = delete_logs(c, "ts < $1::timestamptz", {cutoff_text}, std::nullopt);
+      if (!gone) return gone.error();
       for (const auto& [sql, bound] :
            {std::pair{"DELETE FROM log_counts WHERE minute < $1::timestamptz", cutoff_text},
             std::pair{"DELETE FROM log_counts_hourly WHERE hour < $1::timestamptz", cutoff_text},
             std::pair{"DELETE FROM log_counts_daily WHERE day < $1::date", date_of(*cutoff)}}) {
         if (auto r = c.query(sql, {bound}); !r) return r.error();
       }
-      return *n;
+      return gone->count;
     });
     if (!expired) return expired.error();
     report.expired_default_rows = *expired;

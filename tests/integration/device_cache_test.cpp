@@ -72,6 +72,16 @@ TEST(DeviceCache, RepeatsComeFromTheCacheAndNewLogsInvalidateIt) {
   EXPECT_LT(std::chrono::steady_clock::now() - stored_at, 1s) << "staler than a second";
   EXPECT_EQ(ask(lp.port(), "/api/logs/" + device + "?limit=2").source, "database")
       << "every limit of the device was dropped";
+
+  // A delete through the API drops the device's answers before it answers.
+  EXPECT_EQ(ask(lp.port(), "/api/logs/" + device + "?limit=10").source, "cache");
+  HttpRequest del;
+  del.method = "DELETE";
+  del.target = "/api/v1/logs?device_id=" + device + "&limit=1";
+  ASSERT_EQ(http(lp.port(), del).status, 200);
+  auto after = ask(lp.port(), "/api/logs/" + device + "?limit=10");
+  EXPECT_EQ(after.total, 3);
+  EXPECT_EQ(after.source, "database");
 }
 
 TEST(DeviceCache, TurnedOffEveryAnswerComesFromTheDatabase) {
