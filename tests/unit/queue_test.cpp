@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "queue/batch_codec.hpp"
+#include "queue/device_cache.hpp"
 #include "queue/redis.hpp"
 
 namespace logpipe::queue {
@@ -172,6 +173,28 @@ TEST(RedisProtocol, FormatsCommands) {
   EXPECT_EQ(format_command({"SET", "k", "v w"}), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nv w\r\n");
   const std::string binary("a\0b", 3);
   EXPECT_EQ(format_command({"X", binary}), std::string("*2\r\n$1\r\nX\r\n$3\r\na\0b\r\n", 20));
+}
+
+}  // namespace
+}  // namespace logpipe::queue
+
+namespace logpipe::queue {
+namespace {
+
+TEST(DeviceCache, KeysPerTenantAndDeviceAndOneInvalidationCommand) {
+  const auto keys = device_cache_keys("logs:stream", 3, "dev 1");
+  EXPECT_EQ(keys.answers, "logs:stream:cache:3:dev 1");
+  EXPECT_EQ(keys.stamp, "logs:stream:cache-stamp:3:dev 1");
+  EXPECT_TRUE(device_cache_invalidation("s", {}).empty());
+  const auto command = device_cache_invalidation("s", {{1, "a"}, {2, "b"}});
+  ASSERT_EQ(command.size(), 7u);  // EVAL script numkeys + stamp/answers per device
+  EXPECT_EQ(command[0], "EVAL");
+  EXPECT_EQ(command[2], "4");
+  EXPECT_EQ(command[3], "s:cache-stamp:1:a");
+  EXPECT_EQ(command[4], "s:cache:1:a");
+  const auto store = device_cache_store(keys, "7", "100", "{}", 300);
+  EXPECT_EQ(store.back(), "300");
+  EXPECT_EQ(store[5], "7");
 }
 
 }  // namespace

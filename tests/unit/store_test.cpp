@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "store/batch_writer.hpp"
 #include "store/connection.hpp"
 #include "store/migrations.hpp"
@@ -62,6 +64,26 @@ TEST(Migrations, AreNumberedInOrder) {
 TEST(RedactUrl, HidesPasswords) {
   EXPECT_EQ(redact_url("postgresql://u:secret@h:5432/db"), "postgresql://u:***@h:5432/db");
   EXPECT_EQ(redact_url("postgresql://u@h/db"), "postgresql://u@h/db");
+}
+
+}  // namespace
+}  // namespace logpipe::store
+
+namespace logpipe::store {
+namespace {
+
+TEST(RollupShard, StableAndWithinRange) {
+  // A shard must not move between builds or restarts: these values are part of the data.
+  EXPECT_EQ(rollup_shard("host-0"), rollup_shard("host-0"));
+  std::set<int> seen;
+  for (int i = 0; i < 200; ++i) {
+    const int shard = rollup_shard("vm-" + std::to_string(i));
+    EXPECT_GE(shard, 0);
+    EXPECT_LT(shard, kRollupShards);
+    seen.insert(shard);
+  }
+  EXPECT_GT(seen.size(), 8u) << "names spread over the shards";
+  EXPECT_EQ(rollup_shard(""), 5);  // FNV-1a offset basis % 16
 }
 
 }  // namespace
