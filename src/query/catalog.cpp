@@ -30,6 +30,7 @@ constexpr std::string_view kAppColumns =
 
 std::vector<App> read_apps(const store::Rows& rows) {
   std::vector<App> apps;
+  apps.reserve(static_cast<std::size_t>(rows.size()));
   for (int i = 0; i < rows.size(); ++i)
     apps.push_back({std::string(rows.get(i, 0)), std::string(rows.get(i, 1)), rows.get_int(i, 2),
                     rows.get_int(i, 3)});
@@ -105,6 +106,7 @@ core::Result<std::vector<NamedCount>> list_services(store::Connection& db, model
       {std::to_string(tenant)});
   if (!rows) return rows.error();
   std::vector<NamedCount> services;
+  services.reserve(static_cast<std::size_t>(rows->size()));
   for (int i = 0; i < rows->size(); ++i)
     services.push_back({std::string(rows->get(i, 0)), rows->get_int(i, 1)});
   return services;

@@ -32,6 +32,7 @@ core::Result<std::vector<std::string>> daily_partitions(Connection& c) {
       " WHERE i.inhparent = 'logs'::regclass AND c.relname ~ '^logs_[0-9]{8}$' ORDER BY 1");
   if (!rows) return rows.error();
   std::vector<std::string> names;
+  names.reserve(static_cast<std::size_t>(rows->size()));
   for (int i = 0; i < rows->size(); ++i)
     names.emplace_back(rows->get(i, 0));
   return names;
