@@ -83,7 +83,8 @@ int main(int argc, char** argv) {
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return cli.exit(e);
+    // --help and --version end here too, with 0; every usage error exits 2.
+    return cli.exit(e) == 0 ? 0 : 2;
   }
   auto settings = options.resolve();
   if (!settings) {
