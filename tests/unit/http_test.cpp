@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "http/message.hpp"
+#include "http/query_string.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/websocket.hpp"
@@ -192,6 +193,27 @@ TEST(Message, ErrorResponseMapsErrorCodes) {
   EXPECT_EQ(
       error_response(request, core::Error(Errc::unavailable, "down"))[bhttp::field::retry_after],
       "1");
+}
+
+// ---- Query strings and URLs (the client side) ----
+
+TEST(QueryString, PercentEncodingLeavesOnlyUnreservedCharactersAndRoundTrips) {
+  EXPECT_EQ(percent_encode("aZ09-._~"), "aZ09-._~");
+  EXPECT_EQ(percent_encode("a b&c=d+e/f?g#h%\"'"), "a%20b%26c%3Dd%2Be%2Ff%3Fg%23h%25%22%27");
+  EXPECT_EQ(percent_encode("Zo\xC3\xAB"), "Zo%C3%AB");
+  std::string every_byte;
+  for (int c = 0; c < 256; ++c)
+    every_byte.push_back(static_cast<char>(c));
+  EXPECT_EQ(percent_decode(percent_encode(every_byte), true), every_byte);
+
+  const std::vector<std::pair<std::string, std::string>> params{
+      {"q", "\"card declined\" 1+1 & more"},
+      {"attrs.a b", "x=y"},
+      {"empty", ""},
+      {"u", "\xE2\x9C\x93"}};
+  EXPECT_EQ(query_string(params),
+            "q=%22card%20declined%22%201%2B1%20%26%20more&attrs.a%20b=x%3Dy&empty=&u=%E2%9C%93");
+  EXPECT_EQ(query_params("/x?" + query_string(params)), params);
 }
 
 // ---- Server ----
