@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "http/client.hpp"
 #include "http/message.hpp"
 #include "http/query_string.hpp"
 #include "http/router.hpp"
@@ -214,6 +215,45 @@ TEST(QueryString, PercentEncodingLeavesOnlyUnreservedCharactersAndRoundTrips) {
   EXPECT_EQ(query_string(params),
             "q=%22card%20declined%22%201%2B1%20%26%20more&attrs.a%20b=x%3Dy&empty=&u=%E2%9C%93");
   EXPECT_EQ(query_params("/x?" + query_string(params)), params);
+}
+
+TEST(Url, ParsesHostPortAndBasePath) {
+  const auto plain = parse_url("http://logs.example");
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_EQ(plain->host, "logs.example");
+  EXPECT_EQ(plain->port, 80);
+  EXPECT_EQ(plain->base_path, "");
+  const auto full = parse_url("http://127.0.0.1:8080/logpipe/");
+  ASSERT_TRUE(full);
+  EXPECT_EQ(full->host, "127.0.0.1");
+  EXPECT_EQ(full->port, 8080);
+  EXPECT_EQ(full->base_path, "/logpipe");
+  const auto v6 = parse_url("http://[::1]:9000");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 9000);
+  for (const char* bad : {"127.0.0.1:8080", "https://logs.example", "http://", "http://:80",
+                          "http://h:0", "http://h:65536", "http://h:8o", "http://h:", "http://[::1",
+                          "http://[::1]x", "http://user@h", "http://h/x?y=1", "http://h/#top"}) {
+    const auto url = parse_url(bad);
+    ASSERT_FALSE(url) << bad;
+    EXPECT_EQ(url.error().code, core::Errc::invalid_argument) << bad;
+    EXPECT_TRUE(contains(url.error().message, bad)) << url.error().message;
+  }
+}
+
+TEST(SyncClient, NobodyListeningIsUnavailable) {
+  asio::io_context io;
+  tcp::acceptor probe(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = probe.local_endpoint().port();
+  probe.close();
+  SyncClient client(Url{"127.0.0.1", port, ""}, 2s);
+  const auto response = client.get("/");
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().code, core::Errc::unavailable);
+  EXPECT_TRUE(
+      contains(response.error().message, "cannot connect to 127.0.0.1:" + std::to_string(port)))
+      << response.error().message;
 }
 
 // ---- Server ----
@@ -1047,6 +1087,59 @@ TEST_F(ServerTest, AtTheConnectionCapTheOldestIdleConnectionMakesRoom) {
   ASSERT_TRUE(response);
   EXPECT_EQ(response->result(), status::ok);
   EXPECT_TRUE(idle.front()->closed_by_server());
+}
+
+// The CLI's client against this server: one connection for several requests, its headers and
+// base path sent, a connection the server closed while idle replaced, a slow answer cut off.
+TEST_F(ServerTest, SyncClientKeepsOneConnectionAndSendsItsHeaders) {
+  router_.add(verb::get, "/header/{name}", [](Request& req, RequestContext& rc, Reply reply) {
+    reply(json_response(req, status::ok, std::string(req[rc.params.at(0).second])));
+  });
+  start_server();
+  SyncClient client(Url{"127.0.0.1", port(), "/api/logs"}, 2s);
+  const auto first = client.get("/dev%201");
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->status, 200u);
+  EXPECT_EQ(first->body, "dev 1");
+  SyncClient root(Url{"127.0.0.1", port(), ""}, 2s);
+  const auto key = root.get("/header/X-API-Key", {{"X-API-Key", "k-1"}});
+  ASSERT_TRUE(key) << key.error().message;
+  EXPECT_EQ(key->body, "k-1");
+  const auto host = root.get("/header/Host");
+  ASSERT_TRUE(host);
+  EXPECT_EQ(host->body, "127.0.0.1:" + std::to_string(port()));
+  const auto missing = root.get("/nowhere");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404u);
+  EXPECT_EQ(missing->reason, "Not Found");
+  EXPECT_EQ(server_->connections(), 2u) << "one per client, whatever the number of requests";
+}
+
+TEST_F(ServerTest, SyncClientReconnectsWhenTheServerClosedAnIdleConnection) {
+  ServerOptions options;
+  options.idle_timeout = 100ms;
+  start_server(options);
+  SyncClient client(Url{"127.0.0.1", port(), ""}, 2s);
+  ASSERT_TRUE(client.get("/hello"));
+  const auto deadline = Clock::now() + 2s;
+  while (server_->connections() > 0 && Clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(server_->connections(), 0u);
+  const auto again = client.get("/hello");
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->body, R"({"hello":"world"})");
+}
+
+TEST_F(ServerTest, SyncClientGivesUpAfterItsTimeout) {
+  start_server();
+  SyncClient client(Url{"127.0.0.1", port(), ""}, 200ms);
+  const auto started = Clock::now();
+  const auto response = client.get("/delay/800");
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().code, core::Errc::timeout);
+  EXPECT_TRUE(contains(response.error().message, "did not answer within 1 s"))
+      << response.error().message;
+  EXPECT_LT(Clock::now() - started, 700ms);
 }
 
 }  // namespace
