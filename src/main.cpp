@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
+#include "client/query.hpp"
 #include "config/settings.hpp"
 #include "loadtest/seed.hpp"
 
@@ -80,11 +81,25 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
 
+  auto* query_command = cli.add_subcommand(
+      "query", "search the logs of a running logpipe server (GET /api/v1/logs) and print them");
+  client::CommandLine query_line;
+  client::add_flags(*query_command, query_line);
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version end here too, with 0; every usage error exits 2.
     return cli.exit(e) == 0 ? 0 : 2;
+  }
+  // Before the settings: a client must not fail over a server's logpipe.toml in this folder.
+  if (query_command->parsed()) {
+    auto query = client::finish_flags(query_line);
+    if (!query) {
+      fmt::print(stderr, "logpipe query: {}\n", query.error().message);
+      return 2;
+    }
+    return app::query(*query);
   }
   auto settings = options.resolve();
   if (!settings) {

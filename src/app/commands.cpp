@@ -504,4 +504,12 @@ int dlq_delete(const config::Settings& s, const std::vector<std::string>& ids) {
   return done->not_found.empty() ? 0 : 1;
 }
 
+int query(const client::Query& query) {
+  if (auto done = client::run(query, stdout); !done) {
+    fmt::print(stderr, "logpipe query: {}\n", done.error().message);
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace logpipe::app

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "client/query.hpp"
 #include "config/settings.hpp"
 #include "loadtest/loadtest.hpp"
 #include "loadtest/seed.hpp"
@@ -30,5 +31,8 @@ int dlq_list(const config::Settings& settings, std::size_t limit, bool json);
 int dlq_replay(const config::Settings& settings, const std::vector<std::string>& ids);
 // Exit 1 when an id was not in the dead-letter stream (the others are deleted), 2 for a bad id.
 int dlq_delete(const config::Settings& settings, const std::vector<std::string>& ids);
+// Searches a running server's logs and prints them: exit 1 when the server cannot be reached or
+// refuses the search (its error message on stderr). It reads no configuration: only its flags.
+int query(const client::Query& query);
 
 }  // namespace logpipe::app
