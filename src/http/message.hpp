@@ -50,6 +50,10 @@ class ResponseStream {
   virtual void write(std::string chunk, std::function<void(bool written)> written = {}) = 0;
   // Ends the body (the last chunk); the connection then serves its next request.
   virtual void finish() = 0;
+  // Ends the body abnormally, for a failure after the head went out: the connection is closed
+  // without the last chunk, so the client can tell that the body is incomplete. Chunks not yet
+  // written are dropped (their `written(false)`).
+  virtual void abort() = 0;
   virtual bool open() const = 0;
 };
 

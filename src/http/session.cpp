@@ -116,6 +116,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   std::shared_ptr<ResponseStream> open_stream(std::uint64_t id, Response&& head);
   void post_chunk(std::uint64_t id, std::string chunk, std::function<void(bool)> written);
   void post_finish(std::uint64_t id);
+  void post_abort(std::uint64_t id);
   bool stream_open(std::uint64_t id) const {
     return streaming_id_.load() == id && !stream_broken_.load();
   }
@@ -237,6 +238,9 @@ class SessionStream : public ResponseStream {
   }
   void finish() override {
     if (!finished_.exchange(true)) session_->post_finish(id_);
+  }
+  void abort() override {
+    if (!finished_.exchange(true)) session_->post_abort(id_);
   }
   bool open() const override { return !finished_ && session_->stream_open(id_); }
 
@@ -561,6 +565,19 @@ void Session::post_finish(std::uint64_t id) {
       return;
     self->chunks_.push_back({{}, {}, true});
     self->write_next_chunk();
+  });
+}
+
+void Session::post_abort(std::uint64_t id) {
+  asio::post(executor_, [self = shared_from_this(), id] {
+    if (id != self->request_id_ ||
+        (self->state_ != State::streaming && self->state_ != State::handling))
+      return;
+    // As a shutdown cuts a stream: the chunk in flight completes first, then the connection
+    // closes; with none in flight it closes now.
+    self->stream_broken_ = true;
+    if (self->state_ == State::streaming && !self->chunk_in_flight_)
+      self->on_chunk_written(asio::error::operation_aborted, 0);
   });
 }
 

@@ -1007,6 +1007,20 @@ TEST_F(ServerTest, ServerSentEventsReachCurlAsTheyAreWritten) {
   EXPECT_EQ(out, "id: 1\ndata: {\"n\":1}\n\nid: 2\ndata: {\"n\":2}\n\nid: 3\ndata: {\"n\":3}\n\n");
 }
 
+// A failure after the head went out: the client must be able to tell the body is cut short.
+TEST_F(ServerTest, AbortedStreamClosesTheConnectionWithoutTheLastChunk) {
+  router_.add(verb::get, "/cut", [](Request& req, RequestContext&, const Reply& reply) {
+    auto stream = reply.stream(Response{status::ok, req.version()});
+    stream->write("first part\n", [stream](bool written) {
+      if (written) stream->abort();
+    });
+  });
+  start_server();
+  const std::string out = run_curl("http://127.0.0.1:" + std::to_string(port()) + "/cut");
+  EXPECT_NE(out.find("first part\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("curl: (18)"), std::string::npos) << out;  // transfer closed early
+}
+
 TEST_F(ServerTest, StreamEndsWhenTheClientLeaves) {
   std::atomic<bool> stopped{false};
   router_.add(verb::get, "/forever", [this, &stopped](Request& req, RequestContext&, Reply reply) {
