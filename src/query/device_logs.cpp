@@ -37,6 +37,7 @@ std::vector<StoredLog> read_stored_logs(const store::Rows& rows) {
     log.level = rows.get(i, 7);
     log.message = rows.get(i, 8);
     log.attrs_json = rows.get(i, 9);
+    log.source_format = rows.get(i, 10);
   }
   return logs;
 }

@@ -33,13 +33,14 @@ struct StoredLog {
   std::string level;
   std::string message;
   std::string attrs_json;
+  std::string source_format;  // the input format it came in (json, ndjson, …)
 };
 
 // The SELECT list read_stored_logs() reads, in its order.
 inline constexpr std::string_view kStoredLogColumns =
     "SELECT id, (extract(epoch FROM ts) * 1000000)::bigint,"
     " (extract(epoch FROM received_at) * 1000000)::bigint,"
-    " device_id, service, app, host, level, message, attrs::text";
+    " device_id, service, app, host, level, message, attrs::text, source_format";
 std::vector<StoredLog> read_stored_logs(const store::Rows& rows);
 
 // Newest first (ts, then id).

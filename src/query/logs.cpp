@@ -6,6 +6,7 @@
 #include <array>
 #include <charconv>
 
+#include "core/log.hpp"
 #include "core/time.hpp"
 #include "store/forget.hpp"
 
@@ -188,99 +189,215 @@ core::Result<Cursor> decode_cursor(std::string_view text) {
   return c;
 }
 
-core::Result<LogQuery> parse_log_query(const Params& params, model::TenantId tenant,
-                                       core::Micros now) {
-  LogQuery q;
-  q.filter.tenant = tenant;
-  std::optional<model::Level> min_level;
-  for (const auto& param : params) {
-    // Named references, not a structured binding: lambdas below capture them (clang 14).
-    const std::string& key = param.first;
-    const std::string& value = param.second;
-    if (value.size() > kMaxValueBytes)
-      return bad(key, fmt::format("is longer than {} bytes", kMaxValueBytes));
-    const auto set_once = [&](std::optional<std::string>& field) -> core::Status {
-      if (field) return bad(key, "is given twice");
-      field = value;
-      return {};
-    };
-    core::Status ok;
-    if (key == "device_id") {
-      ok = set_once(q.filter.device_id);
-    } else if (key == "service") {
-      ok = set_once(q.filter.service);
-    } else if (key == "app") {
-      ok = set_once(q.filter.app);
-    } else if (key == "host") {
-      ok = set_once(q.filter.host);
-    } else if (key == "level") {
-      // level=ERROR&level=FATAL, or level=ERROR,FATAL
-      std::string_view rest = value;
-      while (!rest.empty()) {
-        const auto comma = rest.find(',');
-        auto level = parse_level_param(key, rest.substr(0, comma));
-        if (!level) return level.error();
-        q.filter.levels.push_back(*level);
-        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      }
-    } else if (key == "min_level") {
-      auto level = parse_level_param(key, value);
+namespace {
+
+// The filters and `order`, which the search and the export share.
+class FilterParser {
+ public:
+  FilterParser(model::TenantId tenant, core::Micros now) : now_(now) { filter_.tenant = tenant; }
+
+  // True when `key` is a filter or `order`; false when it is neither (the caller's to parse).
+  core::Result<bool> take(const std::string& key, const std::string& value);
+  // After the last parameter: min_level folded into the levels, from ≤ to.
+  core::Status finish();
+
+  LogFilter& filter() { return filter_; }
+  bool ascending() const { return ascending_; }
+
+ private:
+  LogFilter filter_;
+  bool ascending_ = false;
+  std::optional<model::Level> min_level_;
+  core::Micros now_;
+};
+
+core::Result<bool> FilterParser::take(const std::string& key, const std::string& value) {
+  if (value.size() > kMaxValueBytes)
+    return bad(key, fmt::format("is longer than {} bytes", kMaxValueBytes));
+  const auto set_once = [&](std::optional<std::string>& field) -> core::Result<bool> {
+    if (field) return bad(key, "is given twice");
+    field = value;
+    return true;
+  };
+  if (key == "device_id") return set_once(filter_.device_id);
+  if (key == "service") return set_once(filter_.service);
+  if (key == "app") return set_once(filter_.app);
+  if (key == "host") return set_once(filter_.host);
+  if (key == "level") {
+    // level=ERROR&level=FATAL, or level=ERROR,FATAL
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      auto level = parse_level_param(key, rest.substr(0, comma));
       if (!level) return level.error();
-      min_level = *level;
-    } else if (key == "from" || key == "to") {
-      auto t = parse_time(key, value, now);
-      if (!t) return t.error();
-      (key == "from" ? q.filter.from : q.filter.to) = *t;
-    } else if (key == "q") {
-      auto terms = parse_terms(value);
-      if (!terms) return terms.error();
-      q.filter.terms.insert(q.filter.terms.end(), terms->begin(), terms->end());
-    } else if (key.starts_with("attrs.") && key.size() > 6) {
-      std::vector<std::string> path;
-      std::string_view rest = std::string_view(key).substr(6);
-      while (true) {
-        const auto dot = rest.find('.');
-        if (rest.substr(0, dot).empty()) return bad(key, "has an empty key in its path");
-        path.emplace_back(rest.substr(0, dot));
-        if (dot == std::string_view::npos) break;
-        rest = rest.substr(dot + 1);
-      }
-      if (q.filter.attrs.size() == kMaxAttrs)
-        return bad(key, fmt::format("more than {} attrs filters", kMaxAttrs));
-      q.filter.attrs.emplace_back(std::move(path), value);
-    } else if (key == "order") {
-      if (value != "asc" && value != "desc") return bad(key, "must be asc or desc");
-      q.ascending = value == "asc";
-    } else if (key == "limit") {
-      auto limit = parse_limit(value, true);
-      if (!limit) return limit.error();
-      q.limit = *limit;
-    } else if (key == "cursor") {
-      auto cursor = decode_cursor(value);
-      if (!cursor) return cursor.error();
-      q.after = *cursor;
-    } else {
-      return bad(key,
-                 "is not a filter (device_id, service, app, host, level, min_level, from, to, q, "
-                 "attrs.<key>, order, limit, cursor)");
+      filter_.levels.push_back(*level);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     }
-    if (!ok) return ok.error();
+    return true;
   }
-  if (min_level) {
+  if (key == "min_level") {
+    auto level = parse_level_param(key, value);
+    if (!level) return level.error();
+    min_level_ = *level;
+    return true;
+  }
+  if (key == "from" || key == "to") {
+    auto t = parse_time(key, value, now_);
+    if (!t) return t.error();
+    (key == "from" ? filter_.from : filter_.to) = *t;
+    return true;
+  }
+  if (key == "q") {
+    auto terms = parse_terms(value);
+    if (!terms) return terms.error();
+    filter_.terms.insert(filter_.terms.end(), terms->begin(), terms->end());
+    return true;
+  }
+  if (key.starts_with("attrs.") && key.size() > 6) {
+    std::vector<std::string> path;
+    std::string_view rest = std::string_view(key).substr(6);
+    while (true) {
+      const auto dot = rest.find('.');
+      if (rest.substr(0, dot).empty()) return bad(key, "has an empty key in its path");
+      path.emplace_back(rest.substr(0, dot));
+      if (dot == std::string_view::npos) break;
+      rest = rest.substr(dot + 1);
+    }
+    if (filter_.attrs.size() == kMaxAttrs)
+      return bad(key, fmt::format("more than {} attrs filters", kMaxAttrs));
+    filter_.attrs.emplace_back(std::move(path), value);
+    return true;
+  }
+  if (key == "order") {
+    if (value != "asc" && value != "desc") return bad(key, "must be asc or desc");
+    ascending_ = value == "asc";
+    return true;
+  }
+  return false;
+}
+
+core::Status FilterParser::finish() {
+  if (min_level_) {
     // Folded into the level list: with both, a level must satisfy both.
     std::vector<model::Level> allowed;
-    for (int l = static_cast<int>(*min_level); l <= static_cast<int>(model::Level::fatal); ++l) {
+    for (int l = static_cast<int>(*min_level_); l <= static_cast<int>(model::Level::fatal); ++l) {
       const auto level = static_cast<model::Level>(l);
-      if (q.filter.levels.empty() ||
-          std::find(q.filter.levels.begin(), q.filter.levels.end(), level) != q.filter.levels.end())
+      if (filter_.levels.empty() ||
+          std::find(filter_.levels.begin(), filter_.levels.end(), level) != filter_.levels.end())
         allowed.push_back(level);
     }
     if (allowed.empty()) return bad("min_level", "excludes every level given in level");
-    q.filter.levels = std::move(allowed);
+    filter_.levels = std::move(allowed);
   }
-  if (q.filter.from && q.filter.to && *q.filter.from > *q.filter.to)
-    return bad("from", "is after to");
+  if (filter_.from && filter_.to && *filter_.from > *filter_.to) return bad("from", "is after to");
+  return {};
+}
+
+core::Error unknown_parameter(std::string_view key, std::string_view also_known) {
+  return bad(key, fmt::format("is not a filter (device_id, service, app, host, level, min_level, "
+                              "from, to, q, attrs.<key>, order, {})",
+                              also_known));
+}
+
+// The filters and `order` of `params`, into a LogQuery; `other` takes each remaining parameter,
+// and refuses those it does not know either.
+template <class Other>
+core::Result<LogQuery> parse_query(const Params& params, model::TenantId tenant, core::Micros now,
+                                   Other other) {
+  LogQuery q;
+  FilterParser filters(tenant, now);
+  for (const auto& [key, value] : params) {
+    auto taken = filters.take(key, value);
+    if (!taken) return taken.error();
+    if (*taken) continue;
+    if (auto ok = other(q, key, value); !ok) return ok.error();
+  }
+  if (auto ok = filters.finish(); !ok) return ok.error();
+  q.filter = std::move(filters.filter());
+  q.ascending = filters.ascending();
   return q;
+}
+
+struct Select {
+  std::string sql;
+  store::Params params;
+};
+
+// The rows `filter` matches in (ts, id) order, after `after` when given, at most `limit`.
+Select select_logs(const LogFilter& f, bool ascending, const std::optional<Cursor>& after,
+                   std::optional<std::int64_t> limit) {
+  SqlWhere w = where_clause(f);
+  const char* op = ascending ? ">" : "<";
+  const char* dir = ascending ? "ASC" : "DESC";
+  if (after) {
+    w.sql +=
+        fmt::format(" AND (ts, id) {} ({}::timestamptz, {}::bigint)", op,
+                    w.param(core::format_rfc3339(after->ts)), w.param(std::to_string(after->id)));
+  }
+  std::string sql = fmt::format("{} FROM logs WHERE {} ORDER BY ts {}, id {}", kStoredLogColumns,
+                                w.sql, dir, dir);
+  if (limit) sql += fmt::format(" LIMIT {}", *limit);
+  return {std::move(sql), store::Params(w.args.begin(), w.args.end())};
+}
+
+constexpr std::string_view kCursorName = "log_export";
+
+}  // namespace
+
+core::Result<LogQuery> parse_log_query(const Params& params, model::TenantId tenant,
+                                       core::Micros now) {
+  return parse_query(
+      params, tenant, now,
+      [](LogQuery& q, const std::string& key, const std::string& value) -> core::Status {
+        if (key == "limit") {
+          auto limit = parse_limit(value, true);
+          if (!limit) return limit.error();
+          q.limit = *limit;
+        } else if (key == "cursor") {
+          auto cursor = decode_cursor(value);
+          if (!cursor) return cursor.error();
+          q.after = *cursor;
+        } else {
+          return unknown_parameter(key, "limit, cursor");
+        }
+        return {};
+      });
+}
+
+core::Result<LogExportQuery> parse_log_export_query(const Params& params, model::TenantId tenant,
+                                                    core::Micros now) {
+  LogExportQuery x;
+  bool format_given = false;
+  auto pages = parse_query(
+      params, tenant, now,
+      [&](LogQuery&, const std::string& key, const std::string& value) -> core::Status {
+        if (key == "format") {
+          if (format_given) return bad(key, "is given twice");
+          format_given = true;
+          if (value == "ndjson") {
+            x.format = ExportFormat::ndjson;
+          } else if (value == "csv") {
+            x.format = ExportFormat::csv;
+          } else {
+            return bad(key, "must be ndjson or csv");
+          }
+        } else if (key == "limit") {
+          std::int64_t limit = 0;
+          if (!parse_int(value, limit) || limit < 1) return bad(key, "must be a positive integer");
+          x.limit = limit;
+        } else if (key == "cursor") {
+          return bad(key,
+                     "does not apply to an export, which holds every matching row (narrow it "
+                     "with from/to instead)");
+        } else {
+          return unknown_parameter(key, "format, limit");
+        }
+        return {};
+      });
+  if (!pages) return pages.error();
+  x.filter = std::move(pages->filter);
+  x.ascending = pages->ascending;
+  return x;
 }
 
 SqlWhere where_clause(const LogFilter& f) {
@@ -324,18 +441,9 @@ bool LogFilter::empty() const {
 }
 
 core::Result<LogPage> find_logs(store::Connection& db, const LogQuery& query) {
-  SqlWhere w = where_clause(query.filter);
-  const char* op = query.ascending ? ">" : "<";
-  const char* dir = query.ascending ? "ASC" : "DESC";
-  if (query.after) {
-    w.sql += fmt::format(" AND (ts, id) {} ({}::timestamptz, {}::bigint)", op,
-                         w.param(core::format_rfc3339(query.after->ts)),
-                         w.param(std::to_string(query.after->id)));
-  }
   // One row more than asked tells whether a next page exists.
-  const std::string sql = fmt::format("{} FROM logs WHERE {} ORDER BY ts {}, id {} LIMIT {}",
-                                      kStoredLogColumns, w.sql, dir, dir, query.limit + 1);
-  auto rows = db.query(sql, store::Params(w.args.begin(), w.args.end()));
+  const auto select = select_logs(query.filter, query.ascending, query.after, query.limit + 1);
+  auto rows = db.query(select.sql, select.params);
   if (!rows) return rows.error();
   LogPage page;
   page.logs = read_stored_logs(*rows);
@@ -400,6 +508,55 @@ core::Result<store::Deleted> delete_log(store::Connection& db, model::TenantId t
   if (gone->count == 0)
     return core::make_error(Errc::not_found, fmt::format("no log with id {}", id));
   return gone;
+}
+
+core::Result<LogCursor> LogCursor::open(store::Pool::Lease lease, const LogExportQuery& query) {
+  LogCursor cursor(std::move(lease));
+  auto& db = cursor.lease_->connection();
+  if (auto begun = db.exec("BEGIN TRANSACTION READ ONLY"); !begun) return begun.error();
+  // The cursor reads the snapshot of its DECLARE: rows stored meanwhile are not in the export.
+  const auto select = select_logs(query.filter, query.ascending, std::nullopt, query.limit);
+  auto declared = db.query(
+      fmt::format("DECLARE {} NO SCROLL CURSOR FOR {}", kCursorName, select.sql), select.params);
+  if (!declared) return declared.error();  // the destructor rolls back
+  return cursor;
+}
+
+LogCursor::LogCursor(LogCursor&& other) noexcept : lease_(std::move(other.lease_)) {
+  other.lease_.reset();
+}
+
+LogCursor::~LogCursor() {
+  if (!lease_) return;
+  if (auto ended = abandon(); !ended)
+    core::log::warn("export cursor not rolled back", {{"error", ended.error().message}});
+}
+
+core::Result<std::vector<StoredLog>> LogCursor::fetch(int max_rows) {
+  if (!lease_) return core::make_error(Errc::internal, "the export cursor was closed");
+  auto rows = lease_->connection().query(fmt::format("FETCH {} FROM {}", max_rows, kCursorName));
+  if (!rows) return rows.error();
+  return read_stored_logs(*rows);
+}
+
+core::Status LogCursor::close() {
+  return end("COMMIT");
+}
+
+core::Status LogCursor::abandon() {
+  // A lost connection took its transaction with it: nothing is left to roll back, and the pool
+  // drops the connection.
+  if (lease_ && lease_->connection().broken()) lease_.reset();
+  return end("ROLLBACK");
+}
+
+core::Status LogCursor::end(std::string_view statement) {
+  if (!lease_) return {};
+  auto ended = lease_->connection().exec(statement);
+  // A connection whose transaction may still be open must not serve anyone else.
+  if (!ended) lease_->discard();
+  lease_.reset();
+  return ended;
 }
 
 }  // namespace logpipe::query

@@ -1,7 +1,7 @@
 // libFuzzer target: the query parameters of the read endpoints (untrusted text from the URL):
-// GET /api/v1/logs, DELETE /api/v1/logs, /api/v1/stats, /api/v1/devices. Parsing must never
-// crash; a refusal is a 422 naming the parameter; what is accepted is within its documented
-// bounds, and a cursor survives its own round trip.
+// GET /api/v1/logs and its export, DELETE /api/v1/logs, /api/v1/stats, /api/v1/devices. Parsing
+// must never crash; a refusal is a 422 naming the parameter; what is accepted is within its
+// documented bounds, and a cursor survives its own round trip.
 #include <cstdint>
 #include <string_view>
 
@@ -43,6 +43,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(!del->filter.empty() && del->limit >= 1 && del->limit <= 100'000);
   } else {
     refused_well(del.error());
+  }
+  if (auto exported = query::parse_log_export_query(params, 1, kNow); exported) {
+    check(!exported->limit || *exported->limit >= 1);
+    check(!exported->filter.from || !exported->filter.to ||
+          *exported->filter.from <= *exported->filter.to);
+  } else {
+    refused_well(exported.error());
   }
   auto q = query::parse_log_query(params, 1, kNow);
   if (!q) {

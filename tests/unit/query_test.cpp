@@ -79,6 +79,40 @@ TEST(LogDelete, NeedsAFilterAndBoundsTheLimit) {
             "level");
 }
 
+TEST(LogExport, SearchFiltersFormatAndAnUncappedLimit) {
+  auto x = parse_log_export_query({{"service", "api"},
+                                   {"min_level", "error"},
+                                   {"order", "asc"},
+                                   {"format", "csv"},
+                                   {"limit", "2000000"}},
+                                  1, kNow);
+  ASSERT_TRUE(x.ok());
+  EXPECT_EQ(*x->filter.service, "api");
+  EXPECT_EQ(x->filter.levels.size(), 3u);  // ERROR, CRITICAL, FATAL
+  EXPECT_TRUE(x->ascending);
+  EXPECT_EQ(x->format, ExportFormat::csv);
+  EXPECT_EQ(*x->limit, 2'000'000);
+  auto defaults = parse_log_export_query({}, 1, kNow);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->format, ExportFormat::ndjson);
+  EXPECT_FALSE(defaults->limit);
+  EXPECT_FALSE(defaults->ascending);
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, std::string>>{{"format", "xml"},
+                                                        {"limit", "0"},
+                                                        {"limit", "ten"},
+                                                        {"cursor", "MTIzLjQ"},
+                                                        {"level", "LOUD"},
+                                                        {"formats", "csv"}}) {
+    auto refused = parse_log_export_query({{key, value}}, 1, kNow);
+    ASSERT_FALSE(refused.ok()) << key << "=" << value;
+    EXPECT_EQ(refused_param(refused.error()), key);
+  }
+  EXPECT_EQ(refused_param(
+                parse_log_export_query({{"format", "csv"}, {"format", "ndjson"}}, 1, kNow).error()),
+            "format");
+}
+
 TEST(LogId, PositiveIntegersOnly) {
   EXPECT_EQ(*parse_log_id("42"), 42);
   for (const char* bad : {"0", "-1", "abc", "1.5", "", "99999999999999999999"})
