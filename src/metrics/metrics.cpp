@@ -171,6 +171,30 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
            .Name("maintenance_partitions_total")
            .Help("Daily partitions of logs created, archived, dropped (retention) and indexed")
            .Register(r);
+  exports_started_ = &prometheus::BuildCounter()
+                          .Name("log_exports_started_total")
+                          .Help("Log exports whose response began")
+                          .Register(r)
+                          .Add({});
+  exports_completed_ = &prometheus::BuildCounter()
+                            .Name("log_exports_completed_total")
+                            .Help("Log exports that sent every matching row")
+                            .Register(r)
+                            .Add({});
+  exports_aborted_ =
+      &prometheus::BuildCounter()
+           .Name("log_exports_aborted_total")
+           .Help(
+               "Log exports cut off: the client left (client_gone) or PostgreSQL failed "
+               "mid-stream (database_error)")
+           .Register(r);
+  for (const char* reason : {"client_gone", "database_error"})
+    exports_aborted_->Add({{"reason", reason}});  // both at 0 from the start
+  exported_rows_ = &prometheus::BuildCounter()
+                        .Name("log_export_rows_total")
+                        .Help("Rows written to the clients of log exports")
+                        .Register(r)
+                        .Add({});
 }
 
 Metrics::~Metrics() = default;
@@ -250,6 +274,22 @@ std::string Metrics::render() const {
 
 void Metrics::connection_event(std::string_view event) {
   connection_events_->Add({{"event", std::string(event)}}).Increment();
+}
+
+void Metrics::export_started() {
+  exports_started_->Increment();
+}
+
+void Metrics::export_completed() {
+  exports_completed_->Increment();
+}
+
+void Metrics::export_aborted(std::string_view reason) {
+  exports_aborted_->Add({{"reason", std::string(reason)}}).Increment();
+}
+
+void Metrics::exported_rows(double count) {
+  exported_rows_->Increment(count);
 }
 
 }  // namespace logpipe::metrics

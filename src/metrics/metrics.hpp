@@ -40,6 +40,14 @@ class Metrics {
   // http_connection_events_total{event}: evicted, refused, accept_failed.
   void connection_event(std::string_view event);
 
+  // GET /api/v1/logs/export: log_exports_started_total once its response begins,
+  // log_exports_completed_total or log_exports_aborted_total{reason} (client_gone,
+  // database_error) when it ends, and log_export_rows_total as rows reach the socket.
+  void export_started();
+  void export_completed();
+  void export_aborted(std::string_view reason);
+  void exported_rows(double count);
+
   // worker
   void worker_processed(std::string_view status, double count);  // stored|duplicate|failed
   void batch_processed(double seconds, double records);
@@ -73,6 +81,10 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* device_cache_;
   prometheus::Family<prometheus::Counter>* maintenance_runs_;
   prometheus::Family<prometheus::Counter>* maintenance_partitions_;
+  prometheus::Counter* exports_started_;
+  prometheus::Counter* exports_completed_;
+  prometheus::Family<prometheus::Counter>* exports_aborted_;
+  prometheus::Counter* exported_rows_;
   double start_time_;  // seconds since the Unix epoch
 };
 
