@@ -4,6 +4,7 @@
 // PostgreSQL work runs on `db_threads`.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/thread_pool.hpp>
 #include <functional>
 #include <string>
@@ -39,6 +40,9 @@ struct Context {
   // Handler work still running on other threads after the request was read; shutdown waits
   // for zero (with the intake's own).
   core::InFlight in_flight;
+  // Log exports under way: each holds a pooled connection for as long as its client reads, so
+  // at most half the pool goes to them and searches and the ingest fallback keep the rest.
+  std::atomic<std::size_t> exports_running{0};
 };
 
 // The route table, the middleware (principal, scope, ingest admission before the body) and the

@@ -16,9 +16,13 @@ namespace logpipe::api {
 using HandlerFn = void (*)(Context& context, http::Request& request,
                            http::RequestContext& request_context, const http::Reply& reply);
 
+// The answer to a failed database read: an expected failure (404, 409, 422) answers as itself, a
+// PostgreSQL outage is a 503; any other failure is logged as `what` and hidden behind a 500.
+http::Response database_failure(const http::RequestHead& request, std::string_view what,
+                                const core::Error& error);
+
 // Runs `fetch` on a database connection off the io threads and answers with `render` of its
-// result and `ok` status. An expected failure (404, 409, 422) answers as itself, a PostgreSQL
-// outage is a 503; any other failure is logged and hidden behind a 500.
+// result and `ok` status, or with database_failure().
 template <class Fetch, class Render>
 void answer_from_db(Context& ctx, http::Request& req, const http::Reply& reply,
                     std::string_view what, Fetch fetch, Render render,
@@ -27,16 +31,7 @@ void answer_from_db(Context& ctx, http::Request& req, const http::Reply& reply,
                                      render = std::move(render), token = ctx.in_flight.enter()] {
     auto result = ctx.db.with(fetch);
     if (result) return reply(http::json_response(req, ok, render(*result)));
-    switch (result.error().code) {
-      case core::Errc::not_found:
-      case core::Errc::conflict:
-      case core::Errc::invalid_field:
-      case core::Errc::unavailable:
-        return reply(http::error_response(req, result.error()));
-      default:
-        core::log::warn(what, {{"error", result.error().message}});
-        reply(http::error_response(req, core::make_error(core::Errc::internal, "query failed")));
-    }
+    reply(database_failure(req, what, result.error()));
   });
 }
 
@@ -71,6 +66,9 @@ void get_log(Context&, http::Request&, http::RequestContext&, const http::Reply&
 void delete_log(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void delete_logs(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void stats(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+
+// export_routes.cpp
+void export_logs(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 
 // catalog_routes.cpp
 void list_devices(Context&, http::Request&, http::RequestContext&, const http::Reply&);

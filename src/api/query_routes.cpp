@@ -30,6 +30,20 @@ void answer_search(Context& ctx, http::Request& req, const http::RequestContext&
 
 }  // namespace
 
+http::Response database_failure(const http::RequestHead& req, std::string_view what,
+                                const core::Error& error) {
+  switch (error.code) {
+    case core::Errc::not_found:
+    case core::Errc::conflict:
+    case core::Errc::invalid_field:
+    case core::Errc::unavailable:
+      return http::error_response(req, error);
+    default:
+      core::log::warn(what, {{"error", error.message}});
+      return http::error_response(req, core::make_error(core::Errc::internal, "query failed"));
+  }
+}
+
 void forget_cached_devices(Context& ctx,
                            const std::set<std::pair<model::TenantId, std::string>>& devices) {
   if (ctx.device_cache_ttl_seconds == 0 || devices.empty()) return;

@@ -50,6 +50,7 @@ std::string device_logs_json(std::span<const query::StoredLog> logs, std::string
 
 namespace {
 
+// An item of GET /api/v1/logs: also GET /api/v1/logs/{id} and each line of the NDJSON export.
 void write_log(core::JsonWriter& w, const query::StoredLog& log) {
   w.begin_object()
       .field("id", log.id)
@@ -62,6 +63,19 @@ void write_log(core::JsonWriter& w, const query::StoredLog& log) {
   optional_field(w, "app", log.app);
   optional_field(w, "host", log.host);
   w.key("attrs").raw(log.attrs_json).end_object();
+}
+
+void append_csv_field(std::string& out, std::string_view value) {
+  const bool formula =
+      !value.empty() && std::string_view("=+-@\t\r").find(value.front()) != std::string_view::npos;
+  const bool quoted = value.find_first_of(",\"\r\n") != std::string_view::npos;
+  if (quoted) out.push_back('"');
+  if (formula) out.push_back('\'');
+  for (const char c : value) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  if (quoted) out.push_back('"');
 }
 
 }  // namespace
@@ -84,6 +98,41 @@ std::string logs_json(const query::LogPage& page) {
     w.null();
   }
   return w.end_object().take();
+}
+
+std::string logs_ndjson(std::span<const query::StoredLog> logs) {
+  std::string out;
+  for (const auto& log : logs) {
+    out += log_json(log);
+    out.push_back('\n');
+  }
+  return out;
+}
+
+std::string logs_csv(std::span<const query::StoredLog> logs) {
+  std::string out;
+  const auto cell = [&out](std::string_view value) {
+    append_csv_field(out, value);
+    out.push_back(',');
+  };
+  const auto optional_cell = [&cell](const std::optional<std::string>& value) {
+    cell(value ? std::string_view(*value) : std::string_view());
+  };
+  for (const auto& log : logs) {
+    cell(std::to_string(log.id));
+    cell(core::format_rfc3339(log.ts));
+    cell(core::format_rfc3339(log.received_at));
+    cell(log.level);
+    optional_cell(log.device_id);
+    optional_cell(log.service);
+    optional_cell(log.app);
+    optional_cell(log.host);
+    cell(log.message);
+    cell(log.attrs_json);
+    append_csv_field(out, log.source_format);
+    out += "\r\n";
+  }
+  return out;
 }
 
 std::string queue_status_json(const queue::QueueStatus& s) {

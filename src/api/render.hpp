@@ -26,6 +26,17 @@ std::string logs_json(const query::LogPage& page);
 // GET /api/v1/logs/{id}: one object of the shape above.
 std::string log_json(const query::StoredLog& log);
 
+// GET /api/v1/logs/export?format=ndjson: one line per log, each exactly an item of logs_json.
+std::string logs_ndjson(std::span<const query::StoredLog> logs);
+
+// GET /api/v1/logs/export?format=csv: the header row, then logs_csv's rows. RFC 4180: CRLF line
+// ends; a field holding a comma, quote, CR or LF is quoted, its quotes doubled; NULL is empty.
+// A field starting with = + - @ (or a tab or CR) gets a leading ' so that a spreadsheet shows it
+// as text rather than running it as a formula (OWASP's CSV injection advice).
+inline constexpr std::string_view kLogsCsvHeader =
+    "id,ts,received_at,level,device_id,service,app,host,message,attrs,source_format\r\n";
+std::string logs_csv(std::span<const query::StoredLog> logs);
+
 // GET /api/v1/stats and /api/stats: {"total_logs","from","to","by_level","logs_by_level" (the
 // same, seed 000's name),"by_service","by_app","device_count","recent_devices":[…],"interval",
 // "histogram":[{"start","total","by_level"}]}. Logs without a service or app count under "".

@@ -35,6 +35,7 @@ const std::array kEndpoints = {
   Endpoint{verb::post, "/api/logs/batch",        "Ingest 1-1000 logs as {\"logs\":[...]}",           Scope::ingest, ingest_log_batch},
   Endpoint{verb::get,  "/api/v1/logs",           "Search logs: filters, time range, text, attrs; keyset pages", Scope::query, search_logs},
   Endpoint{verb::get,  "/api/v1/logs/filter",    "Alias of /api/v1/logs with start_time/end_time for from/to", Scope::query, filter_logs},
+  Endpoint{verb::get,  "/api/v1/logs/export",    "Every log the search's filters match, as an NDJSON or CSV file (streamed)", Scope::query, export_logs},
   Endpoint{verb::delete_, "/api/v1/logs",        "Delete the oldest logs matching filters (bounded)",  Scope::admin,  delete_logs},
   Endpoint{verb::get,  "/api/v1/logs/{id}",      "One log by id",                                     Scope::query,  get_log},
   Endpoint{verb::delete_, "/api/v1/logs/{id}",   "Delete one log",                                    Scope::admin,  delete_log},

@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "api/render.hpp"
 #include "http/query_string.hpp"
 
 namespace logpipe::api {
@@ -47,6 +48,49 @@ TEST(OpenApi, DocumentsExactlyTheRegisteredRoutes) {
     }
   }
   EXPECT_EQ(registered, documented);
+}
+
+query::StoredLog stored_log(std::string message) {
+  query::StoredLog log;
+  log.id = 42;
+  log.ts = 1'731'580'200'000'000;
+  log.received_at = log.ts + 1;
+  log.level = "ERROR";
+  log.message = std::move(message);
+  log.service = "api";
+  log.attrs_json = R"({"a": "x,y"})";
+  log.source_format = "ndjson";
+  return log;
+}
+
+TEST(Render, NdjsonLinesAreTheSearchItems) {
+  const std::vector<query::StoredLog> logs{stored_log("one"), stored_log("two\nlines")};
+  const std::string page = logs_json({logs, std::nullopt});
+  const std::string lines = logs_ndjson(logs);
+  const auto newline = lines.find('\n');
+  ASSERT_EQ(lines.back(), '\n');
+  const std::string items = "[" + lines.substr(0, newline) + "," +
+                            lines.substr(newline + 1, lines.size() - newline - 2) + "]";
+  EXPECT_EQ(page, R"({"logs":)" + items + R"(,"count":2,"next_cursor":null})");
+}
+
+TEST(Render, CsvQuotesPerRfc4180AndNeutralisesFormulas) {
+  const std::vector<query::StoredLog> logs{stored_log("plain"), stored_log("a, \"b\"\r\nc"),
+                                           stored_log("=1+2"),  stored_log("-3, and \"more\""),
+                                           stored_log("@x"),    stored_log("\tx")};
+  EXPECT_EQ(logs_csv(logs),
+            "42,2024-11-14T10:30:00.000000Z,2024-11-14T10:30:00.000001Z,ERROR,,api,,,plain,"
+            "\"{\"\"a\"\": \"\"x,y\"\"}\",ndjson\r\n"
+            "42,2024-11-14T10:30:00.000000Z,2024-11-14T10:30:00.000001Z,ERROR,,api,,,"
+            "\"a, \"\"b\"\"\r\nc\",\"{\"\"a\"\": \"\"x,y\"\"}\",ndjson\r\n"
+            "42,2024-11-14T10:30:00.000000Z,2024-11-14T10:30:00.000001Z,ERROR,,api,,,'=1+2,"
+            "\"{\"\"a\"\": \"\"x,y\"\"}\",ndjson\r\n"
+            "42,2024-11-14T10:30:00.000000Z,2024-11-14T10:30:00.000001Z,ERROR,,api,,,"
+            "\"'-3, and \"\"more\"\"\",\"{\"\"a\"\": \"\"x,y\"\"}\",ndjson\r\n"
+            "42,2024-11-14T10:30:00.000000Z,2024-11-14T10:30:00.000001Z,ERROR,,api,,,'@x,"
+            "\"{\"\"a\"\": \"\"x,y\"\"}\",ndjson\r\n"
+            "42,2024-11-14T10:30:00.000000Z,2024-11-14T10:30:00.000001Z,ERROR,,api,,,'\tx,"
+            "\"{\"\"a\"\": \"\"x,y\"\"}\",ndjson\r\n");
 }
 
 TEST(RouteTable, EveryRouteHasASummaryAndWritesNeedAScope) {
