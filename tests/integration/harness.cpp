@@ -189,12 +189,111 @@ HttpResponse get(unsigned short port, const std::string& target) {
   return http(port, r);
 }
 
+HttpResponse ingest_ndjson(unsigned short port, const std::string& body) {
+  HttpRequest r;
+  r.method = "POST";
+  r.target = "/api/v1/ingest";
+  r.content_type = "application/x-ndjson";
+  r.body = body;
+  return http(port, r);
+}
+
 HttpResponse post_json(unsigned short port, const std::string& target, const std::string& body) {
   HttpRequest r;
   r.method = "POST";
   r.target = target;
   r.body = body;
   return http(port, r);
+}
+
+StreamingGet::StreamingGet(unsigned short port, const std::string& target,
+                           std::chrono::milliseconds timeout) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd_ < 0) return;
+  const int receive_buffer = 64 << 10;  // before connect: it sizes the TCP window
+  setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  timeval tv{static_cast<time_t>(timeout.count() / 1000),
+             static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  const std::string request =
+      "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) !=
+          static_cast<ssize_t>(request.size())) {
+    close();
+    return;
+  }
+  for (;;) {
+    const auto line = take_line();
+    if (!line || (status_ == 0 && line->rfind("HTTP/1.1 ", 0) != 0)) {
+      status_ = 0;
+      close();
+      return;
+    }
+    if (line->empty()) break;  // the end of the head
+    if (status_ == 0) {
+      status_ = std::stoi(line->substr(9, 3));
+      continue;
+    }
+    const auto colon = line->find(':');
+    if (colon == std::string::npos) continue;
+    std::string name = line->substr(0, colon);
+    for (auto& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    headers_[name] = line->substr(line->find_first_not_of(' ', colon + 1));
+  }
+}
+
+StreamingGet::~StreamingGet() {
+  close();
+}
+
+void StreamingGet::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+bool StreamingGet::fill() {
+  if (fd_ < 0) return false;
+  char buf[65536];
+  const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+  if (n <= 0) return false;
+  buffer_.append(buf, static_cast<std::size_t>(n));
+  return true;
+}
+
+std::optional<std::string> StreamingGet::take_line() {
+  for (;;) {
+    const auto end = buffer_.find("\r\n");
+    if (end != std::string::npos) {
+      std::string line = buffer_.substr(0, end);
+      buffer_.erase(0, end + 2);
+      return line;
+    }
+    if (!fill()) return std::nullopt;
+  }
+}
+
+std::optional<std::string> StreamingGet::next_chunk() {
+  if (complete_ || fd_ < 0) return std::nullopt;
+  const auto size_line = take_line();
+  if (!size_line) return std::nullopt;
+  const std::size_t size = std::stoul(*size_line, nullptr, 16);  // extensions are not used
+  if (size == 0) {
+    complete_ = take_line().has_value();  // the empty line after the last chunk
+    return std::nullopt;
+  }
+  while (buffer_.size() < size + 2) {
+    if (!fill()) return std::nullopt;
+  }
+  std::string data = buffer_.substr(0, size);
+  buffer_.erase(0, size + 2);
+  return data;
 }
 
 Process::Process(std::vector<std::string> args, std::map<std::string, std::string> env) {
@@ -281,6 +380,7 @@ Logpipe::Logpipe(LogpipeOptions o) : port_(o.port ? o.port : free_port()) {
       {"LOGPIPE_THREADS", "2"},
       {"LOGPIPE_MAX_WAIT_MS", "50"},
   };
+  env.insert(o.env.begin(), o.env.end());
   process_ = std::make_unique<Process>(args, env);
   if (!serves) return;
   const bool up = eventually([&] { return get(port_, "/health/live").status == 200; }, 15s);

@@ -69,6 +69,40 @@ HttpResponse http(unsigned short port, const HttpRequest& request,
                   std::chrono::milliseconds timeout = 10s);
 HttpResponse get(unsigned short port, const std::string& target);
 HttpResponse post_json(unsigned short port, const std::string& target, const std::string& body);
+// POST /api/v1/ingest with an NDJSON body.
+HttpResponse ingest_ndjson(unsigned short port, const std::string& body);
+
+// A GET whose chunked body is read as it arrives (exports, streams): the head on construction,
+// then the body one chunk at a time, so that a test can count a large body without holding it,
+// or leave in the middle. A small receive buffer keeps what the kernel holds for the client
+// small, so that the server notices a client that stops reading soon.
+class StreamingGet {
+ public:
+  StreamingGet(unsigned short port, const std::string& target,
+               std::chrono::milliseconds timeout = 30s);
+  ~StreamingGet();
+  StreamingGet(const StreamingGet&) = delete;
+  StreamingGet& operator=(const StreamingGet&) = delete;
+
+  int status() const { return status_; }  // 0: no response head
+  const std::map<std::string, std::string>& headers() const { return headers_; }
+  // The next chunk's data; nullopt at the end of the body, or when the connection ended (or
+  // timed out) first: complete() tells which.
+  std::optional<std::string> next_chunk();
+  bool complete() const { return complete_; }
+  // Closes the connection now, as a client that leaves does.
+  void close();
+
+ private:
+  bool fill();  // reads more into buffer_; false when the connection ended
+  std::optional<std::string> take_line();
+
+  int fd_ = -1;
+  int status_ = 0;
+  std::map<std::string, std::string> headers_;
+  std::string buffer_;
+  bool complete_ = false;
+};
 
 // A logpipe child process. Its stderr goes to a file that tests can read.
 class Process {
@@ -96,6 +130,7 @@ struct LogpipeOptions {
   std::string stream;
   std::vector<std::string> extra_args;
   unsigned short port = 0;  // 0: a free one (a restarted serve passes its predecessor's)
+  std::map<std::string, std::string> env;  // more environment variables for the process
 };
 
 class Logpipe {

@@ -46,12 +46,7 @@ class Maintenance : public ::testing::Test {
                 R"(","service":"api","level":"error"})" + "\n";
       }
     }
-    HttpRequest r;
-    r.method = "POST";
-    r.target = "/api/v1/ingest";
-    r.content_type = "application/x-ndjson";
-    r.body = body;
-    ASSERT_EQ(http(lp->port(), r).status, 202);
+    ASSERT_EQ(ingest_ndjson(lp->port(), body).status, 202);
     ASSERT_TRUE(
         eventually([&] { return db.count("SELECT count(*) FROM logs") == 6 * kPerDay; }, 30s));
     archive_dir = std::filesystem::temp_directory_path() / unique_tag("archive");

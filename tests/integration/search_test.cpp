@@ -61,13 +61,9 @@ std::string ndjson(const std::vector<Rec>& recs) {
 
 void ingest(unsigned short port, const std::vector<Rec>& recs) {
   for (std::size_t i = 0; i < recs.size(); i += 200) {
-    HttpRequest r;
-    r.method = "POST";
-    r.target = "/api/v1/ingest";
-    r.content_type = "application/x-ndjson";
-    r.body = ndjson({recs.begin() + static_cast<long>(i),
-                     recs.begin() + static_cast<long>(std::min(recs.size(), i + 200))});
-    ASSERT_EQ(http(port, r).status, 202);
+    const auto body = ndjson({recs.begin() + static_cast<long>(i),
+                              recs.begin() + static_cast<long>(std::min(recs.size(), i + 200))});
+    ASSERT_EQ(ingest_ndjson(port, body).status, 202);
   }
 }
 
