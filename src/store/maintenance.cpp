@@ -66,6 +66,9 @@ class AdvisoryLock {
 
 core::Status drop_partition(Connection& c, const std::string& partition) {
   return in_transaction(c, [&]() -> core::Status {
+    // DROP waits for every reader of the partition (a long export), and queries queue behind a
+    // waiting DROP: give up after a while instead, and try again next round.
+    if (auto s = c.exec("SET LOCAL lock_timeout = '5s'"); !s) return s;
     // Device counts lose the partition's logs, as a delete would take them off.
     if (auto r = c.query(fmt::format(
             "INSERT INTO devices AS d (tenant_id, device_id, shard, first_seen, last_seen,"
