@@ -17,7 +17,7 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache git curl procps python3 
 	libcli11-dev libtomlplusplus-dev liblz4-dev libzstd-dev googletest libgtest-dev libbenchmark-dev \
 	redis-server postgresql-15 clang-format clang-tidy clang libclang-rt-14-dev prometheus
 
-.PHONY: deps build build-asan run test test-unit fuzz bench bench-micro bench-pipeline format lint clean
+.PHONY: deps build build-asan run test test-unit fuzz bench bench-micro bench-pipeline bench-query format lint clean
 
 deps:
 	@scripts/install-deps $(DEB_PACKAGES)
@@ -56,15 +56,21 @@ fuzz: deps
 		rm -rf $$work; \
 	done
 
-# Benchmarks (see docs/PERFORMANCE.md): the hot-path micro-benchmarks, then the whole pipeline
-# against PostgreSQL's own COPY on private Redis + PostgreSQL (about two minutes).
-bench: bench-micro bench-pipeline
+# Benchmarks (see docs/PERFORMANCE.md): the hot-path micro-benchmarks, the whole pipeline against
+# PostgreSQL's own COPY (about two minutes), then read latency at 10M logs (about ten minutes),
+# each on private Redis + PostgreSQL.
+bench: bench-micro bench-pipeline bench-query
 
 bench-micro: build
 	$(BUILD)/bench/bench_hot_paths --benchmark_min_time=0.5
 
 bench-pipeline: build
 	bench/pipeline --build $(BUILD)
+
+# Read latency on 10M seeded logs (about ten minutes; BENCH_ROWS to change the volume).
+BENCH_ROWS ?= 10000000
+bench-query: build
+	bench/query --build $(BUILD) --rows $(BENCH_ROWS)
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
