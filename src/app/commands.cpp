@@ -399,6 +399,8 @@ int maintenance(const config::Settings& s) {
       list(report->indexed));
   if (report->expired_default_rows)
     fmt::print("expired rows of days without a partition: {}\n", report->expired_default_rows);
+  if (report->folded_rollup_rows)
+    fmt::print("rollup rows of closed days folded: {}\n", report->folded_rollup_rows);
   return 0;
 }
 

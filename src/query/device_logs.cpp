@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "core/time.hpp"
+
 namespace logpipe::query {
 
 core::Result<int> parse_limit(std::string_view text, bool present) {
@@ -43,12 +45,23 @@ std::vector<StoredLog> read_stored_logs(const store::Rows& rows) {
 }
 
 core::Result<std::vector<StoredLog>> device_logs(store::Connection& db, const DeviceLogsQuery& q) {
-  auto rows = db.query(std::string(kStoredLogColumns) +
-                           " FROM logs WHERE tenant_id = $1 AND device_id = $2"
-                           " ORDER BY ts DESC, id DESC LIMIT $3",
-                       {std::to_string(q.tenant_id), q.device_id, std::to_string(q.limit)});
-  if (!rows) return rows.error();
-  return read_stored_logs(*rows);
+  // An active device's newest logs are in the last day's partitions: asking for those first
+  // spares the planning and an index probe of every older partition (a month is ~30 of them;
+  // planning them all took 4 ms). The bound is a parameter, not now(), so that the planner prunes
+  // the partitions. Only a device with fewer logs than asked in that day needs the whole table.
+  constexpr core::Micros kDay = 86'400'000'000;
+  const std::string since = core::format_rfc3339(core::now_micros() - kDay);
+  for (const bool recent : {true, false}) {
+    store::Params params{std::to_string(q.tenant_id), q.device_id, std::to_string(q.limit)};
+    if (recent) params.emplace_back(since);
+    auto rows = db.query(
+        std::string(kStoredLogColumns) + " FROM logs WHERE tenant_id = $1 AND device_id = $2" +
+            (recent ? " AND ts >= $4::timestamptz" : "") + " ORDER BY ts DESC, id DESC LIMIT $3",
+        params);
+    if (!rows) return rows.error();
+    if (!recent || rows->size() == q.limit) return read_stored_logs(*rows);
+  }
+  return std::vector<StoredLog>{};
 }
 
 }  // namespace logpipe::query

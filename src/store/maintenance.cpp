@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <set>
+#include <tuple>
 
 #include "store/archive.hpp"
 #include "store/forget.hpp"
@@ -103,6 +104,41 @@ core::Status index_partition(Connection& c, const std::string& partition,
   return {};
 }
 
+// Folds the rows of closed days into shard 0, one rollup table per transaction. Writers storing
+// late logs of those days meanwhile only add rows again (folded next round); the sums never change.
+core::Result<std::int64_t> fold_closed_days(Connection& c, const std::string& today) {
+  std::int64_t folded = 0;
+  for (const auto& [table, column, bound] :
+       {std::tuple{"log_counts", "minute", "$1::date::timestamp AT TIME ZONE 'UTC'"},
+        std::tuple{"log_counts_hourly", "hour", "$1::date::timestamp AT TIME ZONE 'UTC'"},
+        std::tuple{"log_counts_daily", "day", "$1::date"}}) {
+    auto rows = in_transaction(c, [&]() -> core::Result<std::int64_t> {
+      auto moved = c.query(
+          fmt::format(
+              "WITH moved AS (DELETE FROM {0} WHERE {1} < {2} AND shard <> 0"
+              " RETURNING tenant_id, {1} AS t, level, service, app, count), merged AS ("
+              " INSERT INTO {0} AS l (tenant_id, {1}, level, service, app, shard, count)"
+              " SELECT tenant_id, t, level, service, app, 0, sum(count) FROM moved"
+              " GROUP BY 1, 2, 3, 4, 5 ON CONFLICT (tenant_id, {1}, level, service, app, shard)"
+              " DO UPDATE SET count = l.count + excluded.count)"
+              " SELECT count(*) FROM moved",
+              table, column, bound),
+          {today});
+      if (!moved) return moved.error();
+      // Keys whose logs were all deleted sum to zero: nothing to keep.
+      if (auto r = c.query(fmt::format("DELETE FROM {} WHERE {} < {} AND shard = 0 AND count = 0",
+                                       table, column, bound),
+                           {today});
+          !r)
+        return r.error();
+      return moved->get_int(0, 0);
+    });
+    if (!rows) return rows.error();
+    folded += *rows;
+  }
+  return folded;
+}
+
 }  // namespace
 
 core::Result<MaintenanceReport> maintain(Connection& c, const MaintenanceOptions& o,
@@ -177,6 +213,9 @@ core::Result<MaintenanceReport> maintain(Connection& c, const MaintenanceOptions
     if (!expired) return expired.error();
     report.expired_default_rows = *expired;
   }
+  auto folded = fold_closed_days(c, today_date);
+  if (!folded) return folded.error();
+  report.folded_rollup_rows = *folded;
   if (o.index_closed) {
     for (const auto& p : kept) {
       if (date_of_partition(p) >= today_date) continue;

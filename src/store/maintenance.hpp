@@ -7,7 +7,9 @@
 //     old in logs_default and the rollup rows of those days go too, and device counts are
 //     corrected, so statistics keep equalling count(*);
 //   - the message search index (trigram GIN) is built on closed partitions (days before today),
-//     CONCURRENTLY, so today's partition takes its inserts without paying for it.
+//     CONCURRENTLY, so today's partition takes its inserts without paying for it;
+//   - the rollup rows of closed days are folded from the writers' shards into shard 0 (and rows
+//     that sum to zero go), so statistics over past days read one row per key, not one per shard.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +34,7 @@ struct MaintenanceReport {
   std::vector<std::string> created, archived, dropped, indexed;
   std::int64_t archived_rows = 0;
   std::int64_t expired_default_rows = 0;  // deleted from logs_default
+  std::int64_t folded_rollup_rows = 0;    // shard rows of closed days folded into shard 0
 };
 
 core::Result<MaintenanceReport> maintain(Connection& connection, const MaintenanceOptions& options,

@@ -98,6 +98,11 @@ TEST_F(Maintenance, RetentionDropsExactlyTheExpiredDaysAndImportBringsThemBack) 
   EXPECT_EQ(db.count("SELECT count(*) FROM " + partition_of(today - kDay)), kPerDay);
   EXPECT_EQ(db.count("SELECT count(*) FROM logs"), 3 * kPerDay);
   expect_rollups_equal_rows();
+  EXPECT_EQ(db.count("SELECT count(*) FROM log_counts_daily WHERE day < (now() AT TIME ZONE "
+                     "'UTC')::date AND shard <> 0"),
+            0)
+      << "closed days folded into shard 0";
+  EXPECT_GT(db.count("SELECT count(*) FROM log_counts_daily WHERE shard = 0"), 0);
 
   // The search index: on closed days, not on today's partition.
   const auto indexed = [&](core::Micros day) {

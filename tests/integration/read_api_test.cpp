@@ -168,6 +168,14 @@ TEST_F(ReadApi, DevicesAndServicesMatchTheLogs) {
   EXPECT_EQ(seen, db.count("SELECT count(DISTINCT device_id) FROM logs"));
   doc = parse_json(parser, get(lp->port(), "/api/v1/devices?prefix=dev-3").body);
   EXPECT_EQ(doc["count"].get_int64().value(), 1);
+  // Its logs span three days: fewer than asked in the last day, so the whole table is read.
+  doc = parse_json(parser, get(lp->port(), "/api/logs/dev-3?limit=1000").body);
+  EXPECT_EQ(doc["total"].get_int64().value(),
+            db.count("SELECT count(*) FROM logs WHERE device_id = 'dev-3'"));
+  doc = parse_json(parser, get(lp->port(), "/api/logs/dev-3?limit=5").body);
+  EXPECT_EQ(doc["data"].at(0)["id"].get_int64().value(),
+            db.count("SELECT id FROM logs WHERE device_id = 'dev-3' ORDER BY ts DESC, id DESC "
+                     "LIMIT 1"));
   // Every device logged within the last three days: none has been silent for four.
   doc = parse_json(parser, get(lp->port(), "/api/v1/devices?silent_for=4d").body);
   EXPECT_EQ(doc["count"].get_int64().value(), 0);
