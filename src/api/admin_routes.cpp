@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "api/handlers.hpp"
+#include "api/json_body.hpp"
 #include "api/render.hpp"
 #include "core/json_writer.hpp"
 #include "core/log.hpp"
@@ -45,14 +46,10 @@ core::Result<std::vector<std::string>> replay_ids(const std::string& body) {
   std::vector<std::string> ids;
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) return ids;
   simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(body).get(doc) != simdjson::SUCCESS)
-    return core::make_error(core::Errc::malformed, "malformed JSON");
-  simdjson::dom::object object;
-  if (doc.get_object().get(object) != simdjson::SUCCESS)
-    return core::make_error(core::Errc::invalid_field, "body must be a JSON object");
+  auto object = json_object_body(parser, body);
+  if (!object) return object.error();
   simdjson::dom::element list;
-  if (object["ids"].get(list) != simdjson::SUCCESS) return ids;
+  if ((*object)["ids"].get(list) != simdjson::SUCCESS) return ids;
   simdjson::dom::array array;
   if (list.get_array().get(array) != simdjson::SUCCESS)
     return core::make_error(core::Errc::invalid_field, "ids must be an array of strings");

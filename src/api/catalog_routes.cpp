@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include "api/handlers.hpp"
+#include "api/json_body.hpp"
 #include "api/render.hpp"
 #include "core/time.hpp"
 #include "http/query_string.hpp"
@@ -24,14 +25,10 @@ core::Error field_error(std::string_view field, std::string message) {
 core::Result<query::App> app_from_body(const std::string& body,
                                        std::optional<std::string> name_from_path) {
   simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(body).get(doc) != simdjson::SUCCESS)
-    return core::make_error(core::Errc::malformed, "malformed JSON");
-  simdjson::dom::object object;
-  if (doc.get_object().get(object) != simdjson::SUCCESS)
-    return core::make_error(core::Errc::invalid_field, "body must be a JSON object");
+  auto object = json_object_body(parser, body);
+  if (!object) return object.error();
   query::App app;
-  for (auto [key, value] : object) {
+  for (auto [key, value] : *object) {
     std::string_view text;
     if (key == "name" || key == "description") {
       if (value.get_string().get(text) != simdjson::SUCCESS)

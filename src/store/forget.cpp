@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <tuple>
+
 #include "store/batch_writer.hpp"
 
 namespace logpipe::store {
@@ -12,6 +14,19 @@ static_assert(kCorrectionShard >= kRollupShards, "corrections need a shard of th
 core::Result<Deleted> delete_logs(Connection& c, std::string_view where, const Params& params,
                                   std::optional<std::int64_t> limit) {
   const std::string limit_sql = limit ? fmt::format(" ORDER BY ts, id LIMIT {}", *limit) : "";
+  // Each grain of log_counts loses the deleted rows' counts, in the corrections' shard.
+  std::string grains;
+  for (const auto& [table, column, bucket] :
+       {std::tuple{"log_counts", "minute", "date_trunc('minute', ts, 'UTC')"},
+        std::tuple{"log_counts_hourly", "hour", "date_trunc('hour', ts, 'UTC')"},
+        std::tuple{"log_counts_daily", "day", "(ts AT TIME ZONE 'UTC')::date"}}) {
+    grains += fmt::format(
+        ", {0}_less AS (INSERT INTO {0} AS c (tenant_id, {1}, level, service, app, shard, count)"
+        " SELECT tenant_id, {2}, level, service, app, {3}, -count(*) FROM gone"
+        " GROUP BY 1, 2, 3, 4, 5 ON CONFLICT (tenant_id, {1}, level, service, app, shard)"
+        " DO UPDATE SET count = c.count + excluded.count)",
+        table, column, bucket, kCorrectionShard);
+  }
   const std::string sql = fmt::format(
       R"sql(
 WITH victims AS (
@@ -21,34 +36,16 @@ WITH victims AS (
   WHERE l.tenant_id = v.tenant_id AND l.id = v.id AND l.ts = v.ts
   RETURNING l.tenant_id, l.ts, l.level, coalesce(l.service, '') AS service,
             coalesce(l.app, '') AS app, l.device_id
-), minutes AS (
-  INSERT INTO log_counts AS c (tenant_id, minute, level, service, app, shard, count)
-  SELECT tenant_id, date_trunc('minute', ts, 'UTC'), level, service, app, {2}, -count(*)
-  FROM gone GROUP BY 1, 2, 3, 4, 5
-  ON CONFLICT (tenant_id, minute, level, service, app, shard)
-  DO UPDATE SET count = c.count + excluded.count
-), hours AS (
-  INSERT INTO log_counts_hourly AS c (tenant_id, hour, level, service, app, shard, count)
-  SELECT tenant_id, date_trunc('hour', ts, 'UTC'), level, service, app, {2}, -count(*)
-  FROM gone GROUP BY 1, 2, 3, 4, 5
-  ON CONFLICT (tenant_id, hour, level, service, app, shard)
-  DO UPDATE SET count = c.count + excluded.count
-), days AS (
-  INSERT INTO log_counts_daily AS c (tenant_id, day, level, service, app, shard, count)
-  SELECT tenant_id, (ts AT TIME ZONE 'UTC')::date, level, service, app, {2}, -count(*)
-  FROM gone GROUP BY 1, 2, 3, 4, 5
-  ON CONFLICT (tenant_id, day, level, service, app, shard)
-  DO UPDATE SET count = c.count + excluded.count
-), device_rows AS (
+){2}, device_rows AS (
   INSERT INTO devices AS d (tenant_id, device_id, shard, first_seen, last_seen, log_count)
-  SELECT tenant_id, device_id, {2}, min(ts), max(ts), -count(*)
+  SELECT tenant_id, device_id, {3}, min(ts), max(ts), -count(*)
   FROM gone WHERE device_id IS NOT NULL GROUP BY 1, 2
   ON CONFLICT (tenant_id, device_id, shard)
   DO UPDATE SET log_count = d.log_count + excluded.log_count
 )
 SELECT count(*), coalesce(jsonb_agg(DISTINCT jsonb_build_array(tenant_id, device_id))
                   FILTER (WHERE device_id IS NOT NULL), '[]')::text FROM gone)sql",
-      where, limit_sql, kCorrectionShard);
+      where, limit_sql, grains, kCorrectionShard);
   auto rows = c.query(sql, params);
   if (!rows) return rows.error();
   Deleted deleted;
