@@ -108,10 +108,19 @@ core::Status index_partition(Connection& c, const std::string& partition,
 // late logs of those days meanwhile only add rows again (folded next round); the sums never change.
 core::Result<std::int64_t> fold_closed_days(Connection& c, const std::string& today) {
   std::int64_t folded = 0;
-  for (const auto& [table, column, bound] :
-       {std::tuple{"log_counts", "minute", "$1::date::timestamp AT TIME ZONE 'UTC'"},
-        std::tuple{"log_counts_hourly", "hour", "$1::date::timestamp AT TIME ZONE 'UTC'"},
-        std::tuple{"log_counts_daily", "day", "$1::date"}}) {
+  struct Grain {
+    const char* table;
+    const char* column;
+    const char* bound;  // the start of today, in the column's type
+  };
+  for (const Grain& grain :
+       {Grain{"log_counts", "minute", "$1::date::timestamp AT TIME ZONE 'UTC'"},
+        Grain{"log_counts_hourly", "hour", "$1::date::timestamp AT TIME ZONE 'UTC'"},
+        Grain{"log_counts_daily", "day", "$1::date"}}) {
+    // Named, not a structured binding: the lambda below captures them (clang 14).
+    const char* table = grain.table;
+    const char* column = grain.column;
+    const char* bound = grain.bound;
     auto rows = in_transaction(c, [&]() -> core::Result<std::int64_t> {
       auto moved = c.query(
           fmt::format(

@@ -184,7 +184,7 @@ TEST(QueryFlags, OutputFormatsAndUsageErrors) {
                                              {"--timeout", "0"},
                                              {"--service", "a", "--service", "b"},
                                              {"--bogus"}}) {
-    EXPECT_THROW(parse(args), CLI::ParseError) << args[0];
+    EXPECT_THROW((void)parse(args), CLI::ParseError) << args[0];
   }
 }
 
