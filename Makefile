@@ -14,7 +14,7 @@ CTEST_JOBS ?= 2
 # Everything the project needs, from Debian 12's own archive.
 DEB_PACKAGES := build-essential cmake pkg-config ccache git curl procps python3 \
 	libboost1.81-dev libhiredis-dev libpq-dev libsimdjson-dev prometheus-cpp-dev libfmt-dev \
-	libcli11-dev libtomlplusplus-dev liblz4-dev libzstd-dev googletest libgtest-dev libbenchmark-dev \
+	libcli11-dev libtomlplusplus-dev liblz4-dev libzstd-dev zlib1g-dev googletest libgtest-dev libbenchmark-dev \
 	redis-server postgresql-15 clang-format clang-tidy clang libclang-rt-14-dev prometheus
 
 .PHONY: deps build build-asan run test test-unit fuzz bench bench-micro bench-pipeline bench-query format lint clean
@@ -48,8 +48,8 @@ test-unit: build
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLOGPIPE_FUZZ=ON \
 		-DLOGPIPE_TESTS=OFF -DLOGPIPE_BENCH=OFF >/dev/null
-	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_formats fuzz_batch_codec fuzz_log_query
-	@set -o pipefail; for target in formats batch_codec log_query; do \
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_formats fuzz_content_encoding fuzz_batch_codec fuzz_log_query
+	@set -o pipefail; for target in formats content_encoding batch_codec log_query; do \
 		work=$$(mktemp -d); \
 		$(FUZZ_BUILD)/tests/fuzz/fuzz_$$target -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 			-print_final_stats=1 $$work tests/fuzz/corpus/$$target 2>&1 | tail -n 12 || exit 1; \

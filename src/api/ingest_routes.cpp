@@ -70,7 +70,7 @@ void decode_and_submit(Context& ctx, http::Request& req, http::RequestContext& r
   if (!format) return fail(format.error());
   std::string decoded_body;
   auto body = ingest::decode_content(header(req, http::bhttp::field::content_encoding), req.body(),
-                                     decoded_body);
+                                     decoded_body, ctx.max_decoded_bytes);
   if (!body) return fail(body.error());
   options.received_at = core::now_micros();
   auto records = ingest::all_or_nothing((*format)->decode(*body, options));

@@ -235,6 +235,7 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   intake::Intake intake(redis_client, appender, pool, db_threads, metrics, intake_options);
   api::Context ctx(redis_client, intake, pool, db_threads, metrics);
   ctx.device_cache_ttl_seconds = (s.device_cache_ttl_ms + 999) / 1000;
+  ctx.max_decoded_bytes = s.max_decoded_bytes;
   ctx.stream = s.stream;
   ctx.group = s.group;
   ctx.redis_endpoint = *redis;

@@ -161,6 +161,10 @@ const std::vector<Spec>& specs() {
        size_setter(&Settings::threads, 0, 256)},
       {"max_body_bytes", "10485760", "largest accepted request body in bytes", kServe,
        size_setter(&Settings::max_body_bytes, 1024, std::size_t{1} << 30)},
+      {"max_decoded_bytes", "67108864",
+       "largest body once its Content-Encoding (gzip, deflate, zstd) is undone; decoding stops "
+       "there with 413",
+       kServe, size_setter(&Settings::max_decoded_bytes, 1024, std::size_t{1} << 32)},
       {"db_pool_size", "4", "PostgreSQL connections for queries (1-64)", kServe,
        size_setter(&Settings::db_pool_size, 1, 64)},
       {"retention_days", "30",

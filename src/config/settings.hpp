@@ -34,6 +34,7 @@ struct Settings {
   std::string metrics_addr;  // worker: host:port of its /metrics and /health; empty: none
   std::size_t threads = 0;   // 0: one per core
   std::size_t max_body_bytes = 0;
+  std::size_t max_decoded_bytes = 0;  // a compressed body, once decoded
   std::size_t db_pool_size = 0;
   std::size_t device_cache_ttl_ms = 0;  // 0: GET /api/logs/{device_id} uncached
   std::string log_level;

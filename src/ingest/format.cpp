@@ -91,14 +91,4 @@ std::string media_type(std::string_view content_type) {
   return out;
 }
 
-core::Result<std::string_view> decode_content(std::string_view content_encoding,
-                                              std::string_view body, std::string&) {
-  const std::string encoding = media_type(content_encoding);
-  if (encoding.empty() || encoding == "identity") return body;
-  return core::make_error(core::Errc::unsupported,
-                          fmt::format("Content-Encoding \"{}\" is not supported; send an "
-                                      "uncompressed body",
-                                      content_encoding));
-}
-
 }  // namespace logpipe::ingest

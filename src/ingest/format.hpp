@@ -75,9 +75,15 @@ const FormatRegistry& builtin_formats();
 // "Application/JSON; charset=utf-8" → "application/json".
 std::string media_type(std::string_view content_type);
 
-// The step before any decode: undoes the body's Content-Encoding. `storage` holds the decoded
-// bytes when they differ from `body`. Only identity for now (Errc::unsupported otherwise).
-core::Result<std::string_view> decode_content(std::string_view content_encoding,
-                                              std::string_view body, std::string& storage);
+// The step before any decode: undoes the body's Content-Encoding: identity, gzip (x-gzip),
+// deflate (zlib, or raw as some clients send it) and zstd, also several in a list ("gzip, zstd"
+// was zstd'd, then gzipped). `storage` holds the decoded bytes when they differ from `body`.
+// Decoding stops as soon as the output would pass `max_decoded_bytes` (Errc::too_large: a
+// decompression bomb costs at most that much memory); corrupt or truncated data is
+// Errc::malformed; an unknown coding Errc::unsupported.
+inline constexpr std::size_t kDefaultMaxDecodedBytes = std::size_t{64} << 20;
+core::Result<std::string_view> decode_content(
+    std::string_view content_encoding, std::string_view body, std::string& storage,
+    std::size_t max_decoded_bytes = kDefaultMaxDecodedBytes);
 
 }  // namespace logpipe::ingest

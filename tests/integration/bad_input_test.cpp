@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <thread>
 
@@ -115,9 +116,53 @@ TEST_F(BadInput, UnsupportedContentTypeIs415) {
   r.content_type = "application/x-ndjson";  // only /api/v1/ingest takes NDJSON
   expect_error(http(lp->port(), r), 415, "unsupported_media_type");
   r.content_type = "application/json";
-  r.headers = {{"Content-Encoding", "gzip"}};
+  r.headers = {{"Content-Encoding", "br"}};
   expect_error(http(lp->port(), r), 415, "unsupported_media_type");
   expect_nothing_stored();
+}
+
+std::string gzipped(std::string_view text) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&z, text.size()) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+// A gzip body is stored like a plain one; a decompression bomb is a 413 once the decoded size
+// passes max_decoded_bytes, without serve growing past it; a corrupt one is a 400.
+TEST_F(BadInput, CompressedBodiesAndBombs) {
+  HttpRequest r;
+  r.method = "POST";
+  r.target = "/api/v1/ingest";
+  r.content_type = "application/x-ndjson";
+  r.headers = {{"Content-Encoding", "gzip"}};
+  r.body = gzipped("{\"message\":\"zipped one\"}\n{\"message\":\"zipped two\"}\n");
+  auto ok = http(lp->port(), r);
+  ASSERT_EQ(ok.status, 202) << ok.body;
+  ASSERT_TRUE(eventually([&] { return db.count("SELECT count(*) FROM logs") == 2; }, 30s));
+  EXPECT_EQ(db.count("SELECT count(*) FROM logs WHERE message = 'zipped two'"), 1);
+
+  // 1 GiB of spaces inside a JSON string compresses to about 1 MiB; the default cap is 64 MiB.
+  std::string bomb = "{\"message\":\"";
+  bomb += std::string(std::size_t{1} << 30, ' ');
+  bomb += "\"}";
+  r.body = gzipped(bomb);
+  bomb = {};
+  ASSERT_LT(r.body.size(), std::size_t{4} << 20);
+  expect_error(http(lp->port(), r, 60s), 413, "too_large");
+  r.body = "not gzip at all";
+  expect_error(http(lp->port(), r), 400, "malformed");
+  EXPECT_EQ(db.count("SELECT count(*) FROM logs"), 2);
+  // Decoding all of it would have taken serve past 1 GiB; it stopped at the 64 MiB cap (the
+  // growing buffer and ASan's bookkeeping take a few times that at most).
+  EXPECT_LT(status_kib(lp->process().pid(), "VmHWM"), 600 * 1024);
 }
 
 // navigator.sendBeacon and several shippers label JSON text/plain, curl -d form-urlencoded: the

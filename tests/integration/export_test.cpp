@@ -392,15 +392,6 @@ class ExportLarge : public ::testing::Test {
   std::optional<Logpipe> lp;
 };
 
-long status_kib(int pid, const std::string& field) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
-  }
-  return -1;
-}
-
 TEST_F(ExportLarge, RowsStreamWithFlatServeMemory) {
   fill(kLargeExportRows);
   const int pid = lp->process().pid();

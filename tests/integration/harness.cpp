@@ -453,4 +453,13 @@ simdjson::dom::element parse_json(simdjson::dom::parser& parser, const std::stri
   return element;
 }
 
+long status_kib(int pid, const std::string& field) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  }
+  return -1;
+}
+
 }  // namespace logpipe::test

@@ -167,6 +167,9 @@ std::pair<int, std::string> run_logpipe(const std::vector<std::string>& args,
                                         const std::map<std::string, std::string>& env = {},
                                         std::chrono::milliseconds timeout = 60s);
 
+// A field of /proc/<pid>/status in KiB (VmRSS, VmHWM), or -1.
+long status_kib(int pid, const std::string& field);
+
 // Polls `condition` every 50 ms until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 

@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -253,15 +255,81 @@ TEST(Formats, DecodeKeepsTheValidItemsAndNamesTheRejectedOnes) {
   EXPECT_EQ(lines->problems.at(0).index, 1);
 }
 
+std::string deflated(std::string_view text, int window_bits) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&z, text.size()) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+std::string gzipped(std::string_view text) {
+  return deflated(text, 15 + 16);
+}
+std::string zstded(std::string_view text) {
+  std::string out(ZSTD_compressBound(text.size()), '\0');
+  out.resize(ZSTD_compress(out.data(), out.size(), text.data(), text.size(), 3));
+  return out;
+}
+
 TEST(Formats, ContentEncodingStep) {
   std::string storage;
   auto plain = decode_content("", "body", storage);
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ(*plain, "body");
   EXPECT_TRUE(decode_content("Identity", "body", storage).ok());
-  auto gzip = decode_content("gzip", "body", storage);
-  ASSERT_FALSE(gzip.ok());
-  EXPECT_EQ(gzip.error().code, core::Errc::unsupported);
+  auto brotli = decode_content("br", "body", storage);
+  ASSERT_FALSE(brotli.ok());
+  EXPECT_EQ(brotli.error().code, core::Errc::unsupported);
+}
+
+TEST(Formats, ContentEncodingsDecode) {
+  const std::string text = R"({"message":"hello"})" + std::string(5000, ' ');
+  std::string storage;
+  for (const auto& [coding, body] : std::vector<std::pair<std::string, std::string>>{
+           {"gzip", gzipped(text)},
+           {"X-GZIP", gzipped(text)},
+           {"deflate", deflated(text, 15)},
+           {"deflate", deflated(text, -15)},  // raw, as some clients send it
+           {"zstd", zstded(text)},
+           {"gzip", gzipped(text.substr(0, 100)) + gzipped(text.substr(100))},  // two members
+           {"zstd, gzip", gzipped(zstded(text))},
+           {"identity, zstd", zstded(text)}}) {
+    auto decoded = decode_content(coding, body, storage);
+    ASSERT_TRUE(decoded.ok()) << coding << ": " << decoded.error().message;
+    EXPECT_EQ(*decoded, text) << coding;
+  }
+}
+
+TEST(Formats, ContentEncodingRefusesCorruptAndBombs) {
+  std::string storage;
+  const std::string text(1 << 20, 'a');  // 1 MiB that compresses to ~1 KiB
+  for (const auto& [coding, body] : std::vector<std::pair<std::string, std::string>>{
+           {"gzip", gzipped(text)}, {"deflate", deflated(text, 15)}, {"zstd", zstded(text)}}) {
+    auto capped = decode_content(coding, body, storage, 64 * 1024);
+    ASSERT_FALSE(capped.ok()) << coding;
+    EXPECT_EQ(capped.error().code, core::Errc::too_large) << coding;
+    auto exact = decode_content(coding, body, storage, text.size());
+    ASSERT_TRUE(exact.ok()) << coding << " at exactly the cap";
+    EXPECT_EQ(exact->size(), text.size());
+    const std::string cut = body.substr(0, body.size() / 2);
+    auto truncated = decode_content(coding, cut, storage);
+    ASSERT_FALSE(truncated.ok()) << coding;
+    EXPECT_EQ(truncated.error().code, core::Errc::malformed) << coding;
+  }
+  for (const char* coding : {"gzip", "deflate", "zstd"}) {
+    auto garbage = decode_content(coding, "this is not compressed", storage);
+    ASSERT_FALSE(garbage.ok()) << coding;
+    EXPECT_EQ(garbage.error().code, core::Errc::malformed) << coding;
+    EXPECT_EQ(decode_content(coding, "", storage).error().code, core::Errc::malformed) << coding;
+  }
+  EXPECT_EQ(decode_content("gzip, gzip, gzip, gzip, gzip", "x", storage).error().code,
+            core::Errc::unsupported);
 }
 
 TEST(Formats, MediaTypeDropsParametersAndCase) {
