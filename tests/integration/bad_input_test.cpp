@@ -4,10 +4,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <thread>
 
+#include "../common/compress.hpp"
 #include "harness.hpp"
 
 namespace logpipe::test {
@@ -119,20 +119,6 @@ TEST_F(BadInput, UnsupportedContentTypeIs415) {
   r.headers = {{"Content-Encoding", "br"}};
   expect_error(http(lp->port(), r), 415, "unsupported_media_type");
   expect_nothing_stored();
-}
-
-std::string gzipped(std::string_view text) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&z, text.size()) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  z.avail_in = static_cast<uInt>(text.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
 }
 
 // A gzip body is stored like a plain one; a decompression bomb is a 413 once the decoded size

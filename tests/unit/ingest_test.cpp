@@ -1,10 +1,10 @@
 #include <gtest/gtest.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #include <algorithm>
 #include <stdexcept>
 
+#include "../common/compress.hpp"
 #include "ingest/formats/json.hpp"
 #include "ingest/formats/ndjson.hpp"
 
@@ -255,22 +255,9 @@ TEST(Formats, DecodeKeepsTheValidItemsAndNamesTheRejectedOnes) {
   EXPECT_EQ(lines->problems.at(0).index, 1);
 }
 
-std::string deflated(std::string_view text, int window_bits) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&z, text.size()) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  z.avail_in = static_cast<uInt>(text.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
-std::string gzipped(std::string_view text) {
-  return deflated(text, 15 + 16);
-}
+using test::deflated;
+using test::gzipped;
+
 std::string zstded(std::string_view text) {
   std::string out(ZSTD_compressBound(text.size()), '\0');
   out.resize(ZSTD_compress(out.data(), out.size(), text.data(), text.size(), 3));
