@@ -12,7 +12,7 @@
 namespace logpipe::ingest {
 namespace {
 
-constexpr std::size_t kChunk = 64 * 1024;
+constexpr std::size_t kChunk = std::size_t{64} * 1024;
 constexpr std::size_t kMaxCodings = 4;
 
 core::Error too_large(std::size_t cap) {
