@@ -12,8 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace logpipe;
   using fuzz::check;
   if (size == 0) return 0;
-  constexpr std::string_view kCodings[] = {"gzip", "deflate", "zstd", "gzip, zstd", "zstd, gzip",
-                                           "deflate, deflate"};
+  constexpr std::string_view kCodings[] = {"gzip",       "deflate",    "zstd",
+                                           "gzip, zstd", "zstd, gzip", "deflate, deflate"};
   const std::string_view coding = kCodings[data[0] % std::size(kCodings)];
   const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
   constexpr std::size_t kCap = 1 << 20;
