@@ -96,6 +96,10 @@ void append_rfc3339(std::string& out, Micros t) {
   out.append(tail, sizeof tail - 1);
 }
 
+std::string format_date(Micros t) {
+  return format_rfc3339(t).substr(0, 10);
+}
+
 std::string format_rfc3339(Micros t) {
   std::string out;
   out.reserve(27);

@@ -11,11 +11,23 @@ namespace logpipe::core {
 
 using Micros = std::int64_t;
 
+inline constexpr Micros kSecond = 1'000'000;
+inline constexpr Micros kMinute = 60 * kSecond;
+inline constexpr Micros kHour = 60 * kMinute;
+inline constexpr Micros kDay = 24 * kHour;
+
+// The start of the `unit` (a minute, an hour, a day: UTC) that holds t; right for t < 0 too.
+constexpr Micros floor_to(Micros t, Micros unit) {
+  return t - ((t % unit) + unit) % unit;
+}
+
 Micros now_micros();
 
 // "2024-11-14T10:30:00.123456Z"
 std::string format_rfc3339(Micros t);
 void append_rfc3339(std::string& out, Micros t);
+// The UTC date of t: "2024-11-14".
+std::string format_date(Micros t);
 
 // Accepts RFC 3339 / ISO 8601: date and time separated by 'T' or ' ', optional fraction (any
 // number of digits, truncated to microseconds), and 'Z', '+hh:mm', '+hhmm' or no zone (= UTC).

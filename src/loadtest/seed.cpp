@@ -19,7 +19,7 @@ namespace logpipe::loadtest {
 namespace {
 
 constexpr std::uint64_t kPerTransaction = 10'000;
-constexpr core::Micros kDay = 86'400'000'000;
+using core::kDay;
 
 constexpr std::array kServices{"api",    "auth",   "billing", "db",      "web",
                                "worker", "search", "cache",   "gateway", "notify"};

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-
 #include "store/forget.hpp"
 
 namespace logpipe::query {
@@ -60,11 +58,9 @@ core::Result<DeviceListQuery> parse_device_list_query(const Params& params, mode
         return invalid_param(key, "must be last_seen or device_id");
       q.by_name = value == "device_id";
     } else if (key == "limit") {
-      int n = 0;
-      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc() || end != value.data() + value.size() || n < 1 || n > kMaxDevices)
-        return invalid_param(key, fmt::format("must be an integer in 1..{}", kMaxDevices));
-      q.limit = n;
+      auto limit = parse_int_param(key, value, 1, kMaxDevices);
+      if (!limit) return limit.error();
+      q.limit = static_cast<int>(*limit);
     } else {
       return invalid_param(key, "is not a parameter (prefix, silent_for, sort, limit)");
     }

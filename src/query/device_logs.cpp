@@ -49,8 +49,7 @@ core::Result<std::vector<StoredLog>> device_logs(store::Connection& db, const De
   // spares the planning and an index probe of every older partition (a month is ~30 of them;
   // planning them all took 4 ms). The bound is a parameter, not now(), so that the planner prunes
   // the partitions. Only a device with fewer logs than asked in that day needs the whole table.
-  constexpr core::Micros kDay = 86'400'000'000;
-  const std::string since = core::format_rfc3339(core::now_micros() - kDay);
+  const std::string since = core::format_rfc3339(core::now_micros() - core::kDay);
   for (const bool recent : {true, false}) {
     store::Params params{std::to_string(q.tenant_id), q.device_id, std::to_string(q.limit)};
     if (recent) params.emplace_back(since);

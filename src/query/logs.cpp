@@ -454,6 +454,14 @@ core::Result<LogPage> find_logs(store::Connection& db, const LogQuery& query) {
   return page;
 }
 
+core::Result<std::int64_t> parse_int_param(std::string_view param, std::string_view text,
+                                           std::int64_t min, std::int64_t max) {
+  std::int64_t n = 0;
+  if (!parse_int(text, n) || n < min || n > max)
+    return bad(param, fmt::format("must be an integer in {}..{}", min, max));
+  return n;
+}
+
 core::Result<std::int64_t> parse_log_id(std::string_view text) {
   std::int64_t id = 0;
   if (!parse_int(text, id) || id <= 0) return bad("id", "must be a positive integer");
@@ -477,8 +485,9 @@ core::Result<LogDelete> parse_log_delete(const Params& params, model::TenantId t
   Params filters;
   for (const auto& [key, value] : params) {
     if (key == "limit") {
-      if (!parse_int(std::string_view(value), d.limit) || d.limit < 1 || d.limit > kMaxDelete)
-        return bad(key, fmt::format("must be an integer in 1..{}", kMaxDelete));
+      auto limit = parse_int_param(key, value, 1, kMaxDelete);
+      if (!limit) return limit.error();
+      d.limit = *limit;
     } else if (key == "order" || key == "cursor") {
       return bad(key, "does not apply to a delete (the oldest matching logs go first)");
     } else {

@@ -58,6 +58,9 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 
 // The 422 of a bad query parameter, naming it: "<param> <message>".
 core::Error invalid_param(std::string_view param, std::string message);
+// An integer in [min, max], or the 422 "<param> must be an integer in min..max".
+core::Result<std::int64_t> parse_int_param(std::string_view param, std::string_view text,
+                                           std::int64_t min, std::int64_t max);
 // An RFC 3339 time, or a duration before `now` (30s, 15m, 2h, 7d).
 core::Result<core::Micros> parse_time(std::string_view param, std::string_view text,
                                       core::Micros now);

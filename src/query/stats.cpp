@@ -2,21 +2,17 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-
 namespace logpipe::query {
 namespace {
 
-constexpr core::Micros kMinute = 60'000'000;
-constexpr core::Micros kHour = 60 * kMinute;
-constexpr core::Micros kDay = 24 * kHour;
+using core::floor_to;
+using core::kDay;
+using core::kHour;
+using core::kMinute;
 constexpr std::size_t kAutoBuckets = 360;
 constexpr std::size_t kMaxBuckets = 10'000;
 constexpr int kMaxRecentDevices = 1000;
 
-core::Micros floor_to(core::Micros t, core::Micros unit) {
-  return t - ((t % unit) + unit) % unit;
-}
 core::Micros ceil_to(core::Micros t, core::Micros unit) {
   return floor_to(t + unit - 1, unit);
 }
@@ -35,7 +31,6 @@ core::Micros length_of(Interval i) {
   return kDay;
 }
 
-// The rollup table whose rows are exactly the buckets of an interval (5m buckets sum minutes).
 // The rollup table whose rows are exactly the buckets of an interval (5m buckets sum minutes).
 struct Grain {
   const char* table;
@@ -97,11 +92,9 @@ core::Result<StatsQuery> parse_stats_query(const Params& params, model::TenantId
       }
       if (!q.interval) return invalid_param(key, "must be 1m, 5m, 1h or 1d");
     } else if (key == "devices") {
-      int n = -1;
-      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc() || end != value.data() + value.size() || n < 0 || n > kMaxRecentDevices)
-        return invalid_param(key, fmt::format("must be an integer in 0..{}", kMaxRecentDevices));
-      q.recent_devices = n;
+      auto n = parse_int_param(key, value, 0, kMaxRecentDevices);
+      if (!n) return n.error();
+      q.recent_devices = static_cast<int>(*n);
     } else {
       return invalid_param(key, "is not a parameter (from, to, service, app, interval, devices)");
     }
@@ -152,8 +145,7 @@ core::Result<Stats> read_stats(store::Connection& db, const StatsQuery& q, core:
   w.args.push_back(std::to_string(q.tenant));
   const Grain grain = grain_of(stats.interval);
   const auto bound = [&](core::Micros t) {
-    const std::string text = core::format_rfc3339(t);
-    return w.param(grain.dates ? text.substr(0, 10) : text);
+    return w.param(grain.dates ? core::format_date(t) : core::format_rfc3339(t));
   };
   const char* cast = grain.dates ? "date" : "timestamptz";
   std::string where = fmt::format("tenant_id = $1 AND {0} >= {1}::{3} AND {0} < {2}::{3}",

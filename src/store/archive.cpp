@@ -70,10 +70,6 @@ class ZstdWriter {
   std::vector<char> out_;
 };
 
-std::string day_of(core::Micros t) {
-  return core::format_rfc3339(t).substr(0, 10);
-}
-
 // One archive line → a record and the batch metadata it carries.
 core::Status decode_line(simdjson::dom::parser& parser, std::string_view line,
                          model::Record& record, std::tuple<int, core::Micros, std::string>& meta) {
@@ -195,7 +191,7 @@ core::Result<ImportReport> import_archive(Connection& c, const std::string& path
     std::set<std::string> days;
     for (const auto& b : entry.batches) {
       for (const auto& r : b.records) {
-        if (auto d = day_of(r.ts); !known_days.count(d)) days.insert(std::move(d));
+        if (auto d = core::format_date(r.ts); !known_days.count(d)) days.insert(std::move(d));
       }
     }
     for (const auto& d : days) {

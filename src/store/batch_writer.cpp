@@ -210,11 +210,6 @@ core::Status create_apps(Connection& c,
   return {};
 }
 
-core::Micros floor_minute(core::Micros t) {
-  constexpr core::Micros kMinute = 60'000'000;
-  return t - ((t % kMinute) + kMinute) % kMinute;
-}
-
 }  // namespace
 
 int rollup_shard(std::string_view writer_name) {
@@ -378,7 +373,8 @@ core::Result<WriteReport> write_entries(Connection& c, std::string_view stream,
       if (rejected[i]) continue;
       const model::Batch& batch = *rows[i].batch;
       const model::Record& r = *rows[i].record;
-      ++counts[{batch.tenant_id, floor_minute(r.ts), model::to_string(r.level), r.service, r.app}];
+      ++counts[{batch.tenant_id, core::floor_to(r.ts, core::kMinute), model::to_string(r.level),
+                r.service, r.app}];
       ++report.records_stored;
       if (!r.app.empty()) apps.emplace(batch.tenant_id, r.app);
       if (r.device_id.empty()) continue;

@@ -3,9 +3,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
-#include <tuple>
-
 #include "store/batch_writer.hpp"
+#include "store/rollups.hpp"
 
 namespace logpipe::store {
 
@@ -16,16 +15,13 @@ core::Result<Deleted> delete_logs(Connection& c, std::string_view where, const P
   const std::string limit_sql = limit ? fmt::format(" ORDER BY ts, id LIMIT {}", *limit) : "";
   // Each grain of log_counts loses the deleted rows' counts, in the corrections' shard.
   std::string grains;
-  for (const auto& [table, column, bucket] :
-       {std::tuple{"log_counts", "minute", "date_trunc('minute', ts, 'UTC')"},
-        std::tuple{"log_counts_hourly", "hour", "date_trunc('hour', ts, 'UTC')"},
-        std::tuple{"log_counts_daily", "day", "(ts AT TIME ZONE 'UTC')::date"}}) {
+  for (const RollupGrain& grain : kRollupGrains) {
     grains += fmt::format(
         ", {0}_less AS (INSERT INTO {0} AS c (tenant_id, {1}, level, service, app, shard, count)"
         " SELECT tenant_id, {2}, level, service, app, {3}, -count(*) FROM gone"
         " GROUP BY 1, 2, 3, 4, 5 ON CONFLICT (tenant_id, {1}, level, service, app, shard)"
         " DO UPDATE SET count = c.count + excluded.count)",
-        table, column, bucket, kCorrectionShard);
+        grain.table, grain.column, grain.bucket("ts"), kCorrectionShard);
   }
   const std::string sql = fmt::format(
       R"sql(

@@ -4,21 +4,17 @@
 
 #include <filesystem>
 #include <set>
-#include <tuple>
 
 #include "store/archive.hpp"
 #include "store/forget.hpp"
+#include "store/rollups.hpp"
 
 namespace logpipe::store {
 namespace {
 
-constexpr core::Micros kDay = 86'400'000'000;
+using core::kDay;
 // Arbitrary but fixed: every logpipe process contends for the same lock.
 constexpr const char* kLockKey = "7346017263302";
-
-std::string date_of(core::Micros t) {
-  return core::format_rfc3339(t).substr(0, 10);
-}
 
 // "logs_20261126" → "2026-11-26".
 std::string date_of_partition(const std::string& name) {
@@ -104,23 +100,15 @@ core::Status index_partition(Connection& c, const std::string& partition,
   return {};
 }
 
-// Folds the rows of closed days into shard 0, one rollup table per transaction. Writers storing
-// late logs of those days meanwhile only add rows again (folded next round); the sums never change.
-core::Result<std::int64_t> fold_closed_days(Connection& c, const std::string& today) {
+// Folds the rows of closed days (before `today_start`, a timestamptz) into shard 0, one rollup
+// table per transaction. Writers storing late logs of those days meanwhile only add rows again
+// (folded next round); the sums never change.
+core::Result<std::int64_t> fold_closed_days(Connection& c, const std::string& today_start) {
   std::int64_t folded = 0;
-  struct Grain {
-    const char* table;
-    const char* column;
-    const char* bound;  // the start of today, in the column's type
-  };
-  for (const Grain& grain :
-       {Grain{"log_counts", "minute", "$1::date::timestamp AT TIME ZONE 'UTC'"},
-        Grain{"log_counts_hourly", "hour", "$1::date::timestamp AT TIME ZONE 'UTC'"},
-        Grain{"log_counts_daily", "day", "$1::date"}}) {
-    // Named, not a structured binding: the lambda below captures them (clang 14).
+  for (const RollupGrain& grain : kRollupGrains) {
     const char* table = grain.table;
     const char* column = grain.column;
-    const char* bound = grain.bound;
+    const std::string bound = grain.bucket("$1::timestamptz");  // today, in the column's type
     auto rows = in_transaction(c, [&]() -> core::Result<std::int64_t> {
       auto moved = c.query(
           fmt::format(
@@ -132,12 +120,12 @@ core::Result<std::int64_t> fold_closed_days(Connection& c, const std::string& to
               " DO UPDATE SET count = l.count + excluded.count)"
               " SELECT count(*) FROM moved",
               table, column, bound),
-          {today});
+          {today_start});
       if (!moved) return moved.error();
       // Keys whose logs were all deleted sum to zero: nothing to keep.
       if (auto r = c.query(fmt::format("DELETE FROM {} WHERE {} < {} AND shard = 0 AND count = 0",
                                        table, column, bound),
-                           {today});
+                           {today_start});
           !r)
         return r.error();
       return moved->get_int(0, 0);
@@ -159,16 +147,16 @@ core::Result<MaintenanceReport> maintain(Connection& c, const MaintenanceOptions
   if (!*locked) return report;
   report.ran = true;
 
-  const core::Micros today = now - ((now % kDay) + kDay) % kDay;
-  const std::string today_date = date_of(today);
+  const core::Micros today = core::floor_to(now, kDay);
+  const std::string today_date = core::format_date(today);
   const std::optional<core::Micros> cutoff =
       o.retention_days > 0 ? std::optional(today - o.retention_days * kDay) : std::nullopt;
-  const std::string last_ahead = date_of(today + o.days_ahead * kDay);
+  const std::string last_ahead = core::format_date(today + o.days_ahead * kDay);
 
   auto before = daily_partitions(c);
   if (!before) return before.error();
   for (core::Micros d = today - kDay; d <= today + o.days_ahead * kDay; d += kDay) {
-    if (auto s = ensure_day(c, date_of(d)); !s) return s.error();
+    if (auto s = ensure_day(c, core::format_date(d)); !s) return s.error();
   }
   // Rows that arrived for a day without a partition wait in logs_default; once their day is
   // within the window, they move into its own partition.
@@ -177,7 +165,7 @@ core::Result<MaintenanceReport> maintain(Connection& c, const MaintenanceOptions
   if (!waiting) return waiting.error();
   for (int i = 0; i < waiting->size(); ++i) {
     const std::string day(waiting->get(i, 0));
-    if ((cutoff && day < date_of(*cutoff)) || day > last_ahead) continue;
+    if ((cutoff && day < core::format_date(*cutoff)) || day > last_ahead) continue;
     if (auto s = ensure_day(c, day); !s) return s.error();
   }
   auto after = daily_partitions(c);
@@ -190,7 +178,7 @@ core::Result<MaintenanceReport> maintain(Connection& c, const MaintenanceOptions
   std::vector<std::string> kept;
   for (const auto& p : *after) {
     const std::string day = date_of_partition(p);
-    if (!cutoff || day >= date_of(*cutoff)) {
+    if (!cutoff || day >= core::format_date(*cutoff)) {
       kept.push_back(p);
       continue;
     }
@@ -214,7 +202,8 @@ core::Result<MaintenanceReport> maintain(Connection& c, const MaintenanceOptions
       for (const auto& [sql, bound] :
            {std::pair{"DELETE FROM log_counts WHERE minute < $1::timestamptz", cutoff_text},
             std::pair{"DELETE FROM log_counts_hourly WHERE hour < $1::timestamptz", cutoff_text},
-            std::pair{"DELETE FROM log_counts_daily WHERE day < $1::date", date_of(*cutoff)}}) {
+            std::pair{"DELETE FROM log_counts_daily WHERE day < $1::date",
+                      core::format_date(*cutoff)}}) {
         if (auto r = c.query(sql, {bound}); !r) return r.error();
       }
       return gone->count;
@@ -222,7 +211,7 @@ core::Result<MaintenanceReport> maintain(Connection& c, const MaintenanceOptions
     if (!expired) return expired.error();
     report.expired_default_rows = *expired;
   }
-  auto folded = fold_closed_days(c, today_date);
+  auto folded = fold_closed_days(c, core::format_rfc3339(today));
   if (!folded) return folded.error();
   report.folded_rollup_rows = *folded;
   if (o.index_closed) {

@@ -30,7 +30,7 @@ constexpr std::size_t kMaxBatchBytes = std::size_t{32} << 20;
 constexpr milliseconds kIdleBlock{1000};  // longest XREADGROUP block: bounds stop latency
 constexpr milliseconds kBackoffMin{100};
 constexpr milliseconds kBackoffMax{5000};
-constexpr core::Micros kDay = 86'400'000'000LL;
+using core::kDay;
 
 using Entries = std::vector<queue::ConsumedEntry>;
 
@@ -163,12 +163,12 @@ struct Worker::Impl {
   }
 
   void ensure_partitions_for(const std::vector<store::StreamEntry>& entries) {
-    const core::Micros today = core::now_micros() / kDay * kDay;
+    const core::Micros today = core::floor_to(core::now_micros(), kDay);
     std::set<core::Micros> days;
     for (const auto& e : entries) {
       for (const auto& batch : e.batches) {
         for (const auto& r : batch.records) {
-          const core::Micros day = (r.ts >= 0 ? r.ts : r.ts - kDay + 1) / kDay * kDay;
+          const core::Micros day = core::floor_to(r.ts, kDay);
           // Far-off days go to logs_default rather than creating a table per stray clock.
           if (day >= today - 7 * kDay && day <= today + 2 * kDay && !known_partitions.count(day))
             days.insert(day);
@@ -176,8 +176,7 @@ struct Worker::Impl {
       }
     }
     for (core::Micros day : days) {
-      auto r = db->query("SELECT logpipe_ensure_partition($1::date)",
-                         {core::format_rfc3339(day).substr(0, 10)});
+      auto r = db->query("SELECT logpipe_ensure_partition($1::date)", {core::format_date(day)});
       if (r) {
         known_partitions.insert(day);
       } else {
