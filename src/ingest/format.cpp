@@ -22,6 +22,60 @@ core::Result<std::vector<model::Record>> all_or_nothing(core::Result<Decoded> de
   return all_or_nothing(std::move(decoded).value());
 }
 
+core::Result<Decoded> decode_lines(std::string_view body, const DecodeOptions& options,
+                                   const ParseLine& parse) {
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (body.starts_with(kBom)) body.remove_prefix(kBom.size());
+  Decoded decoded;
+  std::string why;
+  std::size_t line_number = 0;
+  std::size_t items = 0;
+  while (!body.empty()) {
+    const auto nl = body.find('\n');
+    std::string_view line = body.substr(0, nl);
+    body = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (items++ == options.max_records) {
+      return core::make_error(
+          core::Errc::too_large,
+          fmt::format("more than {} records in one request", options.max_records));
+    }
+    decoded.records.emplace_back();
+    why.clear();
+    if (parse(line, options, decoded.records.back(), why)) continue;
+    decoded.records.pop_back();
+    ++decoded.rejected_items;
+    if (decoded.problems.size() < kMaxProblemDetails)
+      decoded.problems.push_back({static_cast<long>(line_number), "", std::move(why)});
+    ++decoded.problem_count;
+  }
+  if (items == 0) return core::make_error(core::Errc::invalid_field, "no records");
+  return decoded;
+}
+
+std::vector<model::Batch> into_batches(Decoded decoded, std::string_view format,
+                                       core::Micros received_at) {
+  std::vector<model::Batch> batches;
+  const auto batch_for = [&](std::string_view name) -> model::Batch& {
+    for (auto& b : batches) {
+      if (b.source_format == name) return b;
+    }
+    auto& b = batches.emplace_back();
+    b.received_at = received_at;
+    b.source_format = name;
+    return b;
+  };
+  if (decoded.record_formats.size() != decoded.records.size()) {
+    batch_for(format).records = std::move(decoded.records);
+    return batches;
+  }
+  for (std::size_t i = 0; i < decoded.records.size(); ++i)
+    batch_for(decoded.record_formats[i]).records.push_back(std::move(decoded.records[i]));
+  return batches;
+}
+
 void FormatRegistry::add(Format format) {
   if (find(format.name)) throw std::logic_error("format registered twice: " + format.name);
   for (const auto& type : format.media_types) {

@@ -37,6 +37,9 @@ struct Decoded {
   std::vector<core::ErrorDetail> problems;  // the first kMaxProblemDetails
   std::size_t problem_count = 0;            // all of them
   std::size_t rejected_items = 0;
+  // The format of each record, parallel to `records`, when one decode mixed several
+  // (format=auto); empty when every record is in the decoding format. Names are the registry's.
+  std::vector<std::string_view> record_formats;
 };
 inline constexpr std::size_t kMaxProblemDetails = 100;
 
@@ -44,13 +47,34 @@ inline constexpr std::size_t kMaxProblemDetails = 100;
 core::Result<std::vector<model::Record>> all_or_nothing(Decoded decoded);
 core::Result<std::vector<model::Record>> all_or_nothing(core::Result<Decoded> decoded);
 
+// Formats of one log per line (syslog, access logs, logfmt, user patterns, JSON among them for
+// format=auto): one line (or one syslog frame) → one record. False, with `why` set, when the line
+// is not in the format; `out` is then unspecified.
+using ParseLine = std::function<bool(std::string_view line, const DecodeOptions& options,
+                                     model::Record& out, std::string& why)>;
+
 struct Format {
   std::string name;                      // "json", "ndjson", …: ?format= and source_format
   std::vector<std::string> media_types;  // lower case, without parameters
   // 0 (not this format) … 100 (certainly), from the start of a body. Empty: never sniffed.
   std::function<int(std::string_view head)> sniff;
   std::function<core::Result<Decoded>(std::string_view body, const DecodeOptions& options)> decode;
+  // Line formats only (empty otherwise): the score of ONE line, 0 … 100, by which format=auto
+  // picks a parser per line, and that parser.
+  std::function<int(std::string_view line)> sniff_line;
+  ParseLine parse_line;
 };
+
+// The decode of a line format: `body` split at LF (a CR before it dropped, a UTF-8 BOM at the
+// start skipped, blank lines skipped), each line through `parse`. A rejected line is a problem
+// whose index is its 1-based line number. More than max_records lines: Errc::too_large.
+core::Result<Decoded> decode_lines(std::string_view body, const DecodeOptions& options,
+                                   const ParseLine& parse);
+
+// The records of `decoded` as batches, one per source format (`format` for records without
+// their own), in first-seen order: what the intake stores as one unit.
+std::vector<model::Batch> into_batches(Decoded decoded, std::string_view format,
+                                       core::Micros received_at);
 
 class FormatRegistry {
  public:

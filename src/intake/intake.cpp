@@ -16,10 +16,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void count_levels(metrics::Metrics& metrics, const model::Batch& batch) {
+using Batches = std::vector<model::Batch>;
+
+void count_levels(metrics::Metrics& metrics, const Batches& batches) {
   std::array<double, 8> by_level{};
-  for (const auto& r : batch.records)
-    by_level[static_cast<std::size_t>(r.level)] += 1;
+  for (const auto& batch : batches) {
+    for (const auto& r : batch.records)
+      by_level[static_cast<std::size_t>(r.level)] += 1;
+  }
   for (std::size_t l = 0; l < by_level.size(); ++l) {
     if (by_level[l] > 0)
       metrics.logs_received(model::to_string(static_cast<model::Level>(l)), by_level[l]);
@@ -54,18 +58,23 @@ struct Intake::Impl : std::enable_shared_from_this<Intake::Impl> {
     return core::make_error(code, std::move(message));
   }
 
-  void accepted(const model::Batch& batch, std::string entry_id, Backend backend,
-                const Done& done) {
-    count_levels(metrics, batch);
-    done(Accepted{std::move(entry_id), batch.records.size(), batch.received_at, backend});
+  void accepted(const Batches& batches, std::string entry_id, Backend backend, const Done& done) {
+    count_levels(metrics, batches);
+    std::size_t count = 0;
+    for (const auto& b : batches)
+      count += b.records.size();
+    done(Accepted{std::move(entry_id), count, batches.front().received_at, backend});
   }
 
-  void submit(std::shared_ptr<model::Batch> batch, Done done) {
-    std::string payload = queue::encode_batch(*batch);
+  void submit(std::shared_ptr<Batches> batches, Done done) {
+    std::vector<std::string> payloads;
+    payloads.reserve(batches->size());
+    for (const auto& b : *batches)
+      payloads.push_back(queue::encode_batch(b));
     const auto started = Clock::now();
     appender.append(
-        std::move(payload),
-        [self = shared_from_this(), batch = std::move(batch), done = std::move(done), started,
+        std::move(payloads),
+        [self = shared_from_this(), batch = std::move(batches), done = std::move(done), started,
          token = in_flight.enter()](core::Result<std::string> entry_id) mutable {
           self->metrics.redis_operation(
               "xadd", std::chrono::duration<double>(Clock::now() - started).count());
@@ -90,7 +99,7 @@ struct Intake::Impl : std::enable_shared_from_this<Intake::Impl> {
 
   // One transaction per submission, on the database threads; its id goes into ingest_batches
   // in the same transaction, so the records are stored exactly once.
-  void store_in_database(std::shared_ptr<model::Batch> batch, Done done,
+  void store_in_database(std::shared_ptr<Batches> batch, Done done,
                          const core::Error& redis_error) {
     if (fallback_in_flight.fetch_add(1) >= options.max_fallback_in_flight) {
       --fallback_in_flight;
@@ -103,7 +112,7 @@ struct Intake::Impl : std::enable_shared_from_this<Intake::Impl> {
                      redis_message = redis_error.message, token = in_flight.enter()] {
           store::StreamEntry entry{
               fmt::format("db-{}-{}", self->options.instance, ++self->fallback_sequence), {}};
-          entry.batches.push_back(std::move(*batch));
+          entry.batches = std::move(*batch);
           auto stored = self->db.with([&](store::Connection& c) {
             return store::write_entries(
                 c, self->options.stream, std::span(&entry, 1),
@@ -112,7 +121,7 @@ struct Intake::Impl : std::enable_shared_from_this<Intake::Impl> {
           --self->fallback_in_flight;
           if (stored) {
             self->metrics.ingest_fallback(static_cast<double>(entry.record_count()));
-            return self->accepted(entry.batches.front(), entry.id, Backend::db, done);
+            return self->accepted(entry.batches, entry.id, Backend::db, done);
           }
           core::log::error("enqueue and database fallback both failed",
                            {{"redis", redis_message}, {"postgres", stored.error().message}});
@@ -144,8 +153,16 @@ core::Status Intake::admit(const model::Principal&) const {
 }
 
 void Intake::submit(const model::Principal& principal, model::Batch batch, Done done) {
-  batch.tenant_id = principal.tenant;
-  impl_->submit(std::make_shared<model::Batch>(std::move(batch)), std::move(done));
+  std::vector<model::Batch> batches;
+  batches.push_back(std::move(batch));
+  submit(principal, std::move(batches), std::move(done));
+}
+
+void Intake::submit(const model::Principal& principal, std::vector<model::Batch> batches,
+                    Done done) {
+  for (auto& b : batches)
+    b.tenant_id = principal.tenant;
+  impl_->submit(std::make_shared<Batches>(std::move(batches)), std::move(done));
 }
 
 void Intake::refresh_backlog() {

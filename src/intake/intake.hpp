@@ -65,6 +65,9 @@ class Intake {
 
   // Stores `batch` under the principal's tenant; `done` runs once, on another thread.
   void submit(const model::Principal& principal, model::Batch batch, Done done);
+  // Several batches of one request (records of several source formats), stored as one unit: all
+  // in the same stream entry, or all in the same fallback transaction. Not empty.
+  void submit(const model::Principal& principal, std::vector<model::Batch> batches, Done done);
 
   // Measures the backlog admit() compares with the limits (XLEN and MEMORY USAGE of the stream,
   // pipelined) and the redis_stream_size metric; serve calls it every 250 ms. Redis down: the

@@ -26,19 +26,22 @@ struct StreamAppender::Impl : std::enable_shared_from_this<StreamAppender::Impl>
   Group waiting;  // batches that arrived while max_in_flight XADDs were out
   std::size_t in_flight = 0;
 
-  void append(std::string batch, Callback callback) {
+  void append(std::vector<std::string> batches, Callback callback) {
+    std::size_t bytes = 0;
+    for (const auto& b : batches)
+      bytes += b.size();
     Group ready;
     {
       std::lock_guard lock(mutex);
-      const bool full =
-          !waiting.batches.empty() && waiting.bytes + batch.size() > options.max_entry_bytes;
+      const bool full = !waiting.batches.empty() && waiting.bytes + bytes > options.max_entry_bytes;
       if (full) {  // the waiting group is as large as an entry gets: send it now
         ready = std::move(waiting);
         waiting = {};
         ++in_flight;
       }
-      waiting.bytes += batch.size();
-      waiting.batches.push_back(std::move(batch));
+      waiting.bytes += bytes;
+      for (auto& b : batches)
+        waiting.batches.push_back(std::move(b));
       waiting.callbacks.push_back(std::move(callback));
       if (!full && in_flight < options.max_in_flight) {
         ready = std::move(waiting);
@@ -83,7 +86,13 @@ StreamAppender::StreamAppender(AsyncClient& redis, std::string stream, AppenderO
 StreamAppender::~StreamAppender() = default;
 
 void StreamAppender::append(std::string encoded_batch, Callback callback) {
-  impl_->append(std::move(encoded_batch), std::move(callback));
+  std::vector<std::string> batches;
+  batches.push_back(std::move(encoded_batch));
+  impl_->append(std::move(batches), std::move(callback));
+}
+
+void StreamAppender::append(std::vector<std::string> encoded_batches, Callback callback) {
+  impl_->append(std::move(encoded_batches), std::move(callback));
 }
 
 }  // namespace logpipe::queue

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/result.hpp"
 #include "queue/async_client.hpp"
@@ -36,6 +37,8 @@ class StreamAppender {
 
   // Thread-safe. `encoded_batch` is an encode_batch() output.
   void append(std::string encoded_batch, Callback callback);
+  // Several batches of one request, always in the same entry: stored together or not at all.
+  void append(std::vector<std::string> encoded_batches, Callback callback);
 
  private:
   struct Impl;

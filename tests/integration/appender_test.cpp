@@ -66,6 +66,44 @@ TEST(StreamAppender, RequestsWaitingForAnXaddShareTheNextEntry) {
   (void)sync->command({"DEL", stream});
 }
 
+TEST(StreamAppender, TheBatchesOfOneRequestShareAnEntryWhateverItsSize) {
+  auto endpoint = queue::parse_redis_url(Services::shared().redis_url);
+  ASSERT_TRUE(endpoint);
+  const std::string stream = unique_tag("appender") + ":stream";
+  boost::asio::io_context io;
+  queue::AsyncClient redis(io, *endpoint);
+  // An entry limit smaller than one batch: batches of different requests never share an entry,
+  // but those of one request (records of several source formats) must, to be stored together.
+  queue::StreamAppender appender(redis, stream, {.max_entry_bytes = 1});
+  std::vector<std::string> ids;
+  const auto remember = [&](core::Result<std::string> id) {
+    ASSERT_TRUE(id) << id.error().message;
+    ids.push_back(*id);
+    if (ids.size() == 3) redis.close();
+  };
+  appender.append(encoded(0), remember);
+  appender.append(std::vector{encoded(1), encoded(2), encoded(3)}, remember);
+  appender.append(encoded(4), remember);
+  io.run_for(std::chrono::seconds(10));
+  ASSERT_EQ(ids.size(), 3u);
+
+  auto sync = queue::SyncClient::connect(*endpoint, 2000ms);
+  ASSERT_TRUE(sync);
+  auto range = sync->command({"XRANGE", stream, "-", "+"});
+  ASSERT_TRUE(range);
+  ASSERT_EQ(queue::reply_size(**range), 3u);
+  std::vector<std::size_t> batches_per_entry;
+  for (std::size_t e = 0; e < 3; ++e) {
+    const redisReply& entry = queue::reply_at(**range, e);
+    auto batches =
+        queue::decode_entry(queue::reply_string(queue::reply_at(queue::reply_at(entry, 1), 1)));
+    ASSERT_TRUE(batches) << batches.error().message;
+    batches_per_entry.push_back(batches->size());
+  }
+  EXPECT_EQ(batches_per_entry, (std::vector<std::size_t>{1, 3, 1}));
+  (void)sync->command({"DEL", stream});
+}
+
 TEST(StreamAppender, EveryWaitingRequestFailsWhenRedisIsUnreachable) {
   queue::RedisEndpoint nowhere;
   nowhere.host = "127.0.0.1";

@@ -203,7 +203,9 @@ TEST(Formats, ARegisteredFormatIsReachableByItsMediaTypeAndSniff) {
                   d.records.back().message = std::string(body);
                   d.records.back().ts = o.received_at;
                   return d;
-                }});
+                },
+                {},
+                {}});
   const Format* lines = registry.for_media_type("text/x-lines");
   ASSERT_NE(lines, nullptr);
   EXPECT_EQ(lines->name, "lines");
@@ -215,8 +217,8 @@ TEST(Formats, ARegisteredFormatIsReachableByItsMediaTypeAndSniff) {
   const auto types = registry.media_types();
   EXPECT_NE(std::find(types.begin(), types.end(), "text/x-lines"), types.end());
   // One name, one media type: registering either twice is a programming error.
-  EXPECT_THROW(registry.add({"lines", {}, {}, {}}), std::logic_error);
-  EXPECT_THROW(registry.add({"other", {"application/json"}, {}, {}}), std::logic_error);
+  EXPECT_THROW(registry.add({"lines", {}, {}, {}, {}, {}}), std::logic_error);
+  EXPECT_THROW(registry.add({"other", {"application/json"}, {}, {}, {}, {}}), std::logic_error);
 }
 
 TEST(Formats, SniffTellsJsonFromNdjson) {
@@ -323,6 +325,57 @@ TEST(Formats, MediaTypeDropsParametersAndCase) {
   EXPECT_EQ(media_type("Application/JSON; charset=utf-8"), "application/json");
   EXPECT_EQ(media_type("  text/plain  "), "text/plain");
   EXPECT_EQ(media_type(""), "");
+}
+
+TEST(LineFormats, DecodeLinesSkipsBomBlankAndCrAndNumbersRejectedLines) {
+  const ParseLine upper_only = [](std::string_view line, const DecodeOptions&, Record& out,
+                                  std::string& why) {
+    if (line.front() < 'A' || line.front() > 'Z') {
+      why = "starts in lower case";
+      return false;
+    }
+    out.message = line;
+    return true;
+  };
+  auto decoded = decode_lines(
+      "\xEF\xBB\xBF"
+      "Alpha\r\n\n  \t\nbeta\nGamma",
+      options(), upper_only);
+  ASSERT_TRUE(decoded.ok());
+  ASSERT_EQ(decoded->records.size(), 2u);
+  EXPECT_EQ(decoded->records[0].message, "Alpha");
+  EXPECT_EQ(decoded->records[1].message, "Gamma");
+  ASSERT_EQ(decoded->problem_count, 1u);
+  EXPECT_EQ(decoded->problems[0].index, 4);  // the line number, counting blank lines
+  EXPECT_EQ(decoded->problems[0].message, "starts in lower case");
+  EXPECT_EQ(decoded->rejected_items, 1u);
+
+  EXPECT_EQ(decode_lines(" \r\n\n", options(), upper_only).error().code, core::Errc::invalid_field);
+  DecodeOptions two = options();
+  two.max_records = 2;
+  EXPECT_EQ(decode_lines("A\nB\nC\n", two, upper_only).error().code, core::Errc::too_large);
+  EXPECT_TRUE(decode_lines("A\nB\n\n", two, upper_only).ok());
+}
+
+TEST(LineFormats, IntoBatchesGroupsRecordsBySourceFormat) {
+  Decoded decoded;
+  for (const char* m : {"a", "b", "c", "d"})
+    decoded.records.emplace_back().message = m;
+  auto whole = into_batches(decoded, "logfmt", kReceived);
+  ASSERT_EQ(whole.size(), 1u);
+  EXPECT_EQ(whole[0].source_format, "logfmt");
+  EXPECT_EQ(whole[0].records.size(), 4u);
+  EXPECT_EQ(whole[0].received_at, kReceived);
+
+  decoded.record_formats = {"syslog", "json", "syslog", "plain"};
+  auto mixed = into_batches(decoded, "auto", kReceived);
+  ASSERT_EQ(mixed.size(), 3u);
+  EXPECT_EQ(mixed[0].source_format, "syslog");
+  ASSERT_EQ(mixed[0].records.size(), 2u);
+  EXPECT_EQ(mixed[0].records[1].message, "c");
+  EXPECT_EQ(mixed[1].source_format, "json");
+  EXPECT_EQ(mixed[2].source_format, "plain");
+  EXPECT_EQ(mixed[2].records[0].message, "d");
 }
 
 }  // namespace

@@ -64,18 +64,23 @@ core::Result<std::vector<model::Record>> parse_logs_envelope(std::string_view bo
 }
 
 Format json_format() {
-  return {"json",
-          {"application/json"},
-          [](std::string_view head) {
-            head = trim_front(head);
-            return !head.empty() && (head.front() == '{' || head.front() == '[') ? 50 : 0;
-          },
-          decode_json};
+  Format f;
+  f.name = "json";
+  f.media_types = {"application/json"};
+  f.sniff = [](std::string_view head) {
+    head = trim_front(head);
+    return !head.empty() && (head.front() == '{' || head.front() == '[') ? 50 : 0;
+  };
+  f.decode = decode_json;
+  return f;
 }
 
 Format logs_envelope_format() {
   // Chosen by name only: its media type is JSON's.
-  return {"logs_envelope", {}, {}, decode_logs_envelope};
+  Format f;
+  f.name = "logs_envelope";
+  f.decode = decode_logs_envelope;
+  return f;
 }
 
 }  // namespace logpipe::ingest

@@ -73,11 +73,13 @@ core::Result<std::vector<model::Record>> parse_ndjson(std::string_view body,
 }
 
 Format ndjson_format() {
-  return {"ndjson",
-          {"application/x-ndjson", "application/ndjson", "application/jsonl",
-           "application/x-jsonlines", "application/jsonlines"},
-          sniff_ndjson,
-          decode_ndjson};
+  Format f;
+  f.name = "ndjson";
+  f.media_types = {"application/x-ndjson", "application/ndjson", "application/jsonl",
+                   "application/x-jsonlines", "application/jsonlines"};
+  f.sniff = sniff_ndjson;
+  f.decode = decode_ndjson;
+  return f;
 }
 
 }  // namespace logpipe::ingest
