@@ -56,6 +56,10 @@ std::string_view docs_page();
 void ingest_one_log(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void ingest_log_batch(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void ingest(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+// Seed 001: /data/fast queues as /api/v1/ingest; /data/ answers once PostgreSQL has stored the
+// records, with their ids (read-your-write).
+void ingest_data_fast(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void ingest_data_stored(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 
 // query_routes.cpp
 void device_logs(Context&, http::Request&, http::RequestContext&, const http::Reply&);

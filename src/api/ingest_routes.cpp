@@ -2,6 +2,8 @@
 // Content-Encoding, decode all or nothing, hand the batch to the intake, render its answer.
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "api/handlers.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
@@ -57,15 +59,17 @@ core::Result<const ingest::Format*> by_media_type(const http::Request& req) {
       req, fmt::format("application/json or one of: {}", fmt::join(formats.media_types(), ", ")));
 }
 
-using Render = std::string (*)(const intake::Accepted&);
-
-// Decodes with `format` and submits; every rejection is counted and answered as JSON.
-void decode_and_submit(Context& ctx, http::Request& req, http::RequestContext& rc,
-                       const http::Reply& reply, core::Result<const ingest::Format*> format,
-                       ingest::DecodeOptions options, Render render, bool single_object = false) {
-  const auto fail = [&](const core::Error& error) {
+// Undoes the Content-Encoding and decodes with `format`, all or nothing. A rejection is counted
+// and answered as JSON, and then there is no batch.
+std::optional<model::Batch> decode_request(Context& ctx, http::Request& req,
+                                           const http::Reply& reply,
+                                           core::Result<const ingest::Format*> format,
+                                           ingest::DecodeOptions options,
+                                           bool single_object = false) {
+  const auto fail = [&](const core::Error& error) -> std::optional<model::Batch> {
     ctx.metrics.ingest_rejected(core::to_string(error.code));
     reply(http::error_response(req, error));
+    return std::nullopt;
   };
   if (!format) return fail(format.error());
   std::string decoded_body;
@@ -84,7 +88,18 @@ void decode_and_submit(Context& ctx, http::Request& req, http::RequestContext& r
   batch.received_at = options.received_at;
   batch.source_format = (*format)->name == "ndjson" ? "ndjson" : "json";
   batch.records = std::move(records).value();
-  ctx.intake.submit(rc.principal, std::move(batch),
+  return batch;
+}
+
+using Render = std::string (*)(const intake::Accepted&);
+
+// Decodes with `format` and queues the records; `render` makes the 202's body.
+void decode_and_submit(Context& ctx, http::Request& req, http::RequestContext& rc,
+                       const http::Reply& reply, core::Result<const ingest::Format*> format,
+                       ingest::DecodeOptions options, Render render, bool single_object = false) {
+  auto batch = decode_request(ctx, req, reply, format, options, single_object);
+  if (!batch) return;
+  ctx.intake.submit(rc.principal, std::move(*batch),
                     [&req, reply, render](core::Result<intake::Accepted> r) {
                       if (!r) return reply(http::error_response(req, r.error()));
                       reply(http::json_response(req, status::accepted, render(*r)));
@@ -135,6 +150,57 @@ void ingest(Context& ctx, http::Request& req, http::RequestContext& rc, const ht
         .end_object();
     return w.take();
   });
+}
+
+namespace {
+
+// Seed 001's stored-log shape: its field names, with logpipe's extra fields when set.
+void write_seed_log(core::JsonWriter& w, std::int64_t id, const model::Record& r,
+                    core::Micros received_at) {
+  w.begin_object()
+      .field("id", id)
+      .field("timestamp", core::format_rfc3339(r.ts))
+      .field("level", model::to_string(r.level))
+      .field("source", r.service)
+      .field("application", r.app)
+      .field("message", r.message);
+  w.key("metadata").raw(r.attrs_json);
+  if (!r.device_id.empty()) w.field("device_id", r.device_id);
+  if (!r.host.empty()) w.field("host", r.host);
+  w.field("created_at", core::format_rfc3339(received_at)).end_object();
+}
+
+}  // namespace
+
+void ingest_data_fast(Context& ctx, http::Request& req, http::RequestContext& rc,
+                      const http::Reply& reply) {
+  decode_and_submit(ctx, req, rc, reply, by_media_type(req), {},
+                    [](const intake::Accepted& a) { return queued_body(a, true); });
+}
+
+void ingest_data_stored(Context& ctx, http::Request& req, http::RequestContext& rc,
+                        const http::Reply& reply) {
+  auto batch = decode_request(ctx, req, reply, by_media_type(req), {});
+  if (!batch) return;
+  const std::string_view body = req.body();
+  const auto first = body.find_first_not_of(" \t\r\n");
+  const bool one_object = first != std::string_view::npos && body[first] == '{' &&
+                          batch->records.size() == 1 && batch->source_format == "json";
+  // The records are kept to answer with them once stored (a synchronous, small-volume path).
+  auto stored = std::make_shared<model::Batch>(*batch);
+  std::vector<model::Batch> batches;
+  batches.push_back(std::move(*batch));
+  ctx.intake.write_through(
+      rc.principal, std::move(batches),
+      [&req, reply, stored, one_object](core::Result<intake::Accepted> r) {
+        if (!r) return reply(http::error_response(req, r.error()));
+        core::JsonWriter w;
+        if (!one_object) w.begin_array();
+        for (std::size_t i = 0; i < stored->records.size() && i < r->ids.size(); ++i)
+          write_seed_log(w, r->ids[i], stored->records[i], stored->received_at);
+        if (!one_object) w.end_array();
+        reply(http::json_response(req, status::created, w.take()));
+      });
 }
 
 }  // namespace logpipe::api

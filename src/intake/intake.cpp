@@ -5,6 +5,7 @@
 #include <array>
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <optional>
 
 #include "core/in_flight.hpp"
 #include "core/log.hpp"
@@ -58,12 +59,14 @@ struct Intake::Impl : std::enable_shared_from_this<Intake::Impl> {
     return core::make_error(code, std::move(message));
   }
 
-  void accepted(const Batches& batches, std::string entry_id, Backend backend, const Done& done) {
+  void accepted(const Batches& batches, std::string entry_id, Backend backend, const Done& done,
+                std::vector<std::int64_t> ids = {}) {
     count_levels(metrics, batches);
     std::size_t count = 0;
     for (const auto& b : batches)
       count += b.records.size();
-    done(Accepted{std::move(entry_id), count, batches.front().received_at, backend});
+    done(
+        Accepted{std::move(entry_id), count, batches.front().received_at, backend, std::move(ids)});
   }
 
   void submit(std::shared_ptr<Batches> batches, Done done) {
@@ -98,37 +101,51 @@ struct Intake::Impl : std::enable_shared_from_this<Intake::Impl> {
   }
 
   // One transaction per submission, on the database threads; its id goes into ingest_batches
-  // in the same transaction, so the records are stored exactly once.
+  // in the same transaction, so the records are stored exactly once. `redis_error` is why the
+  // queue was passed by: its failure (the fallback), or none (a write-through, which also
+  // returns the stored ids).
   void store_in_database(std::shared_ptr<Batches> batch, Done done,
-                         const core::Error& redis_error) {
+                         std::optional<core::Error> redis_error) {
+    const bool write_through = !redis_error;
     if (fallback_in_flight.fetch_add(1) >= options.max_fallback_in_flight) {
       --fallback_in_flight;
-      return done(reject("fallback_saturated", core::Errc::unavailable,
-                         "the queue is unavailable and the database fallback is saturated; "
-                         "nothing was stored, retry later"));
+      return done(reject(write_through ? "database_saturated" : "fallback_saturated",
+                         core::Errc::unavailable,
+                         write_through ? "too many database writes at once; nothing was stored, "
+                                         "retry later"
+                                       : "the queue is unavailable and the database fallback is "
+                                         "saturated; nothing was stored, retry later"));
     }
-    boost::asio::post(
-        db_threads, [self = shared_from_this(), batch = std::move(batch), done = std::move(done),
-                     redis_message = redis_error.message, token = in_flight.enter()] {
-          store::StreamEntry entry{
-              fmt::format("db-{}-{}", self->options.instance, ++self->fallback_sequence), {}};
-          entry.batches = std::move(*batch);
-          auto stored = self->db.with([&](store::Connection& c) {
-            return store::write_entries(
-                c, self->options.stream, std::span(&entry, 1),
-                {.shard = store::rollup_shard(fmt::format("db-{}", self->options.instance))});
-          });
-          --self->fallback_in_flight;
-          if (stored) {
-            self->metrics.ingest_fallback(static_cast<double>(entry.record_count()));
-            return self->accepted(entry.batches, entry.id, Backend::db, done);
-          }
-          core::log::error("enqueue and database fallback both failed",
-                           {{"redis", redis_message}, {"postgres", stored.error().message}});
-          done(self->reject("redis_and_postgres_unavailable", core::Errc::unavailable,
-                            "the queue and the database are unavailable; nothing was stored, retry "
-                            "later"));
-        });
+    boost::asio::post(db_threads, [self = shared_from_this(), batch = std::move(batch),
+                                   done = std::move(done), redis_error = std::move(redis_error),
+                                   write_through, token = in_flight.enter()] {
+      store::StreamEntry entry{
+          fmt::format("db-{}-{}", self->options.instance, ++self->fallback_sequence), {}};
+      entry.batches = std::move(*batch);
+      auto stored = self->db.with([&](store::Connection& c) {
+        return store::write_entries(
+            c, self->options.stream, std::span(&entry, 1),
+            {.shard = store::rollup_shard(fmt::format("db-{}", self->options.instance)),
+             .return_ids = write_through});
+      });
+      --self->fallback_in_flight;
+      if (stored) {
+        if (!write_through)
+          self->metrics.ingest_fallback(static_cast<double>(entry.record_count()));
+        return self->accepted(entry.batches, entry.id, Backend::db, done, std::move(stored->ids));
+      }
+      if (write_through) {
+        core::log::error("database write failed", {{"postgres", stored.error().message}});
+        return done(self->reject("postgres_unavailable", core::Errc::unavailable,
+                                 "the database is unavailable; nothing was stored, retry "
+                                 "later"));
+      }
+      core::log::error("enqueue and database fallback both failed",
+                       {{"redis", redis_error->message}, {"postgres", stored.error().message}});
+      done(self->reject("redis_and_postgres_unavailable", core::Errc::unavailable,
+                        "the queue and the database are unavailable; nothing was stored, retry "
+                        "later"));
+    });
   }
 };
 
@@ -163,6 +180,14 @@ void Intake::submit(const model::Principal& principal, std::vector<model::Batch>
   for (auto& b : batches)
     b.tenant_id = principal.tenant;
   impl_->submit(std::make_shared<Batches>(std::move(batches)), std::move(done));
+}
+
+void Intake::write_through(const model::Principal& principal, std::vector<model::Batch> batches,
+                           Done done) {
+  for (auto& b : batches)
+    b.tenant_id = principal.tenant;
+  impl_->store_in_database(std::make_shared<Batches>(std::move(batches)), std::move(done),
+                           std::nullopt);
 }
 
 void Intake::refresh_backlog() {

@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/result.hpp"
 #include "metrics/metrics.hpp"
@@ -38,6 +39,7 @@ struct Accepted {
   std::size_t count = 0;
   core::Micros received_at = 0;
   Backend backend = Backend::redis;
+  std::vector<std::int64_t> ids;  // write_through only: the stored records' ids, in order
 };
 
 using Done = std::function<void(core::Result<Accepted>)>;
@@ -68,6 +70,11 @@ class Intake {
   // Several batches of one request (records of several source formats), stored as one unit: all
   // in the same stream entry, or all in the same fallback transaction. Not empty.
   void submit(const model::Principal& principal, std::vector<model::Batch> batches, Done done);
+  // Read-your-write (POST /data/): stores the batches in PostgreSQL, exactly once, before `done`
+  // runs, bypassing the queue; Accepted::ids names the stored records. Bounded like the fallback
+  // (max_fallback_in_flight), so slow database writes cannot pile up without limit.
+  void write_through(const model::Principal& principal, std::vector<model::Batch> batches,
+                     Done done);
 
   // Measures the backlog admit() compares with the limits (XLEN and MEMORY USAGE of the stream,
   // pipelined) and the redis_stream_size metric; serve calls it every 250 ms. Redis down: the

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <tuple>
 
 namespace logpipe::store {
@@ -13,6 +14,9 @@ namespace {
 constexpr std::string_view kCopyLogs =
     "COPY logs (tenant_id, ts, received_at, device_id, service, app, host, level, message, attrs,"
     " source_format) FROM STDIN";
+constexpr std::string_view kCopyLogsWithIds =
+    "COPY logs (id, tenant_id, ts, received_at, device_id, service, app, host, level, message,"
+    " attrs, source_format) FROM STDIN";
 
 // COPY text escaping. Runs of ordinary bytes are appended whole: this is the worker's hottest
 // loop. PostgreSQL text cannot hold NUL; a stray one would make the whole batch fail forever, so it
@@ -308,11 +312,32 @@ core::Status copy_bisecting(Connection& c, const std::string& copy,
   return copy_bisecting(c, copy, starts, mid, hi, bad);
 }
 
+// The ids first (one round trip for all), then the rows with them.
+core::Status copy_with_ids(Connection& c, const std::vector<Row>& rows,
+                           std::vector<std::int64_t>& ids) {
+  auto drawn = c.query("SELECT nextval('logs_id_seq') FROM generate_series(1, $1)",
+                       {std::to_string(rows.size())});
+  if (!drawn) return drawn.error();
+  if (static_cast<std::size_t>(drawn->size()) != rows.size())
+    return core::make_error(core::Errc::internal, "the id sequence returned too few ids");
+  std::string copy;
+  ids.reserve(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    ids.push_back(std::stoll(std::string(drawn->get(static_cast<int>(i), 0))));
+    copy += drawn->get(static_cast<int>(i), 0);
+    copy.push_back('\t');
+    append_copy_row(copy, *rows[i].record, *rows[i].batch);
+  }
+  return c.copy_in(kCopyLogsWithIds, copy);
+}
+
 }  // namespace
 
 core::Result<WriteReport> write_entries(Connection& c, std::string_view stream,
                                         std::span<const StreamEntry> entries,
                                         const WriteOptions& options) {
+  if (options.return_ids && options.isolation != nullptr)
+    throw std::logic_error("write_entries: return_ids with isolation");
   const Isolation* isolation = options.isolation;
   return in_transaction(c, [&]() -> core::Result<WriteReport> {
     WriteReport report;
@@ -341,7 +366,9 @@ core::Result<WriteReport> write_entries(Connection& c, std::string_view stream,
     if (fresh.empty()) return report;
 
     std::vector<bool> rejected(rows.size(), false);
-    if (!rows.empty()) {
+    if (options.return_ids && !rows.empty()) {
+      if (auto s = copy_with_ids(c, rows, report.ids); !s) return s.error();
+    } else if (!rows.empty()) {
       if (isolation == nullptr) {
         if (auto s = copy_rows(c, copy); !s) return s.error();
       } else {

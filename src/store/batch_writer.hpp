@@ -4,6 +4,7 @@
 // all of it commits or none.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
@@ -28,6 +29,8 @@ struct WriteReport {
   std::size_t entries_skipped = 0;  // already stored (redelivered)
   std::size_t records_stored = 0;
   std::size_t records_rejected = 0;  // set aside by isolation
+  // With WriteOptions::return_ids: the id of every stored record, in the entries' record order.
+  std::vector<std::int64_t> ids;
 };
 
 // A record PostgreSQL refused for its data, with the metadata of the batch it came in.
@@ -50,6 +53,9 @@ struct WriteOptions {
   // wait on each other's rollup rows.
   int shard = 0;
   const Isolation* isolation = nullptr;
+  // Draw the records' ids from the sequence first and COPY them, so the caller can name what it
+  // stored (POST /data/ answers with them). Not with isolation (std::logic_error).
+  bool return_ids = false;
 };
 
 core::Result<WriteReport> write_entries(Connection& connection, std::string_view stream,
