@@ -59,6 +59,8 @@ void ingest(Context&, http::Request&, http::RequestContext&, const http::Reply&)
 // Seed 001: /data/fast queues as /api/v1/ingest; /data/ answers once PostgreSQL has stored the
 // records, with their ids (read-your-write).
 void ingest_data_fast(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+// Graylog's GELF HTTP input.
+void ingest_gelf(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void ingest_data_stored(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 
 // query_routes.cpp

@@ -86,7 +86,8 @@ std::optional<model::Batch> decode_request(Context& ctx, http::Request& req,
 
   model::Batch batch;
   batch.received_at = options.received_at;
-  batch.source_format = (*format)->name == "ndjson" ? "ndjson" : "json";
+  // The {"logs":[…]} envelope is JSON to whoever reads the stored rows.
+  batch.source_format = (*format)->name == "logs_envelope" ? "json" : (*format)->name;
   batch.records = std::move(records).value();
   return batch;
 }
@@ -121,6 +122,16 @@ std::string queued_body(const intake::Accepted& a, bool batch) {
   return w.end_object().take();
 }
 
+// Seed 002's answer.
+std::string enqueued_body(const intake::Accepted& a) {
+  core::JsonWriter w;
+  w.begin_object()
+      .field("enqueued", static_cast<std::uint64_t>(a.count))
+      .field("backend", intake::to_string(a.backend))
+      .end_object();
+  return w.take();
+}
+
 }  // namespace
 
 void ingest_one_log(Context& ctx, http::Request& req, http::RequestContext& rc,
@@ -142,14 +153,7 @@ void ingest_log_batch(Context& ctx, http::Request& req, http::RequestContext& rc
 }
 
 void ingest(Context& ctx, http::Request& req, http::RequestContext& rc, const http::Reply& reply) {
-  decode_and_submit(ctx, req, rc, reply, by_media_type(req), {}, [](const intake::Accepted& a) {
-    core::JsonWriter w;
-    w.begin_object()
-        .field("enqueued", static_cast<std::uint64_t>(a.count))
-        .field("backend", intake::to_string(a.backend))
-        .end_object();
-    return w.take();
-  });
+  decode_and_submit(ctx, req, rc, reply, by_media_type(req), {}, enqueued_body);
 }
 
 namespace {
@@ -171,6 +175,11 @@ void write_seed_log(core::JsonWriter& w, std::int64_t id, const model::Record& r
 }
 
 }  // namespace
+
+void ingest_gelf(Context& ctx, http::Request& req, http::RequestContext& rc,
+                 const http::Reply& reply) {
+  decode_and_submit(ctx, req, rc, reply, json_only(req, "gelf"), {}, enqueued_body);
+}
 
 void ingest_data_fast(Context& ctx, http::Request& req, http::RequestContext& rc,
                       const http::Reply& reply) {

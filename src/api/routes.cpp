@@ -34,6 +34,7 @@ const std::array kEndpoints = {
   Endpoint{verb::post, "/api/log",               "Ingest one log",                                    Scope::ingest, ingest_one_log, kOneLogBytes},
   Endpoint{verb::post, "/api/logs/batch",        "Ingest 1-1000 logs as {\"logs\":[...]}",           Scope::ingest, ingest_log_batch},
   Endpoint{verb::post, "/data/fast",             "Seed 001: ingest like /api/v1/ingest (queued)",     Scope::ingest, ingest_data_fast},
+  Endpoint{verb::post, "/gelf",                  "Graylog GELF HTTP input: GELF 1.1 messages, one per line", Scope::ingest, ingest_gelf},
   Endpoint{verb::post, "/data/",                 "Seed 001: store in PostgreSQL before answering, with the ids", Scope::ingest, ingest_data_stored},
   Endpoint{verb::get,  "/api/v1/logs",           "Search logs: filters, time range, text, attrs; keyset pages", Scope::query, search_logs},
   Endpoint{verb::get,  "/api/v1/logs/filter",    "Alias of /api/v1/logs with start_time/end_time for from/to", Scope::query, filter_logs},

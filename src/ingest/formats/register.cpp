@@ -1,5 +1,6 @@
 // The one list of built-in formats: a new format is a file in formats/ and a line here.
 #include "ingest/format.hpp"
+#include "ingest/formats/gelf.hpp"
 #include "ingest/formats/json.hpp"
 #include "ingest/formats/ndjson.hpp"
 
@@ -9,6 +10,7 @@ void register_builtin_formats(FormatRegistry& registry) {
   registry.add(json_format());
   registry.add(ndjson_format());
   registry.add(logs_envelope_format());
+  registry.add(gelf_format());
 }
 
 }  // namespace logpipe::ingest
