@@ -3,6 +3,8 @@ SHELL := /bin/bash
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+# Every tests/fuzz/fuzz_<name>.cpp, run from tests/fuzz/corpus/<name>.
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.cpp,%,$(wildcard tests/fuzz/fuzz_*.cpp))
 FUZZ_SECONDS ?= 20
 JOBS ?= $(shell nproc)
 # ccache hits wherever the checkout lives (a CI clone, a worktree): paths below the checkout are
@@ -48,8 +50,8 @@ test-unit: build
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLOGPIPE_FUZZ=ON \
 		-DLOGPIPE_TESTS=OFF -DLOGPIPE_BENCH=OFF >/dev/null
-	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_formats fuzz_content_encoding fuzz_batch_codec fuzz_log_query
-	@set -o pipefail; for target in formats content_encoding batch_codec log_query; do \
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@set -o pipefail; for target in $(FUZZ_TARGETS); do \
 		work=$$(mktemp -d); \
 		$(FUZZ_BUILD)/tests/fuzz/fuzz_$$target -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 			-print_final_stats=1 $$work tests/fuzz/corpus/$$target 2>&1 | tail -n 12 || exit 1; \
