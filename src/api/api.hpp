@@ -34,6 +34,8 @@ struct Context {
   queue::RedisEndpoint redis_endpoint;  // for admin calls on a connection of their own
   std::string instance;                 // reported by /health
   std::size_t max_decoded_bytes = std::size_t{64} << 20;  // see ingest::decode_content
+  std::string es_prefix = "/es";             // where the Elasticsearch-compatible API is served
+  bool es_at_root = false;                   // …and also at /
   std::size_t device_cache_ttl_seconds = 0;  // GET /api/logs/{device_id} through Redis; 0: off
   // In `logpipe run`: how many of this process's worker consumers have their circuit open
   // (PostgreSQL unavailable to them); empty in `serve`.

@@ -63,6 +63,31 @@ void ingest_data_fast(Context&, http::Request&, http::RequestContext&, const htt
 void ingest_gelf(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void ingest_data_stored(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 
+// elasticsearch_routes.cpp (paths under es_prefix)
+void es_info(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void es_ping(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void es_bulk(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void es_license(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void es_xpack(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void es_cluster_health(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void es_refresh(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void es_acknowledge(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+// The members of Elasticsearch's version probe (name … tagline), inside an open object.
+void write_es_info(core::JsonWriter& writer, std::string_view name);
+// Elasticsearch's error shape: {"error":{"root_cause":[…],"type":…,"reason":…},"status":N}.
+http::Response es_error_response(const http::RequestHead& request, unsigned status,
+                                 std::string_view type, std::string_view reason);
+http::Response es_error_response(const http::RequestHead& request, const core::Error& error);
+
+// splunk_routes.cpp
+void hec_event(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void hec_raw(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void hec_health(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+// HEC's error shape: {"text":…,"code":N}.
+http::Response hec_error_response(const http::RequestHead& request, const core::Error& error);
+http::Response hec_error_response(const http::RequestHead& request, unsigned status, int code,
+                                  std::string_view text);
+
 // query_routes.cpp
 void device_logs(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void search_logs(Context&, http::Request&, http::RequestContext&, const http::Reply&);
@@ -90,7 +115,8 @@ void dlq_list(Context&, http::Request&, http::RequestContext&, const http::Reply
 void dlq_replay(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void dlq_delete(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 
-// The endpoint list of GET / (from the route table): {"METHOD /path": "summary", …}.
-void write_endpoint_list(core::JsonWriter& writer);
+// The endpoint list of GET / (from the route table): {"METHOD /path": "summary", …}, with the
+// Elasticsearch paths under `es_prefix`.
+void write_endpoint_list(core::JsonWriter& writer, std::string_view es_prefix);
 
 }  // namespace logpipe::api

@@ -91,15 +91,20 @@ http::Response alive(const http::Request& req) {
 
 }  // namespace
 
-void service_info(Context&, http::Request& req, http::RequestContext&, const http::Reply& reply) {
+// With es_at_root, / is also Elasticsearch's version probe, which shippers call before anything
+// else: its members come first, and logpipe's own version moves to "logpipe_version" since
+// "version" is Elasticsearch's object then.
+void service_info(Context& ctx, http::Request& req, http::RequestContext&,
+                  const http::Reply& reply) {
   core::JsonWriter w;
-  w.begin_object()
-      .field("service", "logpipe")
-      .field("version", kVersion)
+  w.begin_object();
+  if (ctx.es_at_root) write_es_info(w, ctx.instance);
+  w.field("service", "logpipe")
+      .field(ctx.es_at_root ? "logpipe_version" : "version", kVersion)
       .field("description", "Log collection: HTTP → Redis Streams → PostgreSQL")
       .field("docs", "/docs")
       .key("endpoints");
-  write_endpoint_list(w);
+  write_endpoint_list(w, ctx.es_prefix);
   w.end_object();
   reply(http::json_response(req, status::ok, w.take()));
 }

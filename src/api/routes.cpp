@@ -15,6 +15,14 @@ using model::Scope;
 
 constexpr std::size_t kOneLogBytes = std::size_t{1} << 20;  // one record: no need for 10 MiB
 
+// Which protocol an endpoint speaks: its refusals (scope, backpressure) take that protocol's
+// error shape, and the Elasticsearch paths move with the es_prefix setting (the RouteSpec's tag).
+enum class Protocol : unsigned { logpipe, elasticsearch, splunk };
+constexpr auto kEs = Protocol::elasticsearch;
+constexpr auto kHec = Protocol::splunk;
+// The Elasticsearch paths are written under the default es_prefix; register_routes moves them.
+constexpr std::string_view kDefaultEsPrefix = "/es";
+
 struct Endpoint {
   verb method;
   const char* path;
@@ -22,6 +30,7 @@ struct Endpoint {
   Scope scope;
   HandlerFn handler;
   std::size_t max_body_bytes = 0;  // 0: the server's limit
+  Protocol protocol = Protocol::logpipe;
 };
 
 // clang-format off
@@ -57,14 +66,61 @@ const std::array kEndpoints = {
   Endpoint{verb::get,  "/api/v1/dlq",            "Dead-letter entries, oldest first",                 Scope::admin,  dlq_list},
   Endpoint{verb::delete_, "/api/v1/dlq/{id}",   "Delete a dead-letter entry for good",               Scope::admin,  dlq_delete},
   Endpoint{verb::post, "/api/v1/dlq/replay",     "Move dead-letter entries back into the stream",     Scope::admin,  dlq_replay},
+  Endpoint{verb::get,  "/es",                    "Elasticsearch: version probe (the clients' product check)", Scope::none, es_info, 0, kEs},
+  Endpoint{verb::head, "/es",                    "Elasticsearch: ping",                               Scope::none,   es_ping, 0, kEs},
+  Endpoint{verb::post, "/es/_bulk",              "Elasticsearch _bulk: NDJSON action/document pairs, answered per item", Scope::ingest, es_bulk, 0, kEs},
+  Endpoint{verb::post, "/es/{index}/_bulk",      "Elasticsearch _bulk with a default index (the app)", Scope::ingest, es_bulk, 0, kEs},
+  Endpoint{verb::get,  "/es/_license",           "Elasticsearch: license (basic, active)",            Scope::none,   es_license, 0, kEs},
+  Endpoint{verb::get,  "/es/_xpack",             "Elasticsearch: X-Pack info (basic, no features)",   Scope::none,   es_xpack, 0, kEs},
+  Endpoint{verb::get,  "/es/_cluster/health",    "Elasticsearch: cluster health (green)",             Scope::none,   es_cluster_health, 0, kEs},
+  Endpoint{verb::post, "/es/_refresh",           "Elasticsearch: refresh (nothing to do)",            Scope::ingest,   es_refresh, 0, kEs},
+  Endpoint{verb::get,  "/es/_refresh",           "Elasticsearch: refresh (nothing to do)",            Scope::none,   es_refresh, 0, kEs},
+  Endpoint{verb::post, "/es/{index}/_refresh",   "Elasticsearch: refresh an index (nothing to do)",   Scope::ingest,   es_refresh, 0, kEs},
+  Endpoint{verb::get,  "/es/{index}/_refresh",   "Elasticsearch: refresh an index (nothing to do)",   Scope::none,   es_refresh, 0, kEs},
+  Endpoint{verb::put,  "/es/_index_template/{name}", "Elasticsearch: index template upload (accepted, ignored)", Scope::ingest, es_acknowledge, kOneLogBytes, kEs},
+  Endpoint{verb::put,  "/es/_ilm/policy/{name}", "Elasticsearch: ILM policy upload (accepted, ignored)", Scope::ingest, es_acknowledge, kOneLogBytes, kEs},
+  Endpoint{verb::post, "/services/collector/event", "Splunk HEC: events (JSON objects one after another)", Scope::ingest, hec_event, 0, kHec},
+  Endpoint{verb::post, "/services/collector/event/1.0", "Alias of /services/collector/event",      Scope::ingest, hec_event, 0, kHec},
+  Endpoint{verb::post, "/services/collector",    "Alias of /services/collector/event",                Scope::ingest, hec_event, 0, kHec},
+  Endpoint{verb::post, "/services/collector/raw", "Splunk HEC: one log per line",                     Scope::ingest, hec_raw, 0, kHec},
+  Endpoint{verb::post, "/services/collector/raw/1.0", "Alias of /services/collector/raw",             Scope::ingest, hec_raw, 0, kHec},
+  Endpoint{verb::get,  "/services/collector/health", "Splunk HEC: health",                            Scope::none,   hec_health, 0, kHec},
+  Endpoint{verb::get,  "/services/collector/health/1.0", "Alias of /services/collector/health",       Scope::none,   hec_health, 0, kHec},
   Endpoint{verb::get,  "/metrics",               "Prometheus metrics",                                Scope::none,   metrics_text},
   Endpoint{verb::get,  "/openapi.json",          "This API as an OpenAPI 3 document",                 Scope::none,   openapi},
   Endpoint{verb::get,  "/docs",                  "This API, browsable (from /openapi.json)",          Scope::none,   docs},
 };
 // clang-format on
 
-http::RouteSpec spec_of(const Endpoint& e) {
-  return {e.method, e.path, e.summary, e.scope, e.max_body_bytes, false};
+// The endpoint's path, with an Elasticsearch path moved under `es_prefix` ("" for the root).
+std::string path_of(const Endpoint& e, std::string_view es_prefix) {
+  if (e.protocol != Protocol::elasticsearch) return e.path;
+  std::string path = std::string(es_prefix) + (e.path + kDefaultEsPrefix.size());
+  return path.empty() ? "/" : path;
+}
+
+http::RouteSpec spec_of(const Endpoint& e, std::string_view es_prefix = kDefaultEsPrefix) {
+  return {e.method,
+          path_of(e, es_prefix),
+          e.summary,
+          e.scope,
+          e.max_body_bytes,
+          false,
+          static_cast<unsigned>(e.protocol)};
+}
+
+// A refusal in the protocol of the route: its clients read only their own error shape.
+http::Response refusal(const http::RequestHead& head, const http::RequestContext& rc,
+                       const core::Error& error) {
+  switch (static_cast<Protocol>(rc.route->tag)) {
+    case Protocol::elasticsearch:
+      return es_error_response(head, error);
+    case Protocol::splunk:
+      return hec_error_response(head, error);
+    case Protocol::logpipe:
+      break;
+  }
+  return http::error_response(head, error);
 }
 
 // auth = "none": every request acts for the default tenant. The security issue replaces this with
@@ -78,9 +134,17 @@ std::optional<http::Response> require_scope(const http::RequestHead& head,
                                             http::RequestContext& rc) {
   const Scope needed = rc.route->scope;
   if (needed == Scope::none || model::includes(rc.principal.scopes, needed)) return std::nullopt;
-  return http::error_response(
-      head, http::bhttp::status::forbidden, "forbidden",
-      fmt::format("this endpoint needs the \"{}\" scope", model::to_string(needed)));
+  const std::string message =
+      fmt::format("this endpoint needs the \"{}\" scope", model::to_string(needed));
+  switch (static_cast<Protocol>(rc.route->tag)) {
+    case Protocol::elasticsearch:
+      return es_error_response(head, 403, "security_exception", message);
+    case Protocol::splunk:
+      return hec_error_response(head, 403, 4, message);  // HEC's "Invalid token"
+    case Protocol::logpipe:
+      break;
+  }
+  return http::error_response(head, http::bhttp::status::forbidden, "forbidden", message);
 }
 
 }  // namespace
@@ -93,10 +157,11 @@ std::vector<http::RouteSpec> route_specs() {
   return specs;
 }
 
-void write_endpoint_list(core::JsonWriter& w) {
+void write_endpoint_list(core::JsonWriter& w, std::string_view es_prefix) {
   w.begin_object();
   for (const auto& e : kEndpoints)
-    w.field(fmt::format("{} {}", http::bhttp::to_string(e.method), e.path), e.summary);
+    w.field(fmt::format("{} {}", http::bhttp::to_string(e.method), path_of(e, es_prefix)),
+            e.summary);
   w.end_object();
 }
 
@@ -109,13 +174,27 @@ void register_routes(http::Router& router, Context& ctx) {
                     http::RequestContext& rc) -> std::optional<http::Response> {
     if (rc.route->scope != Scope::ingest) return std::nullopt;
     if (auto admitted = ctx.intake.admit(rc.principal); !admitted)
-      return http::error_response(head, admitted.error());
+      return refusal(head, rc, admitted.error());
     return std::nullopt;
   });
-  for (const auto& e : kEndpoints) {
-    router.add(spec_of(e), [&ctx, handler = e.handler](
-                               http::Request& request, http::RequestContext& rc,
+  const auto add = [&](const http::RouteSpec& spec, HandlerFn handler) {
+    router.add(spec,
+               [&ctx, handler](http::Request& request, http::RequestContext& rc,
                                const http::Reply& reply) { handler(ctx, request, rc, reply); });
+  };
+  for (const auto& e : kEndpoints)
+    add(spec_of(e, ctx.es_prefix), e.handler);
+  // The official Elasticsearch clients refuse a reply without this header.
+  router.add_response_header(ctx.es_prefix, "X-Elastic-Product", "Elasticsearch");
+  if (ctx.es_at_root) {
+    // The same endpoints at /; logpipe's own GET / answers the version probe then
+    // (service_info), so that / stays one route. Every reply then carries the header.
+    for (const auto& e : kEndpoints) {
+      if (e.protocol != Protocol::elasticsearch) continue;
+      if (e.method == verb::get && std::string_view(e.path) == kDefaultEsPrefix) continue;
+      add(spec_of(e, ""), e.handler);
+    }
+    router.add_response_header("/", "X-Elastic-Product", "Elasticsearch");
   }
 }
 

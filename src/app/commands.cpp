@@ -236,6 +236,8 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   api::Context ctx(redis_client, intake, pool, db_threads, metrics);
   ctx.device_cache_ttl_seconds = (s.device_cache_ttl_ms + 999) / 1000;
   ctx.max_decoded_bytes = s.max_decoded_bytes;
+  ctx.es_prefix = s.es_prefix;
+  ctx.es_at_root = s.es_at_root;
   ctx.stream = s.stream;
   ctx.group = s.group;
   ctx.redis_endpoint = *redis;

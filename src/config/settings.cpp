@@ -76,6 +76,29 @@ auto text_setter(std::string Settings::*field, bool allow_empty = false) {
   };
 }
 
+auto bool_setter(bool Settings::*field) {
+  return [=](Settings& s, const std::string& v) -> core::Status {
+    if (v != "true" && v != "false")
+      return core::make_error(Errc::invalid_argument, "must be true or false");
+    s.*field = v == "true";
+    return {};
+  };
+}
+
+// A path of literal segments ("/es", "/compat/es"): where a protocol's endpoints are mounted.
+core::Status set_prefix(std::string& out, const std::string& v) {
+  std::string prefix = v;
+  while (prefix.size() > 1 && prefix.back() == '/')
+    prefix.pop_back();
+  if (prefix.size() < 2 || prefix.front() != '/' ||
+      prefix.find_first_of("{}?#% \t") != std::string::npos ||
+      prefix.find("//") != std::string::npos)
+    return core::make_error(Errc::invalid_argument,
+                            "must be a path like /es (literal segments, not /)");
+  out = prefix;
+  return {};
+}
+
 core::Status split_host_port(const std::string& addr, std::string& host, unsigned short& port) {
   const auto colon = addr.rfind(':');
   if (colon == std::string::npos || colon == 0)
@@ -165,6 +188,13 @@ const std::vector<Spec>& specs() {
        "largest body once its Content-Encoding (gzip, deflate, zstd) is undone; decoding stops "
        "there with 413",
        kServe, size_setter(&Settings::max_decoded_bytes, 1024, std::size_t{1} << 32)},
+      {"es_prefix", "/es",
+       "path under which the Elasticsearch-compatible API (_bulk, the version probe) is served",
+       kServe, [](Settings& s, const std::string& v) { return set_prefix(s.es_prefix, v); }},
+      {"es_at_root", "false",
+       "also serve the Elasticsearch-compatible API at the root (/_bulk; GET / then answers "
+       "Elasticsearch's version probe as well as listing logpipe's endpoints)",
+       kServe, bool_setter(&Settings::es_at_root)},
       {"db_pool_size", "4", "PostgreSQL connections for queries (1-64)", kServe,
        size_setter(&Settings::db_pool_size, 1, 64)},
       {"retention_days", "30",
@@ -223,7 +253,8 @@ core::Status apply(Settings& s, const Spec& spec, const std::string& value,
 core::Result<std::string> toml_value(const toml::node& node) {
   if (auto v = node.value<std::string>()) return *v;
   if (auto v = node.value<std::int64_t>()) return std::to_string(*v);
-  return core::make_error(Errc::invalid_argument, "must be a string or an integer");
+  if (node.is_boolean()) return std::string(*node.value<bool>() ? "true" : "false");
+  return core::make_error(Errc::invalid_argument, "must be a string, an integer or a boolean");
 }
 
 core::Status apply_file(Settings& s, const std::string& path) {

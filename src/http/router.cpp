@@ -89,6 +89,20 @@ void Router::use(Middleware middleware) {
   middleware_.push_back(std::move(middleware));
 }
 
+void Router::add_response_header(std::string prefix, std::string name, std::string value) {
+  if (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  prefix_headers_.push_back({std::move(prefix), std::move(name), std::move(value)});
+}
+
+void Router::decorate(std::string_view path, Response& response) const {
+  for (const auto& h : prefix_headers_) {
+    const bool under =
+        h.prefix == "/" || (path.starts_with(h.prefix) &&
+                            (path.size() == h.prefix.size() || path[h.prefix.size()] == '/'));
+    if (under) response.set(h.name, h.value);
+  }
+}
+
 std::optional<Response> Router::admit(const RequestHead& head, RequestContext& context) const {
   for (const auto& m : middleware_) {
     if (auto refusal = m(head, context)) return refusal;

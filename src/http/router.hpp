@@ -33,6 +33,9 @@ struct RouteSpec {
   model::Scope scope = model::Scope::none;  // what the principal needs; none: open to all
   std::size_t max_body_bytes = 0;           // 0: the server's max_body_bytes
   bool websocket = false;                   // an upgrade route: see WebSocketHandler
+  // The application's own label (api: which protocol's error shape a refusal of this route
+  // takes); the router does not read it.
+  unsigned tag = 0;
 };
 
 // Decides on the head: nullopt lets the request through (it may fill context.principal), a
@@ -48,6 +51,13 @@ class Router {
   void add(bhttp::verb method, std::string pattern, Handler handler);
   // Middleware runs in the order added, on every matched request.
   void use(Middleware middleware);
+  // Sets `name: value` on every response to a path under `prefix` ("/es" covers /es and /es/…,
+  // "/" every path), whatever answers it: a handler, a middleware refusal, a 404, 405 or 413.
+  // For protocols whose clients check a header on each reply (Elasticsearch's
+  // X-Elastic-Product).
+  void add_response_header(std::string prefix, std::string name, std::string value);
+  // Applies those headers; `path` without the query string. The server calls it.
+  void decorate(std::string_view path, Response& response) const;
 
   struct Match {
     const RouteSpec* spec = nullptr;  // null: no route for this method and path
@@ -78,6 +88,10 @@ class Router {
 
   std::deque<Route> routes_;  // a deque: specs handed out by match() stay put
   std::vector<Middleware> middleware_;
+  struct PrefixHeader {
+    std::string prefix, name, value;
+  };
+  std::vector<PrefixHeader> prefix_headers_;
 };
 
 }  // namespace logpipe::http

@@ -169,6 +169,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Router::Match match_;
+  std::string path_;  // of the request being answered, for the router's response headers
   // Handlers get references to these and may use them until they reply.
   Request request_;
   RequestContext context_;
@@ -306,6 +307,7 @@ std::optional<Response> Session::check_head() {
   method_ = head.method();
   match_ = listener_->router().match(method_, head.target());
   route_ = match_.route;
+  path_ = head.target().substr(0, head.target().find_first_of("?#"));
 
   context_ = RequestContext{};
   context_.peer = peer_;
@@ -469,11 +471,13 @@ void Session::reject(bhttp::status status, std::string_view code, std::string_vi
   head.version(11);
   method_ = bhttp::verb::unknown;
   route_ = "unmatched";
+  path_.clear();
   if (parser_ && parser_->is_header_done()) {
     const auto& h = parser_->get();
     head.version(h.version());
     method_ = h.method();
     route_ = listener_->router().match(method_, h.target()).route;
+    path_ = h.target().substr(0, h.target().find_first_of("?#"));
   }
   refuse(error_response(head, status, code, message));
 }
@@ -483,6 +487,7 @@ void Session::write(Response response, bool close_after) {
   close_after_write_ = close_after || !response.keep_alive();
   if (close_after_write_) response.keep_alive(false);
   ensure_framing(response);
+  listener_->router().decorate(path_, response);
   if (method_ == bhttp::verb::head) strip_body(response);
   response_.emplace(std::move(response));
   // A client that does not read its response must not hold the connection forever.

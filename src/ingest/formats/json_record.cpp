@@ -13,10 +13,6 @@ using model::Record;
 using simdjson::dom::element;
 using simdjson::dom::object;
 
-// 0001-01-01 and 9999-12-31T23:59:59.999999Z: what PostgreSQL and RFC 3339 both represent.
-constexpr core::Micros kMinTs = -62'135'596'800'000'000LL;
-constexpr core::Micros kMaxTs = 253'402'300'799'999'999LL;
-
 enum class Field { message, level, ts, device_id, service, app, host, attrs, ignored, other };
 
 Field classify(std::string_view key) {

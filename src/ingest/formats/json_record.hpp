@@ -8,6 +8,10 @@
 
 namespace logpipe::ingest::json {
 
+// 0001-01-01 and 9999-12-31T23:59:59.999999Z: what PostgreSQL and RFC 3339 both represent.
+inline constexpr core::Micros kMinTs = -62'135'596'800'000'000LL;
+inline constexpr core::Micros kMaxTs = 253'402'300'799'999'999LL;
+
 // Notes problems into a Decoded, counting all and keeping the first kMaxProblemDetails.
 class Problems {
  public:

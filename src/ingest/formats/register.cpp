@@ -1,8 +1,10 @@
 // The one list of built-in formats: a new format is a file in formats/ and a line here.
 #include "ingest/format.hpp"
+#include "ingest/formats/es_bulk.hpp"
 #include "ingest/formats/gelf.hpp"
 #include "ingest/formats/json.hpp"
 #include "ingest/formats/ndjson.hpp"
+#include "ingest/formats/splunk_hec.hpp"
 
 namespace logpipe::ingest {
 
@@ -11,6 +13,9 @@ void register_builtin_formats(FormatRegistry& registry) {
   registry.add(ndjson_format());
   registry.add(logs_envelope_format());
   registry.add(gelf_format());
+  registry.add(es_bulk_format());
+  registry.add(splunk_hec_format());
+  registry.add(splunk_hec_raw_format());
 }
 
 }  // namespace logpipe::ingest
