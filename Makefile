@@ -19,7 +19,7 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache git curl procps python3 
 	libcli11-dev libtomlplusplus-dev liblz4-dev libzstd-dev zlib1g-dev googletest libgtest-dev libbenchmark-dev \
 	redis-server postgresql-15 clang-format clang-tidy clang libclang-rt-14-dev prometheus
 
-.PHONY: deps build build-asan run test test-unit fuzz bench bench-micro bench-pipeline bench-query format lint clean
+.PHONY: deps build build-asan clients run test test-unit fuzz bench bench-micro bench-pipeline bench-query format lint clean
 
 deps:
 	@scripts/install-deps $(DEB_PACKAGES)
@@ -32,13 +32,25 @@ build-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLOGPIPE_SANITIZE=ON -DLOGPIPE_BENCH=OFF -DLOGPIPE_WERROR=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 
+# The real clients the integration tests drive (tests/clients: the Elasticsearch JS client, pino,
+# …), at the exact versions of its lockfile. Node.js and npm come from the machine (NodeSource's
+# nodejs here; Debian's own would conflict with it), so they are required, not installed.
+CLIENTS := tests/clients
+clients: $(CLIENTS)/node_modules/.package-lock.json
+
+$(CLIENTS)/node_modules/.package-lock.json: $(CLIENTS)/package.json $(CLIENTS)/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+		echo "make clients: node and npm must be on PATH (Node.js 18 or later) for the integration tests' clients" >&2; exit 1; }
+	cd $(CLIENTS) && npm ci --no-audit --no-fund
+	@touch $@
+
 # Starts private Redis + PostgreSQL under ./var, migrates, and serves on 127.0.0.1:8080.
 # Ctrl-C stops logpipe and then both services.
 run: build
 	@scripts/run-local $(BUILD)/logpipe
 
 # Unit and integration tests, in the normal and the sanitizer (ASan + UBSan) build.
-test: build build-asan
+test: build build-asan clients
 	cd $(BUILD) && ctest --output-on-failure -j$(CTEST_JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(CTEST_JOBS)
 

@@ -398,6 +398,90 @@ std::pair<int, std::string> run_logpipe(const std::vector<std::string>& args,
 }
 
 namespace {
+
+// `name` found on PATH, as execvp would; empty when absent.
+std::string on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    const std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return {};
+}
+
+}  // namespace
+
+NodeResult run_node(const std::string& script, const std::vector<std::string>& args,
+                    const std::map<std::string, std::string>& env,
+                    std::chrono::milliseconds timeout) {
+  NodeResult result;
+  const std::string dir = LOGPIPE_TEST_CLIENTS;
+  const std::string node = on_path("node");
+  if (node.empty()) {
+    result.err = "node is not on PATH: the integration tests' clients need Node.js 18 or later";
+    return result;
+  }
+  if (::access((dir + "/node_modules").c_str(), F_OK) != 0) {
+    result.err = "the clients are not installed: run `make clients` (npm ci in " + dir + ")";
+    return result;
+  }
+  std::vector<std::string> argv_strings{node, dir + "/" + script};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) {
+    if (std::string_view(*e).rfind("LOGPIPE_", 0) != 0) env_strings.emplace_back(*e);
+  }
+  for (const auto& [k, v] : env)
+    env_strings.push_back(k + "=" + v);
+  std::vector<char*> argv, envp;
+  for (auto& a : argv_strings)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env_strings)
+    envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const std::string base = "/tmp/" + unique_tag("logpipe_node");
+  const std::string out_path = base + ".out", err_path = base + ".err";
+  const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out, STDOUT_FILENO);
+    dup2(err, STDERR_FILENO);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  ::close(out);
+  ::close(err);
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  for (;;) {
+    const pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    if (std::chrono::steady_clock::now() > until) {
+      ::kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      result.timed_out = true;
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  result.out = read_file(out_path);
+  result.err = read_file(err_path);
+  ::unlink(out_path.c_str());
+  ::unlink(err_path.c_str());
+  return result;
+}
+
+std::string describe(const NodeResult& r) {
+  return "node exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
+         "\n--- stdout\n" + r.out + "\n--- stderr\n" + r.err;
+}
+
+namespace {
 void dev_services(const std::string& args) {
   const std::string cmd = std::string(LOGPIPE_DEV_SERVICES) + " " + args + " >/dev/null";
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);

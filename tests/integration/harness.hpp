@@ -167,6 +167,20 @@ std::pair<int, std::string> run_logpipe(const std::vector<std::string>& args,
                                         const std::map<std::string, std::string>& env = {},
                                         std::chrono::milliseconds timeout = 60s);
 
+// A Node.js script of tests/clients (the real clients the tests drive: the Elasticsearch JS
+// client, pino, …; `make clients` installs them) run to completion with `args` and more
+// environment. Bounded: past `timeout` it is killed by its PID and `timed_out` is set.
+struct NodeResult {
+  int exit_code = -1;  // -signal when killed by one; -1 when it could not start
+  bool timed_out = false;
+  std::string out, err;
+};
+NodeResult run_node(const std::string& script, const std::vector<std::string>& args,
+                    const std::map<std::string, std::string>& env = {},
+                    std::chrono::milliseconds timeout = 60s);
+// What a test prints when a NodeResult is not what it expected.
+std::string describe(const NodeResult& result);
+
 // A field of /proc/<pid>/status in KiB (VmRSS, VmHWM), or -1.
 long status_kib(int pid, const std::string& field);
 
