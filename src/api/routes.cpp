@@ -125,6 +125,8 @@ http::Response refusal(const http::RequestHead& head, const http::RequestContext
 
 // auth = "none": every request acts for the default tenant. The security issue replaces this with
 // a key lookup; nothing else changes, since handlers read the tenant only from the principal.
+// Compatible protocols carry their key in their own way, which that lookup must read: Splunk HEC
+// senders send "Authorization: Splunk <token>", Elasticsearch clients "ApiKey <key>" or Basic.
 std::optional<http::Response> set_principal(const http::RequestHead&, http::RequestContext& rc) {
   rc.principal = model::Principal::unauthenticated();
   return std::nullopt;
