@@ -33,62 +33,53 @@ void append_pair(std::string& body, int i) {
           "\n";
       break;
     case 1:  // Filebeat 8 (data stream, ~620 bytes)
-      body +=
-          R"({"create":{"_index":"filebeat-8.11.0"}})"
-          "\n"
-          R"({"@timestamp":"2024-01-15T12:00:02.)" +
-          ms +
-          R"(Z","message":"Jan 15 12:00:02 web-3 sshd[1234]: Accepted publickey for deploy from 10.0.0.)" +
-          std::to_string(i % 250) + R"( port 52144 ssh2","log":{"offset":)" + n +
-          R"(,"file":{"path":"/var/log/auth.log"}},"input":{"type":"log"},"host":{"name":"web-3","hostname":"web-3","architecture":"x86_64","os":{"family":"debian","name":"Debian GNU/Linux","version":"12 (bookworm)",
-          "kernel" : "6.1.0-17-amd64"
-  }
-  , "ip" : [ "10.0.0.3", "fe80::1" ]
-}
-, "agent" : {
-  "type" : "filebeat",
-  "version" : "8.11.0",
-  "ephemeral_id" : "0d4b6f0e-8c7c-4a2b-9a61-4f3c2f7e1a11",
-  "name" : "web-3"
-},
-            "ecs" : {
-  "version" : "8.0.0"
-}
-})"
+      body += R"({"create":{"_index":"filebeat-8.11.0"}})"
+              "\n"
+              R"({"@timestamp":"2024-01-15T12:00:02.)" +
+              ms + R"(Z","message":"Jan 15 12:00:02 web-3 sshd[1234]: Accepted publickey for )" +
+              "deploy from 10.0.0." + std::to_string(i % 250) +
+              R"( port 52144 ssh2","log":{"offset":)" + n +
+              R"js(,"file":{"path":"/var/log/auth.log"}},"input":{"type":"log"},)js"
+              R"js("host":{"name":"web-3","hostname":"web-3","architecture":"x86_64",)js"
+              R"js("os":{"family":"debian","name":"Debian GNU/Linux","version":"12 (bookworm)",)js"
+              R"js("kernel":"6.1.0-17-amd64"},"ip":["10.0.0.3","fe80::1"]},)js"
+              R"js("agent":{"type":"filebeat","version":"8.11.0",)js"
+              R"js("ephemeral_id":"0d4b6f0e-8c7c-4a2b-9a61-4f3c2f7e1a11","name":"web-3"},)js"
+              R"js("ecs":{"version":"8.0.0"}})js"
               "\n";
-break;
-default:  // pino-elasticsearch (~170 bytes)
-  body += R"({"index":{"_index":"pino"}})"
-          "\n"
-          R"({"level":)" +
-          std::to_string(30 + 10 * (i % 3)) + R"(,"time":"2024-01-15T12:00:03.)" + ms +
-          R"(Z","pid":4242,"hostname":"api-1","req":{"method":"GET","url":"/cart/)" + n +
-          R"("},"msg":"request completed"})"
-          "\n";
+      break;
+    default:  // pino-elasticsearch (~170 bytes)
+      body += R"({"index":{"_index":"pino"}})"
+              "\n"
+              R"({"level":)" +
+              std::to_string(30 + 10 * (i % 3)) + R"(,"time":"2024-01-15T12:00:03.)" + ms +
+              R"(Z","pid":4242,"hostname":"api-1","req":{"method":"GET","url":"/cart/)" + n +
+              R"("},"msg":"request completed"})"
+              "\n";
   }
-  }
+}
 
-  std::string corpus(int pairs) {
-    std::string body;
-    for (int i = 0; i < pairs; ++i)
-      append_pair(body, i);
-    return body;
-  }
+std::string corpus(int pairs) {
+  std::string body;
+  for (int i = 0; i < pairs; ++i)
+    append_pair(body, i);
+  return body;
+}
 
-  void BM_DecodeEsBulk(benchmark::State& state) {
-    const std::string body = corpus(static_cast<int>(state.range(0)));
-    ingest::DecodeOptions options;
-    options.received_at = 1'705'320'000'000'000;
-    options.max_records = 100'000;
-    for (auto _ : state) {
-      auto request = ingest::decode_es_bulk_request(body, {}, options);
-      if (!request || request->records.size() != static_cast<std::size_t>(state.range(0)))
-        state.SkipWithError("the corpus did not decode whole");
-      benchmark::DoNotOptimize(request);
-    }
-    state.SetItemsProcessed(state.iterations() * state.range(0));
-    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
+void BM_DecodeEsBulk(benchmark::State& state) {
+  const std::string body = corpus(static_cast<int>(state.range(0)));
+  ingest::DecodeOptions options;
+  options.received_at = 1'705'320'000'000'000;
+  options.max_records = 100'000;
+  for (auto _ : state) {
+    auto request = ingest::decode_es_bulk_request(body, {}, options);
+    if (!request || request->records.size() != static_cast<std::size_t>(state.range(0)))
+      state.SkipWithError("the corpus did not decode whole");
+    benchmark::DoNotOptimize(request);
   }
-  BENCHMARK(BM_DecodeEsBulk)->Arg(1000)->Arg(10000);
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
+}
+BENCHMARK(BM_DecodeEsBulk)->Arg(1000)->Arg(10000);
 
-  }  // namespace
+}  // namespace
