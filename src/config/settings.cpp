@@ -252,8 +252,9 @@ core::Status apply(Settings& s, const Spec& spec, const std::string& value,
 
 core::Result<std::string> toml_value(const toml::node& node) {
   if (auto v = node.value<std::string>()) return *v;
-  if (auto v = node.value<std::int64_t>()) return std::to_string(*v);
+  // Before the integer: toml++ would read true as 1.
   if (node.is_boolean()) return std::string(*node.value<bool>() ? "true" : "false");
+  if (auto v = node.value<std::int64_t>()) return std::to_string(*v);
   return core::make_error(Errc::invalid_argument, "must be a string, an integer or a boolean");
 }
 

@@ -103,3 +103,29 @@ TEST_F(ConfigTest, ConfigFileErrors) {
 
 }  // namespace
 }  // namespace logpipe::config
+
+namespace logpipe::config {
+namespace {
+
+TEST_F(ConfigTest, ElasticsearchPrefixAndRoot) {
+  auto s = parse({});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->es_prefix, "/es");
+  EXPECT_FALSE(s->es_at_root);
+  s = parse({"--es-prefix", "/compat/es/", "--es-at-root", "true"});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->es_prefix, "/compat/es");  // a trailing slash is dropped
+  EXPECT_TRUE(s->es_at_root);
+  for (const char* bad : {"", "/", "es", "/es/{index}", "/a//b", "/a b", "/es?x"})
+    EXPECT_FALSE(parse({"--es-prefix", bad}).ok()) << bad;
+  EXPECT_FALSE(parse({"--es-at-root", "yes"}).ok());
+  // TOML booleans are read as such.
+  std::ofstream("logpipe.toml") << "es_at_root = true\nes_prefix = \"/elastic\"\n";
+  s = parse({});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_TRUE(s->es_at_root);
+  EXPECT_EQ(s->es_prefix, "/elastic");
+}
+
+}  // namespace
+}  // namespace logpipe::config
