@@ -207,7 +207,7 @@ void es_bulk(Context& ctx, http::Request& req, http::RequestContext& rc, const h
   batch.records = std::move(request->records);
   ctx.intake.submit(
       rc.principal, std::move(batch),
-      [&req, reply, request, started](core::Result<intake::Accepted> r) {
+      [&req, reply, request, started](const core::Result<intake::Accepted>& r) {
         // The whole request, so that the sender retries it (429, 503, 504).
         if (!r) return reply(es_error_response(req, r.error()));
         reply(http::json_response(req, status::ok, bulk_answer(*request, r->entry_id, started)));

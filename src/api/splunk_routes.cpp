@@ -36,10 +36,15 @@ std::string header(const http::Request& req, http::bhttp::field field) {
 ingest::HecDefaults defaults_of(const http::Request& req) {
   ingest::HecDefaults d;
   for (auto& [key, value] : http::query_params(req.target())) {
-    if (key == "host") d.host = std::move(value);
-    if (key == "source") d.source = std::move(value);
-    if (key == "sourcetype") d.sourcetype = std::move(value);
-    if (key == "index") d.index = std::move(value);
+    if (key == "host") {
+      d.host = std::move(value);
+    } else if (key == "source") {
+      d.source = std::move(value);
+    } else if (key == "sourcetype") {
+      d.sourcetype = std::move(value);
+    } else if (key == "index") {
+      d.index = std::move(value);
+    }
   }
   return d;
 }
@@ -75,7 +80,7 @@ void decode_and_submit(Context& ctx, http::Request& req, http::RequestContext& r
   records.source_format = "splunk_hec";
   records.records = std::move(batch->records);
   ctx.intake.submit(rc.principal, std::move(records),
-                    [&req, reply](core::Result<intake::Accepted> r) {
+                    [&req, reply](const core::Result<intake::Accepted>& r) {
                       if (!r) return reply(hec_error_response(req, r.error()));
                       reply(http::json_response(req, status::ok, hec_body("Success", 0)));
                     });
