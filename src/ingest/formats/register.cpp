@@ -2,7 +2,9 @@
 #include "ingest/format.hpp"
 #include "ingest/formats/gelf.hpp"
 #include "ingest/formats/json.hpp"
+#include "ingest/formats/loki.hpp"
 #include "ingest/formats/ndjson.hpp"
+#include "ingest/formats/otlp.hpp"
 
 namespace logpipe::ingest {
 
@@ -11,6 +13,8 @@ void register_builtin_formats(FormatRegistry& registry) {
   registry.add(ndjson_format());
   registry.add(logs_envelope_format());
   registry.add(gelf_format());
+  registry.add(loki_format());
+  registry.add(otlp_format());
 }
 
 }  // namespace logpipe::ingest
