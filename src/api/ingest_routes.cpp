@@ -15,9 +15,10 @@ namespace {
 using http::bhttp::status;
 
 core::Error unsupported_media(const http::Request& req, std::string_view accepted) {
-  return core::make_error(core::Errc::unsupported,
-                          fmt::format("Content-Type \"{}\" is not supported; send {}",
-                                      header_value(req, http::bhttp::field::content_type), accepted));
+  return core::make_error(
+      core::Errc::unsupported,
+      fmt::format("Content-Type \"{}\" is not supported; send {}",
+                  header_value(req, http::bhttp::field::content_type), accepted));
 }
 
 // For endpoints that take JSON only.
@@ -57,8 +58,8 @@ std::optional<model::Batch> decode_request(Context& ctx, http::Request& req,
   };
   if (!format) return fail(format.error());
   std::string decoded_body;
-  auto body = ingest::decode_content(header_value(req, http::bhttp::field::content_encoding), req.body(),
-                                     decoded_body, ctx.max_decoded_bytes);
+  auto body = ingest::decode_content(header_value(req, http::bhttp::field::content_encoding),
+                                     req.body(), decoded_body, ctx.max_decoded_bytes);
   if (!body) return fail(body.error());
   options.received_at = core::now_micros();
   auto records = ingest::all_or_nothing((*format)->decode(*body, options));

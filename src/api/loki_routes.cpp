@@ -50,8 +50,7 @@ http::Response partially_rejected(const http::RequestHead& req, const ingest::De
     const auto& p = decoded.problems.front();
     message += fmt::format("; entry {}: {} {}", p.index, p.field, p.message);
   }
-  return http::error_response(req, status::bad_request, "invalid_field", message,
-                              decoded.problems);
+  return http::error_response(req, status::bad_request, "invalid_field", message, decoded.problems);
 }
 
 }  // namespace
@@ -65,8 +64,7 @@ void loki_push(Context& ctx, http::Request& req, http::RequestContext& rc,
   const std::string type = ingest::media_type(header_value(req, http::bhttp::field::content_type));
   const std::string encoding = header_value(req, http::bhttp::field::content_encoding);
   std::string decoded_body;
-  auto body =
-      ingest::decode_content(encoding, req.body(), decoded_body, ctx.max_decoded_bytes);
+  auto body = ingest::decode_content(encoding, req.body(), decoded_body, ctx.max_decoded_bytes);
   if (!body) return fail(body.error());
 
   ingest::DecodeOptions options;

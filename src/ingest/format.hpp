@@ -100,11 +100,11 @@ const FormatRegistry& builtin_formats();
 std::string media_type(std::string_view content_type);
 
 // The step before any decode: undoes the body's Content-Encoding: identity, gzip (x-gzip),
-// deflate (zlib, or raw as some clients send it), zstd and snappy (the block format), also several in a list ("gzip, zstd"
-// was zstd'd, then gzipped). `storage` holds the decoded bytes when they differ from `body`.
-// Decoding stops as soon as the output would pass `max_decoded_bytes` (Errc::too_large: a
-// decompression bomb costs at most that much memory); corrupt or truncated data is
-// Errc::malformed; an unknown coding Errc::unsupported.
+// deflate (zlib, or raw as some clients send it), zstd and snappy (the block format), also several
+// in a list ("gzip, zstd" was zstd'd, then gzipped). `storage` holds the decoded bytes when they
+// differ from `body`. Decoding stops as soon as the output would pass `max_decoded_bytes`
+// (Errc::too_large: a decompression bomb costs at most that much memory); corrupt or truncated data
+// is Errc::malformed; an unknown coding Errc::unsupported.
 inline constexpr std::size_t kDefaultMaxDecodedBytes = std::size_t{64} << 20;
 core::Result<std::string_view> decode_content(
     std::string_view content_encoding, std::string_view body, std::string& storage,

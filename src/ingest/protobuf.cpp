@@ -78,7 +78,9 @@ Reader Reader::sub(std::string_view message) const {
   return r;
 }
 
-double as_double(const Field& f) { return std::bit_cast<double>(f.value); }
+double as_double(const Field& f) {
+  return std::bit_cast<double>(f.value);
+}
 
 void put_varint(std::string& out, std::uint64_t value) {
   while (value >= 0x80) {

@@ -14,7 +14,14 @@
 
 namespace logpipe::ingest::protobuf {
 
-enum class WireType : std::uint8_t { varint = 0, i64 = 1, len = 2, sgroup = 3, egroup = 4, i32 = 5 };
+enum class WireType : std::uint8_t {
+  varint = 0,
+  i64 = 1,
+  len = 2,
+  sgroup = 3,
+  egroup = 4,
+  i32 = 5
+};
 
 // Deeper than any message these protocols define, except OTLP's recursive AnyValue, which
 // its decoder bounds with DecodeOptions::max_depth as well.
@@ -63,8 +70,12 @@ class Reader {
 };
 
 // proto3 scalar views of a field's value.
-inline std::int64_t as_int64(const Field& f) { return static_cast<std::int64_t>(f.value); }
-inline bool as_bool(const Field& f) { return f.value != 0; }
+inline std::int64_t as_int64(const Field& f) {
+  return static_cast<std::int64_t>(f.value);
+}
+inline bool as_bool(const Field& f) {
+  return f.value != 0;
+}
 double as_double(const Field& f);  // an i64 field's bits
 
 // Writing, for responses (OTLP's ExportLogsServiceResponse, google.rpc.Status) and tests.

@@ -114,8 +114,14 @@ TEST(LokiLabels, PrometheusSyntaxWithGoEscapes) {
   auto l = loki::parse_labels(
       R"({a="b", c="say \"hi\"\n", path="C:\\logs", x="\x41\u00e9\101", r=`raw\n`, s='q"', })");
   ASSERT_TRUE(l.ok()) << l.error().message;
-  const loki::Labels expected{{"a", "b"},           {"c", "say \"hi\"\n"}, {"path", "C:\\logs"},
-                              {"x", "A\xC3\xA9" "A"}, {"r", "raw\\n"},       {"s", "q\""}};
+  const loki::Labels expected{{"a", "b"},
+                              {"c", "say \"hi\"\n"},
+                              {"path", "C:\\logs"},
+                              {"x",
+                               "A\xC3\xA9"
+                               "A"},
+                              {"r", "raw\\n"},
+                              {"s", "q\""}};
   EXPECT_EQ(*l, expected);
   auto empty = loki::parse_labels(" {} ");
   ASSERT_TRUE(empty.ok());
@@ -126,9 +132,9 @@ TEST(LokiLabels, PrometheusSyntaxWithGoEscapes) {
 }
 
 TEST(LokiLabels, BadSyntaxIsRefused) {
-  for (const char* text : {"", "a=\"b\"", "{a=\"b\"", "{a=\"b}", "{a!=\"b\"}", "{a=b}",
-                           "{a=\"\\q\"}", "{a=\"\\x4\"}", "{a=\"\\ud800\"}", "{1a=\"b\"}",
-                           "{a=\"b\" c=\"d\"}", "{a=\"b\"} x", "{a=\"\\777\"}"}) {
+  for (const char* text :
+       {"", "a=\"b\"", "{a=\"b\"", "{a=\"b}", "{a!=\"b\"}", "{a=b}", "{a=\"\\q\"}", "{a=\"\\x4\"}",
+        "{a=\"\\ud800\"}", "{1a=\"b\"}", "{a=\"b\" c=\"d\"}", "{a=\"b\"} x", "{a=\"\\777\"}"}) {
     EXPECT_FALSE(loki::parse_labels(text).ok()) << text;
   }
 }
@@ -184,16 +190,15 @@ TEST(LokiProtobuf, ThePushOfProtobufjsAndSnappyjs) {
   EXPECT_EQ(b.host, "10.0.0.5:9100");
   EXPECT_EQ(b.level, Level::error);
   EXPECT_EQ(b.ts, 1'731'580'201'123'456);
-  EXPECT_EQ(b.attrs_json,
-            R"({"path":"C:\\logs\\app \"x\"","run":"s1","trace_id":"trace-1"})");
+  EXPECT_EQ(b.attrs_json, R"({"path":"C:\\logs\\app \"x\"","run":"s1","trace_id":"trace-1"})");
 }
 
 TEST(LokiProtobuf, FieldsInAnyOrderAndUnknownFieldsSkipped) {
   std::string s;
   pb::put_len(s, 2, entry(1700000000, 5000, "first"));
-  pb::put_fixed32(s, 9, 7);    // unknown fixed32
-  pb::put_fixed64(s, 10, 7);   // unknown fixed64
-  pb::put_len(s, 11, "junk");  // unknown bytes
+  pb::put_fixed32(s, 9, 7);                  // unknown fixed32
+  pb::put_fixed64(s, 10, 7);                 // unknown fixed64
+  pb::put_len(s, 11, "junk");                // unknown bytes
   pb::put_len(s, 1, R"({service="late"})");  // labels after the entries
   std::string p;
   pb::put_len(p, 1, s);
@@ -234,8 +239,8 @@ TEST(LokiProtobuf, BadEntriesAndStreamsAreRejectedByIndex) {
 TEST(LokiProtobuf, ALineOverTheLimitIsRejected) {
   DecodeOptions o = options();
   o.max_message_bytes = 10;
-  auto d = decode(
-      loki::decode_protobuf(push({stream("{}", {entry(1, 0, "0123456789"), entry(1, 0, "0123456789x")})}), o));
+  auto d = decode(loki::decode_protobuf(
+      push({stream("{}", {entry(1, 0, "0123456789"), entry(1, 0, "0123456789x")})}), o));
   EXPECT_EQ(d.records.size(), 1u);
   EXPECT_EQ(d.rejected_items, 1u);
 }

@@ -169,12 +169,13 @@ TEST(OtlpProtobuf, ValueKindsNestedKvlistsAndIds) {
   pb::put_len(log, 5, body);
   pb::put_len(log, 6, key_value("user", any_string("ann")));
   pb::put_fixed32(log, 8, 1);
-  pb::put_len(log, 9, std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10", 16));
+  pb::put_len(log, 9,
+              std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10", 16));
   pb::put_len(log, 10, std::string(8, '\0'));  // all zero: unset
-  pb::put_varint_field(log, 99, 1);             // unknown
+  pb::put_varint_field(log, 99, 1);            // unknown
   const std::string req =
-      request({key_value("service.name", any_string("svc")), key_value("host.name", any_string("h")),
-               key_value("k8s.pod.name", any_string("p"))},
+      request({key_value("service.name", any_string("svc")),
+               key_value("host.name", any_string("h")), key_value("k8s.pod.name", any_string("p"))},
               {log});
   auto d = decode(otlp::decode_protobuf(req, options()));
   ASSERT_EQ(d.records.size(), 1u);
@@ -183,11 +184,9 @@ TEST(OtlpProtobuf, ValueKindsNestedKvlistsAndIds) {
   EXPECT_EQ(r.host, "h");
   EXPECT_EQ(r.level, Level::error);
   EXPECT_EQ(r.ts, 1'700'000'000'123'456);
-  EXPECT_EQ(r.message,
-            R"({"arr":[-5,true,null],"obj":{"deep":"x\"y"},"nan":"NaN","raw":"AP8Q"})");
-  EXPECT_EQ(r.attrs_json,
-            R"({"k8s.pod.name":"p","otel.scope.name":"my.scope","user":"ann",)"
-            R"("trace_id":"0102030405060708090a0b0c0d0e0f10"})");
+  EXPECT_EQ(r.message, R"({"arr":[-5,true,null],"obj":{"deep":"x\"y"},"nan":"NaN","raw":"AP8Q"})");
+  EXPECT_EQ(r.attrs_json, R"({"k8s.pod.name":"p","otel.scope.name":"my.scope","user":"ann",)"
+                          R"("trace_id":"0102030405060708090a0b0c0d0e0f10"})");
 }
 
 TEST(OtlpProtobuf, NestingBeyondTheDepthLimitIsMalformed) {
@@ -271,7 +270,9 @@ TEST(OtlpResponse, EncodingsOfTheAnswer) {
   EXPECT_EQ(otlp::response_protobuf(0, ""), "");
   // partial_success=1 { rejected_log_records=1: 2, error_message=2: "why" }
   EXPECT_EQ(otlp::response_protobuf(2, "why"), std::string("\x0a\x07\x08\x02\x12\x03why", 9));
-  EXPECT_EQ(otlp::status_protobuf(3, "bad"), std::string("\x08\x03\x12\x03" "bad", 7));
+  EXPECT_EQ(otlp::status_protobuf(3, "bad"), std::string("\x08\x03\x12\x03"
+                                                         "bad",
+                                                         7));
 }
 
 }  // namespace

@@ -65,7 +65,10 @@ TEST(ProtobufReader, RefusesHugeAndTruncatedVarints) {
 
 TEST(ProtobufReader, RefusesFieldsRunningPastTheEnd) {
   std::string error;
-  read_all(std::string("\x1a\x05" "abc", 5), &error);  // length 5, 3 bytes left
+  read_all(std::string("\x1a\x05"
+                       "abc",
+                       5),
+           &error);  // length 5, 3 bytes left
   EXPECT_NE(error, "");
   // A length near 2^64 must not wrap around a bounds check.
   read_all(std::string("\x1a") + std::string(9, '\xff') + "\x01" + "x", &error);

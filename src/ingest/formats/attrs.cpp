@@ -40,6 +40,8 @@ std::string object(const std::vector<Member>& members) {
   return out;
 }
 
-bool valid_utf8(std::string_view text) { return simdjson::validate_utf8(text.data(), text.size()); }
+bool valid_utf8(std::string_view text) {
+  return simdjson::validate_utf8(text.data(), text.size());
+}
 
 }  // namespace logpipe::ingest::attrs
