@@ -19,7 +19,7 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache git curl procps python3 
 	libcli11-dev libtomlplusplus-dev liblz4-dev libzstd-dev libsnappy-dev zlib1g-dev googletest libgtest-dev libbenchmark-dev \
 	redis-server postgresql-15 clang-format clang-tidy clang libclang-rt-14-dev prometheus
 
-.PHONY: deps build build-asan run test test-unit fuzz bench bench-micro bench-pipeline bench-query format lint clean
+.PHONY: clients deps build build-asan run test test-unit fuzz bench bench-micro bench-pipeline bench-query format lint clean
 
 deps:
 	@scripts/install-deps $(DEB_PACKAGES)
@@ -37,8 +37,15 @@ build-asan: deps
 run: build
 	@scripts/run-local $(BUILD)/logpipe
 
+# The real client libraries the integration tests drive (tests/clients: OpenTelemetry JS SDK and
+# exporters, protobufjs, snappyjs), at the versions package-lock.json pins; installed again only
+# when the lockfile changes. Needs Node 20 and npm (the machine's nodejs).
+clients: tests/clients/node_modules/.package-lock.json
+tests/clients/node_modules/.package-lock.json: tests/clients/package.json tests/clients/package-lock.json
+	cd tests/clients && npm ci --no-audit --no-fund >/dev/null
+
 # Unit and integration tests, in the normal and the sanitizer (ASan + UBSan) build.
-test: build build-asan
+test: build build-asan clients
 	cd $(BUILD) && ctest --output-on-failure -j$(CTEST_JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(CTEST_JOBS)
 

@@ -397,6 +397,17 @@ std::pair<int, std::string> run_logpipe(const std::vector<std::string>& args,
   return {code.value_or(-999), p.output()};
 }
 
+std::pair<int, std::string> run_node(const std::string& script,
+                                     const std::vector<std::string>& args,
+                                     std::chrono::milliseconds timeout) {
+  std::vector<std::string> full{"/usr/bin/env", "node",
+                                std::string(LOGPIPE_CLIENTS_DIR) + "/" + script};
+  full.insert(full.end(), args.begin(), args.end());
+  Process p(full, {});
+  auto code = p.wait(timeout);
+  return {code.value_or(-999), p.output()};
+}
+
 namespace {
 void dev_services(const std::string& args) {
   const std::string cmd = std::string(LOGPIPE_DEV_SERVICES) + " " + args + " >/dev/null";

@@ -167,6 +167,12 @@ std::pair<int, std::string> run_logpipe(const std::vector<std::string>& args,
                                         const std::map<std::string, std::string>& env = {},
                                         std::chrono::milliseconds timeout = 60s);
 
+// Runs `node tests/clients/<script> <args>` (a real client library, installed by `make clients`)
+// to completion, killed after `timeout`; returns {exit code, output} (-999: it timed out).
+std::pair<int, std::string> run_node(const std::string& script,
+                                     const std::vector<std::string>& args,
+                                     std::chrono::milliseconds timeout = 60s);
+
 // A field of /proc/<pid>/status in KiB (VmRSS, VmHWM), or -1.
 long status_kib(int pid, const std::string& field);
 
