@@ -106,13 +106,13 @@ void loki_push(Context& ctx, http::Request& req, http::RequestContext& rc,
   batch.records = std::move(result->records);
   result->records.clear();
   const std::size_t stored = batch.records.size();
-  ctx.intake.submit(rc.principal, std::move(batch),
-                    [&req, reply, result, stored, no_content](core::Result<intake::Accepted> r) {
-                      if (!r) return reply(http::error_response(req, r.error()));
-                      if (result->rejected_items > 0)
-                        return reply(partially_rejected(req, *result, stored));
-                      reply(no_content());
-                    });
+  ctx.intake.submit(
+      rc.principal, std::move(batch),
+      [&req, reply, result, stored, no_content](const core::Result<intake::Accepted>& r) {
+        if (!r) return reply(http::error_response(req, r.error()));
+        if (result->rejected_items > 0) return reply(partially_rejected(req, *result, stored));
+        reply(no_content());
+      });
 }
 
 }  // namespace logpipe::api

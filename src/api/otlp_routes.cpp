@@ -111,7 +111,7 @@ void otlp_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
   decoded->records.clear();
   auto result = std::make_shared<ingest::Decoded>(std::move(decoded).value());
   ctx.intake.submit(rc.principal, std::move(batch),
-                    [&req, reply, result, protobuf](core::Result<intake::Accepted> r) {
+                    [&req, reply, result, protobuf](const core::Result<intake::Accepted>& r) {
                       if (!r) return reply(failure(req, protobuf, r.error()));
                       reply(success(req, protobuf, *result));
                     });
