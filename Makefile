@@ -16,7 +16,7 @@ CTEST_JOBS ?= 2
 # Everything the project needs, from Debian 12's own archive.
 DEB_PACKAGES := build-essential cmake pkg-config ccache git curl procps python3 \
 	libboost1.81-dev libhiredis-dev libpq-dev libsimdjson-dev prometheus-cpp-dev libfmt-dev \
-	libcli11-dev libtomlplusplus-dev liblz4-dev libzstd-dev zlib1g-dev googletest libgtest-dev libbenchmark-dev \
+	libcli11-dev libtomlplusplus-dev liblz4-dev libzstd-dev libsnappy-dev zlib1g-dev googletest libgtest-dev libbenchmark-dev \
 	redis-server postgresql-15 clang-format clang-tidy clang libclang-rt-14-dev prometheus
 
 .PHONY: deps build build-asan clients run test test-unit fuzz bench bench-micro bench-pipeline bench-query format lint clean
@@ -33,7 +33,8 @@ build-asan: deps
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 
 # The real clients the integration tests drive (tests/clients: the Elasticsearch JS client, pino,
-# …), at the exact versions of its lockfile. Node.js and npm come from the machine (NodeSource's
+# the OpenTelemetry JS SDK and exporters, protobufjs, snappyjs), at the exact versions of its
+# lockfile; installed again only when the lockfile changes. Node.js and npm come from the machine (NodeSource's
 # nodejs here; Debian's own would conflict with it), so they are required, not installed.
 CLIENTS := tests/clients
 clients: $(CLIENTS)/node_modules/.package-lock.json

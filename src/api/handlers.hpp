@@ -53,6 +53,18 @@ void docs(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 std::string_view docs_page();
 
 // ingest_routes.cpp
+// A request header's value, or "".
+std::string header_value(const http::Request& request, http::bhttp::field field);
+// application/json and application/*+json (media types as ingest::media_type returns them).
+bool json_media_type(std::string_view type);
+// Media types that do not name a format: none, text/plain (browsers' sendBeacon, several
+// shippers) and curl's default for -d (application/x-www-form-urlencoded; no form is ever posted
+// here). The body decides.
+bool unlabelled(std::string_view type);
+// Records per request on the protocol endpoints (Loki, OTLP): their clients batch by bytes
+// (Promtail 1 MiB, the Collector 8192 records), not by our count, so the bound is the body
+// size with room to spare rather than /api/v1/ingest's 10000.
+inline constexpr std::size_t kProtocolMaxRecords = 100000;
 void ingest_one_log(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void ingest_log_batch(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void ingest(Context&, http::Request&, http::RequestContext&, const http::Reply&);
@@ -87,6 +99,12 @@ void hec_health(Context&, http::Request&, http::RequestContext&, const http::Rep
 http::Response hec_error_response(const http::RequestHead& request, const core::Error& error);
 http::Response hec_error_response(const http::RequestHead& request, unsigned status, int code,
                                   std::string_view text);
+
+// loki_routes.cpp
+void loki_push(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+
+// otlp_routes.cpp
+void otlp_logs(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 
 // query_routes.cpp
 void device_logs(Context&, http::Request&, http::RequestContext&, const http::Reply&);

@@ -14,31 +14,16 @@ namespace {
 
 using http::bhttp::status;
 
-std::string header(const http::Request& req, http::bhttp::field field) {
-  const auto it = req.find(field);
-  return it == req.end() ? std::string() : std::string(it->value());
-}
-
-bool json_media_type(std::string_view type) {
-  return type == "application/json" || type.ends_with("+json");
-}
-
 core::Error unsupported_media(const http::Request& req, std::string_view accepted) {
-  return core::make_error(core::Errc::unsupported,
-                          fmt::format("Content-Type \"{}\" is not supported; send {}",
-                                      header(req, http::bhttp::field::content_type), accepted));
-}
-
-// Media types that do not name a format: none, text/plain (browsers' sendBeacon, several
-// shippers) and curl's default for -d (application/x-www-form-urlencoded; no form is ever posted
-// here). The body decides.
-bool unlabelled(std::string_view type) {
-  return type.empty() || type == "text/plain" || type == "application/x-www-form-urlencoded";
+  return core::make_error(
+      core::Errc::unsupported,
+      fmt::format("Content-Type \"{}\" is not supported; send {}",
+                  header_value(req, http::bhttp::field::content_type), accepted));
 }
 
 // For endpoints that take JSON only.
 core::Result<const ingest::Format*> json_only(const http::Request& req, const char* format) {
-  const std::string type = ingest::media_type(header(req, http::bhttp::field::content_type));
+  const std::string type = ingest::media_type(header_value(req, http::bhttp::field::content_type));
   if (!unlabelled(type) && !json_media_type(type))
     return unsupported_media(req, "application/json");
   return ingest::builtin_formats().find(format);
@@ -48,7 +33,7 @@ core::Result<const ingest::Format*> json_only(const http::Request& req, const ch
 // type that names a format, the body is sniffed between JSON and NDJSON.
 core::Result<const ingest::Format*> by_media_type(const http::Request& req) {
   const auto& formats = ingest::builtin_formats();
-  const std::string type = ingest::media_type(header(req, http::bhttp::field::content_type));
+  const std::string type = ingest::media_type(header_value(req, http::bhttp::field::content_type));
   if (unlabelled(type)) {
     const auto* sniffed = formats.sniff(req.body(), {"json", "ndjson"});
     return sniffed ? sniffed : formats.find("json");
@@ -73,8 +58,8 @@ std::optional<model::Batch> decode_request(Context& ctx, http::Request& req,
   };
   if (!format) return fail(format.error());
   std::string decoded_body;
-  auto body = ingest::decode_content(header(req, http::bhttp::field::content_encoding), req.body(),
-                                     decoded_body, ctx.max_decoded_bytes);
+  auto body = ingest::decode_content(header_value(req, http::bhttp::field::content_encoding),
+                                     req.body(), decoded_body, ctx.max_decoded_bytes);
   if (!body) return fail(body.error());
   options.received_at = core::now_micros();
   auto records = ingest::all_or_nothing((*format)->decode(*body, options));
@@ -133,6 +118,19 @@ std::string enqueued_body(const intake::Accepted& a) {
 }
 
 }  // namespace
+
+std::string header_value(const http::Request& req, http::bhttp::field field) {
+  const auto it = req.find(field);
+  return it == req.end() ? std::string() : std::string(it->value());
+}
+
+bool json_media_type(std::string_view type) {
+  return type == "application/json" || type.ends_with("+json");
+}
+
+bool unlabelled(std::string_view type) {
+  return type.empty() || type == "text/plain" || type == "application/x-www-form-urlencoded";
+}
 
 void ingest_one_log(Context& ctx, http::Request& req, http::RequestContext& rc,
                     const http::Reply& reply) {

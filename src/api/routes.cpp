@@ -45,6 +45,8 @@ const std::array kEndpoints = {
   Endpoint{verb::post, "/data/fast",             "Seed 001: ingest like /api/v1/ingest (queued)",     Scope::ingest, ingest_data_fast},
   Endpoint{verb::post, "/gelf",                  "Graylog GELF HTTP input: GELF 1.1 messages, one per line", Scope::ingest, ingest_gelf},
   Endpoint{verb::post, "/data/",                 "Seed 001: store in PostgreSQL before answering, with the ids", Scope::ingest, ingest_data_stored},
+  Endpoint{verb::post, "/loki/api/v1/push",      "Loki push API: snappy protobuf or JSON streams (Promtail, Alloy)", Scope::ingest, loki_push},
+  Endpoint{verb::post, "/v1/logs",               "OTLP/HTTP logs: protobuf or JSON (OpenTelemetry SDKs, Collector)", Scope::ingest, otlp_logs},
   Endpoint{verb::get,  "/api/v1/logs",           "Search logs: filters, time range, text, attrs; keyset pages", Scope::query, search_logs},
   Endpoint{verb::get,  "/api/v1/logs/filter",    "Alias of /api/v1/logs with start_time/end_time for from/to", Scope::query, filter_logs},
   Endpoint{verb::get,  "/api/v1/logs/export",    "Every log the search's filters match, as an NDJSON or CSV file (streamed)", Scope::query, export_logs},

@@ -100,14 +100,20 @@ const FormatRegistry& builtin_formats();
 std::string media_type(std::string_view content_type);
 
 // The step before any decode: undoes the body's Content-Encoding: identity, gzip (x-gzip),
-// deflate (zlib, or raw as some clients send it) and zstd, also several in a list ("gzip, zstd"
-// was zstd'd, then gzipped). `storage` holds the decoded bytes when they differ from `body`.
-// Decoding stops as soon as the output would pass `max_decoded_bytes` (Errc::too_large: a
-// decompression bomb costs at most that much memory); corrupt or truncated data is
-// Errc::malformed; an unknown coding Errc::unsupported.
+// deflate (zlib, or raw as some clients send it), zstd and snappy (the block format), also several
+// in a list ("gzip, zstd" was zstd'd, then gzipped). `storage` holds the decoded bytes when they
+// differ from `body`. Decoding stops as soon as the output would pass `max_decoded_bytes`
+// (Errc::too_large: a decompression bomb costs at most that much memory); corrupt or truncated data
+// is Errc::malformed; an unknown coding Errc::unsupported.
 inline constexpr std::size_t kDefaultMaxDecodedBytes = std::size_t{64} << 20;
 core::Result<std::string_view> decode_content(
     std::string_view content_encoding, std::string_view body, std::string& storage,
     std::size_t max_decoded_bytes = kDefaultMaxDecodedBytes);
+
+// One snappy block (not the framing format) into `out`. The length its header states is
+// checked against the cap before decoding (Errc::too_large, nothing allocated); a corrupt or
+// truncated block is Errc::malformed. Loki's protobuf push is a snappy block without any
+// Content-Encoding header, so its endpoint calls this directly.
+core::Status decode_snappy(std::string_view in, std::size_t max_decoded_bytes, std::string& out);
 
 }  // namespace logpipe::ingest

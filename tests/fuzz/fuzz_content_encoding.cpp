@@ -1,6 +1,6 @@
-// libFuzzer target: Content-Encoding decoding of untrusted bodies (gzip, deflate, zstd, and lists
-// of them). The first byte picks the coding; the rest is the body. Decoding must never crash, never
-// return more than the cap, and refuse only as malformed, too large or unsupported.
+// libFuzzer target: Content-Encoding decoding of untrusted bodies (gzip, deflate, zstd, snappy, and
+// lists of them). The first byte picks the coding; the rest is the body. Decoding must never crash,
+// never return more than the cap, and refuse only as malformed, too large or unsupported.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,8 +12,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace logpipe;
   using fuzz::check;
   if (size == 0) return 0;
-  constexpr std::string_view kCodings[] = {"gzip",       "deflate",    "zstd",
-                                           "gzip, zstd", "zstd, gzip", "deflate, deflate"};
+  constexpr std::string_view kCodings[] = {"gzip",       "deflate",     "zstd",
+                                           "gzip, zstd", "zstd, gzip",  "deflate, deflate",
+                                           "snappy",     "gzip, snappy"};
   const std::string_view coding = kCodings[data[0] % std::size(kCodings)];
   const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
   constexpr std::size_t kCap = 1 << 20;

@@ -23,6 +23,17 @@ class Problems {
   Decoded& decoded_;
 };
 
+// An element known to be an object (array), as a value to iterate: a range-for over
+// get_object().value_unsafe() makes GCC 12 warn of a dangling temporary.
+inline simdjson::dom::object object_of(simdjson::dom::element e) {
+  simdjson::dom::object o = e.get_object().value_unsafe();
+  return o;
+}
+inline simdjson::dom::array array_of(simdjson::dom::element e) {
+  simdjson::dom::array a = e.get_array().value_unsafe();
+  return a;
+}
+
 simdjson::simdjson_result<simdjson::dom::element> parse_text(std::string_view text,
                                                              std::size_t max_depth);
 core::Error malformed(simdjson::error_code code, std::size_t max_depth, std::string_view where);

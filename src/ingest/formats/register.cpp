@@ -3,7 +3,9 @@
 #include "ingest/formats/es_bulk.hpp"
 #include "ingest/formats/gelf.hpp"
 #include "ingest/formats/json.hpp"
+#include "ingest/formats/loki.hpp"
 #include "ingest/formats/ndjson.hpp"
+#include "ingest/formats/otlp.hpp"
 #include "ingest/formats/splunk_hec.hpp"
 
 namespace logpipe::ingest {
@@ -16,6 +18,8 @@ void register_builtin_formats(FormatRegistry& registry) {
   registry.add(es_bulk_format());
   registry.add(splunk_hec_format());
   registry.add(splunk_hec_raw_format());
+  registry.add(loki_format());
+  registry.add(otlp_format());
 }
 
 }  // namespace logpipe::ingest
