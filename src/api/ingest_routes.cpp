@@ -83,7 +83,7 @@ using Render = std::string (*)(const intake::Accepted&);
 void decode_and_submit(Context& ctx, http::Request& req, http::RequestContext& rc,
                        const http::Reply& reply, core::Result<const ingest::Format*> format,
                        ingest::DecodeOptions options, Render render, bool single_object = false) {
-  auto batch = decode_request(ctx, req, reply, format, options, single_object);
+  auto batch = decode_request(ctx, req, reply, std::move(format), options, single_object);
   if (!batch) return;
   ctx.intake.submit(rc.principal, std::move(*batch),
                     [&req, reply, render](core::Result<intake::Accepted> r) {
