@@ -39,6 +39,26 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
 
 }  // namespace
 
+void append_valid_utf8(std::string& out, std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t ascii = i;
+    while (ascii < s.size() && static_cast<unsigned char>(s[ascii]) < 0x80)
+      ++ascii;
+    out.append(s.substr(i, ascii - i));
+    i = ascii;
+    if (i == s.size()) break;
+    const std::size_t n = utf8_sequence_length(s, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+}
+
 void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   std::size_t i = 0;

@@ -12,6 +12,9 @@ namespace logpipe::core {
 // Appends `text` to `out` as a JSON string literal (with quotes). Invalid UTF-8 is replaced by
 // U+FFFD so the output is always valid JSON.
 void append_json_string(std::string& out, std::string_view text);
+// Appends `text` with every invalid UTF-8 byte replaced by U+FFFD, for text that PostgreSQL must
+// accept and that came from a protocol that does not promise UTF-8 (syslog).
+void append_valid_utf8(std::string& out, std::string_view text);
 
 class JsonWriter {
  public:

@@ -6,9 +6,8 @@
 #include <cmath>
 
 namespace logpipe::core {
-namespace {
 
-// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
+// Howard Hinnant's algorithms.
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -30,6 +29,8 @@ void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) 
   m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2;
 }
+
+namespace {
 
 bool read_digits(std::string_view s, std::size_t& pos, std::size_t count, int& out) {
   if (pos + count > s.size()) return false;

@@ -23,6 +23,10 @@ constexpr Micros floor_to(Micros t, Micros unit) {
 
 Micros now_micros();
 
+// Days since 1970-01-01 of a proleptic Gregorian date, and back (any year, month 1-12).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d);
+void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d);
+
 // "2024-11-14T10:30:00.123456Z"
 std::string format_rfc3339(Micros t);
 void append_rfc3339(std::string& out, Micros t);

@@ -7,6 +7,7 @@
 #include "ingest/formats/ndjson.hpp"
 #include "ingest/formats/otlp.hpp"
 #include "ingest/formats/splunk_hec.hpp"
+#include "ingest/formats/syslog.hpp"
 
 namespace logpipe::ingest {
 
@@ -20,6 +21,7 @@ void register_builtin_formats(FormatRegistry& registry) {
   registry.add(splunk_hec_raw_format());
   registry.add(loki_format());
   registry.add(otlp_format());
+  registry.add(syslog_format());
 }
 
 }  // namespace logpipe::ingest
