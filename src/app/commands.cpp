@@ -21,6 +21,7 @@
 #include "core/log.hpp"
 #include "http/server.hpp"
 #include "intake/intake.hpp"
+#include "listeners/syslog.hpp"
 #include "loadtest/loadtest.hpp"
 #include "metrics/metrics.hpp"
 #include "queue/async_client.hpp"
@@ -258,6 +259,18 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
       },
       [&metrics](std::string_view event) { metrics.connection_event(event); });
   if (auto ok = server.listen(); !ok) return fail(ok.error().message);
+  // The syslog listeners: another front of the same intake, under the default tenant.
+  listeners::SyslogOptions syslog_options;
+  syslog_options.tcp_addr = s.syslog_tcp_addr;
+  syslog_options.udp_addr = s.syslog_udp_addr;
+  syslog_options.tls_addr = s.syslog_tls_addr;
+  syslog_options.tls_cert_file = s.syslog_tls_cert;
+  syslog_options.tls_key_file = s.syslog_tls_key;
+  syslog_options.max_message_bytes = s.syslog_max_message_bytes;
+  syslog_options.max_connections = s.syslog_max_connections;
+  syslog_options.idle_timeout = std::chrono::milliseconds(s.syslog_idle_timeout_ms);
+  listeners::SyslogListeners syslog(io, intake, metrics, syslog_options);
+  if (auto ok = syslog.listen(); !ok) return fail(ok.error().message);
 
   if (workers) workers->start();
 
@@ -281,7 +294,8 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   asio::steady_timer drain(io);
   std::atomic<int> signals_seen{0};
   std::function<void()> wait_for_drain = [&] {
-    if (server.connections() == 0 && ctx.in_flight.count() == 0 && intake.in_flight() == 0) {
+    if (server.connections() == 0 && syslog.active() == 0 && ctx.in_flight.count() == 0 &&
+        intake.in_flight() == 0) {
       redis_client.close();
       return;
     }
@@ -296,6 +310,7 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
     }
     core::log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
     server.shutdown();
+    syslog.shutdown();
     stopping = true;
     asio::post(io, [&] { backlog_timer.cancel(); });
     if (workers) workers->request_stop();
@@ -303,6 +318,15 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   });
 
   server.start();
+  syslog.start();
+  if (syslog.enabled()) {
+    const auto port = [](unsigned short p) {
+      return p == 0 ? std::string("off") : std::to_string(p);
+    };
+    core::log::info("syslog listeners", {{"tcp", port(syslog.tcp_port())},
+                                         {"udp", port(syslog.udp_port())},
+                                         {"tls", port(syslog.tls_port())}});
+  }
   core::log::info(with_worker ? "logpipe run: serving and storing" : "logpipe serve: serving",
                   {{"addr", fmt::format("{}:{}", options.host, server.port())},
                    {"stream", s.stream},

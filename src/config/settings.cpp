@@ -114,6 +114,17 @@ core::Status split_host_port(const std::string& addr, std::string& host, unsigne
   return {};
 }
 
+// "" (off) or host:port.
+auto optional_address_setter(std::string Settings::*field) {
+  return [=](Settings& s, const std::string& v) -> core::Status {
+    if (!v.empty()) {
+      if (auto a = split_address(v); !a) return a.error();
+    }
+    s.*field = v;
+    return {};
+  };
+}
+
 const std::vector<Spec>& specs() {
   static const std::vector<Spec> table = {
       {"http_addr", "127.0.0.1:8080",
@@ -214,6 +225,30 @@ const std::vector<Spec>& specs() {
        "how long GET /api/logs/{device_id} answers stay in the Redis cache (dropped at once when "
        "the device's new logs are stored); 0 turns the cache off",
        kServe, duration_setter(&Settings::device_cache_ttl_ms, 0, 86'400'000)},
+      {"syslog_tcp_addr", "",
+       "syslog over TCP (RFC 6587: octet counting or newline framing) on this host:port; "
+       "empty: off",
+       kServe, optional_address_setter(&Settings::syslog_tcp_addr)},
+      {"syslog_udp_addr", "", "syslog over UDP on this host:port; empty: off", kServe,
+       optional_address_setter(&Settings::syslog_udp_addr)},
+      {"syslog_tls_addr", "",
+       "syslog over TLS 1.2+ (RFC 5425) on this host:port, with syslog_tls_cert and "
+       "syslog_tls_key; empty: off",
+       kServe, optional_address_setter(&Settings::syslog_tls_addr)},
+      {"syslog_tls_cert", "", "PEM certificate (chain) of the syslog TLS listener", kServe,
+       text_setter(&Settings::syslog_tls_cert, true)},
+      {"syslog_tls_key", "", "PEM private key of the syslog TLS listener", kServe,
+       text_setter(&Settings::syslog_tls_key, true)},
+      {"syslog_max_message_bytes", "65536",
+       "largest syslog message; a longer frame or datagram is skipped and counted "
+       "(480-16777216)",
+       kServe, size_setter(&Settings::syslog_max_message_bytes, 480, std::size_t{16} << 20)},
+      {"syslog_max_connections", "1000",
+       "open syslog TCP/TLS connections; beyond, new ones are refused (1-1000000)", kServe,
+       size_setter(&Settings::syslog_max_connections, 1, 1'000'000)},
+      {"syslog_idle_timeout", "10m",
+       "close a syslog TCP/TLS connection that sent nothing for this long (senders reconnect)",
+       kServe, duration_setter(&Settings::syslog_idle_timeout_ms, 100, 86'400'000)},
       {"log_level", "info", "debug|info|warn|error", kAll,
        [](Settings& s, const std::string& v) -> core::Status {
          if (v != "debug" && v != "info" && v != "warn" && v != "error")

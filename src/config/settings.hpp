@@ -44,6 +44,14 @@ struct Settings {
   std::string archive_dir;                  // empty: expired partitions are dropped unarchived
   std::size_t partitions_ahead = 0;         // days
   std::size_t maintenance_interval_ms = 0;  // 0: the worker runs no maintenance loop
+  std::string syslog_tcp_addr;              // host:port; empty: the listener is off
+  std::string syslog_udp_addr;
+  std::string syslog_tls_addr;
+  std::string syslog_tls_cert;  // PEM files for syslog_tls_addr
+  std::string syslog_tls_key;
+  std::size_t syslog_max_message_bytes = 0;
+  std::size_t syslog_max_connections = 0;
+  std::size_t syslog_idle_timeout_ms = 0;
 
   std::string host() const;        // of http_addr
   unsigned short port() const;     // of http_addr

@@ -195,6 +195,71 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                         .Help("Rows written to the clients of log exports")
                         .Register(r)
                         .Add({});
+  syslog_received_ = &prometheus::BuildCounter()
+                          .Name("syslog_messages_received_total")
+                          .Help("Syslog messages decoded and handed to the intake, by transport")
+                          .Register(r);
+  syslog_bytes_ = &prometheus::BuildCounter()
+                       .Name("syslog_bytes_received_total")
+                       .Help("Bytes read by the syslog listeners, by transport")
+                       .Register(r);
+  syslog_rejected_ = &prometheus::BuildCounter()
+                          .Name("syslog_messages_rejected_total")
+                          .Help(
+                              "Syslog messages refused: malformed, oversized (over "
+                              "syslog_max_message_bytes), truncated (cut off by the connection's "
+                              "end)")
+                          .Register(r);
+  syslog_dropped_ = &prometheus::BuildCounter()
+                         .Name("syslog_dropped_total")
+                         .Help(
+                             "Decoded syslog messages not stored, by reason: backpressure and "
+                             "in_flight (UDP), shutdown, or the intake's error code")
+                         .Register(r);
+  syslog_connections_ = &prometheus::BuildGauge()
+                             .Name("syslog_connections_open")
+                             .Help("Open syslog TCP/TLS connections, by transport")
+                             .Register(r);
+  syslog_connection_events_ =
+      &prometheus::BuildCounter()
+           .Name("syslog_connection_events_total")
+           .Help(
+               "Syslog connections refused at syslog_max_connections, closed idle "
+               "(idle_timeout), failed TLS handshakes, failed accepts")
+           .Register(r);
+}
+
+void Metrics::syslog_received(std::string_view transport, double messages) {
+  syslog_received_->Add({{"transport", std::string(transport)}}).Increment(messages);
+}
+
+void Metrics::syslog_bytes(std::string_view transport, double bytes) {
+  syslog_bytes_->Add({{"transport", std::string(transport)}}).Increment(bytes);
+}
+
+void Metrics::syslog_rejected(std::string_view transport, std::string_view reason, double count) {
+  syslog_rejected_->Add({{"transport", std::string(transport)}, {"reason", std::string(reason)}})
+      .Increment(count);
+}
+
+void Metrics::syslog_dropped(std::string_view transport, std::string_view reason, double count) {
+  syslog_dropped_->Add({{"transport", std::string(transport)}, {"reason", std::string(reason)}})
+      .Increment(count);
+}
+
+void Metrics::syslog_connection_open(std::string_view transport, bool opened) {
+  auto& gauge = syslog_connections_->Add({{"transport", std::string(transport)}});
+  if (opened) {
+    gauge.Increment();
+  } else {
+    gauge.Decrement();
+  }
+}
+
+void Metrics::syslog_connection_event(std::string_view transport, std::string_view event) {
+  syslog_connection_events_
+      ->Add({{"transport", std::string(transport)}, {"event", std::string(event)}})
+      .Increment();
 }
 
 Metrics::~Metrics() = default;

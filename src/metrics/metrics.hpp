@@ -48,6 +48,24 @@ class Metrics {
   void export_aborted(std::string_view reason);
   void exported_rows(double count);
 
+  // Syslog listeners; transport is tcp, tls or udp.
+  // syslog_messages_received_total: messages decoded and handed to the intake.
+  void syslog_received(std::string_view transport, double messages);
+  // syslog_bytes_received_total: bytes read from connections and datagrams.
+  void syslog_bytes(std::string_view transport, double bytes);
+  // syslog_messages_rejected_total{reason}: malformed (not syslog), oversized (longer than
+  // syslog_max_message_bytes), truncated (an octet-counted frame cut off by the connection's end).
+  void syslog_rejected(std::string_view transport, std::string_view reason, double count = 1);
+  // syslog_dropped_total{reason}: decoded messages that were not stored: backpressure and
+  // in_flight (UDP only: TCP stops reading instead), shutdown, and the intake's error codes
+  // (unavailable, timeout, …).
+  void syslog_dropped(std::string_view transport, std::string_view reason, double count);
+  // syslog_connections_open: TCP and TLS connections now.
+  void syslog_connection_open(std::string_view transport, bool opened);
+  // syslog_connection_events_total{event}: refused (at syslog_max_connections), idle_timeout,
+  // tls_failed (handshake), accept_failed.
+  void syslog_connection_event(std::string_view transport, std::string_view event);
+
   // worker
   void worker_processed(std::string_view status, double count);  // stored|duplicate|failed
   void batch_processed(double seconds, double records);
@@ -85,6 +103,12 @@ class Metrics {
   prometheus::Counter* exports_completed_;
   prometheus::Family<prometheus::Counter>* exports_aborted_;
   prometheus::Counter* exported_rows_;
+  prometheus::Family<prometheus::Counter>* syslog_received_;
+  prometheus::Family<prometheus::Counter>* syslog_bytes_;
+  prometheus::Family<prometheus::Counter>* syslog_rejected_;
+  prometheus::Family<prometheus::Counter>* syslog_dropped_;
+  prometheus::Family<prometheus::Gauge>* syslog_connections_;
+  prometheus::Family<prometheus::Counter>* syslog_connection_events_;
   double start_time_;  // seconds since the Unix epoch
 };
 

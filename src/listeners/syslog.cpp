@@ -1,0 +1,649 @@
+#include "listeners/syslog.hpp"
+
+#include <fmt/format.h>
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "config/settings.hpp"
+#include "core/log.hpp"
+#include "ingest/formats/syslog.hpp"
+#include "listeners/framing.hpp"
+
+namespace logpipe::listeners {
+namespace {
+
+namespace asio = boost::asio;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using udp = asio::ip::udp;
+using error_code = boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr std::size_t kReadBytes = std::size_t{64} << 10;
+// How often a connection held back by backpressure asks the intake again.
+constexpr auto kAdmitRetry = 100ms;
+constexpr auto kHandshakeTimeout = 10s;
+constexpr auto kAcceptRetry = 100ms;
+constexpr std::size_t kUdpBatchMessages = 512;
+constexpr auto kUdpBatchDelay = 20ms;
+// UDP batches submitted and not yet answered; beyond, datagrams are dropped, not queued.
+constexpr int kUdpMaxInFlight = 8;
+// A burst of datagrams waits in the kernel while a batch is being decoded.
+constexpr int kUdpReceiveBuffer = 8 << 20;
+// Problems that a sender repeats for every message are logged once per interval.
+constexpr auto kLogInterval = 10s;
+
+// A warning at most once per kLogInterval: due() counts an event and says whether to log now,
+// giving the number of events since the last line.
+class RateLimitedLog {
+ public:
+  std::optional<std::string> due() {
+    const auto now = Clock::now().time_since_epoch().count();
+    auto last = last_.load(std::memory_order_relaxed);
+    ++suppressed_;
+    if (now - last < std::chrono::duration_cast<Clock::duration>(kLogInterval).count() ||
+        !last_.compare_exchange_strong(last, now))
+      return std::nullopt;
+    return std::to_string(suppressed_.exchange(0));
+  }
+
+ private:
+  std::atomic<Clock::rep> last_{std::numeric_limits<Clock::rep>::min() / 2};
+  std::atomic<std::uint64_t> suppressed_{0};
+};
+
+// Something open that shutdown must close.
+class Closable {
+ public:
+  virtual ~Closable() = default;
+  virtual void close() = 0;
+};
+
+core::Result<asio::ip::address> numeric_host(const std::string& addr, unsigned short& port) {
+  auto split = config::split_address(addr);
+  if (!split) return split.error();
+  port = split->port;
+  if (split->host == "localhost") return asio::ip::address(asio::ip::address_v4::loopback());
+  error_code ec;
+  auto address = asio::ip::make_address(split->host, ec);
+  if (ec)
+    return core::make_error(core::Errc::invalid_argument,
+                            fmt::format("\"{}\" is not a numeric address", split->host));
+  return address;
+}
+
+}  // namespace
+
+struct SyslogListeners::Impl : std::enable_shared_from_this<SyslogListeners::Impl> {
+  Impl(asio::io_context& io, intake::Intake& intake, metrics::Metrics& metrics,
+       SyslogOptions options)
+      : io(io), intake(intake), metrics(metrics), options(std::move(options)) {}
+
+  asio::io_context& io;
+  intake::Intake& intake;
+  metrics::Metrics& metrics;
+  const SyslogOptions options;
+  std::optional<ssl::context> tls;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> udp_in_flight{0};
+  std::atomic<std::size_t> sessions{0};  // open TCP and TLS connections
+  RateLimitedLog malformed_log, oversized_log, dropped_log;
+
+  std::mutex mutex;  // guards open and the transition of stopping
+  std::unordered_map<const Closable*, std::weak_ptr<Closable>> open;
+
+  std::shared_ptr<Closable> tcp_acceptor, tls_acceptor, udp_receiver;
+  std::atomic<unsigned short> tcp_port{0}, tls_port{0}, udp_port{0};
+
+  bool add(const std::shared_ptr<Closable>& c) {
+    std::lock_guard lock(mutex);
+    if (stopping) return false;
+    open.emplace(c.get(), c);
+    return true;
+  }
+  void remove(const Closable* c) {
+    std::lock_guard lock(mutex);
+    open.erase(c);
+  }
+
+  // One frame → one record at the end of `batch`; a rejected frame is counted and logged.
+  void decode(std::string_view transport, std::string_view frame, const std::string& peer,
+              model::Batch& batch) {
+    ingest::DecodeOptions o;
+    o.received_at = batch.received_at;
+    o.max_message_bytes = options.max_message_bytes;
+    auto& record = batch.records.emplace_back();
+    std::string why;
+    if (!ingest::syslog::parse(frame, o, record, why)) {
+      batch.records.pop_back();
+      metrics.syslog_rejected(transport, "malformed");
+      metrics.ingest_rejected("malformed");
+      if (auto times = malformed_log.due())
+        core::log::warn("syslog message rejected", {{"transport", std::string(transport)},
+                                                    {"peer", peer},
+                                                    {"why", why},
+                                                    {"times", *times}});
+      return;
+    }
+    if (record.host.empty()) record.host = peer;
+  }
+
+  void oversized(std::string_view transport, const std::string& peer, std::uint64_t count) {
+    metrics.syslog_rejected(transport, "oversized", static_cast<double>(count));
+    metrics.ingest_rejected("too_large");
+    if (auto times = oversized_log.due())
+      core::log::warn("syslog message over syslog_max_message_bytes skipped",
+                      {{"transport", std::string(transport)},
+                       {"peer", peer},
+                       {"max_message_bytes", std::to_string(options.max_message_bytes)},
+                       {"times", *times}});
+  }
+
+  void dropped(std::string_view transport, std::string_view reason, std::size_t count) {
+    metrics.syslog_dropped(transport, reason, static_cast<double>(count));
+    if (auto times = dropped_log.due())
+      core::log::warn("syslog messages dropped", {{"transport", std::string(transport)},
+                                                  {"reason", std::string(reason)},
+                                                  {"messages", std::to_string(count)},
+                                                  {"times", *times}});
+  }
+};
+
+namespace {
+
+using Impl = SyslogListeners::Impl;
+
+// One TCP or TLS connection: read → frames → one batch → intake → read again.
+template <class Stream>
+class Session : public Closable, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
+
+  Session(std::shared_ptr<Impl> shared, Stream stream, std::string peer)
+      : shared_(std::move(shared)),
+        stream_(std::move(stream)),
+        timer_(stream_.get_executor()),
+        decoder_(shared_->options.max_message_bytes),
+        buffer_(new char[kReadBytes]),
+        peer_(std::move(peer)) {}
+
+  void start() {
+    if (!shared_->add(this->shared_from_this())) return close_socket();
+    registered_ = true;
+    ++shared_->sessions;
+    shared_->metrics.syslog_connection_open(transport(), true);
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        self->handshake();
+      } else {
+        self->read();
+      }
+    });
+  }
+
+  void close() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->closing_ = true;
+      // A connection waiting for the intake closes when it answers (submitted()).
+      if (!self->submitting_) self->close_now();
+    });
+  }
+
+ private:
+  static constexpr std::string_view transport() { return kTls ? "tls" : "tcp"; }
+
+  tcp::socket& socket() {
+    if constexpr (kTls) {
+      return stream_.next_layer();
+    } else {
+      return stream_;
+    }
+  }
+
+  void close_socket() {
+    error_code ignored;
+    socket().shutdown(tcp::socket::shutdown_both, ignored);
+    socket().close(ignored);
+  }
+
+  void handshake() {
+    timer_.expires_after(kHandshakeTimeout);
+    timer_.async_wait([self = this->shared_from_this()](error_code ec) {
+      if (!ec) self->close_socket();  // the handshake then fails
+    });
+    stream_.async_handshake(ssl::stream_base::server,
+                            [self = this->shared_from_this()](error_code ec) {
+                              self->timer_.cancel();
+                              if (ec) {
+                                self->shared_->metrics.syslog_connection_event("tls", "tls_failed");
+                                core::log::debug("syslog TLS handshake failed",
+                                                 {{"peer", self->peer_}, {"error", ec.message()}});
+                                return self->close_now();
+                              }
+                              self->read();
+                            });
+  }
+
+  void read() {
+    if (closed_ || closing_) return close_now();
+    timer_.expires_after(shared_->options.idle_timeout);
+    timer_.async_wait([self = this->shared_from_this()](error_code ec) {
+      if (ec || self->closed_) return;
+      self->shared_->metrics.syslog_connection_event(transport(), "idle_timeout");
+      self->close_now();
+    });
+    stream_.async_read_some(
+        asio::buffer(buffer_.get(), kReadBytes),
+        [self = this->shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
+  }
+
+  void on_read(error_code ec, std::size_t n) {
+    if (closed_) return;
+    timer_.cancel();
+    model::Batch batch;
+    batch.received_at = core::now_micros();
+    batch.source_format = "syslog";
+    if (n > 0) {
+      shared_->metrics.syslog_bytes(transport(), static_cast<double>(n));
+      decoder_.append(std::string_view(buffer_.get(), n));
+    }
+    while (auto frame = decoder_.next())
+      shared_->decode(transport(), *frame, peer_, batch);
+    if (ec) {  // end of stream, reset, or closed by us
+      if (auto frame = decoder_.finish()) shared_->decode(transport(), *frame, peer_, batch);
+      if (decoder_.truncated() > 0)
+        shared_->metrics.syslog_rejected(transport(), "truncated",
+                                         static_cast<double>(decoder_.truncated()));
+      closing_ = true;
+    }
+    if (decoder_.oversized() > oversized_seen_) {
+      shared_->oversized(transport(), peer_, decoder_.oversized() - oversized_seen_);
+      oversized_seen_ = decoder_.oversized();
+    }
+    if (batch.records.empty()) return closing_ ? close_now() : read();
+    submit(std::move(batch));
+  }
+
+  // Backpressure: while the intake refuses, hold the batch and read nothing, so that TCP's
+  // window closes on the sender. Only shutdown gives up on it.
+  void submit(model::Batch batch) {
+    if (auto ok = shared_->intake.admit(shared_->options.principal); !ok) {
+      if (shared_->stopping) {
+        shared_->dropped(transport(), "shutdown", batch.records.size());
+        return close_now();
+      }
+      held_ = std::move(batch);
+      timer_.expires_after(kAdmitRetry);
+      timer_.async_wait([self = this->shared_from_this()](error_code ec) {
+        if (self->closed_ || ec) return;  // close_now() counted the held batch
+        model::Batch held = std::move(self->held_);
+        self->held_ = model::Batch{};
+        self->submit(std::move(held));
+      });
+      return;
+    }
+    const std::size_t count = batch.records.size();
+    shared_->metrics.syslog_received(transport(), static_cast<double>(count));
+    submitting_ = true;
+    shared_->intake.submit(
+        shared_->options.principal, std::move(batch),
+        [self = this->shared_from_this(), count](core::Result<intake::Accepted> result) {
+          auto failed = result ? std::string() : std::string(core::to_string(result.error().code));
+          asio::post(self->stream_.get_executor(),
+                     [self, count, failed = std::move(failed)] { self->submitted(failed, count); });
+        });
+  }
+
+  void submitted(const std::string& failed, std::size_t count) {
+    submitting_ = false;
+    if (!failed.empty()) shared_->dropped(transport(), failed, count);
+    read();
+  }
+
+  void close_now() {
+    if (closed_) return;
+    closed_ = true;
+    timer_.cancel();
+    close_socket();
+    if (!held_.records.empty()) {
+      shared_->dropped(transport(), "shutdown", held_.records.size());
+      held_.records.clear();
+    }
+    if (registered_) {
+      --shared_->sessions;
+      shared_->remove(this);
+      shared_->metrics.syslog_connection_open(transport(), false);
+    }
+  }
+
+  std::shared_ptr<Impl> shared_;
+  Stream stream_;
+  asio::steady_timer timer_;  // idle timeout, handshake timeout, admission retry
+  FrameDecoder decoder_;
+  std::unique_ptr<char[]> buffer_;
+  std::string peer_;
+  model::Batch held_;
+  std::uint64_t oversized_seen_ = 0;
+  bool registered_ = false;
+  bool submitting_ = false;
+  bool closing_ = false;  // finish the current batch, then close
+  bool closed_ = false;
+};
+
+class Acceptor : public Closable, public std::enable_shared_from_this<Acceptor> {
+ public:
+  Acceptor(std::shared_ptr<Impl> shared, bool tls)
+      : shared_(std::move(shared)),
+        tls_(tls),
+        acceptor_(asio::make_strand(shared_->io)),
+        retry_(acceptor_.get_executor()) {}
+
+  core::Status listen(const std::string& addr, std::atomic<unsigned short>& port_out) {
+    unsigned short port = 0;
+    auto address = numeric_host(addr, port);
+    const auto fail = [&](const std::string& why) {
+      error_code ignored;
+      acceptor_.close(ignored);
+      return core::make_error(
+          core::Errc::unavailable,
+          fmt::format("syslog {}: cannot listen on {}: {}", transport(), addr, why));
+    };
+    if (!address) return fail(address.error().message);
+    const tcp::endpoint endpoint(*address, port);
+    error_code ec;
+    if (acceptor_.open(endpoint.protocol(), ec); ec) return fail(ec.message());
+    if (acceptor_.set_option(asio::socket_base::reuse_address(true), ec); ec)
+      return fail(ec.message());
+    if (acceptor_.bind(endpoint, ec); ec) return fail(ec.message());
+    if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec)
+      return fail(ec.message());
+    port_out = acceptor_.local_endpoint(ec).port();
+    return {};
+  }
+
+  void start() {
+    asio::post(acceptor_.get_executor(), [self = shared_from_this()] { self->accept(); });
+  }
+
+  void close() override {
+    asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      error_code ignored;
+      self->acceptor_.close(ignored);
+      self->retry_.cancel();
+    });
+  }
+
+ private:
+  std::string_view transport() const { return tls_ ? "tls" : "tcp"; }
+
+  void accept() {
+    if (shared_->stopping || !acceptor_.is_open()) return;
+    acceptor_.async_accept(asio::make_strand(shared_->io),
+                           [self = shared_from_this()](error_code ec, tcp::socket socket) {
+                             self->on_accept(ec, std::move(socket));
+                           });
+  }
+
+  void on_accept(error_code ec, tcp::socket socket) {
+    if (shared_->stopping || ec == asio::error::operation_aborted) return;
+    if (ec) {
+      shared_->metrics.syslog_connection_event(transport(), "accept_failed");
+      if (auto times = accept_log_.due())
+        core::log::warn("syslog accept failed", {{"error", ec.message()}, {"times", *times}});
+      retry_.expires_after(kAcceptRetry);
+      retry_.async_wait([self = shared_from_this()](error_code e) {
+        if (!e) self->accept();
+      });
+      return;
+    }
+    if (shared_->sessions.load() >= shared_->options.max_connections) {
+      shared_->metrics.syslog_connection_event(transport(), "refused");
+      error_code ignored;
+      socket.close(ignored);
+      return accept();
+    }
+    error_code ignored;
+    socket.set_option(asio::socket_base::keep_alive(true), ignored);
+    const auto remote = socket.remote_endpoint(ignored);
+    std::string peer = ignored ? std::string() : remote.address().to_string();
+    if (tls_) {
+      std::make_shared<Session<ssl::stream<tcp::socket>>>(
+          shared_, ssl::stream<tcp::socket>(std::move(socket), *shared_->tls), std::move(peer))
+          ->start();
+    } else {
+      std::make_shared<Session<tcp::socket>>(shared_, std::move(socket), std::move(peer))->start();
+    }
+    accept();
+  }
+
+  std::shared_ptr<Impl> shared_;
+  bool tls_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer retry_;
+  RateLimitedLog accept_log_;
+};
+
+// One socket, one receive at a time on its strand; datagrams gathered into batches.
+class UdpReceiver : public Closable, public std::enable_shared_from_this<UdpReceiver> {
+ public:
+  explicit UdpReceiver(std::shared_ptr<Impl> shared)
+      : shared_(std::move(shared)),
+        socket_(asio::make_strand(shared_->io)),
+        flush_timer_(socket_.get_executor()),
+        // One byte more than the largest message: a datagram that fills it was too long.
+        buffer_(std::min<std::size_t>(shared_->options.max_message_bytes, 65535) + 1) {}
+
+  core::Status listen(const std::string& addr, std::atomic<unsigned short>& port_out) {
+    unsigned short port = 0;
+    auto address = numeric_host(addr, port);
+    const auto fail = [&](const std::string& why) {
+      error_code ignored;
+      socket_.close(ignored);
+      return core::make_error(core::Errc::unavailable,
+                              fmt::format("syslog udp: cannot listen on {}: {}", addr, why));
+    };
+    if (!address) return fail(address.error().message);
+    const udp::endpoint endpoint(*address, port);
+    error_code ec;
+    if (socket_.open(endpoint.protocol(), ec); ec) return fail(ec.message());
+    socket_.set_option(asio::socket_base::receive_buffer_size(kUdpReceiveBuffer), ec);
+    asio::socket_base::receive_buffer_size granted;
+    socket_.get_option(granted, ec);
+    if (!ec && granted.value() < kUdpReceiveBuffer)
+      core::log::info(
+          "syslog udp: the kernel granted a smaller receive buffer; raise "
+          "net.core.rmem_max for bursts",
+          {{"wanted", std::to_string(kUdpReceiveBuffer)},
+           {"granted", std::to_string(granted.value())}});
+    if (socket_.bind(endpoint, ec); ec) return fail(ec.message());
+    port_out = socket_.local_endpoint(ec).port();
+    return {};
+  }
+
+  void start() {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->receive(); });
+  }
+
+  void close() override {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->closed_ = true;
+      self->flush_timer_.cancel();
+      self->flush();
+      error_code ignored;
+      self->socket_.close(ignored);
+      self->shared_->remove(self.get());
+    });
+  }
+
+ private:
+  void receive() {
+    if (closed_) return;
+    socket_.async_receive_from(
+        asio::buffer(buffer_), sender_,
+        [self = shared_from_this()](error_code ec, std::size_t n) { self->on_receive(ec, n); });
+  }
+
+  void on_receive(error_code ec, std::size_t n) {
+    if (closed_ || ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      shared_->metrics.syslog_bytes("udp", static_cast<double>(n));
+      std::string peer = sender_.address().to_string();
+      if (n >= buffer_.size()) {
+        shared_->oversized("udp", peer, 1);
+      } else {
+        if (pending_.records.empty()) {
+          pending_.received_at = core::now_micros();
+          pending_.source_format = "syslog";
+          flush_timer_.expires_after(kUdpBatchDelay);
+          flush_timer_.async_wait([self = shared_from_this()](error_code e) {
+            if (!e) self->flush();
+          });
+        }
+        shared_->decode("udp", std::string_view(buffer_.data(), n), peer, pending_);
+        if (pending_.records.size() >= kUdpBatchMessages) {
+          flush_timer_.cancel();
+          flush();
+        }
+      }
+    }
+    receive();
+  }
+
+  void flush() {
+    if (pending_.records.empty()) return;
+    model::Batch batch = std::move(pending_);
+    pending_ = model::Batch{};
+    const std::size_t count = batch.records.size();
+    if (shared_->udp_in_flight.load() >= kUdpMaxInFlight)
+      return shared_->dropped("udp", "in_flight", count);
+    if (auto ok = shared_->intake.admit(shared_->options.principal); !ok)
+      return shared_->dropped("udp", "backpressure", count);
+    shared_->metrics.syslog_received("udp", static_cast<double>(count));
+    ++shared_->udp_in_flight;
+    shared_->intake.submit(shared_->options.principal, std::move(batch),
+                           [shared = shared_, count](core::Result<intake::Accepted> result) {
+                             if (!result)
+                               shared->dropped("udp", core::to_string(result.error().code), count);
+                             --shared->udp_in_flight;
+                           });
+  }
+
+  std::shared_ptr<Impl> shared_;
+  udp::socket socket_;
+  asio::steady_timer flush_timer_;
+  std::vector<char> buffer_;
+  udp::endpoint sender_;
+  model::Batch pending_;
+  bool closed_ = false;
+};
+
+core::Result<ssl::context> tls_context(const SyslogOptions& o) {
+  if (o.tls_cert_file.empty() || o.tls_key_file.empty())
+    return core::make_error(core::Errc::invalid_argument,
+                            "syslog_tls_addr needs syslog_tls_cert and syslog_tls_key");
+  ssl::context ctx(ssl::context::tls_server);
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                  ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  error_code ec;
+  if (ctx.use_certificate_chain_file(o.tls_cert_file, ec); ec)
+    return core::make_error(core::Errc::invalid_argument,
+                            fmt::format("syslog_tls_cert {}: {}", o.tls_cert_file, ec.message()));
+  if (ctx.use_private_key_file(o.tls_key_file, ssl::context::pem, ec); ec)
+    return core::make_error(core::Errc::invalid_argument,
+                            fmt::format("syslog_tls_key {}: {}", o.tls_key_file, ec.message()));
+  return ctx;
+}
+
+}  // namespace
+
+SyslogListeners::SyslogListeners(asio::io_context& io, intake::Intake& intake,
+                                 metrics::Metrics& metrics, SyslogOptions options)
+    : impl_(std::make_shared<Impl>(io, intake, metrics, std::move(options))) {}
+
+SyslogListeners::~SyslogListeners() = default;
+
+bool SyslogListeners::enabled() const {
+  const auto& o = impl_->options;
+  return !o.tcp_addr.empty() || !o.udp_addr.empty() || !o.tls_addr.empty();
+}
+
+core::Status SyslogListeners::listen() {
+  auto& s = *impl_;
+  if (!s.options.tcp_addr.empty()) {
+    auto acceptor = std::make_shared<Acceptor>(impl_, false);
+    if (auto ok = acceptor->listen(s.options.tcp_addr, s.tcp_port); !ok) return ok;
+    s.tcp_acceptor = acceptor;
+  }
+  if (!s.options.tls_addr.empty()) {
+    auto ctx = tls_context(s.options);
+    if (!ctx) return ctx.error();
+    s.tls.emplace(std::move(ctx).value());
+    auto acceptor = std::make_shared<Acceptor>(impl_, true);
+    if (auto ok = acceptor->listen(s.options.tls_addr, s.tls_port); !ok) return ok;
+    s.tls_acceptor = acceptor;
+  }
+  if (!s.options.udp_addr.empty()) {
+    auto receiver = std::make_shared<UdpReceiver>(impl_);
+    if (auto ok = receiver->listen(s.options.udp_addr, s.udp_port); !ok) return ok;
+    s.udp_receiver = receiver;
+  }
+  return {};
+}
+
+void SyslogListeners::start() {
+  auto& s = *impl_;
+  for (const auto& c : {s.tcp_acceptor, s.tls_acceptor, s.udp_receiver}) {
+    if (c) s.add(c);
+  }
+  if (s.tcp_acceptor) std::static_pointer_cast<Acceptor>(s.tcp_acceptor)->start();
+  if (s.tls_acceptor) std::static_pointer_cast<Acceptor>(s.tls_acceptor)->start();
+  if (s.udp_receiver) std::static_pointer_cast<UdpReceiver>(s.udp_receiver)->start();
+}
+
+void SyslogListeners::shutdown() {
+  auto& s = *impl_;
+  std::vector<std::weak_ptr<Closable>> open;
+  {
+    std::lock_guard lock(s.mutex);
+    if (s.stopping.exchange(true)) return;
+    for (const auto& entry : s.open)
+      open.push_back(entry.second);
+  }
+  // The acceptors are not in the drain's count once closed.
+  for (const auto& c : {s.tcp_acceptor, s.tls_acceptor}) {
+    if (c) s.remove(c.get());
+  }
+  for (const auto& weak : open) {
+    if (auto c = weak.lock()) c->close();
+  }
+}
+
+std::size_t SyslogListeners::active() const {
+  return impl_->sessions.load() + static_cast<std::size_t>(impl_->udp_in_flight.load());
+}
+
+unsigned short SyslogListeners::tcp_port() const {
+  return impl_->tcp_port;
+}
+unsigned short SyslogListeners::udp_port() const {
+  return impl_->udp_port;
+}
+unsigned short SyslogListeners::tls_port() const {
+  return impl_->tls_port;
+}
+
+}  // namespace logpipe::listeners
