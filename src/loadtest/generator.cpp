@@ -60,6 +60,15 @@ void append_message(std::string& out, std::uint64_t h) {
   }
 }
 
+// kLevels as syslog severities (RFC 5424: 2 crit, 3 err, 4 warning, 6 info, 7 debug).
+int severity_of(std::string_view level) {
+  if (level == "DEBUG") return 7;
+  if (level == "WARNING" || level == "WARN") return 4;
+  if (level == "ERROR" || level == "ERR") return 3;
+  if (level == "CRITICAL") return 2;
+  return 6;
+}
+
 }  // namespace
 
 const char* to_string(Api api) {
@@ -70,6 +79,8 @@ const char* to_string(Api api) {
       return "single";
     case Api::ingest:
       return "ingest";
+    case Api::syslog_tcp:
+      return "syslog-tcp";
   }
   return "batch";
 }
@@ -80,6 +91,8 @@ const char* target_path(Api api) {
       return "/api/log";
     case Api::ingest:
       return "/api/v1/ingest";
+    case Api::syslog_tcp:
+      return "syslog";
     case Api::batch:
       break;
   }
@@ -117,9 +130,30 @@ void Generator::append_record(std::string& out, std::uint64_t seq, bool canonica
                  (h >> 32) % 10, (h >> 36) % 20, (h >> 44) % 7 ? "true" : "false");
 }
 
+void Generator::append_syslog_frame(std::string& out, std::uint64_t seq) const {
+  const std::uint64_t h = mix(seq ^ (std::hash<std::string>{}(run_id_) << 1));
+  // Built first, then prefixed with its length: the frame's own bytes are what is counted.
+  thread_local std::string frame;
+  frame.clear();
+  // local0 (16 × 8), the record's severity; no TIMESTAMP (the receive time), as a pure function
+  // of (run, seq).
+  fmt::format_to(std::back_inserter(frame),
+                 "<{}>1 - {} {} {} - [{} run=\"{}\" seq=\"{}\" region=\"{}\"] ",
+                 128 + severity_of(kLevels[h % kLevels.size()]), device_of(seq),
+                 kServices[(h >> 12) % kServices.size()], 1000 + (h >> 24) % 30000, kSyslogSdId,
+                 run_id_, seq, kRegions[(h >> 16) % kRegions.size()]);
+  append_message(frame, h);
+  fmt::format_to(std::back_inserter(out), "{} ", frame.size());
+  out += frame;
+}
+
 void Generator::append_body(std::string& out, Api api, std::uint64_t first_seq,
                             std::size_t count) const {
   switch (api) {
+    case Api::syslog_tcp:
+      for (std::size_t i = 0; i < count; ++i)
+        append_syslog_frame(out, first_seq + i);
+      return;
     case Api::single:
       append_record(out, first_seq, false);
       return;

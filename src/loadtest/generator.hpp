@@ -15,7 +15,13 @@ enum class Api {
   batch,   // POST /api/logs/batch  {"logs":[…]}   (device_id, log_level, log_data)
   single,  // POST /api/log         one object      (device_id, log_level, log_data)
   ingest,  // POST /api/v1/ingest   NDJSON           (canonical field names)
+  // Syslog over TCP, not HTTP: octet-counted RFC 5424 frames; the device id is the HOSTNAME and
+  // run/seq are structured data ([lt@32473 run=… seq=…] → attrs.sd."lt@32473").
+  syslog_tcp,
 };
+
+// The SD-ID of the loadtest's structured data in syslog frames.
+inline constexpr const char* kSyslogSdId = "lt@32473";
 
 const char* to_string(Api api);
 const char* target_path(Api api);
@@ -38,6 +44,8 @@ class Generator {
  private:
   // One record as a JSON object; `canonical` chooses level/attrs over log_level/log_data.
   void append_record(std::string& out, std::uint64_t seq, bool canonical) const;
+  // One record as an octet-counted RFC 5424 frame.
+  void append_syslog_frame(std::string& out, std::uint64_t seq) const;
 
   std::string run_id_;
   std::vector<std::string> device_ids_;

@@ -141,18 +141,28 @@ std::optional<std::string_view> header_value(std::string_view head, std::string_
   return std::nullopt;
 }
 
+// What the watchdog sees of a connection of either protocol.
+class Sender {
+ public:
+  virtual ~Sender() = default;
+  virtual void start() = 0;
+  // Closes a connection whose request (or write) is older than the timeout.
+  virtual void check_timeout(Clock::time_point now) = 0;
+  virtual bool finished() const = 0;
+};
+
 // A keep-alive connection that sends one request at a time, as a device or shipper would.
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection : public Sender, public std::enable_shared_from_this<Connection> {
  public:
   Connection(asio::io_context& io, Shared& shared)
       : shared_(shared), strand_(asio::make_strand(io)), socket_(strand_), timer_(strand_) {}
 
-  void start() {
+  void start() override {
     asio::post(strand_, [self = shared_from_this()] { self->connect(); });
   }
 
   // Called by the watchdog: closes a connection whose request is older than the timeout.
-  void check_timeout(Clock::time_point now) {
+  void check_timeout(Clock::time_point now) override {
     asio::post(strand_, [self = shared_from_this(), now] {
       if (self->in_flight_ && now - self->sent_at_ > self->shared_.options.request_timeout) {
         self->timed_out_ = true;
@@ -162,7 +172,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
   }
 
-  bool finished() const { return finished_.load(); }
+  bool finished() const override { return finished_.load(); }
 
  private:
   void connect() {
@@ -310,19 +320,137 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::atomic<bool> finished_{false};
 };
 
+// A syslog TCP connection, as rsyslog's omfwd: octet-counted frames written back to back,
+// batch_size per write, the next write once the socket took the last. Syslog has no answer: a
+// frame written completely counts as acknowledged (the listener stops reading rather than drop),
+// one whose write failed as unanswered. "Latency" is the time a write took to be accepted, which
+// grows when the server pushes back.
+class SyslogConnection : public Sender, public std::enable_shared_from_this<SyslogConnection> {
+ public:
+  SyslogConnection(asio::io_context& io, Shared& shared)
+      : shared_(shared), strand_(asio::make_strand(io)), socket_(strand_), timer_(strand_) {}
+
+  void start() override {
+    asio::post(strand_, [self = shared_from_this()] { self->connect(); });
+  }
+
+  void check_timeout(Clock::time_point now) override {
+    asio::post(strand_, [self = shared_from_this(), now] {
+      if (self->in_flight_ && now - self->sent_at_ > self->shared_.options.request_timeout) {
+        self->timed_out_ = true;
+        boost::system::error_code ignored;
+        self->socket_.close(ignored);
+      }
+    });
+  }
+
+  bool finished() const override { return finished_.load(); }
+
+ private:
+  void connect() {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    socket_.async_connect(
+        shared_.endpoint, [self = shared_from_this()](boost::system::error_code ec) {
+          if (ec) {
+            ++self->tally_.errors["connect"];
+            if (++self->connect_failures_ >= kMaxConnectFailures) return self->finish();
+            self->timer_.expires_after(kReconnectDelay);
+            self->timer_.async_wait([self](boost::system::error_code) { self->connect(); });
+            return;
+          }
+          self->connect_failures_ = 0;
+          self->next();
+        });
+  }
+
+  void next() {
+    auto job = shared_.schedule.next();
+    if (!job) return finish();
+    job_ = *job;
+    if (job_.due && *job_.due > Clock::now()) {
+      timer_.expires_at(*job_.due);
+      timer_.async_wait([self = shared_from_this()](boost::system::error_code) { self->send(); });
+      return;
+    }
+    send();
+  }
+
+  void send() {
+    out_.clear();
+    shared_.generator.append_body(out_, Api::syslog_tcp, job_.first_seq, job_.count);
+    sent_at_ = Clock::now();
+    if (!tally_.first_send) tally_.first_send = sent_at_;
+    ++tally_.requests_sent;
+    tally_.records_sent += job_.count;
+    in_flight_ = true;
+    timed_out_ = false;
+    asio::async_write(socket_, asio::buffer(out_),
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                        self->written(ec);
+                      });
+  }
+
+  void written(boost::system::error_code ec) {
+    const auto now = Clock::now();
+    in_flight_ = false;
+    tally_.last_response = now;
+    if (ec) {
+      ++tally_.errors[timed_out_ ? "timeout" : "write"];
+      return connect();
+    }
+    const auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(now - job_.due.value_or(sent_at_))
+            .count();
+    tally_.latencies_us.push_back(
+        static_cast<std::uint32_t>(std::clamp<long long>(us, 0, UINT32_MAX)));
+    ++tally_.requests_ok;
+    tally_.records_acked += job_.count;
+    tally_.acked.push_back({job_.first_seq, job_.count});
+    next();
+  }
+
+  void finish() {
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    socket_.close(ignored);
+    {
+      std::lock_guard lock(shared_.mutex);
+      shared_.total.merge(tally_);
+    }
+    finished_ = true;
+  }
+
+  Shared& shared_;
+  asio::strand<asio::io_context::executor_type> strand_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  Job job_;
+  std::string out_;
+  Clock::time_point sent_at_{};
+  bool in_flight_ = false;
+  bool timed_out_ = false;
+  int connect_failures_ = 0;
+  Tally tally_;
+  std::atomic<bool> finished_{false};
+};
+
 core::Result<tcp::endpoint> resolve(const Options& o) {
   asio::io_context io;
   tcp::resolver resolver(io);
   boost::system::error_code ec;
-  auto results = resolver.resolve(o.host, std::to_string(o.port), ec);
+  const bool syslog = o.api == Api::syslog_tcp;
+  const std::string& host = syslog ? o.syslog_host : o.host;
+  const unsigned short port = syslog ? o.syslog_port : o.port;
+  auto results = resolver.resolve(host, std::to_string(port), ec);
   if (ec || results.empty())
     return core::make_error(Errc::invalid_argument,
-                            fmt::format("cannot resolve {}: {}", o.host, ec.message()));
+                            fmt::format("cannot resolve {}: {}", host, ec.message()));
   tcp::socket probe(io);
   asio::connect(probe, results, ec);
   if (ec)
-    return core::make_error(Errc::unavailable, fmt::format("cannot connect to {}:{}: {}", o.host,
-                                                           o.port, ec.message()));
+    return core::make_error(Errc::unavailable,
+                            fmt::format("cannot connect to {}:{}: {}", host, port, ec.message()));
   return probe.remote_endpoint();
 }
 
@@ -391,9 +519,13 @@ core::Result<Report> run(Options o) {
                 {},
                 {}};
 
-  std::vector<std::shared_ptr<Connection>> connections;
+  std::vector<std::shared_ptr<Sender>> connections;
   for (std::size_t i = 0; i < o.concurrency; ++i) {
-    connections.push_back(std::make_shared<Connection>(io, shared));
+    if (o.api == Api::syslog_tcp) {
+      connections.push_back(std::make_shared<SyslogConnection>(io, shared));
+    } else {
+      connections.push_back(std::make_shared<Connection>(io, shared));
+    }
     connections.back()->start();
   }
   // Watchdog: request timeouts, and it ends once every connection has finished.
@@ -447,7 +579,7 @@ core::Result<Report> run(Options o) {
       std::fill_n(outcomes.begin() + static_cast<std::ptrdiff_t>(r.first_seq), r.count,
                   Outcome::rejected);
     report.verify = verify_stored(o.database_url, generator, outcomes, report.records_acked,
-                                  *t.first_send, o.verify_timeout);
+                                  *t.first_send, o.verify_timeout, o.api);
   }
   return report;
 }
@@ -458,7 +590,11 @@ std::string format_table(const Report& r) {
     fmt::format_to(std::back_inserter(out), format, std::forward<T>(args)...);
     out += '\n';
   };
-  line("logpipe loadtest  run {}  POST {} ({})", r.run_id, target_path(r.api), to_string(r.api));
+  if (r.api == Api::syslog_tcp) {
+    line("logpipe loadtest  run {}  syslog over TCP (RFC 5424, octet counting)", r.run_id);
+  } else {
+    line("logpipe loadtest  run {}  POST {} ({})", r.run_id, target_path(r.api), to_string(r.api));
+  }
   if (r.mode == "open") {
     line("load       open loop, {:.0f} requests/s offered, {} connections, {} logs/request",
          r.offered_rate, r.concurrency, r.batch_size);
@@ -557,6 +693,13 @@ void add_flags(CLI::App& c, CommandLine& line) {
                "batch (POST /api/logs/batch), single (POST /api/log) or ingest (POST "
                "/api/v1/ingest, NDJSON)")
       ->default_str("batch");
+  c.add_option("--protocol", line.protocol,
+               "http (the --api endpoint) or syslog-tcp (octet-counted RFC 5424 frames to "
+               "--syslog-addr; one write of --batch-size frames stands for a request)")
+      ->default_str("http");
+  c.add_option("--syslog-addr", line.syslog_addr,
+               "with --protocol syslog-tcp: the server's syslog_tcp_addr")
+      ->default_str("127.0.0.1:5514");
   c.add_option("--devices", o.devices, "distinct device ids")
       ->default_val(100)
       ->check(CLI::Range(1, 1'000'000));
@@ -598,6 +741,25 @@ core::Result<Options> finish_flags(const CommandLine& line) {
   else
     return core::make_error(Errc::invalid_argument,
                             fmt::format("invalid --api \"{}\": batch, single or ingest", line.api));
+  if (line.protocol == "syslog-tcp") {
+    o.api = Api::syslog_tcp;
+    const auto colon = line.syslog_addr.rfind(':');
+    unsigned port = 0;
+    const char* end = line.syslog_addr.data() + line.syslog_addr.size();
+    if (colon == std::string::npos || colon == 0 ||
+        std::from_chars(line.syslog_addr.data() + colon + 1, end, port).ptr != end || port == 0 ||
+        port > 65535)
+      return core::make_error(Errc::invalid_argument,
+                              fmt::format("invalid --syslog-addr \"{}\" (host:port, e.g. "
+                                          "127.0.0.1:5514)",
+                                          line.syslog_addr));
+    o.syslog_host = line.syslog_addr.substr(0, colon);
+    o.syslog_port = static_cast<unsigned short>(port);
+  } else if (line.protocol != "http") {
+    return core::make_error(
+        Errc::invalid_argument,
+        fmt::format("invalid --protocol \"{}\": http or syslog-tcp", line.protocol));
+  }
   if (!line.rate.empty()) {
     std::string rate = line.rate;
     if (rate.ends_with("/s")) rate.resize(rate.size() - 2);

@@ -28,6 +28,9 @@ struct Options {
   std::string host = "127.0.0.1";
   unsigned short port = 8080;
   Api api = Api::batch;
+  // Api::syslog_tcp: the syslog TCP listener (syslog_tcp_addr) the frames go to.
+  std::string syslog_host = "127.0.0.1";
+  unsigned short syslog_port = 5514;
   std::size_t devices = 100;
   std::size_t logs_per_device = 100;
   std::size_t concurrency = 200;  // connections (each with one request in flight)
@@ -106,6 +109,8 @@ double percentile_ms(const std::vector<std::uint32_t>& sorted_micros, double per
 struct CommandLine {
   Options options;
   std::string api = "batch";
+  std::string protocol = "http";  // or "syslog-tcp"
+  std::string syslog_addr = "127.0.0.1:5514";
   std::string rate;      // "5000" or "5000/s"
   std::string duration;  // "60s", "500ms", "2m"
   bool no_verify = false;

@@ -1,5 +1,7 @@
 #include "loadtest/verify.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <thread>
 
@@ -18,7 +20,7 @@ constexpr auto kStallLimit = std::chrono::seconds(20);
 // Counts how often each seq of the run is stored, and classifies them against `outcomes`.
 core::Status exact_check(store::Connection& db, const std::string& devices,
                          const std::string& run_id, const std::vector<Outcome>& outcomes,
-                         Verification& v) {
+                         Verification& v, Api api) {
   std::vector<std::uint8_t> seen(outcomes.size(), 0);
   std::uint64_t found = 0, foreign = 0;
   // COPY takes no parameters; the values are ours (a run id of [a-z0-9] and quoted device ids),
@@ -31,9 +33,14 @@ core::Status exact_check(store::Connection& db, const std::string& devices,
     }
     return out + "'";
   };
+  const bool syslog = api == Api::syslog_tcp;
+  const std::string sd = fmt::format("'{{sd,{},", kSyslogSdId);
   auto status = db.copy_out(
-      "COPY (SELECT attrs->>'seq' FROM logs WHERE tenant_id = 1 AND device_id = ANY(" +
-          literal(devices) + "::text[]) AND attrs->>'run' = " + literal(run_id) + ") TO STDOUT",
+      "COPY (SELECT " + (syslog ? "attrs #>> " + sd + "seq}'" : std::string("attrs->>'seq'")) +
+          " FROM logs WHERE tenant_id = 1 AND " + (syslog ? "host" : "device_id") + " = ANY(" +
+          literal(devices) + "::text[]) AND " +
+          (syslog ? "attrs #>> " + sd + "run}'" : std::string("attrs->>'run'")) + " = " +
+          literal(run_id) + ") TO STDOUT",
       [&](std::string_view row) {
         ++found;
         std::uint64_t seq = 0;
@@ -69,7 +76,8 @@ core::Status exact_check(store::Connection& db, const std::string& devices,
 
 Verification verify_stored(const std::string& database_url, const Generator& generator,
                            const std::vector<Outcome>& outcomes, std::uint64_t acknowledged,
-                           Clock::time_point first_send, std::chrono::milliseconds timeout) {
+                           Clock::time_point first_send, std::chrono::milliseconds timeout,
+                           Api api) {
   Verification v;
   v.done = true;
   auto db = store::Connection::open(database_url, std::chrono::seconds(5));
@@ -92,10 +100,13 @@ Verification verify_stored(const std::string& database_url, const Generator& gen
   // Cheap progress first: wait until as many logs are stored as were acknowledged.
   Clock::time_point stored_by = Clock::now();
   for (;;) {
-    auto progress = db->query(
-        "SELECT coalesce(sum(log_count), 0) FROM devices "
-        "WHERE tenant_id = 1 AND device_id = ANY($1::text[])",
-        {devices});
+    // Syslog records have no device: their rows are counted (a scan, hence polled less often).
+    auto progress =
+        db->query(api == Api::syslog_tcp ? "SELECT count(*) FROM logs "
+                                           "WHERE tenant_id = 1 AND host = ANY($1::text[])"
+                                         : "SELECT coalesce(sum(log_count), 0) FROM devices "
+                                           "WHERE tenant_id = 1 AND device_id = ANY($1::text[])",
+                  {devices});
     if (!progress) {
       v.error = progress.error().message;
       return v;
@@ -108,14 +119,14 @@ Verification verify_stored(const std::string& database_url, const Generator& gen
       v.timed_out = true;
       break;
     }
-    std::this_thread::sleep_for(kPollInterval);
+    std::this_thread::sleep_for(api == Api::syslog_tcp ? 5 * kPollInterval : kPollInterval);
   }
   // Then exactly, again while acknowledged logs are still missing and arriving: logs of
   // unanswered requests can make the count reach the target before every acknowledged one is in.
   last_count = -1;
   for (bool first = true;; first = false) {
     const auto check_started = Clock::now();
-    if (auto s = exact_check(*db, devices, generator.run_id(), outcomes, v); !s) {
+    if (auto s = exact_check(*db, devices, generator.run_id(), outcomes, v, api); !s) {
       v.error = s.error().message;
       return v;
     }

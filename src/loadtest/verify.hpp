@@ -3,7 +3,8 @@
 // nothing was stored), and a log whose request got no answer at all (a connection cut), or a 504
 // (the server could not tell), may be stored at most once. Progress is polled from the `devices`
 // rollup (one row per device of the run, cheap); the exact check streams the run's seq numbers out
-// of `logs`.
+// of `logs`. Syslog runs carry the device id as the host and run/seq as structured data
+// (generator.hpp): their rows are found by host, and progress is a count of them.
 #pragma once
 
 #include <chrono>
@@ -22,6 +23,6 @@ enum class Outcome : std::uint8_t { unanswered, acknowledged, rejected };
 Verification verify_stored(const std::string& database_url, const Generator& generator,
                            const std::vector<Outcome>& outcomes, std::uint64_t acknowledged,
                            std::chrono::steady_clock::time_point first_send,
-                           std::chrono::milliseconds timeout);
+                           std::chrono::milliseconds timeout, Api api = Api::batch);
 
 }  // namespace logpipe::loadtest

@@ -370,5 +370,20 @@ TEST(Syslog, TlsWithOctetCounting) {
   EXPECT_EQ(s.lp->process().terminate(), 0);
 }
 
+TEST(Syslog, LoadtestSyslogModeVerifiesEveryFrameStored) {
+  Server s("syslog_loadtest");
+  auto [code, out] = run_logpipe(
+      {"loadtest", "--protocol", "syslog-tcp", "--syslog-addr", addr(s.tcp), "--http-addr",
+       addr(s.lp->port()), "--database-url", s.db.url(), "--devices", "20", "--logs-per-device",
+       "500", "--batch-size", "50", "--concurrency", "4", "--json"},
+      {}, 90s);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find(R"("api":"syslog-tcp")"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("ok":true)"), std::string::npos) << out;
+  EXPECT_EQ(s.count("source_format = 'syslog'"), 10000);
+  EXPECT_EQ(s.db.count("SELECT count(DISTINCT host) FROM logs"), 20);
+  EXPECT_EQ(s.lp->process().terminate(), 0);
+}
+
 }  // namespace
 }  // namespace logpipe::test

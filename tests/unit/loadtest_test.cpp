@@ -7,6 +7,7 @@
 
 #include "ingest/formats/json.hpp"
 #include "ingest/formats/ndjson.hpp"
+#include "ingest/formats/syslog.hpp"
 #include "loadtest/generator.hpp"
 
 namespace logpipe::loadtest {
@@ -122,6 +123,41 @@ TEST(Flags, OpenLoopNeedsRateAndDuration) {
   EXPECT_FALSE(closed->verify);
   EXPECT_EQ(closed->concurrency, 200u);
   EXPECT_EQ(closed->batch_size, 5u);
+}
+
+TEST(Flags, SyslogProtocol) {
+  auto o = parse({"--protocol", "syslog-tcp", "--syslog-addr", "127.0.0.1:6514"});
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->api, Api::syslog_tcp);
+  EXPECT_EQ(o->syslog_host, "127.0.0.1");
+  EXPECT_EQ(o->syslog_port, 6514);
+  EXPECT_FALSE(parse({"--protocol", "syslog-tcp", "--syslog-addr", "nohost"}));
+  EXPECT_FALSE(parse({"--protocol", "syslog-tcp", "--syslog-addr", "h:0"}));
+  EXPECT_FALSE(parse({"--protocol", "carrier-pigeon"}));
+}
+
+TEST(Generator, SyslogFramesAreOctetCountedRfc5424WithRunAndSeq) {
+  const Generator g("run1", 3);
+  std::string frames;
+  g.append_body(frames, Api::syslog_tcp, 10, 4);
+  std::size_t at = 0, n = 0;
+  while (at < frames.size()) {
+    const auto space = frames.find(' ', at);
+    const std::size_t length = std::stoul(frames.substr(at, space - at));
+    const std::string frame = frames.substr(space + 1, length);
+    EXPECT_TRUE(frame.starts_with("<13")) << frame;
+    model::Record r;
+    std::string why;
+    ingest::DecodeOptions options;
+    ASSERT_TRUE(ingest::syslog::parse(frame, options, r, why)) << why << ": " << frame;
+    EXPECT_EQ(r.host, g.device_of(10 + n));
+    EXPECT_NE(r.attrs_json.find(R"("lt@32473":{"run":"run1","seq":")" + std::to_string(10 + n)),
+              std::string::npos)
+        << r.attrs_json;
+    at = space + 1 + length;
+    ++n;
+  }
+  EXPECT_EQ(n, 4u);
 }
 
 }  // namespace
