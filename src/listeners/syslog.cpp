@@ -574,7 +574,13 @@ SyslogListeners::SyslogListeners(asio::io_context& io, intake::Intake& intake,
                                  metrics::Metrics& metrics, SyslogOptions options)
     : impl_(std::make_shared<Impl>(io, intake, metrics, std::move(options))) {}
 
-SyslogListeners::~SyslogListeners() = default;
+// The acceptors and the receiver hold Impl; Impl holds them for start() and shutdown(): the
+// cycle is cut here.
+SyslogListeners::~SyslogListeners() {
+  impl_->tcp_acceptor.reset();
+  impl_->tls_acceptor.reset();
+  impl_->udp_receiver.reset();
+}
 
 bool SyslogListeners::enabled() const {
   const auto& o = impl_->options;
