@@ -299,7 +299,7 @@ class Session : public Closable, public std::enable_shared_from_this<Session<Str
     submitting_ = true;
     shared_->intake.submit(
         shared_->options.principal, std::move(batch),
-        [self = this->shared_from_this(), count](core::Result<intake::Accepted> result) {
+        [self = this->shared_from_this(), count](const core::Result<intake::Accepted>& result) {
           auto failed = result ? std::string() : std::string(core::to_string(result.error().code));
           asio::post(self->stream_.get_executor(),
                      [self, count, failed = std::move(failed)] { self->submitted(failed, count); });
@@ -533,7 +533,7 @@ class UdpReceiver : public Closable, public std::enable_shared_from_this<UdpRece
     shared_->metrics.syslog_received("udp", static_cast<double>(count));
     ++shared_->udp_in_flight;
     shared_->intake.submit(shared_->options.principal, std::move(batch),
-                           [shared = shared_, count](core::Result<intake::Accepted> result) {
+                           [shared = shared_, count](const core::Result<intake::Accepted>& result) {
                              if (!result)
                                shared->dropped("udp", core::to_string(result.error().code), count);
                              --shared->udp_in_flight;
