@@ -30,6 +30,13 @@ void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) 
   y += m <= 2;
 }
 
+unsigned days_in_month(std::int64_t y, unsigned m) {
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m < 1 || m > 12) return 0;
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : kDays[m - 1];
+}
+
 namespace {
 
 bool read_digits(std::string_view s, std::size_t& pos, std::size_t count, int& out) {
@@ -122,7 +129,9 @@ Result<Micros> parse_rfc3339(std::string_view s) {
   if (!read_digits(s, pos, 2, hour) || !expect(s, pos, ':') || !read_digits(s, pos, 2, minute) ||
       !expect(s, pos, ':') || !read_digits(s, pos, 2, second))
     return bad();
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+  if (month < 1 || month > 12 || day < 1 ||
+      static_cast<unsigned>(day) > days_in_month(year, static_cast<unsigned>(month)) ||
+      hour > 23 || minute > 59 || second > 60)
     return bad();
   std::int64_t fraction = 0;
   if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {

@@ -26,6 +26,8 @@ Micros now_micros();
 // Days since 1970-01-01 of a proleptic Gregorian date, and back (any year, month 1-12).
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d);
 void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d);
+// 28 … 31 (leap years counted); 0 for a month outside 1-12.
+unsigned days_in_month(std::int64_t y, unsigned m);
 
 // "2024-11-14T10:30:00.123456Z"
 std::string format_rfc3339(Micros t);

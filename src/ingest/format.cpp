@@ -125,6 +125,14 @@ std::vector<std::string> FormatRegistry::media_types() const {
   return out;
 }
 
+std::vector<const Format*> FormatRegistry::line_formats() const {
+  std::vector<const Format*> out;
+  for (const auto& f : formats_) {
+    if (f.parse_line) out.push_back(&f);
+  }
+  return out;
+}
+
 const FormatRegistry& builtin_formats() {
   static const FormatRegistry registry = [] {
     FormatRegistry r;

@@ -86,6 +86,8 @@ class FormatRegistry {
   // The best-scoring format among `candidates` (names; empty: all), or null when none scores.
   const Format* sniff(std::string_view body, const std::vector<std::string_view>& candidates) const;
   std::vector<std::string> media_types() const;
+  // The formats with a parse_line (one log per line), in registration order.
+  std::vector<const Format*> line_formats() const;
 
  private:
   std::vector<Format> formats_;

@@ -1,5 +1,7 @@
 #include "ingest/formats/json.hpp"
 
+#include <fmt/format.h>
+
 #include "ingest/formats/json_record.hpp"
 
 namespace logpipe::ingest {
@@ -11,6 +13,29 @@ using simdjson::dom::element;
 std::string_view trim_front(std::string_view text) {
   const auto first = text.find_first_not_of(" \t\r\n");
   return first == std::string_view::npos ? std::string_view() : text.substr(first);
+}
+
+// One JSON object per line (format=auto and the raw endpoint's format=json).
+int sniff_json_line(std::string_view line) {
+  const auto first = line.find_first_not_of(" \t");
+  const auto last = line.find_last_not_of(" \t\r");
+  return first != std::string_view::npos && line[first] == '{' && line[last] == '}' ? 95 : 0;
+}
+
+bool parse_json_line(std::string_view line, const DecodeOptions& options, model::Record& out,
+                     std::string& why) {
+  auto root = json::parse_text(line, options.max_depth);
+  if (root.error()) {
+    why = json::malformed(root.error(), options.max_depth, "").message;
+    return false;
+  }
+  Decoded scratch;
+  json::Problems problems(scratch);
+  if (json::decode_record(root.value_unsafe(), 0, options, out, problems)) return true;
+  const auto& first = scratch.problems.front();
+  why = first.field.empty() ? first.message : fmt::format("{} {}", first.field, first.message);
+  if (scratch.problem_count > 1) why += fmt::format(" (and {} more)", scratch.problem_count - 1);
+  return false;
 }
 
 }  // namespace
@@ -72,6 +97,8 @@ Format json_format() {
     return !head.empty() && (head.front() == '{' || head.front() == '[') ? 50 : 0;
   };
   f.decode = decode_json;
+  f.sniff_line = sniff_json_line;
+  f.parse_line = parse_json_line;
   return f;
 }
 
