@@ -12,6 +12,7 @@
 
 #include "core/in_flight.hpp"
 #include "http/router.hpp"
+#include "ingest/format.hpp"
 #include "intake/intake.hpp"
 #include "metrics/metrics.hpp"
 #include "queue/async_client.hpp"
@@ -36,6 +37,9 @@ struct Context {
   std::size_t max_decoded_bytes = std::size_t{64} << 20;  // see ingest::decode_content
   std::string es_prefix = "/es";             // where the Elasticsearch-compatible API is served
   bool es_at_root = false;                   // …and also at /
+  // The formats requests may name: the built-in ones, plus the configured patterns in serve
+  // (built at start-up, alive as long as the server).
+  const ingest::FormatRegistry* formats = &ingest::builtin_formats();
   std::size_t device_cache_ttl_seconds = 0;  // GET /api/logs/{device_id} through Redis; 0: off
   // In `logpipe run`: how many of this process's worker consumers have their circuit open
   // (PostgreSQL unavailable to them); empty in `serve`.

@@ -106,6 +106,9 @@ void loki_push(Context&, http::Request&, http::RequestContext&, const http::Repl
 // otlp_routes.cpp
 void otlp_logs(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 
+// raw_routes.cpp
+void ingest_raw(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+
 // query_routes.cpp
 void device_logs(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void search_logs(Context&, http::Request&, http::RequestContext&, const http::Reply&);

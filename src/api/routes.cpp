@@ -40,6 +40,8 @@ const std::array kEndpoints = {
   Endpoint{verb::get,  "/health/ready",          "Readiness: can this instance take ingest",          Scope::none,   readiness},
   Endpoint{verb::get,  "/health/live",           "Liveness: the process answers",                     Scope::none,   liveness},
   Endpoint{verb::post, "/api/v1/ingest",         "Ingest JSON, a JSON array or NDJSON",               Scope::ingest, ingest},
+  Endpoint{verb::post, "/api/v1/ingest/raw",     "Ingest text, one log per line: auto-detected or a named line format", Scope::ingest, ingest_raw},
+  Endpoint{verb::post, "/parse/auto",            "Alias of /api/v1/ingest/raw (format=auto by default)", Scope::ingest, ingest_raw},
   Endpoint{verb::post, "/api/log",               "Ingest one log",                                    Scope::ingest, ingest_one_log, kOneLogBytes},
   Endpoint{verb::post, "/api/logs/batch",        "Ingest 1-1000 logs as {\"logs\":[...]}",           Scope::ingest, ingest_log_batch},
   Endpoint{verb::post, "/data/fast",             "Seed 001: ingest like /api/v1/ingest (queued)",     Scope::ingest, ingest_data_fast},

@@ -293,8 +293,8 @@ void Metrics::logs_received(std::string_view level, double count) {
   logs_received_->Add({{"level", std::string(level)}}).Increment(count);
 }
 
-void Metrics::ingest_rejected(std::string_view reason) {
-  processing_errors_->Add({{"error_type", std::string(reason)}}).Increment();
+void Metrics::ingest_rejected(std::string_view reason, double count) {
+  processing_errors_->Add({{"error_type", std::string(reason)}}).Increment(count);
 }
 
 void Metrics::redis_operation(std::string_view operation, double seconds) {

@@ -28,7 +28,8 @@ class Metrics {
   void observe_request(std::string_view method, std::string_view route, unsigned status,
                        double seconds, std::size_t request_bytes, std::size_t response_bytes);
   void logs_received(std::string_view level, double count);
-  void ingest_rejected(std::string_view reason);  // logs_processing_errors_total{error_type}
+  void ingest_rejected(std::string_view reason,
+                       double count = 1);  // logs_processing_errors_total{error_type}
   void redis_operation(std::string_view operation, double seconds);
   void set_stream_size(double entries);
   // Logs stored directly in PostgreSQL because Redis was down (ingest_fallback_logs_total).
