@@ -20,6 +20,7 @@
 #include "api/render.hpp"
 #include "core/log.hpp"
 #include "http/server.hpp"
+#include "ingest/formats/pattern.hpp"
 #include "intake/intake.hpp"
 #include "listeners/syslog.hpp"
 #include "loadtest/loadtest.hpp"
@@ -209,6 +210,14 @@ std::size_t connection_cap(std::size_t configured) {
 
 // Serves HTTP until a signal; with `with_worker`, also runs a worker thread in this process.
 int serve_until_signal(const config::Settings& s, bool with_worker) {
+  // The formats requests may name: the built-in ones and the configured patterns. A bad pattern
+  // stops start-up, naming it.
+  std::vector<ingest::PatternSpec> patterns;
+  for (const auto& p : s.patterns)
+    patterns.push_back({p.name, p.regex, p.ts_format});
+  auto formats = ingest::formats_with_patterns(patterns);
+  if (!formats) return fail(formats.error().message);
+
   auto redis = start_up(s);
   if (!redis) return fail(redis.error().message);
 
@@ -239,6 +248,7 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   ctx.max_decoded_bytes = s.max_decoded_bytes;
   ctx.es_prefix = s.es_prefix;
   ctx.es_at_root = s.es_at_root;
+  ctx.formats = formats->get();
   ctx.stream = s.stream;
   ctx.group = s.group;
   ctx.redis_endpoint = *redis;

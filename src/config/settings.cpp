@@ -293,6 +293,41 @@ core::Result<std::string> toml_value(const toml::node& node) {
   return core::make_error(Errc::invalid_argument, "must be a string, an integer or a boolean");
 }
 
+// [patterns.<name>] regex = '…' ts_format = "…": shape only (strings, known keys, a regex).
+core::Status apply_patterns(Settings& s, const toml::node& node, const std::string& path) {
+  const auto bad = [&](std::string message) {
+    return core::make_error(Errc::invalid_argument,
+                            fmt::format("config file {}: {}", path, std::move(message)));
+  };
+  const auto* table = node.as_table();
+  if (table == nullptr) return bad("patterns must be a table: [patterns.<name>]");
+  for (const auto& [name, entry] : *table) {
+    const auto* fields = entry.as_table();
+    if (fields == nullptr)
+      return bad(
+          fmt::format("pattern \"{}\" must be a table with regex (and ts_format)", name.str()));
+    Pattern pattern;
+    pattern.name = name.str();
+    for (const auto& [field, value] : *fields) {
+      const auto text = value.value<std::string>();
+      if (!text)
+        return bad(fmt::format("pattern \"{}\": {} must be a string", name.str(), field.str()));
+      if (field.str() == "regex") {
+        pattern.regex = *text;
+      } else if (field.str() == "ts_format") {
+        pattern.ts_format = *text;
+      } else {
+        return bad(fmt::format("pattern \"{}\": unknown key \"{}\" (regex, ts_format)", name.str(),
+                               field.str()));
+      }
+    }
+    if (pattern.regex.empty())
+      return bad(fmt::format("pattern \"{}\": regex is required", name.str()));
+    s.patterns.push_back(std::move(pattern));
+  }
+  return {};
+}
+
 core::Status apply_file(Settings& s, const std::string& path) {
   // Debian's toml++ is built with exceptions; keep them inside this function.
   toml::table parsed;
@@ -304,6 +339,10 @@ core::Status apply_file(Settings& s, const std::string& path) {
                                         err.source().begin.column, err.description()));
   }
   for (const auto& [key, node] : parsed) {
+    if (key.str() == "patterns") {
+      if (auto r = apply_patterns(s, node, path); !r) return r;
+      continue;
+    }
     const Spec* spec = nullptr;
     for (const auto& candidate : specs()) {
       if (key.str() == candidate.name) spec = &candidate;

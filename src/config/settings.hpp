@@ -15,6 +15,13 @@ class App;
 
 namespace logpipe::config {
 
+// A user-defined line format (README "Patterns"): [patterns.<name>] in the config file.
+struct Pattern {
+  std::string name;
+  std::string regex;
+  std::string ts_format;  // empty: rfc3339
+};
+
 struct Settings {
   std::string http_addr;
   std::string redis_url;
@@ -52,6 +59,9 @@ struct Settings {
   std::size_t syslog_max_message_bytes = 0;
   std::size_t syslog_max_connections = 0;
   std::size_t syslog_idle_timeout_ms = 0;
+  // The only setting that is not a row of the table: a table of tables, in the config file only
+  // (a regex does not fit a flag). Checked for shape here; compiled by serve at start-up.
+  std::vector<Pattern> patterns;
 
   std::string host() const;        // of http_addr
   unsigned short port() const;     // of http_addr

@@ -109,5 +109,53 @@ TEST(RawIngest, StrictRefusesTheWholeBodyAndBadRequestsAreClear) {
   EXPECT_EQ(db.count("SELECT count(*) FROM ingest_batches"), 1) << "strict stored nothing";
 }
 
+TEST(RawIngest, APatternFromTheConfigFileParsesLinesEndToEnd) {
+  TestDatabase db("raw_pattern");
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
+  const std::string config = "/tmp/" + unique_tag("raw_pattern") + ".toml";
+  std::ofstream(config) << R"(
+[patterns.myapp]
+regex = '^(?P<ts>\S+ \S+) \[(?P<level>\w+)\] (?P<service>[\w-]+): (?P<message>.*)$'
+ts_format = "%Y-%m-%d %H:%M:%S"
+)";
+  Logpipe lp({.database_url = db.url(),
+              .stream = unique_tag("raw_pattern"),
+              .extra_args = {"--config", config}});
+  auto r = post_raw(lp.port(), "?format=myapp",
+                    "2024-02-29 13:55:36 [warn] billing-api: card declined\n"
+                    "not my app\n");
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(r.body, R"({"accepted":1,"rejected":1,"errors":[{"line":2,"message":"does not match )"
+                    R"(pattern myapp"}],"formats":{"myapp":1},"backend":"redis"})");
+  // And in auto-detection, beside the built-in formats.
+  r = post_raw(lp.port(), "",
+               "2024-02-29 13:55:37 [error] billing-api: auto\nlevel=info msg=x a=b\n");
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_NE(r.body.find(R"("formats":{"logfmt":1,"myapp":1})"), std::string::npos) << r.body;
+  r = post_raw(lp.port(), "?format=nope", "x\n");
+  EXPECT_NE(r.body.find("known: auto, json, apache, logfmt, plain, myapp"), std::string::npos)
+      << r.body;
+
+  ASSERT_TRUE(eventually([&] { return db.count("SELECT count(*) FROM logs") == 3; }, 10s));
+  EXPECT_EQ(db.count("SELECT count(*) FROM logs WHERE source_format = 'myapp' AND service = "
+                     "'billing-api' AND level = 'WARNING' AND message = 'card declined' AND ts = "
+                     "'2024-02-29T13:55:36Z'"),
+            1);
+  EXPECT_EQ(db.count("SELECT count(*) FROM logs WHERE source_format = 'myapp' AND level = "
+                     "'ERROR' AND message = 'auto'"),
+            1);
+  EXPECT_EQ(lp.process().terminate(), 0);
+
+  // A bad regex stops start-up with a message naming the pattern.
+  std::ofstream(config) << "[patterns.broken]\nregex = '(?P<x>unclosed'\n";
+  auto [code, output] = run_logpipe(
+      {"serve", "--config", config},
+      {{"LOGPIPE_DATABASE_URL", db.url()}, {"LOGPIPE_REDIS_URL", Services::shared().redis_url}},
+      20s);
+  EXPECT_NE(code, 0);
+  EXPECT_NE(output.find("pattern \"broken\": invalid regex"), std::string::npos) << output;
+  std::remove(config.c_str());
+}
+
 }  // namespace
 }  // namespace logpipe::test

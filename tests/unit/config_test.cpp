@@ -101,6 +101,38 @@ TEST_F(ConfigTest, ConfigFileErrors) {
   ASSERT_FALSE(missing.ok());
 }
 
+TEST_F(ConfigTest, PatternsAreATableOfTablesBesideTheFlatSettings) {
+  std::ofstream("logpipe.toml") << R"(batch_size = 500
+
+[patterns.myapp]
+regex = '^(?P<ts>\S+ \S+) \[(?P<level>\w+)\] (?P<message>.*)$'
+ts_format = "%Y-%m-%d %H:%M:%S"
+
+[patterns.other]
+regex = '^x (?P<message>.*)'
+)";
+  auto s = parse({});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->batch_size, 500u);
+  ASSERT_EQ(s->patterns.size(), 2u);
+  EXPECT_EQ(s->patterns[0].name, "myapp");
+  EXPECT_EQ(s->patterns[0].regex, R"(^(?P<ts>\S+ \S+) \[(?P<level>\w+)\] (?P<message>.*)$)");
+  EXPECT_EQ(s->patterns[0].ts_format, "%Y-%m-%d %H:%M:%S");
+  EXPECT_EQ(s->patterns[1].name, "other");
+  EXPECT_EQ(s->patterns[1].ts_format, "");
+}
+
+TEST_F(ConfigTest, PatternErrorsNameThePattern) {
+  for (const char* text : {"[patterns.p]\nts_format = \"epoch\"\n",        // no regex
+                           "[patterns.p]\nregex = 'x'\ncolour = 'red'\n",  // unknown key
+                           "[patterns.p]\nregex = 5\n", "patterns = 'x'\n"}) {
+    std::ofstream("logpipe.toml") << text;
+    auto s = parse({});
+    ASSERT_FALSE(s.ok()) << text;
+    EXPECT_NE(s.error().message.find("pattern"), std::string::npos) << s.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace logpipe::config
 
