@@ -159,9 +159,9 @@ bool parse_apache(std::string_view text, const DecodeOptions& options, model::Re
     const std::string_view bytes = s.substr(pos, end - pos);
     std::int64_t n = 0;
     bool number = !bytes.empty() && bytes.size() <= 18;
-    for (char c : bytes) {
-      number = number && is_digit(c);
-      n = n * 10 + (c - '0');
+    for (std::size_t i = 0; number && i < bytes.size(); ++i) {
+      number = is_digit(bytes[i]);
+      n = n * 10 + (bytes[i] - '0');
     }
     if (number) {
       attrs.add_number("bytes", n);
