@@ -37,8 +37,8 @@ const char* const kAgents[] = {
     "curl/8.5.0", "Go-http-client/1.1", "kube-probe/1.29"};
 const int kStatuses[] = {200, 200, 200, 304, 301, 404, 200, 500, 201, 403};
 const char* const kLevels[] = {"info", "debug", "warn", "error", "info", "info"};
-const char* const kWords[] = {"request completed", "cache miss for key user:8812",
-                              "connection reset by peer", "retrying upstream call",
+const char* const kWords[] = {"request completed",          "cache miss for key user:8812",
+                              "connection reset by peer",   "retrying upstream call",
                               "flushed 128 series to disk", "slow query detected"};
 
 std::string apache_line(Rng& rng) {
@@ -63,8 +63,8 @@ std::string logfmt_line(Rng& rng) {
   std::snprintf(buf, sizeof buf,
                 "ts=2024-02-29T%02u:%02u:%02u.%03uZ level=%s caller=head.go:%u component=tsdb "
                 "msg=\"%s\" duration=%ums series=%u\n",
-                rng() % 24, rng() % 60, rng() % 60, rng() % 1000, kLevels[rng() % 6],
-                rng() % 900, kWords[rng() % 6], rng() % 5000, rng() % 100000);
+                rng() % 24, rng() % 60, rng() % 60, rng() % 1000, kLevels[rng() % 6], rng() % 900,
+                kWords[rng() % 6], rng() % 5000, rng() % 100000);
   return buf;
 }
 
@@ -128,12 +128,12 @@ const std::string& corpus(Kind kind) {
 }
 
 const ingest::FormatRegistry& registry() {
-  static const auto formats = std::move(ingest::formats_with_patterns(
-                                            {{"myapp",
-                                              R"(^(?P<ts>\S+ \S+) \[(?P<level>\w+)\] )"
-                                              R"((?P<service>[\w-]+): (?P<message>.*)$)",
-                                              "%Y-%m-%d %H:%M:%S"}}))
-                                  .value();
+  static const auto formats =
+      std::move(ingest::formats_with_patterns({{"myapp",
+                                                R"(^(?P<ts>\S+ \S+) \[(?P<level>\w+)\] )"
+                                                R"((?P<service>[\w-]+): (?P<message>.*)$)",
+                                                "%Y-%m-%d %H:%M:%S"}}))
+          .value();
   return *formats;
 }
 

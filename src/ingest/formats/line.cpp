@@ -249,7 +249,7 @@ unsigned month_from_abbr(std::string_view abbr) {
   for (std::size_t i = 0; i < 3; ++i)
     lower[i] = static_cast<char>(abbr[i] | 0x20);  // ASCII letters only: others never match
   for (unsigned m = 0; m < 12; ++m) {
-    if (std::memcmp(kMonths.data() + m * 3, lower, 3) == 0) return m + 1;
+    if (std::memcmp(kMonths.data() + std::size_t{m} * 3, lower, 3) == 0) return m + 1;
   }
   return 0;
 }
