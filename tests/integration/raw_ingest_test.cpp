@@ -82,7 +82,7 @@ TEST(RawIngest, StrictRefusesTheWholeBodyAndBadRequestsAreClear) {
 
   r = post_raw(lp.port(), "?format=nope", "x\n");
   ASSERT_EQ(r.status, 422);
-  EXPECT_NE(r.body.find("unknown format \\\"nope\\\"; known: auto, json, apache, logfmt, plain"),
+  EXPECT_NE(r.body.find("unknown format \\\"nope\\\"; known: auto, json, gelf, apache, logfmt, plain"),
             std::string::npos)
       << r.body;
   r = post_raw(lp.port(), "?format=apache", "not an access log\nnor this\n");
@@ -133,7 +133,7 @@ ts_format = "%Y-%m-%d %H:%M:%S"
   ASSERT_EQ(r.status, 202) << r.body;
   EXPECT_NE(r.body.find(R"("formats":{"logfmt":1,"myapp":1})"), std::string::npos) << r.body;
   r = post_raw(lp.port(), "?format=nope", "x\n");
-  EXPECT_NE(r.body.find("known: auto, json, apache, logfmt, plain, myapp"), std::string::npos)
+  EXPECT_NE(r.body.find("known: auto, json, gelf, apache, logfmt, plain, myapp"), std::string::npos)
       << r.body;
 
   ASSERT_TRUE(eventually([&] { return db.count("SELECT count(*) FROM logs") == 3; }, 10s));

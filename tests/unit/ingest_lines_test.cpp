@@ -357,7 +357,7 @@ TEST(Auto, EveryLineFormatIsListed) {
   std::vector<std::string> names;
   for (const auto* f : builtin_formats().line_formats())
     names.push_back(f->name);
-  EXPECT_EQ(names, (std::vector<std::string>{"json", "apache", "logfmt", "plain"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"json", "gelf", "apache", "logfmt", "plain"}));
 }
 
 }  // namespace
