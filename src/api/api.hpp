@@ -35,8 +35,8 @@ struct Context {
   queue::RedisEndpoint redis_endpoint;  // for admin calls on a connection of their own
   std::string instance;                 // reported by /health
   std::size_t max_decoded_bytes = std::size_t{64} << 20;  // see ingest::decode_content
-  std::string es_prefix = "/es";             // where the Elasticsearch-compatible API is served
-  bool es_at_root = false;                   // …and also at /
+  std::string es_prefix = "/es";  // where the Elasticsearch-compatible API is served
+  bool es_at_root = false;        // …and also at /
   // The formats requests may name: the built-in ones, plus the configured patterns in serve
   // (built at start-up, alive as long as the server).
   const ingest::FormatRegistry* formats = &ingest::builtin_formats();

@@ -1,8 +1,9 @@
 // The libFuzzer target of the line formats, included by one fuzz_line_<format>.cpp per format,
-// which defines LOGPIPE_FUZZ_FORMAT first (apache, logfmt, plain, json, auto, pattern). A body is decoded as the raw
-// endpoint does; decoding must never crash, hang or leak, and every record it accepts must hold
-// what the queue and PostgreSQL rely on. For "pattern" the input's first line is the regex, its
-// second the ts_format, the rest the body: compiling hostile patterns is part of the surface.
+// which defines LOGPIPE_FUZZ_FORMAT first (apache, logfmt, plain, json, auto, pattern). A body is
+// decoded as the raw endpoint does; decoding must never crash, hang or leak, and every record it
+// accepts must hold what the queue and PostgreSQL rely on. For "pattern" the input's first line is
+// the regex, its second the ts_format, the rest the body: compiling hostile patterns is part of the
+// surface.
 #pragma once
 
 #include <simdjson.h>

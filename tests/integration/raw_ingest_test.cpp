@@ -82,8 +82,9 @@ TEST(RawIngest, StrictRefusesTheWholeBodyAndBadRequestsAreClear) {
 
   r = post_raw(lp.port(), "?format=nope", "x\n");
   ASSERT_EQ(r.status, 422);
-  EXPECT_NE(r.body.find("unknown format \\\"nope\\\"; known: auto, json, gelf, apache, logfmt, plain"),
-            std::string::npos)
+  EXPECT_NE(
+      r.body.find("unknown format \\\"nope\\\"; known: auto, json, gelf, apache, logfmt, plain"),
+      std::string::npos)
       << r.body;
   r = post_raw(lp.port(), "?format=apache", "not an access log\nnor this\n");
   ASSERT_EQ(r.status, 422) << "no line accepted";
