@@ -33,15 +33,16 @@ TEST(RawIngest, MixedBodyLandsWithFieldsAndSourceFormatPerRow) {
       "2024/02/29 13:55:36 [error] 7#7: *1 connect() failed, client: 10.0.0.1\n"
       "\n"
       "{\"message\":42}\n"
-      "Température élevée: 42 °C\n";
+      "Température élevée: 42 °C\n"
+      "<34>1 2024-02-29T13:55:40Z gw-host su - - - 'su root' failed\n";
   auto r = post_raw(lp.port(), "?service=fallback-svc&device_id=gw-1", body);
   ASSERT_EQ(r.status, 202) << r.body;
   EXPECT_EQ(r.body,
-            R"({"accepted":5,"rejected":1,"errors":[{"line":6,"message":"json: message must be )"
-            R"(a string"}],"formats":{"apache":1,"json":1,"logfmt":1,"plain":2},)"
+            R"({"accepted":6,"rejected":1,"errors":[{"line":6,"message":"json: message must be )"
+            R"(a string"}],"formats":{"apache":1,"json":1,"logfmt":1,"plain":2,"syslog":1},)"
             R"("backend":"redis"})");
 
-  ASSERT_TRUE(eventually([&] { return db.count("SELECT count(*) FROM logs") == 5; }, 10s))
+  ASSERT_TRUE(eventually([&] { return db.count("SELECT count(*) FROM logs") == 6; }, 10s))
       << lp.process().output();
   EXPECT_EQ(db.count("SELECT count(*) FROM ingest_batches"), 1) << "one request, one entry";
   EXPECT_EQ(db.count("SELECT count(*) FROM logs WHERE source_format = 'json' AND message = "
@@ -64,6 +65,9 @@ TEST(RawIngest, MixedBodyLandsWithFieldsAndSourceFormatPerRow) {
   EXPECT_EQ(db.count("SELECT count(*) FROM logs WHERE source_format = 'plain' AND level = "
                      "'INFO' AND message = 'Température élevée: 42 °C'"),
             1);
+  EXPECT_EQ(db.count("SELECT count(*) FROM logs WHERE source_format = 'syslog' AND level = "
+                     "'CRITICAL' AND host = 'gw-host' AND ts = '2024-02-29T13:55:40Z'"),
+            1);
 }
 
 TEST(RawIngest, StrictRefusesTheWholeBodyAndBadRequestsAreClear) {
@@ -83,7 +87,8 @@ TEST(RawIngest, StrictRefusesTheWholeBodyAndBadRequestsAreClear) {
   r = post_raw(lp.port(), "?format=nope", "x\n");
   ASSERT_EQ(r.status, 422);
   EXPECT_NE(
-      r.body.find("unknown format \\\"nope\\\"; known: auto, json, gelf, apache, logfmt, plain"),
+      r.body.find(
+          "unknown format \\\"nope\\\"; known: auto, json, gelf, syslog, apache, logfmt, plain"),
       std::string::npos)
       << r.body;
   r = post_raw(lp.port(), "?format=apache", "not an access log\nnor this\n");
@@ -134,7 +139,8 @@ ts_format = "%Y-%m-%d %H:%M:%S"
   ASSERT_EQ(r.status, 202) << r.body;
   EXPECT_NE(r.body.find(R"("formats":{"logfmt":1,"myapp":1})"), std::string::npos) << r.body;
   r = post_raw(lp.port(), "?format=nope", "x\n");
-  EXPECT_NE(r.body.find("known: auto, json, gelf, apache, logfmt, plain, myapp"), std::string::npos)
+  EXPECT_NE(r.body.find("known: auto, json, gelf, syslog, apache, logfmt, plain, myapp"),
+            std::string::npos)
       << r.body;
 
   ASSERT_TRUE(eventually([&] { return db.count("SELECT count(*) FROM logs") == 3; }, 10s));

@@ -334,12 +334,13 @@ TEST(Auto, MixedBodyNamesEachRecordsFormat) {
 }
 
 TEST(Auto, PicksUpAnyRegisteredLineFormat) {
-  // A format registered later (syslog, a user's pattern) takes part without a change to auto.
+  // A format registered later (a user's pattern, any new line format) takes part without a change
+  // to auto.
   FormatRegistry registry;
   register_builtin_formats(registry);
   Format angle;
   angle.name = "angle";
-  angle.sniff_line = [](std::string_view l) { return l.starts_with("<") ? 90 : 0; };
+  angle.sniff_line = [](std::string_view l) { return l.starts_with("~~") ? 99 : 0; };
   angle.parse_line = [](std::string_view l, const DecodeOptions& o, Record& out, std::string&) {
     out.message = std::string(l.substr(1));
     out.ts = o.received_at;
@@ -347,17 +348,32 @@ TEST(Auto, PicksUpAnyRegisteredLineFormat) {
   };
   registry.add(angle);
   AutoDetect detect(registry);
-  auto decoded = detect.decode("<34>1 hello\nplain\n", options());
+  auto decoded = detect.decode("~~ hello\nplain\n", options());
   ASSERT_TRUE(decoded.ok());
+  ASSERT_EQ(decoded->record_formats.size(), 2u);
   EXPECT_EQ(decoded->record_formats[0], "angle");
   EXPECT_EQ(decoded->record_formats[1], "plain");
+}
+
+TEST(Auto, SyslogLinesGoToTheSyslogFormat) {
+  AutoDetect detect(builtin_formats());
+  auto decoded = detect.decode(
+      "<34>1 2024-02-29T13:55:36.5Z web-1 su 77 ID47 - 'su root' failed\n"
+      "<13>Feb 29 13:55:36 web-1 sshd[12]: accepted\n"
+      "2024-02-29 13:55:36 ERROR text stays plain\n",
+      options());
+  ASSERT_TRUE(decoded.ok());
+  const std::vector<std::string_view> names(decoded->record_formats.begin(),
+                                            decoded->record_formats.end());
+  EXPECT_EQ(names, (std::vector<std::string_view>{"syslog", "syslog", "plain"}));
 }
 
 TEST(Auto, EveryLineFormatIsListed) {
   std::vector<std::string> names;
   for (const auto* f : builtin_formats().line_formats())
     names.push_back(f->name);
-  EXPECT_EQ(names, (std::vector<std::string>{"json", "gelf", "apache", "logfmt", "plain"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"json", "gelf", "syslog", "apache", "logfmt", "plain"}));
 }
 
 }  // namespace
