@@ -130,8 +130,8 @@ Result<Micros> parse_rfc3339(std::string_view s) {
       !expect(s, pos, ':') || !read_digits(s, pos, 2, second))
     return bad();
   if (month < 1 || month > 12 || day < 1 ||
-      static_cast<unsigned>(day) > days_in_month(year, static_cast<unsigned>(month)) ||
-      hour > 23 || minute > 59 || second > 60)
+      static_cast<unsigned>(day) > days_in_month(year, static_cast<unsigned>(month)) || hour > 23 ||
+      minute > 59 || second > 60)
     return bad();
   std::int64_t fraction = 0;
   if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
