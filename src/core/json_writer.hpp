@@ -15,6 +15,8 @@ void append_json_string(std::string& out, std::string_view text);
 // Appends `text` with every invalid UTF-8 byte replaced by U+FFFD, for text that PostgreSQL must
 // accept and that came from a protocol that does not promise UTF-8 (syslog).
 void append_valid_utf8(std::string& out, std::string_view text);
+// Appends code point `cp` (at most U+10FFFF, not a surrogate) as UTF-8.
+void append_utf8(std::string& out, std::uint32_t cp);
 
 class JsonWriter {
  public:

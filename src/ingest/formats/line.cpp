@@ -93,6 +93,21 @@ bool valid_text(std::string_view line, std::string& why) {
   return false;
 }
 
+std::string* name_field(model::Record& record, Field field) {
+  switch (field) {
+    case Field::device_id:
+      return &record.device_id;
+    case Field::service:
+      return &record.service;
+    case Field::app:
+      return &record.app;
+    case Field::host:
+      return &record.host;
+    default:
+      return nullptr;
+  }
+}
+
 Field classify(std::string_view key) {
   switch (key.size()) {
     case 1:

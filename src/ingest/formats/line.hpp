@@ -32,6 +32,8 @@ bool valid_text(std::string_view line, std::string& why);
 // the JSON formats), plus `lvl` and `t` (Go's logfmt loggers).
 enum class Field { message, level, ts, device_id, service, app, host, ignored, other };
 Field classify(std::string_view key);
+// The record's member for a name field (device_id, service, app, host); null for the others.
+std::string* name_field(model::Record& record, Field field);
 
 // The attrs object being built: keys and values are escaped as JSON; a key given twice is kept
 // twice, and PostgreSQL's jsonb keeps the last one.

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "core/json_writer.hpp"
 #include "ingest/formats/line.hpp"
 
 namespace logpipe::ingest {
@@ -98,24 +99,6 @@ unsigned hex4(std::string_view s, std::size_t at, bool& ok) {
   return v;
 }
 
-void append_utf8(std::string& out, unsigned cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 // Go's escapes undone; an unknown escape is kept as written. A lone surrogate becomes U+FFFD.
 void unquote(std::string_view raw, std::string& out) {
   out.clear();
@@ -163,7 +146,7 @@ void unquote(std::string_view raw, std::string& out) {
             i += 6;
           }
         }
-        append_utf8(out, cp >= 0xD800 && cp < 0xE000 ? 0xFFFD : cp);
+        core::append_utf8(out, cp >= 0xD800 && cp < 0xE000 ? 0xFFFD : cp);
         break;
       }
       default:
@@ -201,7 +184,8 @@ bool parse_logfmt(std::string_view text, const DecodeOptions& options, model::Re
       unquote(value, value_storage);
       value = value_storage;
     }
-    switch (line::classify(pair.key)) {
+    const line::Field field = line::classify(pair.key);
+    switch (field) {
       case line::Field::message:
         if (!value.empty()) {
           line::set_message(out, value, options, attrs);
@@ -230,16 +214,11 @@ bool parse_logfmt(std::string_view text, const DecodeOptions& options, model::Re
         }
         break;
       case line::Field::device_id:
-        if (!line::set_name(out.device_id, value, pair.key, options, why)) return false;
-        break;
       case line::Field::service:
-        if (!line::set_name(out.service, value, pair.key, options, why)) return false;
-        break;
       case line::Field::app:
-        if (!line::set_name(out.app, value, pair.key, options, why)) return false;
-        break;
       case line::Field::host:
-        if (!line::set_name(out.host, value, pair.key, options, why)) return false;
+        if (!line::set_name(*line::name_field(out, field), value, pair.key, options, why))
+          return false;
         break;
       case line::Field::ignored:
         break;

@@ -362,24 +362,6 @@ int hex_digit(char c) {
   return -1;
 }
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 class LabelParser {
  public:
   explicit LabelParser(std::string_view text) : s_(text) {}
@@ -493,7 +475,7 @@ class LabelParser {
           std::uint32_t cp = 0;
           if (!hex(e == 'u' ? 4 : 8, cp) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
             return error("invalid \\u escape");
-          append_utf8(out, cp);
+          core::append_utf8(out, cp);
           break;
         }
         default: {

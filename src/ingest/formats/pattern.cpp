@@ -241,7 +241,8 @@ struct Compiled {
       if (found[g].data() == nullptr) continue;  // an optional group that took no part
       const std::string_view value(found[g].data(), found[g].size());
       const Group& group = groups[g];
-      switch (group.field) {
+      const line::Field field = group.field;
+      switch (field) {
         case line::Field::message:
           if (!value.empty()) {
             line::set_message(out, value, options, attrs);
@@ -267,16 +268,11 @@ struct Compiled {
           }
           break;
         case line::Field::device_id:
-          if (!line::set_name(out.device_id, value, group.name, options, why)) return false;
-          break;
         case line::Field::service:
-          if (!line::set_name(out.service, value, group.name, options, why)) return false;
-          break;
         case line::Field::app:
-          if (!line::set_name(out.app, value, group.name, options, why)) return false;
-          break;
         case line::Field::host:
-          if (!line::set_name(out.host, value, group.name, options, why)) return false;
+          if (!line::set_name(*line::name_field(out, field), value, group.name, options, why))
+            return false;
           break;
         case line::Field::ignored:
           break;
