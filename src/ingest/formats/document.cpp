@@ -161,7 +161,10 @@ void Attrs::add_members(object object) {
 std::string Attrs::finish() {
   out_.push_back('}');
   std::string done = std::move(out_);
-  out_ = "{";
+  // clear + push_back rather than = "{": GCC 12's -O3 reports a false -Wrestrict overlap for the
+  // assignment of a literal to a moved-from string (a Release build with -Werror fails on it).
+  out_.clear();
+  out_.push_back('{');
   return done;
 }
 

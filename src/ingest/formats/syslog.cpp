@@ -444,7 +444,9 @@ void append_params(std::string& out, const std::vector<Param>& params) {
 // makes the rest the message).
 bool read_structured_data(Scanner& sc, std::string& sd_json) {
   thread_local std::vector<Param> params;
-  sd_json = "{";
+  // clear + push_back: GCC 12 -O3 reports a false -Wrestrict on assigning a literal here.
+  sd_json.clear();
+  sd_json.push_back('{');
   while (sc.at('[')) {
     ++sc.i;
     const std::string_view id = read_sd_name(sc);
@@ -606,7 +608,8 @@ bool parse(std::string_view message, const DecodeOptions& options, model::Record
   out.host.assign(p.host);
   out.service.assign(p.app);
   std::string& attrs = out.attrs_json;
-  attrs.assign("{");
+  attrs.clear();
+  attrs.push_back('{');  // not assign("{"): GCC 12 -O3's false -Wrestrict
   if (p.pri >= 0) add_attr(attrs, "facility", kFacilities[static_cast<std::size_t>(p.pri >> 3)]);
   if (!p.procid.empty()) add_attr(attrs, "procid", p.procid);
   if (!p.msgid.empty()) add_attr(attrs, "msgid", p.msgid);
