@@ -89,6 +89,19 @@ TEST(Pattern, WithoutAMessageGroupTheMessageIsTheLine) {
   EXPECT_EQ(r.attrs_json, R"({"user":"bob"})");
 }
 
+// Found by fuzz_line_pattern: a line of CRs matches ".*" but leaves no message.
+TEST(Pattern, ALineOfOnlyCarriageReturnsIsRejectedNotStoredEmpty) {
+  const Format f = pattern(R"(^(?P<anything>.*)$)");
+  Record r;
+  std::string why;
+  EXPECT_FALSE(f.parse_line("\r\r", options(), r, why));
+  EXPECT_EQ(why, "the line is blank");
+  auto decoded = decode_lines("first\n\r\r\r\nlast\n", options(), f.parse_line);
+  ASSERT_TRUE(decoded.ok());
+  ASSERT_EQ(decoded->records.size(), 2u);
+  EXPECT_EQ(decoded->problems.at(0).index, 2);
+}
+
 TEST(Pattern, BadPatternsAreErrorsNamingThem) {
   auto bad = pattern_format({"broken", "(?P<x>unclosed", ""});
   ASSERT_FALSE(bad.ok());

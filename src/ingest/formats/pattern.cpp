@@ -227,6 +227,10 @@ struct Compiled {
              std::string& why) const {
     if (!line::valid_text(text, why)) return false;
     const std::string_view s = line::trim_right(text);
+    if (s.empty()) {  // only CRs, say, which decode_lines does not count as blank
+      why = "the line is blank";
+      return false;
+    }
     thread_local std::vector<re2::StringPiece> found;
     found.assign(groups.size(), re2::StringPiece());
     if (!re->Match(re2::StringPiece(s.data(), s.size()), 0, s.size(), RE2::UNANCHORED, found.data(),
