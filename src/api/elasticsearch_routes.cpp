@@ -43,11 +43,6 @@ const char* es_error_type(const core::Error& error) {
   }
 }
 
-std::string header(const http::Request& req, http::bhttp::field field) {
-  const auto it = req.find(field);
-  return it == req.end() ? std::string() : std::string(it->value());
-}
-
 std::string acknowledged(const http::Request&) {
   return R"({"acknowledged":true})";
 }
@@ -185,9 +180,8 @@ void es_bulk(Context& ctx, http::Request& req, http::RequestContext& rc, const h
     ctx.metrics.ingest_rejected(core::to_string(error.code));
     reply(es_error_response(req, error));
   };
-  std::string decoded_body;
-  auto body = ingest::decode_content(header(req, http::bhttp::field::content_encoding), req.body(),
-                                     decoded_body, ctx.max_decoded_bytes);
+  std::string body_storage;
+  auto body = decoded_body(ctx, req, body_storage);
   if (!body) return fail(body.error());
   ingest::DecodeOptions options;
   options.received_at = core::now_micros();

@@ -55,6 +55,10 @@ std::string_view docs_page();
 // ingest_routes.cpp
 // A request header's value, or "".
 std::string header_value(const http::Request& request, http::bhttp::field field);
+// The request's body with its Content-Encoding undone, up to max_decoded_bytes (413 beyond, 400
+// corrupt, 415 unknown coding); `storage` holds the decoded bytes when they differ from the body.
+core::Result<std::string_view> decoded_body(const Context& context, const http::Request& request,
+                                            std::string& storage);
 // application/json and application/*+json (media types as ingest::media_type returns them).
 bool json_media_type(std::string_view type);
 // Media types that do not name a format: none, text/plain (browsers' sendBeacon, several

@@ -57,9 +57,8 @@ std::optional<model::Batch> decode_request(Context& ctx, http::Request& req,
     return std::nullopt;
   };
   if (!format) return fail(format.error());
-  std::string decoded_body;
-  auto body = ingest::decode_content(header_value(req, http::bhttp::field::content_encoding),
-                                     req.body(), decoded_body, ctx.max_decoded_bytes);
+  std::string body_storage;
+  auto body = decoded_body(ctx, req, body_storage);
   if (!body) return fail(body.error());
   options.received_at = core::now_micros();
   auto records = ingest::all_or_nothing((*format)->decode(*body, options));
@@ -122,6 +121,12 @@ std::string enqueued_body(const intake::Accepted& a) {
 std::string header_value(const http::Request& req, http::bhttp::field field) {
   const auto it = req.find(field);
   return it == req.end() ? std::string() : std::string(it->value());
+}
+
+core::Result<std::string_view> decoded_body(const Context& ctx, const http::Request& req,
+                                            std::string& storage) {
+  return ingest::decode_content(header_value(req, http::bhttp::field::content_encoding), req.body(),
+                                storage, ctx.max_decoded_bytes);
 }
 
 bool json_media_type(std::string_view type) {

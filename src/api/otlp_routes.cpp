@@ -90,9 +90,8 @@ void otlp_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
                     "or application/json",
                     header_value(req, http::bhttp::field::content_type))));
   }
-  std::string decoded_body;
-  auto body = ingest::decode_content(header_value(req, http::bhttp::field::content_encoding),
-                                     req.body(), decoded_body, ctx.max_decoded_bytes);
+  std::string body_storage;
+  auto body = decoded_body(ctx, req, body_storage);
   if (!body) return fail(body.error());
 
   ingest::DecodeOptions options;

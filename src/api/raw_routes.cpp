@@ -27,11 +27,6 @@ struct RawParams {
   bool strict = false;
 };
 
-std::string header(const http::Request& req, http::bhttp::field field) {
-  const auto it = req.find(field);
-  return it == req.end() ? std::string() : std::string(it->value());
-}
-
 core::Result<RawParams> raw_params(std::string_view target, std::size_t max_name_bytes) {
   RawParams p;
   for (auto& [name, value] : http::query_params(target)) {
@@ -148,12 +143,12 @@ void ingest_raw(Context& ctx, http::Request& req, http::RequestContext& rc,
   auto params = raw_params(req.target(), options.max_name_bytes);
   if (!params) return fail(params.error());
 
-  const std::string type = ingest::media_type(header(req, http::bhttp::field::content_type));
+  const std::string type = ingest::media_type(header_value(req, http::bhttp::field::content_type));
   if (!text_media_type(type)) {
     return fail(core::make_error(
         Errc::unsupported,
         fmt::format("Content-Type \"{}\" is not supported; send text (one log per line)",
-                    header(req, http::bhttp::field::content_type))));
+                    header_value(req, http::bhttp::field::content_type))));
   }
   const ingest::FormatRegistry& formats = *ctx.formats;
   const ingest::Format* format = nullptr;
@@ -166,9 +161,8 @@ void ingest_raw(Context& ctx, http::Request& req, http::RequestContext& rc,
     }
   }
 
-  std::string decoded_body;
-  auto body = ingest::decode_content(header(req, http::bhttp::field::content_encoding), req.body(),
-                                     decoded_body, ctx.max_decoded_bytes);
+  std::string body_storage;
+  auto body = decoded_body(ctx, req, body_storage);
   if (!body) return fail(body.error());
   options.received_at = core::now_micros();
   auto decoded = format ? ingest::decode_lines(*body, options, format->parse_line)

@@ -28,11 +28,6 @@ std::string hec_body(std::string_view text, int code,
   return w.end_object().take();
 }
 
-std::string header(const http::Request& req, http::bhttp::field field) {
-  const auto it = req.find(field);
-  return it == req.end() ? std::string() : std::string(it->value());
-}
-
 ingest::HecDefaults defaults_of(const http::Request& req) {
   ingest::HecDefaults d;
   for (auto& [key, value] : http::query_params(req.target())) {
@@ -58,9 +53,8 @@ void decode_and_submit(Context& ctx, http::Request& req, http::RequestContext& r
     ctx.metrics.ingest_rejected(core::to_string(error.code));
     reply(hec_error_response(req, error));
   };
-  std::string decoded_body;
-  auto body = ingest::decode_content(header(req, http::bhttp::field::content_encoding), req.body(),
-                                     decoded_body, ctx.max_decoded_bytes);
+  std::string body_storage;
+  auto body = decoded_body(ctx, req, body_storage);
   if (!body) return fail(body.error());
   ingest::DecodeOptions options;
   options.received_at = core::now_micros();
