@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -22,7 +23,7 @@
 #include "http/server.hpp"
 #include "ingest/formats/pattern.hpp"
 #include "intake/intake.hpp"
-#include "listeners/syslog.hpp"
+#include "listeners/listener.hpp"
 #include "loadtest/loadtest.hpp"
 #include "metrics/metrics.hpp"
 #include "queue/async_client.hpp"
@@ -269,8 +270,9 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
       },
       [&metrics](std::string_view event) { metrics.connection_event(event); });
   if (auto ok = server.listen(); !ok) return fail(ok.error().message);
-  // The syslog listeners: another front of the same intake, under the default tenant.
-  listeners::SyslogOptions syslog_options;
+  // The syslog and GELF listeners: other fronts of the same intake, under the default tenant.
+  listeners::ListenerOptions syslog_options;
+  syslog_options.protocol = listeners::Protocol::syslog;
   syslog_options.tcp_addr = s.syslog_tcp_addr;
   syslog_options.udp_addr = s.syslog_udp_addr;
   syslog_options.tls_addr = s.syslog_tls_addr;
@@ -279,8 +281,23 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   syslog_options.max_message_bytes = s.syslog_max_message_bytes;
   syslog_options.max_connections = s.syslog_max_connections;
   syslog_options.idle_timeout = std::chrono::milliseconds(s.syslog_idle_timeout_ms);
-  listeners::SyslogListeners syslog(io, intake, metrics, syslog_options);
-  if (auto ok = syslog.listen(); !ok) return fail(ok.error().message);
+  listeners::ListenerOptions gelf_options;
+  gelf_options.protocol = listeners::Protocol::gelf;
+  gelf_options.tcp_addr = s.gelf_tcp_addr;
+  gelf_options.udp_addr = s.gelf_udp_addr;
+  gelf_options.max_message_bytes = s.gelf_max_message_bytes;
+  std::array<listeners::Listener, 2> fronts{
+      listeners::Listener(io, intake, metrics, syslog_options),
+      listeners::Listener(io, intake, metrics, gelf_options)};
+  for (auto& front : fronts) {
+    if (auto ok = front.listen(); !ok) return fail(ok.error().message);
+  }
+  const auto fronts_active = [&fronts] {
+    std::size_t n = 0;
+    for (const auto& front : fronts)
+      n += front.active();
+    return n;
+  };
 
   if (workers) workers->start();
 
@@ -304,7 +321,7 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   asio::steady_timer drain(io);
   std::atomic<int> signals_seen{0};
   std::function<void()> wait_for_drain = [&] {
-    if (server.connections() == 0 && syslog.active() == 0 && ctx.in_flight.count() == 0 &&
+    if (server.connections() == 0 && fronts_active() == 0 && ctx.in_flight.count() == 0 &&
         intake.in_flight() == 0) {
       redis_client.close();
       return;
@@ -320,7 +337,8 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
     }
     core::log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
     server.shutdown();
-    syslog.shutdown();
+    for (auto& front : fronts)
+      front.shutdown();
     stopping = true;
     asio::post(io, [&] { backlog_timer.cancel(); });
     if (workers) workers->request_stop();
@@ -328,14 +346,16 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   });
 
   server.start();
-  syslog.start();
-  if (syslog.enabled()) {
+  for (auto& front : fronts) {
+    front.start();
+    if (!front.enabled()) continue;
     const auto port = [](unsigned short p) {
       return p == 0 ? std::string("off") : std::to_string(p);
     };
-    core::log::info("syslog listeners", {{"tcp", port(syslog.tcp_port())},
-                                         {"udp", port(syslog.udp_port())},
-                                         {"tls", port(syslog.tls_port())}});
+    core::log::info(fmt::format("{} listeners", listeners::to_string(front.protocol())),
+                    {{"tcp", port(front.tcp_port())},
+                     {"udp", port(front.udp_port())},
+                     {"tls", port(front.tls_port())}});
   }
   core::log::info(with_worker ? "logpipe run: serving and storing" : "logpipe serve: serving",
                   {{"addr", fmt::format("{}:{}", options.host, server.port())},

@@ -249,6 +249,16 @@ const std::vector<Spec>& specs() {
       {"syslog_idle_timeout", "10m",
        "close a syslog TCP/TLS connection that sent nothing for this long (senders reconnect)",
        kServe, duration_setter(&Settings::syslog_idle_timeout_ms, 100, 86'400'000)},
+      {"gelf_udp_addr", "",
+       "GELF over UDP (chunked, zlib or gzip, as Graylog takes it) on this host:port; empty: off",
+       kServe, optional_address_setter(&Settings::gelf_udp_addr)},
+      {"gelf_tcp_addr", "",
+       "GELF over TCP (one JSON message per NUL-terminated frame) on this host:port; empty: off",
+       kServe, optional_address_setter(&Settings::gelf_tcp_addr)},
+      {"gelf_max_message_bytes", "262144",
+       "largest GELF short_message/full_message, and bound of a decompressed message (with 64 "
+       "KiB for its other fields); a longer one is skipped and counted (480-16777216)",
+       kServe, size_setter(&Settings::gelf_max_message_bytes, 480, std::size_t{16} << 20)},
       {"log_level", "info", "debug|info|warn|error", kAll,
        [](Settings& s, const std::string& v) -> core::Status {
          if (v != "debug" && v != "info" && v != "warn" && v != "error")

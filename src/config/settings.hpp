@@ -59,6 +59,9 @@ struct Settings {
   std::size_t syslog_max_message_bytes = 0;
   std::size_t syslog_max_connections = 0;
   std::size_t syslog_idle_timeout_ms = 0;
+  std::string gelf_udp_addr;  // host:port; empty: the listener is off
+  std::string gelf_tcp_addr;
+  std::size_t gelf_max_message_bytes = 0;
   // The only setting that is not a row of the table: a table of tables, in the config file only
   // (a regex does not fit a flag). Checked for shape here; compiled by serve at start-up.
   std::vector<Pattern> patterns;

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <vector>
 
 namespace logpipe::metrics {
@@ -26,6 +27,44 @@ const Histogram::BucketBoundaries kSizeBuckets = {100,     1000,      10'000,
                                                   100'000, 1'000'000, 10'000'000};
 const Histogram::BucketBoundaries kRedisBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
                                                    0.005,  0.01,    0.025,  0.05,  0.1};
+// The same six families for each listener protocol, named after it (syslog_…, gelf_…).
+template <class Families>
+Families make_listener_families(prometheus::Registry& r, const std::string& prefix,
+                                const std::string& title) {
+  Families f{};
+  f.received = &prometheus::BuildCounter()
+                    .Name(prefix + "_messages_received_total")
+                    .Help(title + " messages decoded and handed to the intake, by transport")
+                    .Register(r);
+  f.bytes = &prometheus::BuildCounter()
+                 .Name(prefix + "_bytes_received_total")
+                 .Help("Bytes read by the " + title + " listeners, by transport")
+                 .Register(r);
+  f.rejected = &prometheus::BuildCounter()
+                    .Name(prefix + "_messages_rejected_total")
+                    .Help(title + " messages refused: malformed, oversized (over " + prefix +
+                          "_max_message_bytes), truncated (cut off by the connection's end), "
+                          "incomplete and too_many_pending (GELF chunks)")
+                    .Register(r);
+  f.dropped = &prometheus::BuildCounter()
+                   .Name(prefix + "_dropped_total")
+                   .Help("Decoded " + title +
+                         " messages not stored, by reason: backpressure and in_flight (UDP), "
+                         "shutdown, or the intake's error code")
+                   .Register(r);
+  f.connections = &prometheus::BuildGauge()
+                       .Name(prefix + "_connections_open")
+                       .Help("Open " + title + " TCP/TLS connections, by transport")
+                       .Register(r);
+  f.connection_events = &prometheus::BuildCounter()
+                             .Name(prefix + "_connection_events_total")
+                             .Help(title + " connections refused at " + prefix +
+                                   "_max_connections, closed idle (idle_timeout), failed TLS "
+                                   "handshakes, failed accepts")
+                             .Register(r);
+  return f;
+}
+
 const Histogram::BucketBoundaries kBatchBuckets = {1, 10, 100, 500, 1000, 5000, 10'000, 50'000};
 
 struct ProcessStats {
@@ -195,60 +234,42 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                         .Help("Rows written to the clients of log exports")
                         .Register(r)
                         .Add({});
-  syslog_received_ = &prometheus::BuildCounter()
-                          .Name("syslog_messages_received_total")
-                          .Help("Syslog messages decoded and handed to the intake, by transport")
-                          .Register(r);
-  syslog_bytes_ = &prometheus::BuildCounter()
-                       .Name("syslog_bytes_received_total")
-                       .Help("Bytes read by the syslog listeners, by transport")
-                       .Register(r);
-  syslog_rejected_ = &prometheus::BuildCounter()
-                          .Name("syslog_messages_rejected_total")
-                          .Help(
-                              "Syslog messages refused: malformed, oversized (over "
-                              "syslog_max_message_bytes), truncated (cut off by the connection's "
-                              "end)")
-                          .Register(r);
-  syslog_dropped_ = &prometheus::BuildCounter()
-                         .Name("syslog_dropped_total")
-                         .Help(
-                             "Decoded syslog messages not stored, by reason: backpressure and "
-                             "in_flight (UDP), shutdown, or the intake's error code")
-                         .Register(r);
-  syslog_connections_ = &prometheus::BuildGauge()
-                             .Name("syslog_connections_open")
-                             .Help("Open syslog TCP/TLS connections, by transport")
-                             .Register(r);
-  syslog_connection_events_ =
-      &prometheus::BuildCounter()
-           .Name("syslog_connection_events_total")
-           .Help(
-               "Syslog connections refused at syslog_max_connections, closed idle "
-               "(idle_timeout), failed TLS handshakes, failed accepts")
-           .Register(r);
+  syslog_ = make_listener_families<ListenerFamilies>(r, "syslog", "Syslog");
+  gelf_ = make_listener_families<ListenerFamilies>(r, "gelf", "GELF");
 }
 
-void Metrics::syslog_received(std::string_view transport, double messages) {
-  syslog_received_->Add({{"transport", std::string(transport)}}).Increment(messages);
+const Metrics::ListenerFamilies& Metrics::listener(std::string_view protocol) const {
+  if (protocol == "syslog") return syslog_;
+  if (protocol == "gelf") return gelf_;
+  throw std::logic_error("no metrics for listener protocol " + std::string(protocol));
 }
 
-void Metrics::syslog_bytes(std::string_view transport, double bytes) {
-  syslog_bytes_->Add({{"transport", std::string(transport)}}).Increment(bytes);
+void Metrics::listener_received(std::string_view protocol, std::string_view transport,
+                                double messages) {
+  listener(protocol).received->Add({{"transport", std::string(transport)}}).Increment(messages);
 }
 
-void Metrics::syslog_rejected(std::string_view transport, std::string_view reason, double count) {
-  syslog_rejected_->Add({{"transport", std::string(transport)}, {"reason", std::string(reason)}})
+void Metrics::listener_bytes(std::string_view protocol, std::string_view transport, double bytes) {
+  listener(protocol).bytes->Add({{"transport", std::string(transport)}}).Increment(bytes);
+}
+
+void Metrics::listener_rejected(std::string_view protocol, std::string_view transport,
+                                std::string_view reason, double count) {
+  listener(protocol)
+      .rejected->Add({{"transport", std::string(transport)}, {"reason", std::string(reason)}})
       .Increment(count);
 }
 
-void Metrics::syslog_dropped(std::string_view transport, std::string_view reason, double count) {
-  syslog_dropped_->Add({{"transport", std::string(transport)}, {"reason", std::string(reason)}})
+void Metrics::listener_dropped(std::string_view protocol, std::string_view transport,
+                               std::string_view reason, double count) {
+  listener(protocol)
+      .dropped->Add({{"transport", std::string(transport)}, {"reason", std::string(reason)}})
       .Increment(count);
 }
 
-void Metrics::syslog_connection_open(std::string_view transport, bool opened) {
-  auto& gauge = syslog_connections_->Add({{"transport", std::string(transport)}});
+void Metrics::listener_connection_open(std::string_view protocol, std::string_view transport,
+                                       bool opened) {
+  auto& gauge = listener(protocol).connections->Add({{"transport", std::string(transport)}});
   if (opened) {
     gauge.Increment();
   } else {
@@ -256,8 +277,10 @@ void Metrics::syslog_connection_open(std::string_view transport, bool opened) {
   }
 }
 
-void Metrics::syslog_connection_event(std::string_view transport, std::string_view event) {
-  syslog_connection_events_
+void Metrics::listener_connection_event(std::string_view protocol, std::string_view transport,
+                                        std::string_view event) {
+  listener(protocol)
+      .connection_events
       ->Add({{"transport", std::string(transport)}, {"event", std::string(event)}})
       .Increment();
 }

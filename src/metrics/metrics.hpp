@@ -49,23 +49,29 @@ class Metrics {
   void export_aborted(std::string_view reason);
   void exported_rows(double count);
 
-  // Syslog listeners; transport is tcp, tls or udp.
-  // syslog_messages_received_total: messages decoded and handed to the intake.
-  void syslog_received(std::string_view transport, double messages);
-  // syslog_bytes_received_total: bytes read from connections and datagrams.
-  void syslog_bytes(std::string_view transport, double bytes);
-  // syslog_messages_rejected_total{reason}: malformed (not syslog), oversized (longer than
-  // syslog_max_message_bytes), truncated (an octet-counted frame cut off by the connection's end).
-  void syslog_rejected(std::string_view transport, std::string_view reason, double count = 1);
-  // syslog_dropped_total{reason}: decoded messages that were not stored: backpressure and
+  // The listeners of each protocol (src/listeners): protocol is syslog or gelf, the prefix of
+  // the metric names; transport is tcp, tls or udp.
+  // <protocol>_messages_received_total: messages decoded and handed to the intake.
+  void listener_received(std::string_view protocol, std::string_view transport, double messages);
+  // <protocol>_bytes_received_total: bytes read from connections and datagrams.
+  void listener_bytes(std::string_view protocol, std::string_view transport, double bytes);
+  // <protocol>_messages_rejected_total{reason}: malformed (not in the protocol), oversized (longer
+  // than <protocol>_max_message_bytes), truncated (an octet-counted frame cut off by the
+  // connection's end), incomplete (GELF chunks that stopped coming), too_many_pending (GELF
+  // messages beyond the reassembly limits).
+  void listener_rejected(std::string_view protocol, std::string_view transport,
+                         std::string_view reason, double count = 1);
+  // <protocol>_dropped_total{reason}: decoded messages that were not stored: backpressure and
   // in_flight (UDP only: TCP stops reading instead), shutdown, and the intake's error codes
   // (unavailable, timeout, …).
-  void syslog_dropped(std::string_view transport, std::string_view reason, double count);
-  // syslog_connections_open: TCP and TLS connections now.
-  void syslog_connection_open(std::string_view transport, bool opened);
-  // syslog_connection_events_total{event}: refused (at syslog_max_connections), idle_timeout,
-  // tls_failed (handshake), accept_failed.
-  void syslog_connection_event(std::string_view transport, std::string_view event);
+  void listener_dropped(std::string_view protocol, std::string_view transport,
+                        std::string_view reason, double count);
+  // <protocol>_connections_open: TCP and TLS connections now.
+  void listener_connection_open(std::string_view protocol, std::string_view transport, bool opened);
+  // <protocol>_connection_events_total{event}: refused (at <protocol>_max_connections),
+  // idle_timeout, tls_failed (handshake), accept_failed.
+  void listener_connection_event(std::string_view protocol, std::string_view transport,
+                                 std::string_view event);
 
   // worker
   void worker_processed(std::string_view status, double count);  // stored|duplicate|failed
@@ -104,12 +110,16 @@ class Metrics {
   prometheus::Counter* exports_completed_;
   prometheus::Family<prometheus::Counter>* exports_aborted_;
   prometheus::Counter* exported_rows_;
-  prometheus::Family<prometheus::Counter>* syslog_received_;
-  prometheus::Family<prometheus::Counter>* syslog_bytes_;
-  prometheus::Family<prometheus::Counter>* syslog_rejected_;
-  prometheus::Family<prometheus::Counter>* syslog_dropped_;
-  prometheus::Family<prometheus::Gauge>* syslog_connections_;
-  prometheus::Family<prometheus::Counter>* syslog_connection_events_;
+  struct ListenerFamilies {
+    prometheus::Family<prometheus::Counter>* received;
+    prometheus::Family<prometheus::Counter>* bytes;
+    prometheus::Family<prometheus::Counter>* rejected;
+    prometheus::Family<prometheus::Counter>* dropped;
+    prometheus::Family<prometheus::Gauge>* connections;
+    prometheus::Family<prometheus::Counter>* connection_events;
+  };
+  const ListenerFamilies& listener(std::string_view protocol) const;
+  ListenerFamilies syslog_, gelf_;
   double start_time_;  // seconds since the Unix epoch
 };
 

@@ -140,17 +140,6 @@ std::string neutralised(std::string_view value) {
   return std::string(value);
 }
 
-double metric(unsigned short port, const std::string& series) {
-  const auto r = get(port, "/metrics");
-  std::istringstream lines(r.body);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  ADD_FAILURE() << "no metric " << series;
-  return -1;
-}
-
 const std::string kClientGone = R"(log_exports_aborted_total{reason="client_gone"})";
 const std::string kDatabaseError = R"(log_exports_aborted_total{reason="database_error"})";
 

@@ -519,6 +519,32 @@ void PrivateService::start() {
   dev_services("start --dir " + dir_ + " " + which_);
 }
 
+double metric(const std::string& exposition, const std::string& series) {
+  std::istringstream lines(exposition);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return 0;
+}
+
+double metric(unsigned short port, const std::string& series) {
+  return metric(get(port, "/metrics").body, series);
+}
+
+bool send_udp(unsigned short port, std::string_view datagram) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const auto sent = ::sendto(fd, datagram.data(), datagram.size(), 0,
+                             reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  ::close(fd);
+  return sent == static_cast<ssize_t>(datagram.size());
+}
+
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   const auto until = std::chrono::steady_clock::now() + timeout;
   for (;;) {

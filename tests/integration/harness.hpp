@@ -184,6 +184,15 @@ std::string describe(const NodeResult& result);
 // A field of /proc/<pid>/status in KiB (VmRSS, VmHWM), or -1.
 long status_kib(int pid, const std::string& field);
 
+// The value of one series ("name" or "name{label=\"v\",…}", labels sorted as prometheus-cpp
+// writes them) in a Prometheus exposition, or 0 when it is absent.
+double metric(const std::string& exposition, const std::string& series);
+// The same from GET /metrics of the logpipe on `port`.
+double metric(unsigned short port, const std::string& series);
+
+// A UDP datagram to 127.0.0.1:port; false when it could not be sent.
+bool send_udp(unsigned short port, std::string_view datagram);
+
 // Polls `condition` every 50 ms until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 

@@ -88,13 +88,6 @@ struct Server {
   std::unique_ptr<Logpipe> lp;
 };
 
-// A metric's value from the exposition (0 when absent).
-double metric(const std::string& exposition, const std::string& series) {
-  const auto at = exposition.find("\n" + series + " ");
-  if (at == std::string::npos) return 0;
-  return std::stod(exposition.substr(at + series.size() + 2));
-}
-
 void send_all(int fd, std::string_view data) {
   while (!data.empty()) {
     const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);

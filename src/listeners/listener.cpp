@@ -1,4 +1,4 @@
-#include "listeners/syslog.hpp"
+#include "listeners/listener.hpp"
 
 #include <fmt/format.h>
 #include <openssl/ssl.h>
@@ -17,8 +17,8 @@
 
 #include "config/settings.hpp"
 #include "core/log.hpp"
-#include "ingest/formats/syslog.hpp"
 #include "listeners/framing.hpp"
+#include "listeners/message_decoder.hpp"
 
 namespace logpipe::listeners {
 namespace {
@@ -86,15 +86,23 @@ core::Result<asio::ip::address> numeric_host(const std::string& addr, unsigned s
 
 }  // namespace
 
-struct SyslogListeners::Impl : std::enable_shared_from_this<SyslogListeners::Impl> {
+struct Listener::Impl : std::enable_shared_from_this<Listener::Impl> {
   Impl(asio::io_context& io, intake::Intake& intake, metrics::Metrics& metrics,
-       SyslogOptions options)
-      : io(io), intake(intake), metrics(metrics), options(std::move(options)) {}
+       ListenerOptions options)
+      : io(io),
+        intake(intake),
+        metrics(metrics),
+        options(std::move(options)),
+        name(to_string(this->options.protocol)),
+        decoder(make_decoder(this->options.protocol)) {}
 
   asio::io_context& io;
   intake::Intake& intake;
   metrics::Metrics& metrics;
-  const SyslogOptions options;
+  const ListenerOptions options;
+  const std::string name;  // the protocol's
+  const std::unique_ptr<MessageDecoder> decoder;
+  std::uint64_t incomplete_seen = 0;
   std::optional<ssl::context> tls;
   std::atomic<bool> stopping{false};
   std::atomic<int> udp_in_flight{0};
@@ -118,33 +126,43 @@ struct SyslogListeners::Impl : std::enable_shared_from_this<SyslogListeners::Imp
     open.erase(c);
   }
 
-  // One frame → one record at the end of `batch`; a rejected frame is counted and logged.
-  void decode(std::string_view transport, std::string_view frame, const std::string& peer,
+  // One frame or datagram → its record at the end of `batch`; a rejected one is counted and
+  // logged.
+  void decode(std::string_view transport, std::string_view message, const std::string& peer,
               model::Batch& batch) {
     ingest::DecodeOptions o;
     o.received_at = batch.received_at;
     o.max_message_bytes = options.max_message_bytes;
-    auto& record = batch.records.emplace_back();
-    std::string why;
-    if (!ingest::syslog::parse(frame, o, record, why)) {
-      batch.records.pop_back();
-      metrics.syslog_rejected(transport, "malformed");
-      metrics.ingest_rejected("malformed");
+    const std::size_t first = batch.records.size();
+    if (auto rejected = decoder->decode(transport, message, o, batch.records)) {
+      rejected_message(transport, rejected->reason, 1);
       if (auto times = malformed_log.due())
-        core::log::warn("syslog message rejected", {{"transport", std::string(transport)},
-                                                    {"peer", peer},
-                                                    {"why", why},
-                                                    {"times", *times}});
-      return;
+        core::log::warn(fmt::format("{} message rejected", name),
+                        {{"transport", std::string(transport)},
+                         {"peer", peer},
+                         {"reason", std::string(rejected->reason)},
+                         {"why", rejected->why},
+                         {"times", *times}});
     }
-    if (record.host.empty()) record.host = peer;
+    if (const auto incomplete = decoder->incomplete(); incomplete > incomplete_seen) {
+      rejected_message(transport, "incomplete", incomplete - incomplete_seen);
+      incomplete_seen = incomplete;
+    }
+    for (std::size_t i = first; i < batch.records.size(); ++i) {
+      if (batch.records[i].host.empty()) batch.records[i].host = peer;
+    }
+  }
+
+  void rejected_message(std::string_view transport, std::string_view reason, std::uint64_t count) {
+    metrics.listener_rejected(name, transport, reason, static_cast<double>(count));
+    metrics.ingest_rejected(reason == "oversized" ? "too_large" : "malformed",
+                            static_cast<double>(count));
   }
 
   void oversized(std::string_view transport, const std::string& peer, std::uint64_t count) {
-    metrics.syslog_rejected(transport, "oversized", static_cast<double>(count));
-    metrics.ingest_rejected("too_large");
+    rejected_message(transport, "oversized", count);
     if (auto times = oversized_log.due())
-      core::log::warn("syslog message over syslog_max_message_bytes skipped",
+      core::log::warn(fmt::format("{0} message over {0}_max_message_bytes skipped", name),
                       {{"transport", std::string(transport)},
                        {"peer", peer},
                        {"max_message_bytes", std::to_string(options.max_message_bytes)},
@@ -152,18 +170,19 @@ struct SyslogListeners::Impl : std::enable_shared_from_this<SyslogListeners::Imp
   }
 
   void dropped(std::string_view transport, std::string_view reason, std::size_t count) {
-    metrics.syslog_dropped(transport, reason, static_cast<double>(count));
+    metrics.listener_dropped(name, transport, reason, static_cast<double>(count));
     if (auto times = dropped_log.due())
-      core::log::warn("syslog messages dropped", {{"transport", std::string(transport)},
-                                                  {"reason", std::string(reason)},
-                                                  {"messages", std::to_string(count)},
-                                                  {"times", *times}});
+      core::log::warn(fmt::format("{} messages dropped", name),
+                      {{"transport", std::string(transport)},
+                       {"reason", std::string(reason)},
+                       {"messages", std::to_string(count)},
+                       {"times", *times}});
   }
 };
 
 namespace {
 
-using Impl = SyslogListeners::Impl;
+using Impl = Listener::Impl;
 
 // One TCP or TLS connection: read → frames → one batch → intake → read again.
 template <class Stream>
@@ -183,7 +202,7 @@ class Session : public Closable, public std::enable_shared_from_this<Session<Str
     if (!shared_->add(this->shared_from_this())) return close_socket();
     registered_ = true;
     ++shared_->sessions;
-    shared_->metrics.syslog_connection_open(transport(), true);
+    shared_->metrics.listener_connection_open(shared_->name, transport(), true);
     asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       if constexpr (kTls) {
         self->handshake();
@@ -223,17 +242,17 @@ class Session : public Closable, public std::enable_shared_from_this<Session<Str
     timer_.async_wait([self = this->shared_from_this()](error_code ec) {
       if (!ec) self->close_socket();  // the handshake then fails
     });
-    stream_.async_handshake(ssl::stream_base::server,
-                            [self = this->shared_from_this()](error_code ec) {
-                              self->timer_.cancel();
-                              if (ec) {
-                                self->shared_->metrics.syslog_connection_event("tls", "tls_failed");
-                                core::log::debug("syslog TLS handshake failed",
-                                                 {{"peer", self->peer_}, {"error", ec.message()}});
-                                return self->close_now();
-                              }
-                              self->read();
-                            });
+    stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](
+                                                          error_code ec) {
+      self->timer_.cancel();
+      if (ec) {
+        self->shared_->metrics.listener_connection_event(self->shared_->name, "tls", "tls_failed");
+        core::log::debug(fmt::format("{} TLS handshake failed", self->shared_->name),
+                         {{"peer", self->peer_}, {"error", ec.message()}});
+        return self->close_now();
+      }
+      self->read();
+    });
   }
 
   void read() {
@@ -241,7 +260,8 @@ class Session : public Closable, public std::enable_shared_from_this<Session<Str
     timer_.expires_after(shared_->options.idle_timeout);
     timer_.async_wait([self = this->shared_from_this()](error_code ec) {
       if (ec || self->closed_) return;
-      self->shared_->metrics.syslog_connection_event(transport(), "idle_timeout");
+      self->shared_->metrics.listener_connection_event(self->shared_->name, transport(),
+                                                       "idle_timeout");
       self->close_now();
     });
     stream_.async_read_some(
@@ -254,9 +274,9 @@ class Session : public Closable, public std::enable_shared_from_this<Session<Str
     timer_.cancel();
     model::Batch batch;
     batch.received_at = core::now_micros();
-    batch.source_format = "syslog";
+    batch.source_format = shared_->name;
     if (n > 0) {
-      shared_->metrics.syslog_bytes(transport(), static_cast<double>(n));
+      shared_->metrics.listener_bytes(shared_->name, transport(), static_cast<double>(n));
       decoder_.append(std::string_view(buffer_.get(), n));
     }
     while (auto frame = decoder_.next())
@@ -264,8 +284,7 @@ class Session : public Closable, public std::enable_shared_from_this<Session<Str
     if (ec) {  // end of stream, reset, or closed by us
       if (auto frame = decoder_.finish()) shared_->decode(transport(), *frame, peer_, batch);
       if (decoder_.truncated() > 0)
-        shared_->metrics.syslog_rejected(transport(), "truncated",
-                                         static_cast<double>(decoder_.truncated()));
+        shared_->rejected_message(transport(), "truncated", decoder_.truncated());
       closing_ = true;
     }
     if (decoder_.oversized() > oversized_seen_) {
@@ -295,7 +314,7 @@ class Session : public Closable, public std::enable_shared_from_this<Session<Str
       return;
     }
     const std::size_t count = batch.records.size();
-    shared_->metrics.syslog_received(transport(), static_cast<double>(count));
+    shared_->metrics.listener_received(shared_->name, transport(), static_cast<double>(count));
     submitting_ = true;
     shared_->intake.submit(
         shared_->options.principal, std::move(batch),
@@ -324,7 +343,7 @@ class Session : public Closable, public std::enable_shared_from_this<Session<Str
     if (registered_) {
       --shared_->sessions;
       shared_->remove(this);
-      shared_->metrics.syslog_connection_open(transport(), false);
+      shared_->metrics.listener_connection_open(shared_->name, transport(), false);
     }
   }
 
@@ -358,7 +377,7 @@ class Acceptor : public Closable, public std::enable_shared_from_this<Acceptor> 
       acceptor_.close(ignored);
       return core::make_error(
           core::Errc::unavailable,
-          fmt::format("syslog {}: cannot listen on {}: {}", transport(), addr, why));
+          fmt::format("{} {}: cannot listen on {}: {}", shared_->name, transport(), addr, why));
     };
     if (!address) return fail(address.error().message);
     const tcp::endpoint endpoint(*address, port);
@@ -399,9 +418,10 @@ class Acceptor : public Closable, public std::enable_shared_from_this<Acceptor> 
   void on_accept(error_code ec, tcp::socket socket) {
     if (shared_->stopping || ec == asio::error::operation_aborted) return;
     if (ec) {
-      shared_->metrics.syslog_connection_event(transport(), "accept_failed");
+      shared_->metrics.listener_connection_event(shared_->name, transport(), "accept_failed");
       if (auto times = accept_log_.due())
-        core::log::warn("syslog accept failed", {{"error", ec.message()}, {"times", *times}});
+        core::log::warn(fmt::format("{} accept failed", shared_->name),
+                        {{"error", ec.message()}, {"times", *times}});
       retry_.expires_after(kAcceptRetry);
       retry_.async_wait([self = shared_from_this()](error_code e) {
         if (!e) self->accept();
@@ -409,7 +429,7 @@ class Acceptor : public Closable, public std::enable_shared_from_this<Acceptor> 
       return;
     }
     if (shared_->sessions.load() >= shared_->options.max_connections) {
-      shared_->metrics.syslog_connection_event(transport(), "refused");
+      shared_->metrics.listener_connection_event(shared_->name, transport(), "refused");
       error_code ignored;
       socket.close(ignored);
       return accept();
@@ -442,8 +462,12 @@ class UdpReceiver : public Closable, public std::enable_shared_from_this<UdpRece
       : shared_(std::move(shared)),
         socket_(asio::make_strand(shared_->io)),
         flush_timer_(socket_.get_executor()),
-        // One byte more than the largest message: a datagram that fills it was too long.
-        buffer_(std::min<std::size_t>(shared_->options.max_message_bytes, 65535) + 1) {}
+        // One byte more than the largest message: a datagram that fills it was too long. A GELF
+        // datagram is a chunk of a message, never longer than a datagram can be.
+        buffer_((shared_->options.protocol == Protocol::gelf
+                     ? 65535
+                     : std::min<std::size_t>(shared_->options.max_message_bytes, 65535)) +
+                1) {}
 
   core::Status listen(const std::string& addr, std::atomic<unsigned short>& port_out) {
     unsigned short port = 0;
@@ -451,8 +475,9 @@ class UdpReceiver : public Closable, public std::enable_shared_from_this<UdpRece
     const auto fail = [&](const std::string& why) {
       error_code ignored;
       socket_.close(ignored);
-      return core::make_error(core::Errc::unavailable,
-                              fmt::format("syslog udp: cannot listen on {}: {}", addr, why));
+      return core::make_error(
+          core::Errc::unavailable,
+          fmt::format("{} udp: cannot listen on {}: {}", shared_->name, addr, why));
     };
     if (!address) return fail(address.error().message);
     const udp::endpoint endpoint(*address, port);
@@ -462,11 +487,11 @@ class UdpReceiver : public Closable, public std::enable_shared_from_this<UdpRece
     asio::socket_base::receive_buffer_size granted;
     socket_.get_option(granted, ec);
     if (!ec && granted.value() < kUdpReceiveBuffer)
-      core::log::info(
-          "syslog udp: the kernel granted a smaller receive buffer; raise "
-          "net.core.rmem_max for bursts",
-          {{"wanted", std::to_string(kUdpReceiveBuffer)},
-           {"granted", std::to_string(granted.value())}});
+      core::log::info(fmt::format("{} udp: the kernel granted a smaller receive buffer; raise "
+                                  "net.core.rmem_max for bursts",
+                                  shared_->name),
+                      {{"wanted", std::to_string(kUdpReceiveBuffer)},
+                       {"granted", std::to_string(granted.value())}});
     if (socket_.bind(endpoint, ec); ec) return fail(ec.message());
     port_out = socket_.local_endpoint(ec).port();
     return {};
@@ -498,14 +523,14 @@ class UdpReceiver : public Closable, public std::enable_shared_from_this<UdpRece
   void on_receive(error_code ec, std::size_t n) {
     if (closed_ || ec == asio::error::operation_aborted) return;
     if (!ec) {
-      shared_->metrics.syslog_bytes("udp", static_cast<double>(n));
+      shared_->metrics.listener_bytes(shared_->name, "udp", static_cast<double>(n));
       std::string peer = sender_.address().to_string();
       if (n >= buffer_.size()) {
         shared_->oversized("udp", peer, 1);
       } else {
         if (pending_.records.empty()) {
           pending_.received_at = core::now_micros();
-          pending_.source_format = "syslog";
+          pending_.source_format = shared_->name;
           flush_timer_.expires_after(kUdpBatchDelay);
           flush_timer_.async_wait([self = shared_from_this()](error_code e) {
             if (!e) self->flush();
@@ -530,7 +555,7 @@ class UdpReceiver : public Closable, public std::enable_shared_from_this<UdpRece
       return shared_->dropped("udp", "in_flight", count);
     if (auto ok = shared_->intake.admit(shared_->options.principal); !ok)
       return shared_->dropped("udp", "backpressure", count);
-    shared_->metrics.syslog_received("udp", static_cast<double>(count));
+    shared_->metrics.listener_received(shared_->name, "udp", static_cast<double>(count));
     ++shared_->udp_in_flight;
     shared_->intake.submit(shared_->options.principal, std::move(batch),
                            [shared = shared_, count](const core::Result<intake::Accepted>& result) {
@@ -549,10 +574,11 @@ class UdpReceiver : public Closable, public std::enable_shared_from_this<UdpRece
   bool closed_ = false;
 };
 
-core::Result<ssl::context> tls_context(const SyslogOptions& o) {
+core::Result<ssl::context> tls_context(const ListenerOptions& o) {
   if (o.tls_cert_file.empty() || o.tls_key_file.empty())
-    return core::make_error(core::Errc::invalid_argument,
-                            "syslog_tls_addr needs syslog_tls_cert and syslog_tls_key");
+    return core::make_error(
+        core::Errc::invalid_argument,
+        fmt::format("{0}_tls_addr needs {0}_tls_cert and {0}_tls_key", to_string(o.protocol)));
   ssl::context ctx(ssl::context::tls_server);
   ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
@@ -560,34 +586,46 @@ core::Result<ssl::context> tls_context(const SyslogOptions& o) {
   SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
   error_code ec;
   if (ctx.use_certificate_chain_file(o.tls_cert_file, ec); ec)
-    return core::make_error(core::Errc::invalid_argument,
-                            fmt::format("syslog_tls_cert {}: {}", o.tls_cert_file, ec.message()));
+    return core::make_error(
+        core::Errc::invalid_argument,
+        fmt::format("{}_tls_cert {}: {}", to_string(o.protocol), o.tls_cert_file, ec.message()));
   if (ctx.use_private_key_file(o.tls_key_file, ssl::context::pem, ec); ec)
-    return core::make_error(core::Errc::invalid_argument,
-                            fmt::format("syslog_tls_key {}: {}", o.tls_key_file, ec.message()));
+    return core::make_error(
+        core::Errc::invalid_argument,
+        fmt::format("{}_tls_key {}: {}", to_string(o.protocol), o.tls_key_file, ec.message()));
   return ctx;
 }
 
 }  // namespace
 
-SyslogListeners::SyslogListeners(asio::io_context& io, intake::Intake& intake,
-                                 metrics::Metrics& metrics, SyslogOptions options)
+std::string_view to_string(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::syslog:
+      return "syslog";
+    case Protocol::gelf:
+      return "gelf";
+  }
+  return "unknown";
+}
+
+Listener::Listener(asio::io_context& io, intake::Intake& intake, metrics::Metrics& metrics,
+                   ListenerOptions options)
     : impl_(std::make_shared<Impl>(io, intake, metrics, std::move(options))) {}
 
 // The acceptors and the receiver hold Impl; Impl holds them for start() and shutdown(): the
 // cycle is cut here.
-SyslogListeners::~SyslogListeners() {
+Listener::~Listener() {
   impl_->tcp_acceptor.reset();
   impl_->tls_acceptor.reset();
   impl_->udp_receiver.reset();
 }
 
-bool SyslogListeners::enabled() const {
+bool Listener::enabled() const {
   const auto& o = impl_->options;
   return !o.tcp_addr.empty() || !o.udp_addr.empty() || !o.tls_addr.empty();
 }
 
-core::Status SyslogListeners::listen() {
+core::Status Listener::listen() {
   auto& s = *impl_;
   if (!s.options.tcp_addr.empty()) {
     auto acceptor = std::make_shared<Acceptor>(impl_, false);
@@ -610,7 +648,7 @@ core::Status SyslogListeners::listen() {
   return {};
 }
 
-void SyslogListeners::start() {
+void Listener::start() {
   auto& s = *impl_;
   for (const auto& c : {s.tcp_acceptor, s.tls_acceptor, s.udp_receiver}) {
     if (c) s.add(c);
@@ -620,7 +658,7 @@ void SyslogListeners::start() {
   if (s.udp_receiver) std::static_pointer_cast<UdpReceiver>(s.udp_receiver)->start();
 }
 
-void SyslogListeners::shutdown() {
+void Listener::shutdown() {
   auto& s = *impl_;
   std::vector<std::weak_ptr<Closable>> open;
   {
@@ -638,17 +676,21 @@ void SyslogListeners::shutdown() {
   }
 }
 
-std::size_t SyslogListeners::active() const {
+Protocol Listener::protocol() const {
+  return impl_->options.protocol;
+}
+
+std::size_t Listener::active() const {
   return impl_->sessions.load() + static_cast<std::size_t>(impl_->udp_in_flight.load());
 }
 
-unsigned short SyslogListeners::tcp_port() const {
+unsigned short Listener::tcp_port() const {
   return impl_->tcp_port;
 }
-unsigned short SyslogListeners::udp_port() const {
+unsigned short Listener::udp_port() const {
   return impl_->udp_port;
 }
-unsigned short SyslogListeners::tls_port() const {
+unsigned short Listener::tls_port() const {
   return impl_->tls_port;
 }
 
