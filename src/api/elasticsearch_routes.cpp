@@ -29,7 +29,11 @@ constexpr std::size_t kMaxBulkActions = 100'000;
 const char* es_error_type(const core::Error& error) {
   switch (error.code) {
     case core::Errc::overloaded:
+    case core::Errc::rate_limited:
       return "es_rejected_execution_exception";
+    case core::Errc::unauthenticated:
+    case core::Errc::forbidden:
+      return "security_exception";
     case core::Errc::unavailable:
       return "unavailable_shards_exception";
     case core::Errc::timeout:
@@ -107,8 +111,7 @@ http::Response es_error_response(const http::RequestHead& req, unsigned status_c
 http::Response es_error_response(const http::RequestHead& req, const core::Error& error) {
   auto response =
       es_error_response(req, core::http_status(error.code), es_error_type(error), error.message);
-  if (error.code == core::Errc::unavailable || error.code == core::Errc::overloaded)
-    response.set(http::bhttp::field::retry_after, "1");
+  http::set_retry_after(response, error);
   return response;
 }
 

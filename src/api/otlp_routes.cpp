@@ -29,7 +29,12 @@ constexpr const char* kProtobuf = "application/x-protobuf";
 int grpc_code(core::Errc code) {
   switch (code) {
     case core::Errc::overloaded:
+    case core::Errc::rate_limited:
       return 8;  // RESOURCE_EXHAUSTED
+    case core::Errc::unauthenticated:
+      return 16;  // UNAUTHENTICATED
+    case core::Errc::forbidden:
+      return 7;  // PERMISSION_DENIED
     case core::Errc::unavailable:
       return 14;  // UNAVAILABLE
     case core::Errc::timeout:
@@ -53,8 +58,7 @@ http::Response failure(const http::RequestHead& req, bool protobuf, const core::
   http::Response response =
       protobuf_response(req, http::bhttp::int_to_status(core::http_status(error.code)),
                         ingest::otlp::status_protobuf(grpc_code(error.code), error.message));
-  if (error.code == core::Errc::unavailable || error.code == core::Errc::overloaded)
-    response.set(http::bhttp::field::retry_after, "1");
+  http::set_retry_after(response, error);
   return response;
 }
 

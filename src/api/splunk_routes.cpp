@@ -83,14 +83,22 @@ void decode_and_submit(Context& ctx, http::Request& req, http::RequestContext& r
 }  // namespace
 
 // HEC's codes where it has one: 9 "Server is busy" for what a retry fixes (429, 503), 6
-// "Invalid data format" for bodies it cannot read, 8 "Internal server error" otherwise; the
+// "Invalid data format" for bodies it cannot read, 3 "Invalid authorization" and 4 "Invalid
+// token" for refused keys, 8 "Internal server error" otherwise; the
 // HTTP status stays logpipe's (504 means the outcome is unknown).
 http::Response hec_error_response(const http::RequestHead& req, const core::Error& error) {
   int code = 8;
   switch (error.code) {
     case core::Errc::overloaded:
+    case core::Errc::rate_limited:
     case core::Errc::unavailable:
       code = 9;
+      break;
+    case core::Errc::unauthenticated:
+      code = 3;  // "Invalid authorization"
+      break;
+    case core::Errc::forbidden:
+      code = 4;  // "Invalid token"
       break;
     case core::Errc::malformed:
     case core::Errc::invalid_field:
@@ -102,7 +110,7 @@ http::Response hec_error_response(const http::RequestHead& req, const core::Erro
       break;
   }
   auto response = hec_error_response(req, core::http_status(error.code), code, error.message);
-  if (code == 9) response.set(http::bhttp::field::retry_after, "1");
+  http::set_retry_after(response, error);
   return response;
 }
 

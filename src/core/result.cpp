@@ -28,6 +28,12 @@ ErrcInfo info(Errc code) {
       return {"unavailable", 503};
     case Errc::overloaded:
       return {"overloaded", 429};
+    case Errc::rate_limited:
+      return {"rate_limited", 429};
+    case Errc::unauthenticated:
+      return {"unauthenticated", 401};
+    case Errc::forbidden:
+      return {"forbidden", 403};
     case Errc::timeout:
       return {"timeout", 504};
     case Errc::io:

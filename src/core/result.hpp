@@ -20,6 +20,9 @@ enum class Errc {
   conflict,          // it exists already (409)
   unavailable,       // a dependency is down or unreachable (503)
   overloaded,        // too much queued; retry later (429)
+  rate_limited,      // the client's rate or quota is used up (429)
+  unauthenticated,   // no key, or one that is unknown, revoked or expired (401)
+  forbidden,         // the key lacks the scope, or names another tenant (403)
   timeout,           // a dependency did not confirm in time; the outcome is unknown (504)
   io,
   internal,
@@ -45,6 +48,9 @@ struct Error {
   Errc code = Errc::internal;
   std::string message;
   std::vector<ErrorDetail> details;
+  // overloaded, rate_limited, unavailable: how long the client should wait, in seconds (the
+  // Retry-After header); 0: the default of 1.
+  unsigned retry_after_seconds = 0;
 };
 
 template <class T>

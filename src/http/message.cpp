@@ -1,5 +1,6 @@
 #include "http/message.hpp"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "core/json_writer.hpp"
@@ -61,10 +62,16 @@ Response error_response(const RequestHead& request, bhttp::status status, std::s
 Response error_response(const RequestHead& request, const core::Error& error) {
   Response response = error_response(request, bhttp::int_to_status(core::http_status(error.code)),
                                      core::to_string(error.code), error.message, error.details);
-  // The dependency is usually back quickly; tell clients to retry soon rather than give up.
-  if (error.code == core::Errc::unavailable || error.code == core::Errc::overloaded)
-    response.set(bhttp::field::retry_after, "1");
+  set_retry_after(response, error);
   return response;
+}
+
+void set_retry_after(Response& response, const core::Error& error) {
+  // A dependency is usually back quickly; tell clients to retry soon rather than give up.
+  if (error.code == core::Errc::unavailable || error.code == core::Errc::overloaded ||
+      error.code == core::Errc::rate_limited)
+    response.set(bhttp::field::retry_after,
+                 std::to_string(std::max(1U, error.retry_after_seconds)));
 }
 
 }  // namespace logpipe::http

@@ -95,4 +95,8 @@ Response error_response(const RequestHead& request, bhttp::status status, std::s
 // Retry-After where retrying soon is the right move (503, 429).
 Response error_response(const RequestHead& request, const core::Error& error);
 
+// Retry-After on a refusal that waiting fixes (unavailable, overloaded, rate_limited): the
+// error's retry_after_seconds, at least 1. Every protocol's error shape uses it.
+void set_retry_after(Response& response, const core::Error& error);
+
 }  // namespace logpipe::http

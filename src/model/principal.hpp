@@ -29,9 +29,12 @@ struct Principal {
   TenantId tenant = kDefaultTenant;
   std::string key_id;  // empty: no key (authentication off)
   Scope scopes = Scope::none;
+  // The key's own rate limits; 0: the server's defaults.
+  std::uint32_t requests_per_second = 0;
+  std::uint32_t logs_per_second = 0;
 
   // auth = "none": the default tenant, allowed everything.
-  static Principal unauthenticated() { return {kDefaultTenant, {}, kAllScopes}; }
+  static Principal unauthenticated() { return {kDefaultTenant, {}, kAllScopes, 0, 0}; }
 };
 
 }  // namespace logpipe::model
