@@ -67,6 +67,60 @@ int main(int argc, char** argv) {
   dlq_delete->add_option("id", dlq_delete_ids, "dead-letter entry ids (as dlq list shows them)")
       ->required();
 
+  auto* keys = cli.add_subcommand(
+      "keys", "API keys (auth = keys): create one (shown once), list them, revoke them");
+  keys->require_subcommand(1);
+  app::KeyCreateOptions key_create;
+  auto* keys_create = keys->add_subcommand("create", "create a key and print it (only this once)");
+  options.add_to(*keys_create, config::kMigrate);
+  keys_create->add_option("--tenant", key_create.tenant, "the tenant it writes and reads")
+      ->default_val("default");
+  keys_create->add_option("--name", key_create.name, "what it is for (a shipper, a person)")
+      ->required();
+  keys_create->add_option("--scopes", key_create.scopes, "ingest,query,admin (any of them)")
+      ->required();
+  keys_create->add_option("--rate", key_create.rate,
+                          "requests per second (e.g. 5000/s); default: key_requests_per_second");
+  keys_create->add_option("--logs-rate", key_create.logs_rate,
+                          "logs per second; default: key_logs_per_second");
+  keys_create->add_option("--expires", key_create.expires, "valid for this long (90d, 12h)");
+  keys_create->add_flag("--json", key_create.json, "print the /api/v1/keys answer instead");
+  auto* keys_list = keys->add_subcommand("list", "list keys (never the keys themselves)");
+  options.add_to(*keys_list, config::kMigrate);
+  std::string keys_tenant;
+  bool keys_json = false;
+  keys_list->add_option("--tenant", keys_tenant, "only this tenant's");
+  keys_list->add_flag("--json", keys_json, "print JSON (the shape of GET /api/v1/keys)");
+  auto* keys_revoke = keys->add_subcommand(
+      "revoke", "revoke keys by id (running servers refuse them within auth_refresh)");
+  options.add_to(*keys_revoke, config::kMigrate);
+  std::vector<std::string> revoke_ids;
+  keys_revoke->add_option("id", revoke_ids, "key ids (as keys list shows them)")->required();
+
+  auto* tenants = cli.add_subcommand("tenants", "tenants: create one, list them");
+  tenants->require_subcommand(1);
+  auth::Tenant new_tenant;
+  bool tenants_json = false;
+  auto* tenants_create = tenants->add_subcommand("create", "create a tenant");
+  options.add_to(*tenants_create, config::kMigrate);
+  tenants_create->add_option("name", new_tenant.name, "its name (a-z, 0-9, _ and -)")->required();
+  tenants_create
+      ->add_option("--max-logs-per-day", new_tenant.max_logs_per_day,
+                   "quota of logs per UTC day (default: none)")
+      ->check(CLI::PositiveNumber);
+  tenants_create
+      ->add_option("--max-bytes-per-day", new_tenant.max_bytes_per_day,
+                   "quota of bytes per UTC day (default: none)")
+      ->check(CLI::PositiveNumber);
+  tenants_create
+      ->add_option("--retention-days", new_tenant.retention_days,
+                   "days its logs are kept (default: retention_days)")
+      ->check(CLI::Range(1, 36500));
+  tenants_create->add_flag("--json", tenants_json, "print JSON (the /api/v1/tenants shape)");
+  auto* tenants_list = tenants->add_subcommand("list", "list tenants with their quotas");
+  options.add_to(*tenants_list, config::kMigrate);
+  tenants_list->add_flag("--json", tenants_json, "print JSON (the shape of GET /api/v1/tenants)");
+
   auto* seed_command = cli.add_subcommand(
       "seed", "fill the database with realistic logs for demos and benchmarks (COPY, fast)");
   options.add_to(*seed_command, config::kMigrate);
@@ -114,6 +168,11 @@ int main(int argc, char** argv) {
   if (dlq_list->parsed()) return app::dlq_list(*settings, dlq_limit, dlq_json);
   if (dlq_replay->parsed()) return app::dlq_replay(*settings, dlq_ids);
   if (dlq_delete->parsed()) return app::dlq_delete(*settings, dlq_delete_ids);
+  if (keys_create->parsed()) return app::keys_create(*settings, key_create);
+  if (keys_list->parsed()) return app::keys_list(*settings, keys_tenant, keys_json);
+  if (keys_revoke->parsed()) return app::keys_revoke(*settings, revoke_ids);
+  if (tenants_create->parsed()) return app::tenants_create(*settings, new_tenant, tenants_json);
+  if (tenants_list->parsed()) return app::tenants_list(*settings, tenants_json);
   if (cli.got_subcommand(loadtest_command)) {
     auto loadtest_options = loadtest::finish_flags(loadtest_line);
     if (!loadtest_options) {

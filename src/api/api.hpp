@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/authenticator.hpp"
 #include "core/in_flight.hpp"
 #include "http/router.hpp"
 #include "ingest/format.hpp"
@@ -50,6 +51,10 @@ struct Context {
   // Log exports under way: each holds a pooled connection for as long as its client reads, so
   // at most half the pool goes to them and searches and the ingest fallback keep the rest.
   std::atomic<std::size_t> exports_running{0};
+  // auth = "keys": the keys requests are checked against; null: auth = "none" (every request
+  // acts for the tenant default with every scope).
+  auth::Authenticator* authenticator = nullptr;
+  bool metrics_open = false;  // metrics_auth = "none": GET /metrics without a key
 };
 
 // The route table, the middleware (principal, scope, ingest admission before the body) and the

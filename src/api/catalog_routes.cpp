@@ -15,12 +15,6 @@ namespace {
 
 using http::bhttp::status;
 
-core::Error field_error(std::string_view field, std::string message) {
-  std::string summary = fmt::format("{} {}", field, message);
-  return core::Error(core::Errc::invalid_field, std::move(summary),
-                     {{-1, std::string(field), std::move(message)}});
-}
-
 // {"name": "…", "description": "…"}; `name_from_path` (PUT) takes the place of the body's name.
 core::Result<query::App> app_from_body(const std::string& body,
                                        std::optional<std::string> name_from_path) {

@@ -144,4 +144,11 @@ void dlq_delete(Context&, http::Request&, http::RequestContext&, const http::Rep
 // Elasticsearch paths under `es_prefix`.
 void write_endpoint_list(core::JsonWriter& writer, std::string_view es_prefix);
 
+// auth_routes.cpp
+void list_keys(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void create_key(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void revoke_key(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void list_tenants(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void create_tenant(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+
 }  // namespace logpipe::api

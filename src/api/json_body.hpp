@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <string>
+#include <string_view>
 
 #include "core/result.hpp"
 
@@ -12,5 +13,8 @@ namespace logpipe::api {
 // Parses `body` with `parser` (which owns the result).
 core::Result<simdjson::dom::object> json_object_body(simdjson::dom::parser& parser,
                                                      const std::string& body);
+
+// A 422 naming the body's field: "<field> <message>", with the field in its details.
+core::Error field_error(std::string_view field, std::string message);
 
 }  // namespace logpipe::api

@@ -294,4 +294,85 @@ std::string apps_json(std::span<const query::App> apps) {
   return w.end_array().field("count", static_cast<std::int64_t>(apps.size())).end_object().take();
 }
 
+namespace {
+
+void write_optional_time(core::JsonWriter& w, std::string_view name,
+                         const std::optional<core::Micros>& t) {
+  w.key(name);
+  if (t) {
+    w.value(core::format_rfc3339(*t));
+  } else {
+    w.null();
+  }
+}
+
+void write_positive_or_null(core::JsonWriter& w, std::string_view name, std::int64_t v) {
+  w.key(name);
+  if (v > 0) {
+    w.value(v);
+  } else {
+    w.null();
+  }
+}
+
+void write_key(core::JsonWriter& w, const auth::KeyInfo& k, core::Micros now,
+               std::optional<std::string_view> secret) {
+  w.begin_object().field("id", k.id);
+  if (secret) w.field("key", *secret);
+  w.field("tenant", k.tenant_name).field("name", k.name).key("scopes").begin_array();
+  for (const auto scope : {model::Scope::ingest, model::Scope::query, model::Scope::admin}) {
+    if (model::includes(k.scopes, scope)) w.value(model::to_string(scope));
+  }
+  w.end_array();
+  write_positive_or_null(w, "requests_per_second", k.requests_per_second);
+  write_positive_or_null(w, "logs_per_second", k.logs_per_second);
+  w.field("created_at", core::format_rfc3339(k.created_at));
+  write_optional_time(w, "expires_at", k.expires_at);
+  write_optional_time(w, "revoked_at", k.revoked_at);
+  w.field("active", !k.revoked_at && (!k.expires_at || *k.expires_at > now));
+  w.end_object();
+}
+
+void write_tenant(core::JsonWriter& w, const auth::Tenant& t) {
+  w.begin_object().field("id", static_cast<std::int64_t>(t.id)).field("name", t.name);
+  write_positive_or_null(w, "max_logs_per_day", t.max_logs_per_day.value_or(0));
+  write_positive_or_null(w, "max_bytes_per_day", t.max_bytes_per_day.value_or(0));
+  write_positive_or_null(w, "retention_days", t.retention_days.value_or(0));
+  w.field("created_at", core::format_rfc3339(t.created_at)).end_object();
+}
+
+}  // namespace
+
+std::string key_json(const auth::KeyInfo& key, core::Micros now,
+                     std::optional<std::string_view> secret) {
+  core::JsonWriter w;
+  write_key(w, key, now, secret);
+  return w.take();
+}
+
+std::string keys_json(std::span<const auth::KeyInfo> keys, core::Micros now) {
+  core::JsonWriter w;
+  w.begin_object().key("keys").begin_array();
+  for (const auto& k : keys)
+    write_key(w, k, now, std::nullopt);
+  return w.end_array().field("count", static_cast<std::int64_t>(keys.size())).end_object().take();
+}
+
+std::string tenant_json(const auth::Tenant& tenant) {
+  core::JsonWriter w;
+  write_tenant(w, tenant);
+  return w.take();
+}
+
+std::string tenants_json(std::span<const auth::Tenant> tenants) {
+  core::JsonWriter w;
+  w.begin_object().key("tenants").begin_array();
+  for (const auto& t : tenants)
+    write_tenant(w, t);
+  return w.end_array()
+      .field("count", static_cast<std::int64_t>(tenants.size()))
+      .end_object()
+      .take();
+}
+
 }  // namespace logpipe::api

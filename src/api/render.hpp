@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 
+#include "auth/key_store.hpp"
 #include "query/catalog.hpp"
 #include "query/device_logs.hpp"
 #include "query/logs.hpp"
@@ -58,5 +59,19 @@ std::string queue_status_json(const queue::QueueStatus& status);
 // {"stream":…,"length":N,"entries":[{"id","entry","error","failed_at","records":[…]}]}; the
 // records are decoded from the payload (an undecodable one shows "records": null).
 std::string dlq_json(const queue::DlqPage& page);
+
+// A key as /api/v1/keys and `logpipe keys list --json` show it, never its secret:
+// {"id","tenant","name","scopes":[…],"requests_per_second","logs_per_second" (null: the
+// server's default),"created_at","expires_at","revoked_at" (null: not), "active"}; with the key
+// itself ("key") only in the answer that created it.
+std::string key_json(const auth::KeyInfo& key, core::Micros now,
+                     std::optional<std::string_view> secret = std::nullopt);
+// {"keys":[…],"count":N}
+std::string keys_json(std::span<const auth::KeyInfo> keys, core::Micros now);
+// {"id","name","max_logs_per_day","max_bytes_per_day","retention_days" (null: none / the
+// setting's),"created_at"}
+std::string tenant_json(const auth::Tenant& tenant);
+// {"tenants":[…],"count":N}
+std::string tenants_json(std::span<const auth::Tenant> tenants);
 
 }  // namespace logpipe::api

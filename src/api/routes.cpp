@@ -6,6 +6,7 @@
 
 #include "api/handlers.hpp"
 #include "core/json_writer.hpp"
+#include "core/time.hpp"
 
 namespace logpipe::api {
 namespace {
@@ -31,6 +32,7 @@ struct Endpoint {
   HandlerFn handler;
   std::size_t max_body_bytes = 0;  // 0: the server's limit
   Protocol protocol = Protocol::logpipe;
+  bool keyless = false;  // answered without a key under auth = "keys" (RouteSpec::keyless)
 };
 
 // clang-format off
@@ -38,7 +40,7 @@ const std::array kEndpoints = {
   Endpoint{verb::get,  "/",                      "This service and its endpoints",                   Scope::none,   service_info},
   Endpoint{verb::get,  "/health",                "Health of this instance and its dependencies",      Scope::none,   health},
   Endpoint{verb::get,  "/health/ready",          "Readiness: can this instance take ingest",          Scope::none,   readiness},
-  Endpoint{verb::get,  "/health/live",           "Liveness: the process answers",                     Scope::none,   liveness},
+  Endpoint{verb::get,  "/health/live",           "Liveness: the process answers (no key needed)",     Scope::none,   liveness, 0, Protocol::logpipe, true},
   Endpoint{verb::post, "/api/v1/ingest",         "Ingest JSON, a JSON array or NDJSON",               Scope::ingest, ingest},
   Endpoint{verb::post, "/api/v1/ingest/raw",     "Ingest text, one log per line: auto-detected or a named line format", Scope::ingest, ingest_raw},
   Endpoint{verb::post, "/parse/auto",            "Alias of /api/v1/ingest/raw (format=auto by default)", Scope::ingest, ingest_raw},
@@ -70,6 +72,11 @@ const std::array kEndpoints = {
   Endpoint{verb::get,  "/api/v1/dlq",            "Dead-letter entries, oldest first",                 Scope::admin,  dlq_list},
   Endpoint{verb::delete_, "/api/v1/dlq/{id}",   "Delete a dead-letter entry for good",               Scope::admin,  dlq_delete},
   Endpoint{verb::post, "/api/v1/dlq/replay",     "Move dead-letter entries back into the stream",     Scope::admin,  dlq_replay},
+  Endpoint{verb::get,  "/api/v1/keys",           "API keys of this tenant (every tenant's for the operator), never the keys themselves", Scope::admin, list_keys},
+  Endpoint{verb::post, "/api/v1/keys",           "Create an API key: the answer is the only time the key is shown", Scope::admin, create_key, kOneLogBytes},
+  Endpoint{verb::delete_, "/api/v1/keys/{id}",   "Revoke an API key",                                 Scope::admin,  revoke_key},
+  Endpoint{verb::get,  "/api/v1/tenants",        "Tenants (the operator's)",                          Scope::admin,  list_tenants},
+  Endpoint{verb::post, "/api/v1/tenants",        "Create a tenant with its quotas and retention (the operator's)", Scope::admin, create_tenant, kOneLogBytes},
   Endpoint{verb::get,  "/es",                    "Elasticsearch: version probe (the clients' product check)", Scope::none, es_info, 0, kEs},
   Endpoint{verb::head, "/es",                    "Elasticsearch: ping",                               Scope::none,   es_ping, 0, kEs},
   Endpoint{verb::post, "/es/_bulk",              "Elasticsearch _bulk: NDJSON action/document pairs, answered per item", Scope::ingest, es_bulk, 0, kEs},
@@ -110,7 +117,8 @@ http::RouteSpec spec_of(const Endpoint& e, std::string_view es_prefix = kDefault
           e.scope,
           e.max_body_bytes,
           false,
-          static_cast<unsigned>(e.protocol)};
+          static_cast<unsigned>(e.protocol),
+          e.keyless};
 }
 
 // A refusal in the protocol of the route: its clients read only their own error shape.
@@ -127,30 +135,60 @@ http::Response refusal(const http::RequestHead& head, const http::RequestContext
   return http::error_response(head, error);
 }
 
-// auth = "none": every request acts for the default tenant. The security issue replaces this with
-// a key lookup; nothing else changes, since handlers read the tenant only from the principal.
-// Compatible protocols carry their key in their own way, which that lookup must read: Splunk HEC
-// senders send "Authorization: Splunk <token>", Elasticsearch clients "ApiKey <key>" or Basic.
-std::optional<http::Response> set_principal(const http::RequestHead&, http::RequestContext& rc) {
-  rc.principal = model::Principal::unauthenticated();
+// Who the request acts for. auth = "none": the default tenant with every scope. auth = "keys":
+// the key's tenant, scopes and limits, from whichever header the client's protocol carries it in
+// (auth::key_from_headers); a route marked keyless is answered without one. Decided on the head:
+// a refused request's body is never read.
+std::optional<http::Response> authenticate(const Context& ctx, const http::RequestHead& head,
+                                           http::RequestContext& rc) {
+  if (ctx.authenticator == nullptr) {
+    rc.principal = model::Principal::unauthenticated();
+    return std::nullopt;
+  }
+  rc.principal = model::Principal{};
+  rc.principal.scopes = Scope::none;
+  if (rc.route->keyless) return std::nullopt;
+  if (ctx.metrics_open && rc.route->pattern == "/metrics") return std::nullopt;
+  const auto refuse = [&](std::string_view reason, core::Error error) {
+    ctx.metrics.auth_failure(reason);
+    auto response = refusal(head, rc, error);
+    if (error.code == core::Errc::unauthenticated)
+      response.set(http::bhttp::field::www_authenticate, R"(Bearer realm="logpipe")");
+    return response;
+  };
+  const auto header = [&head](auto name) {
+    const auto v = head[name];
+    return std::string_view(v.data(), v.size());
+  };
+  const auto key =
+      auth::key_from_headers(header("X-API-Key"), header(http::bhttp::field::authorization));
+  if (!key)
+    return refuse("missing",
+                  core::make_error(core::Errc::unauthenticated,
+                                   "an API key is required: X-API-Key: <key> or Authorization: "
+                                   "Bearer <key> (see logpipe keys create)"));
+  auth::Authenticator::Refusal why{};
+  auto principal = ctx.authenticator->authenticate(*key, core::now_micros(), why);
+  if (!principal) return refuse(auth::Authenticator::to_string(why), principal.error());
+  // Loki's multi-tenancy header may only name the key's own tenant.
+  if (const auto org = header("X-Scope-OrgID"); !org.empty() && org != principal->tenant_name)
+    return refuse(
+        "wrong_tenant",
+        core::make_error(core::Errc::forbidden,
+                         fmt::format("X-Scope-OrgID \"{}\" is not the key's tenant", org)));
+  rc.principal = std::move(principal).value();
   return std::nullopt;
 }
 
-std::optional<http::Response> require_scope(const http::RequestHead& head,
+std::optional<http::Response> require_scope(const Context& ctx, const http::RequestHead& head,
                                             http::RequestContext& rc) {
   const Scope needed = rc.route->scope;
   if (needed == Scope::none || model::includes(rc.principal.scopes, needed)) return std::nullopt;
-  const std::string message =
-      fmt::format("this endpoint needs the \"{}\" scope", model::to_string(needed));
-  switch (static_cast<Protocol>(rc.route->tag)) {
-    case Protocol::elasticsearch:
-      return es_error_response(head, 403, "security_exception", message);
-    case Protocol::splunk:
-      return hec_error_response(head, 403, 4, message);  // HEC's "Invalid token"
-    case Protocol::logpipe:
-      break;
-  }
-  return http::error_response(head, http::bhttp::status::forbidden, "forbidden", message);
+  ctx.metrics.auth_failure("scope");
+  return refusal(
+      head, rc,
+      core::make_error(core::Errc::forbidden, fmt::format("this endpoint needs the \"{}\" scope",
+                                                          model::to_string(needed))));
 }
 
 }  // namespace
@@ -172,8 +210,12 @@ void write_endpoint_list(core::JsonWriter& w, std::string_view es_prefix) {
 }
 
 void register_routes(http::Router& router, Context& ctx) {
-  router.use(set_principal);
-  router.use(require_scope);
+  router.use([&ctx](const http::RequestHead& head, http::RequestContext& rc) {
+    return authenticate(ctx, head, rc);
+  });
+  router.use([&ctx](const http::RequestHead& head, http::RequestContext& rc) {
+    return require_scope(ctx, head, rc);
+  });
   // Backpressure and (later) quotas refuse an ingest request on its headers, before its body is
   // read or parsed.
   router.use([&ctx](const http::RequestHead& head,

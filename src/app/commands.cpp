@@ -19,6 +19,7 @@
 
 #include "api/api.hpp"
 #include "api/render.hpp"
+#include "auth/authenticator.hpp"
 #include "core/log.hpp"
 #include "http/server.hpp"
 #include "ingest/formats/pattern.hpp"
@@ -209,6 +210,21 @@ std::size_t connection_cap(std::size_t configured) {
   return std::min(configured, room);
 }
 
+bool is_loopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.rfind("127.", 0) == 0;
+}
+
+// What a listener's records are stored as: the tenant of that name, with the ingest scope.
+core::Result<model::Principal> listener_principal(store::Pool& pool, const std::string& tenant) {
+  auto found = pool.with([&](store::Connection& c) { return auth::find_tenant(c, tenant); });
+  if (!found) return found.error();
+  model::Principal p;
+  p.tenant = found->id;
+  p.tenant_name = found->name;
+  p.scopes = model::Scope::ingest;
+  return p;
+}
+
 // Serves HTTP until a signal; with `with_worker`, also runs a worker thread in this process.
 int serve_until_signal(const config::Settings& s, bool with_worker) {
   // The formats requests may name: the built-in ones and the configured patterns. A bad pattern
@@ -255,6 +271,25 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   ctx.redis_endpoint = *redis;
   ctx.instance = instance;
   if (workers) ctx.degraded_workers = [&workers] { return workers->degraded(); };
+  // API keys: loaded now (start-up fails when they cannot be), then every auth_refresh.
+  std::optional<auth::Authenticator> authenticator;
+  if (s.auth == "keys") {
+    auto keys = pool.with([](store::Connection& c) { return auth::load_keys(c); });
+    if (!keys) return fail("cannot load the API keys: " + keys.error().message);
+    authenticator.emplace().replace(*keys);
+    ctx.authenticator = &*authenticator;
+    core::log::info("auth: API keys required", {{"keys", std::to_string(keys->size())}});
+  } else if (is_loopback(s.host())) {
+    core::log::warn("auth = none: no API keys; every request acts for the tenant default",
+                    {{"addr", s.http_addr}});
+  } else {
+    core::log::warn(
+        "AUTH IS OFF (auth = none) ON AN ADDRESS OTHER MACHINES CAN REACH: anyone who reaches it "
+        "can read, write and delete every log. Set auth = keys and create keys with "
+        "`logpipe keys create`.",
+        {{"addr", s.http_addr}});
+  }
+  ctx.metrics_open = s.metrics_auth == "none";
   http::Router router;
   api::register_routes(router, ctx);
   http::ServerOptions options;
@@ -270,9 +305,14 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
       },
       [&metrics](std::string_view event) { metrics.connection_event(event); });
   if (auto ok = server.listen(); !ok) return fail(ok.error().message);
-  // The syslog and GELF listeners: other fronts of the same intake, under the default tenant.
+  // The syslog and GELF listeners: other fronts of the same intake, each under its tenant.
+  auto syslog_principal = listener_principal(pool, s.syslog_tenant);
+  if (!syslog_principal) return fail("syslog_tenant: " + syslog_principal.error().message);
+  auto gelf_principal = listener_principal(pool, s.gelf_tenant);
+  if (!gelf_principal) return fail("gelf_tenant: " + gelf_principal.error().message);
   listeners::ListenerOptions syslog_options;
   syslog_options.protocol = listeners::Protocol::syslog;
+  syslog_options.principal = *syslog_principal;
   syslog_options.tcp_addr = s.syslog_tcp_addr;
   syslog_options.udp_addr = s.syslog_udp_addr;
   syslog_options.tls_addr = s.syslog_tls_addr;
@@ -286,6 +326,7 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   gelf_options.tcp_addr = s.gelf_tcp_addr;
   gelf_options.udp_addr = s.gelf_udp_addr;
   gelf_options.max_message_bytes = s.gelf_max_message_bytes;
+  gelf_options.principal = *gelf_principal;
   std::array<listeners::Listener, 2> fronts{
       listeners::Listener(io, intake, metrics, syslog_options),
       listeners::Listener(io, intake, metrics, gelf_options)};
@@ -318,6 +359,28 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   };
   asio::post(io, watch_backlog);
 
+  // Keys created or revoked through another instance or the command line.
+  asio::steady_timer auth_timer(io);
+  std::function<void()> refresh_keys = [&] {
+    if (stopping || !authenticator) return;
+    auth_timer.expires_after(std::chrono::milliseconds(s.auth_refresh_ms));
+    auth_timer.async_wait([&](boost::system::error_code ec) {
+      if (ec) return;
+      asio::post(db_threads, [&, token = ctx.in_flight.enter()] {
+        auto keys = pool.with([](store::Connection& c) { return auth::load_keys(c); });
+        metrics.auth_keys_reload(keys.ok());
+        if (keys) {
+          authenticator->replace(*keys);
+        } else {
+          core::log::warn("auth: reloading the API keys failed; the last ones stay in use",
+                          {{"error", keys.error().message}});
+        }
+        asio::post(io, refresh_keys);
+      });
+    });
+  };
+  asio::post(io, refresh_keys);
+
   asio::steady_timer drain(io);
   std::atomic<int> signals_seen{0};
   std::function<void()> wait_for_drain = [&] {
@@ -340,7 +403,10 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
     for (auto& front : fronts)
       front.shutdown();
     stopping = true;
-    asio::post(io, [&] { backlog_timer.cancel(); });
+    asio::post(io, [&] {
+      backlog_timer.cancel();
+      auth_timer.cancel();
+    });
     if (workers) workers->request_stop();
     asio::post(io, wait_for_drain);
   });

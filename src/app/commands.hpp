@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/key_store.hpp"
 #include "client/query.hpp"
 #include "config/settings.hpp"
 #include "loadtest/loadtest.hpp"
@@ -31,6 +32,22 @@ int dlq_list(const config::Settings& settings, std::size_t limit, bool json);
 int dlq_replay(const config::Settings& settings, const std::vector<std::string>& ids);
 // Exit 1 when an id was not in the dead-letter stream (the others are deleted), 2 for a bad id.
 int dlq_delete(const config::Settings& settings, const std::vector<std::string>& ids);
+// API keys and tenants, straight on PostgreSQL (keys.cpp). Exit 1 when the database refuses
+// (unknown tenant, taken name, unknown key id), 2 for invalid options.
+struct KeyCreateOptions {
+  std::string tenant = "default";
+  std::string name;
+  std::string scopes;     // "ingest,query,admin"
+  std::string rate;       // requests/s: "5000/s" or "5000"; empty: the server's default
+  std::string logs_rate;  // logs/s
+  std::string expires;    // "90d"; empty: never
+  bool json = false;
+};
+int keys_create(const config::Settings& settings, const KeyCreateOptions& options);
+int keys_list(const config::Settings& settings, const std::string& tenant, bool json);
+int keys_revoke(const config::Settings& settings, const std::vector<std::string>& ids);
+int tenants_create(const config::Settings& settings, const auth::Tenant& tenant, bool json);
+int tenants_list(const config::Settings& settings, bool json);
 // Searches a running server's logs and prints them: exit 1 when the server cannot be reached or
 // refuses the search (its error message on stderr). It reads no configuration: only its flags.
 int query(const client::Query& query);

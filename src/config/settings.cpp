@@ -259,6 +259,35 @@ const std::vector<Spec>& specs() {
        "largest GELF short_message/full_message, and bound of a decompressed message (with 64 "
        "KiB for its other fields); a longer one is skipped and counted (480-16777216)",
        kServe, size_setter(&Settings::gelf_max_message_bytes, 480, std::size_t{16} << 20)},
+      {"auth", "keys",
+       "keys: every request but GET /health/live needs an API key (logpipe keys create); "
+       "none: no keys, everything acts for the tenant default (make run's choice; only for a "
+       "machine nobody else reaches)",
+       kServe,
+       [](Settings& s, const std::string& v) -> core::Status {
+         if (v != "keys" && v != "none")
+           return core::make_error(Errc::invalid_argument, "must be keys or none");
+         s.auth = v;
+         return {};
+       }},
+      {"auth_refresh", "5s",
+       "how often serve reloads the API keys from PostgreSQL: a key created or revoked through "
+       "another instance (or the CLI) takes effect within this",
+       kServe, duration_setter(&Settings::auth_refresh_ms, 100, 3'600'000)},
+      {"metrics_auth", "keys",
+       "keys: GET /metrics needs a key (any scope) when auth = keys; none: open, for a "
+       "Prometheus without credentials",
+       kServe,
+       [](Settings& s, const std::string& v) -> core::Status {
+         if (v != "keys" && v != "none")
+           return core::make_error(Errc::invalid_argument, "must be keys or none");
+         s.metrics_auth = v;
+         return {};
+       }},
+      {"syslog_tenant", "default", "the tenant the syslog listeners' records are stored under",
+       kServe, text_setter(&Settings::syslog_tenant)},
+      {"gelf_tenant", "default", "the tenant the GELF listeners' records are stored under", kServe,
+       text_setter(&Settings::gelf_tenant)},
       {"log_level", "info", "debug|info|warn|error", kAll,
        [](Settings& s, const std::string& v) -> core::Status {
          if (v != "debug" && v != "info" && v != "warn" && v != "error")

@@ -62,6 +62,11 @@ struct Settings {
   std::string gelf_udp_addr;  // host:port; empty: the listener is off
   std::string gelf_tcp_addr;
   std::size_t gelf_max_message_bytes = 0;
+  std::string syslog_tenant;  // tenant names
+  std::string gelf_tenant;
+  std::string auth;  // "keys" | "none"
+  std::size_t auth_refresh_ms = 0;
+  std::string metrics_auth;  // "keys" | "none"
   // The only setting that is not a row of the table: a table of tables, in the config file only
   // (a regex does not fit a flag). Checked for shape here; compiled by serve at start-up.
   std::vector<Pattern> patterns;

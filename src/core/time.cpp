@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 
@@ -185,6 +186,32 @@ Micros micros_from_epoch_number(std::int64_t v) {
   if (a < 100'000'000'000'000LL) return v * 1'000;  // milliseconds
   if (a < 100'000'000'000'000'000LL) return v;      // microseconds
   return v / 1'000;                                 // nanoseconds
+}
+
+std::optional<Micros> parse_duration(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  std::int64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, n);
+  if (ec != std::errc() || end != text.data() + text.size() - 1 || n < 0) return std::nullopt;
+  Micros unit = 0;
+  switch (text.back()) {
+    case 's':
+      unit = kSecond;
+      break;
+    case 'm':
+      unit = kMinute;
+      break;
+    case 'h':
+      unit = kHour;
+      break;
+    case 'd':
+      unit = kDay;
+      break;
+    default:
+      return std::nullopt;
+  }
+  if (n > 3650 * kDay / unit) return std::nullopt;  // ten years is plenty
+  return n * unit;
 }
 
 }  // namespace logpipe::core

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,9 @@ std::string format_date(Micros t);
 // Accepts RFC 3339 / ISO 8601: date and time separated by 'T' or ' ', optional fraction (any
 // number of digits, truncated to microseconds), and 'Z', '+hh:mm', '+hhmm' or no zone (= UTC).
 Result<Micros> parse_rfc3339(std::string_view text);
+
+// "15m" → 15 minutes: a count and one of s, m, h, d; at most ten years. nullopt otherwise.
+std::optional<Micros> parse_duration(std::string_view text);
 
 // Epoch number in seconds, milliseconds, microseconds or nanoseconds, told apart by magnitude
 // the way shippers send them (Vector, Fluent Bit, Loki).

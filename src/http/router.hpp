@@ -36,6 +36,8 @@ struct RouteSpec {
   // The application's own label (api: which protocol's error shape a refusal of this route
   // takes); the router does not read it.
   unsigned tag = 0;
+  // Answered without a key even when keys are required (liveness probes).
+  bool keyless = false;
 };
 
 // Decides on the head: nullopt lets the request through (it may fill context.principal), a

@@ -234,6 +234,16 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                         .Help("Rows written to the clients of log exports")
                         .Register(r)
                         .Add({});
+  auth_failures_ = &prometheus::BuildCounter()
+                        .Name("auth_failures_total")
+                        .Help(
+                            "Requests refused a key: missing, unknown, revoked, expired, "
+                            "not_loaded, wrong_tenant, scope")
+                        .Register(r);
+  auth_key_reloads_ = &prometheus::BuildCounter()
+                           .Name("auth_key_reloads_total")
+                           .Help("Reloads of the API keys from PostgreSQL, by result (ok, failed)")
+                           .Register(r);
   syslog_ = make_listener_families<ListenerFamilies>(r, "syslog", "Syslog");
   gelf_ = make_listener_families<ListenerFamilies>(r, "gelf", "GELF");
 }
@@ -286,6 +296,14 @@ void Metrics::listener_connection_event(std::string_view protocol, std::string_v
 }
 
 Metrics::~Metrics() = default;
+
+void Metrics::auth_keys_reload(bool ok) {
+  auth_key_reloads_->Add({{"result", ok ? "ok" : "failed"}}).Increment();
+}
+
+void Metrics::auth_failure(std::string_view reason) {
+  auth_failures_->Add({{"reason", std::string(reason)}}).Increment();
+}
 
 void Metrics::device_cache(std::string_view result) {
   device_cache_->Add({{"result", std::string(result)}}).Increment();

@@ -38,6 +38,12 @@ class Metrics {
   // device_cache_requests_total{result}: hit, miss, error (Redis failed: PostgreSQL answered).
   void device_cache(std::string_view result);
 
+  // auth_failures_total{reason}: missing, unknown, revoked, expired, not_loaded (keys not read
+  // from PostgreSQL yet), wrong_tenant, scope.
+  void auth_failure(std::string_view reason);
+  // auth_key_reloads_total{result}: ok, failed (the keys loaded before stay in use).
+  void auth_keys_reload(bool ok);
+
   // http_connection_events_total{event}: evicted, refused, accept_failed.
   void connection_event(std::string_view event);
 
@@ -103,6 +109,8 @@ class Metrics {
   prometheus::Histogram* batch_size_;
   prometheus::Gauge* circuit_open_;
   prometheus::Family<prometheus::Counter>* connection_events_;
+  prometheus::Family<prometheus::Counter>* auth_failures_;
+  prometheus::Family<prometheus::Counter>* auth_key_reloads_;
   prometheus::Family<prometheus::Counter>* device_cache_;
   prometheus::Family<prometheus::Counter>* maintenance_runs_;
   prometheus::Family<prometheus::Counter>* maintenance_partitions_;

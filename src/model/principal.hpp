@@ -27,6 +27,7 @@ inline constexpr Scope kAllScopes = Scope::ingest | Scope::query | Scope::admin;
 
 struct Principal {
   TenantId tenant = kDefaultTenant;
+  std::string tenant_name = "default";
   std::string key_id;  // empty: no key (authentication off)
   Scope scopes = Scope::none;
   // The key's own rate limits; 0: the server's defaults.
@@ -34,7 +35,7 @@ struct Principal {
   std::uint32_t logs_per_second = 0;
 
   // auth = "none": the default tenant, allowed everything.
-  static Principal unauthenticated() { return {kDefaultTenant, {}, kAllScopes, 0, 0}; }
+  static Principal unauthenticated() { return {kDefaultTenant, "default", {}, kAllScopes, 0, 0}; }
 };
 
 }  // namespace logpipe::model

@@ -6,6 +6,7 @@
 #include <array>
 #include <charconv>
 
+#include "core/base64.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
 #include "store/forget.hpp"
@@ -23,34 +24,6 @@ core::Error bad(std::string_view param, std::string message) {
   return invalid_param(param, std::move(message));
 }
 
-// "15m" → 15 minutes, in microseconds; s, m, h, d.
-std::optional<core::Micros> relative(std::string_view text) {
-  if (text.size() < 2) return std::nullopt;
-  std::int64_t n = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, n);
-  if (ec != std::errc() || end != text.data() + text.size() - 1 || n < 0) return std::nullopt;
-  constexpr core::Micros kSecond = 1'000'000;
-  core::Micros unit = 0;
-  switch (text.back()) {
-    case 's':
-      unit = kSecond;
-      break;
-    case 'm':
-      unit = 60 * kSecond;
-      break;
-    case 'h':
-      unit = 3600 * kSecond;
-      break;
-    case 'd':
-      unit = 86400 * kSecond;
-      break;
-    default:
-      return std::nullopt;
-  }
-  if (n > 3650LL * 86400 * kSecond / unit) return std::nullopt;  // ten years is plenty
-  return n * unit;
-}
-
 }  // namespace
 
 core::Error invalid_param(std::string_view param, std::string message) {
@@ -61,7 +34,7 @@ core::Error invalid_param(std::string_view param, std::string message) {
 
 core::Result<core::Micros> parse_time(std::string_view param, std::string_view text,
                                       core::Micros now) {
-  if (auto ago = relative(text)) return now - *ago;
+  if (auto ago = core::parse_duration(text)) return now - *ago;
   auto t = core::parse_rfc3339(text);
   if (!t) return bad(param, "must be an RFC 3339 time or a duration before now (30s, 15m, 2h, 7d)");
   return *t;
@@ -129,42 +102,6 @@ std::string postgres_text_array(const std::vector<std::string>& items) {
   return out;
 }
 
-constexpr std::string_view kBase64Url =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string base64url(std::string_view in) {
-  std::string out;
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (const unsigned char c : in) {
-    buffer = (buffer << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kBase64Url[(buffer >> bits) & 0x3F]);
-    }
-  }
-  if (bits > 0) out.push_back(kBase64Url[(buffer << (6 - bits)) & 0x3F]);
-  return out;
-}
-
-std::optional<std::string> unbase64url(std::string_view in) {
-  std::string out;
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (const char c : in) {
-    const auto v = kBase64Url.find(c);
-    if (v == std::string_view::npos) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  return out;
-}
-
 template <class Int>
 bool parse_int(std::string_view text, Int& out) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
@@ -174,11 +111,11 @@ bool parse_int(std::string_view text, Int& out) {
 }  // namespace
 
 std::string encode_cursor(const Cursor& cursor) {
-  return base64url(fmt::format("{}.{}", cursor.ts, cursor.id));
+  return core::base64_encode(fmt::format("{}.{}", cursor.ts, cursor.id), core::Base64::url);
 }
 
 core::Result<Cursor> decode_cursor(std::string_view text) {
-  const auto raw = unbase64url(text);
+  const auto raw = core::base64_decode(text, core::Base64::url);
   const auto malformed = [] { return bad("cursor", "is not a cursor this server gave out"); };
   if (!raw) return malformed();
   const auto dot = raw->find('.');

@@ -821,7 +821,9 @@ std::optional<Response> require_key(const RequestHead& head, RequestContext& con
   if (!context.route || context.route->scope == model::Scope::none) return std::nullopt;
   if (head["X-API-Key"] != "secret")
     return error_response(head, status::unauthorized, "unauthorized", "an API key is required");
-  context.principal = {7, "key-1", model::Scope::ingest};
+  context.principal.tenant = 7;
+  context.principal.key_id = "key-1";
+  context.principal.scopes = model::Scope::ingest;
   return std::nullopt;
 }
 

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/base64.hpp"
 #include "core/json_writer.hpp"
 #include "ingest/formats/attrs.hpp"
 #include "ingest/formats/json_record.hpp"
@@ -96,32 +97,6 @@ std::string to_hex(std::string_view bytes) {
     const auto b = static_cast<unsigned char>(c);
     out.push_back(kDigits[b >> 4]);
     out.push_back(kDigits[b & 15]);
-  }
-  return out;
-}
-
-std::string base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t v = (static_cast<std::uint8_t>(bytes[i]) << 16) |
-                            (static_cast<std::uint8_t>(bytes[i + 1]) << 8) |
-                            static_cast<std::uint8_t>(bytes[i + 2]);
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back(kAlphabet[v & 63]);
-  }
-  if (i < bytes.size()) {
-    std::uint32_t v = static_cast<std::uint8_t>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) v |= static_cast<std::uint8_t>(bytes[i + 1]) << 8;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(i + 1 < bytes.size() ? kAlphabet[(v >> 6) & 63] : '=');
-    out.push_back('=');
   }
   return out;
 }
@@ -307,7 +282,7 @@ core::Status proto_any(const Reader& parent, std::string_view bytes, const Decod
         if (f.type != WireType::len) break;
         restart();
         out.push_back('"');
-        out += base64(f.bytes);
+        out += core::base64_encode(f.bytes);
         out.push_back('"');
         break;
       default:
