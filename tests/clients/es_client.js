@@ -4,12 +4,19 @@
 //   node es_client.js info <node>                 client.info() (passes the product check)
 //   node es_client.js bulk <node> <index> <count> helpers.bulk of <count> generated documents
 //   node es_client.js bad <node> <index>          helpers.bulk of documents some of which are bad
+// Credentials as an application configures the client: ES_API_KEY (auth.apiKey) or
+// ES_USERNAME + ES_PASSWORD (basic auth) in the environment.
 'use strict'
 
 const { Client } = require('@elastic/elasticsearch')
 
 const [mode, node, index, countText] = process.argv.slice(2)
-const client = new Client({ node, maxRetries: 2, requestTimeout: 30000 })
+const auth = process.env.ES_API_KEY
+  ? { apiKey: process.env.ES_API_KEY }
+  : process.env.ES_PASSWORD
+    ? { username: process.env.ES_USERNAME || 'logpipe', password: process.env.ES_PASSWORD }
+    : undefined
+const client = new Client({ node, auth, maxRetries: 2, requestTimeout: 30000 })
 
 const levels = ['info', 'warn', 'error', 'debug']
 

@@ -2,7 +2,8 @@
 // grafana/loki pkg/push/push.proto) encoded with protobufjs, compressed as one snappy block
 // with snappyjs, POSTed as application/x-protobuf without Content-Encoding.
 //   node loki_push.js <url of /loki/api/v1/push> <count> <run tag>
-// Prints the HTTP status and body; exits 0 on 204.
+// Prints the HTTP status and body; exits 0 on 204. LOKI_BASIC_AUTH (user:password) and
+// LOKI_ORG_ID in the environment become the Authorization and X-Scope-OrgID headers.
 'use strict';
 const protobuf = require('protobufjs');
 const snappy = require('snappyjs');
@@ -48,7 +49,14 @@ async function main() {
   const body = snappy.compress(encoded);
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/x-protobuf' },
+    headers: {
+      'Content-Type': 'application/x-protobuf',
+      // Promtail's basic_auth and tenant_id, when the test gives them.
+      ...(process.env.LOKI_BASIC_AUTH
+        ? { Authorization: 'Basic ' + Buffer.from(process.env.LOKI_BASIC_AUTH).toString('base64') }
+        : {}),
+      ...(process.env.LOKI_ORG_ID ? { 'X-Scope-OrgID': process.env.LOKI_ORG_ID } : {}),
+    },
     body,
   });
   const text = await response.text();
