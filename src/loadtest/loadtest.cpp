@@ -510,14 +510,16 @@ core::Result<Report> run(Options o) {
   asio::io_context io(static_cast<int>(o.threads));
   const auto start = Clock::now();
   Schedule schedule(o, start);
-  Shared shared{o,
-                generator,
-                schedule,
-                *endpoint,
-                fmt::format("POST {} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: {}\r\n",
-                            target_path(o.api), o.host, o.port, content_type(o.api)),
-                {},
-                {}};
+  Shared shared{
+      o,
+      generator,
+      schedule,
+      *endpoint,
+      fmt::format("POST {} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: {}\r\n{}", target_path(o.api),
+                  o.host, o.port, content_type(o.api),
+                  o.api_key.empty() ? std::string() : fmt::format("X-API-Key: {}\r\n", o.api_key)),
+      {},
+      {}};
 
   std::vector<std::shared_ptr<Sender>> connections;
   for (std::size_t i = 0; i < o.concurrency; ++i) {
@@ -579,7 +581,7 @@ core::Result<Report> run(Options o) {
       std::fill_n(outcomes.begin() + static_cast<std::ptrdiff_t>(r.first_seq), r.count,
                   Outcome::rejected);
     report.verify = verify_stored(o.database_url, generator, outcomes, report.records_acked,
-                                  *t.first_send, o.verify_timeout, o.api);
+                                  *t.first_send, o.verify_timeout, o.api, o.api_key);
   }
   return report;
 }
@@ -728,6 +730,9 @@ void add_flags(CLI::App& c, CommandLine& line) {
       ->default_str("120")
       ->check(CLI::Range(1, 86'400));
   c.add_flag("--json", o.json, "print the report as JSON");
+  c.add_option("--api-key", o.api_key,
+               "sent as X-API-Key (a server with auth = keys); its tenant is the one verified")
+      ->envname("LOGPIPE_API_KEY");
 }
 
 core::Result<Options> finish_flags(const CommandLine& line) {

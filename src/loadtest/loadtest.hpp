@@ -45,6 +45,8 @@ struct Options {
   std::chrono::milliseconds verify_timeout{120'000};
   std::string run_id;  // empty: a new random id
   bool json = false;
+  // Sent as X-API-Key (auth = keys); verification then looks for the logs in the key's tenant.
+  std::string api_key;
 };
 
 struct Latency {

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <thread>
 
+#include "auth/keys.hpp"
 #include "store/batch_writer.hpp"
 #include "store/connection.hpp"
 
@@ -18,9 +19,9 @@ constexpr auto kRecheckInterval = std::chrono::milliseconds(1000);
 constexpr auto kStallLimit = std::chrono::seconds(20);
 
 // Counts how often each seq of the run is stored, and classifies them against `outcomes`.
-core::Status exact_check(store::Connection& db, const std::string& devices,
-                         const std::string& run_id, const std::vector<Outcome>& outcomes,
-                         Verification& v, Api api) {
+core::Status exact_check(store::Connection& db, const std::string& tenant,
+                         const std::string& devices, const std::string& run_id,
+                         const std::vector<Outcome>& outcomes, Verification& v, Api api) {
   std::vector<std::uint8_t> seen(outcomes.size(), 0);
   std::uint64_t found = 0, foreign = 0;
   // COPY takes no parameters; the values are ours (a run id of [a-z0-9] and quoted device ids),
@@ -37,8 +38,8 @@ core::Status exact_check(store::Connection& db, const std::string& devices,
   const std::string sd = fmt::format("'{{sd,{},", kSyslogSdId);
   auto status = db.copy_out(
       "COPY (SELECT " + (syslog ? "attrs #>> " + sd + "seq}'" : std::string("attrs->>'seq'")) +
-          " FROM logs WHERE tenant_id = 1 AND " + (syslog ? "host" : "device_id") + " = ANY(" +
-          literal(devices) + "::text[]) AND " +
+          " FROM logs WHERE tenant_id = " + tenant + " AND " + (syslog ? "host" : "device_id") +
+          " = ANY(" + literal(devices) + "::text[]) AND " +
           (syslog ? "attrs #>> " + sd + "run}'" : std::string("attrs->>'run'")) + " = " +
           literal(run_id) + ") TO STDOUT",
       [&](std::string_view row) {
@@ -76,14 +77,20 @@ core::Status exact_check(store::Connection& db, const std::string& devices,
 
 Verification verify_stored(const std::string& database_url, const Generator& generator,
                            const std::vector<Outcome>& outcomes, std::uint64_t acknowledged,
-                           Clock::time_point first_send, std::chrono::milliseconds timeout,
-                           Api api) {
+                           Clock::time_point first_send, std::chrono::milliseconds timeout, Api api,
+                           const std::string& api_key) {
   Verification v;
   v.done = true;
   auto db = store::Connection::open(database_url, std::chrono::seconds(5));
   if (!db) {
     v.error = db.error().message;
     return v;
+  }
+  // The logs are stored under the key's tenant (1, default, without a key).
+  std::string tenant = "1";
+  if (const auto id = auth::key_id_of(api_key)) {
+    auto rows = db->query("SELECT tenant_id FROM api_keys WHERE id = $1", {std::string(*id)});
+    if (rows && rows->size() == 1) tenant = std::string(rows->get(0, 0));
   }
   const std::string devices = store::array_literal(generator.device_ids());
   const auto give_up = Clock::now() + timeout;
@@ -103,10 +110,10 @@ Verification verify_stored(const std::string& database_url, const Generator& gen
     // Syslog records have no device: their rows are counted (a scan, hence polled less often).
     auto progress =
         db->query(api == Api::syslog_tcp ? "SELECT count(*) FROM logs "
-                                           "WHERE tenant_id = 1 AND host = ANY($1::text[])"
+                                           "WHERE tenant_id = $2 AND host = ANY($1::text[])"
                                          : "SELECT coalesce(sum(log_count), 0) FROM devices "
-                                           "WHERE tenant_id = 1 AND device_id = ANY($1::text[])",
-                  {devices});
+                                           "WHERE tenant_id = $2 AND device_id = ANY($1::text[])",
+                  {devices, tenant});
     if (!progress) {
       v.error = progress.error().message;
       return v;
@@ -126,7 +133,7 @@ Verification verify_stored(const std::string& database_url, const Generator& gen
   last_count = -1;
   for (bool first = true;; first = false) {
     const auto check_started = Clock::now();
-    if (auto s = exact_check(*db, devices, generator.run_id(), outcomes, v, api); !s) {
+    if (auto s = exact_check(*db, tenant, devices, generator.run_id(), outcomes, v, api); !s) {
       v.error = s.error().message;
       return v;
     }

@@ -23,6 +23,7 @@ enum class Outcome : std::uint8_t { unanswered, acknowledged, rejected };
 Verification verify_stored(const std::string& database_url, const Generator& generator,
                            const std::vector<Outcome>& outcomes, std::uint64_t acknowledged,
                            std::chrono::steady_clock::time_point first_send,
-                           std::chrono::milliseconds timeout, Api api = Api::batch);
+                           std::chrono::milliseconds timeout, Api api = Api::batch,
+                           const std::string& api_key = {});
 
 }  // namespace logpipe::loadtest
