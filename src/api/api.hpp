@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "auth/authenticator.hpp"
+#include "auth/rate_limiter.hpp"
 #include "core/in_flight.hpp"
 #include "http/router.hpp"
 #include "ingest/format.hpp"
@@ -48,6 +49,14 @@ struct Context {
   // Handler work still running on other threads after the request was read; shutdown waits
   // for zero (with the intake's own).
   core::InFlight in_flight;
+  // Requests per second, decided on the head (README "Rate limits and quotas"): a key's own limit
+  // or key_requests_per_second (0: none); per client address for requests without a key
+  // (ip_requests_per_second, 0: off). Logs per second and quotas are the intake's.
+  std::uint32_t key_requests_per_second = 0;
+  std::uint32_t ip_requests_per_second = 0;
+  auth::RateLimiter key_requests{auth::RateLimiterOptions{.unit = "requests", .subject = "key"}};
+  auth::RateLimiter ip_requests{
+      auth::RateLimiterOptions{.unit = "requests", .subject = "client address"}};
   // Log exports under way: each holds a pooled connection for as long as its client reads, so
   // at most half the pool goes to them and searches and the ingest fallback keep the rest.
   std::atomic<std::size_t> exports_running{0};

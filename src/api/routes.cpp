@@ -2,7 +2,9 @@
 // `/` endpoint list and the OpenAPI test all read this table.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <boost/asio/ip/address.hpp>
 
 #include "api/handlers.hpp"
 #include "core/json_writer.hpp"
@@ -191,6 +193,46 @@ std::optional<http::Response> require_scope(const Context& ctx, const http::Requ
                                                           model::to_string(needed))));
 }
 
+// The bucket of a client without a key: its address, an IPv6 client by its /64 (one host usually
+// holds a whole /64, so per address would be no limit at all). An IPv4-mapped address is IPv4.
+std::string client_bucket(const std::string& peer) {
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(peer, ec);
+  if (ec || !address.is_v6()) return peer;
+  auto v6 = address.to_v6();
+  if (v6.is_v4_mapped())
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
+  auto bytes = v6.to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return boost::asio::ip::address_v6(bytes).to_string() + "/64";
+}
+
+// Requests per second, on the head (before the body is read): per key, or per client address for
+// requests without one. /health/live is never limited: an orchestrator's probe must not fail
+// because a neighbour behind the same address floods.
+std::optional<http::Response> limit_requests(Context& ctx, const http::RequestHead& head,
+                                             http::RequestContext& rc) {
+  if (rc.route->pattern == "/health/live") return std::nullopt;
+  core::Status allowed;
+  const char* reason = nullptr;
+  if (!rc.principal.key_id.empty()) {
+    const std::uint32_t rate = rc.principal.requests_per_second != 0
+                                   ? rc.principal.requests_per_second
+                                   : ctx.key_requests_per_second;
+    if (rate == 0) return std::nullopt;
+    allowed = ctx.key_requests.take(rc.principal.key_id, rate);
+    reason = "key_requests";
+  } else {
+    if (ctx.ip_requests_per_second == 0) return std::nullopt;
+    allowed = ctx.ip_requests.take(client_bucket(rc.peer), ctx.ip_requests_per_second);
+    reason = "ip_requests";
+  }
+  if (allowed) return std::nullopt;
+  ctx.metrics.rate_limited(reason);
+  if (rc.route->scope == Scope::ingest) ctx.metrics.ingest_rejected("rate_limited");
+  return refusal(head, rc, allowed.error());
+}
+
 }  // namespace
 
 std::vector<http::RouteSpec> route_specs() {
@@ -216,8 +258,11 @@ void register_routes(http::Router& router, Context& ctx) {
   router.use([&ctx](const http::RequestHead& head, http::RequestContext& rc) {
     return require_scope(ctx, head, rc);
   });
-  // Backpressure and (later) quotas refuse an ingest request on its headers, before its body is
-  // read or parsed.
+  router.use([&ctx](const http::RequestHead& head, http::RequestContext& rc) {
+    return limit_requests(ctx, head, rc);
+  });
+  // Backpressure and a tenant's used-up daily quota refuse an ingest request on its headers,
+  // before its body is read or parsed.
   router.use([&ctx](const http::RequestHead& head,
                     http::RequestContext& rc) -> std::optional<http::Response> {
     if (rc.route->scope != Scope::ingest) return std::nullopt;

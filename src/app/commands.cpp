@@ -259,10 +259,15 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   intake_options.fallback_to_db = s.fallback == "db";
   intake_options.max_backlog = s.max_backlog;
   intake_options.max_backlog_bytes = s.max_backlog_bytes;
+  intake_options.key_logs_per_second = static_cast<std::uint32_t>(s.key_logs_per_second);
   intake::Intake intake(redis_client, appender, pool, db_threads, metrics, intake_options);
+  if (auto ok = intake.load_quotas(); !ok)
+    return fail("reading the tenants' quotas: " + ok.error().message);
   api::Context ctx(redis_client, intake, pool, db_threads, metrics);
   ctx.device_cache_ttl_seconds = (s.device_cache_ttl_ms + 999) / 1000;
   ctx.max_decoded_bytes = s.max_decoded_bytes;
+  ctx.key_requests_per_second = static_cast<std::uint32_t>(s.key_requests_per_second);
+  ctx.ip_requests_per_second = static_cast<std::uint32_t>(s.ip_requests_per_second);
   ctx.es_prefix = s.es_prefix;
   ctx.es_at_root = s.es_at_root;
   ctx.formats = formats->get();
@@ -346,12 +351,15 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   // (none can start a new request) and no reply is pending is Redis closed, so that no XADD is
   // cut off after Redis stored it. The io_context then runs out of work. A second signal forces
   // the exit.
-  // Backpressure: the stream's length, every 250 ms, until shutdown.
+  // Backpressure: the stream's length, every 250 ms, until shutdown; the tenants' quotas: this
+  // instance's usage into Redis and the others' back, every second.
   asio::steady_timer backlog_timer(io);
   std::atomic<bool> stopping{false};
+  unsigned ticks = 0;
   std::function<void()> watch_backlog = [&] {
     if (stopping) return;
     intake.refresh_backlog();
+    if (ticks++ % 4 == 0) intake.sync_quotas();
     backlog_timer.expires_after(250ms);
     backlog_timer.async_wait([&](boost::system::error_code ec) {
       if (!ec) watch_backlog();

@@ -208,6 +208,18 @@ const std::vector<Spec>& specs() {
        kServe, bool_setter(&Settings::es_at_root)},
       {"db_pool_size", "4", "PostgreSQL connections for queries (1-64)", kServe,
        size_setter(&Settings::db_pool_size, 1, 64)},
+      {"key_requests_per_second", "0",
+       "requests per second of an API key whose own limit is not set, with a burst of one "
+       "second's worth; beyond, 429 with Retry-After (0: no limit)",
+       kServe, size_setter(&Settings::key_requests_per_second, 0, 100'000'000)},
+      {"key_logs_per_second", "0",
+       "logs per second of an API key whose own limit is not set, with a burst of one second's "
+       "worth (a bigger request passes on a full bucket and later ones wait it out); 0: no limit",
+       kServe, size_setter(&Settings::key_logs_per_second, 0, 100'000'000)},
+      {"ip_requests_per_second", "0",
+       "requests per second of each client address for requests without an API key (an IPv6 "
+       "client by its /64), /health/live excepted; 0: off",
+       kServe, size_setter(&Settings::ip_requests_per_second, 0, 100'000'000)},
       {"retention_days", "30",
        "days of logs kept: older daily partitions are dropped whole by maintenance (0: keep all)",
        kWorker | kMaintenance, size_setter(&Settings::retention_days, 0, 36500)},

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 
+#include "auth/rate_limiter.hpp"
 #include "core/in_flight.hpp"
 #include "core/log.hpp"
 #include "queue/batch_codec.hpp"
@@ -18,6 +19,25 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 using Batches = std::vector<model::Batch>;
+
+// How often the tenants' limits are read again from PostgreSQL: a changed quota takes effect
+// within this.
+constexpr core::Micros kLimitsRefresh = 5 * core::kSecond;
+// The day's usage keys in Redis outlive their day by one, for late flushes and for looking.
+constexpr const char* kUsageTtlSeconds = "172800";
+
+core::Result<std::unordered_map<model::TenantId, TenantLimits>> read_tenant_limits(
+    store::Connection& c) {
+  auto rows = c.query(
+      "SELECT id, coalesce(max_logs_per_day, 0), coalesce(max_bytes_per_day, 0) FROM tenants"
+      " WHERE max_logs_per_day IS NOT NULL OR max_bytes_per_day IS NOT NULL");
+  if (!rows) return rows.error();
+  std::unordered_map<model::TenantId, TenantLimits> limits;
+  for (int i = 0; i < rows->size(); ++i)
+    limits[static_cast<model::TenantId>(rows->get_int(i, 0))] = {rows->get_int(i, 1),
+                                                                 rows->get_int(i, 2)};
+  return limits;
+}
 
 void count_levels(metrics::Metrics& metrics, const Batches& batches) {
   std::array<double, 8> by_level{};
@@ -53,6 +73,43 @@ struct Intake::Impl : std::enable_shared_from_this<Intake::Impl> {
   std::atomic<int> fallback_in_flight{0};
   std::atomic<std::uint64_t> fallback_sequence{0};
   core::InFlight in_flight;
+  auth::RateLimiter key_logs{auth::RateLimiterOptions{.unit = "logs", .subject = "key"}};
+  QuotaLedger quotas;
+  std::atomic<bool> loading_limits{false};
+  std::atomic<core::Micros> limits_loaded_at{0};
+
+  core::Error limited(std::string_view reason, core::Error error) {
+    metrics.ingest_rejected("rate_limited");
+    metrics.rate_limited(reason);
+    return error;
+  }
+
+  // The key's logs per second, then the tenant's quotas. A refusal comes before anything is
+  // appended, and what a refusal refused is counted against neither (the bucket is taken first:
+  // a quota must never count logs that a rate limit then refused).
+  std::optional<core::Error> charge(const model::Principal& principal, const Batches& batches) {
+    std::int64_t logs = 0;
+    for (const auto& b : batches)
+      logs += static_cast<std::int64_t>(b.records.size());
+    if (!principal.key_id.empty()) {
+      const std::uint32_t rate =
+          principal.logs_per_second != 0 ? principal.logs_per_second : options.key_logs_per_second;
+      if (rate != 0) {
+        if (auto ok = key_logs.take(principal.key_id, rate, static_cast<double>(logs)); !ok)
+          return limited("key_logs", ok.error());
+      }
+    }
+    if (!quotas.any()) return std::nullopt;
+    std::int64_t bytes = 0;
+    for (const auto& b : batches) {
+      for (const auto& r : b.records)
+        bytes += record_bytes(r);
+    }
+    if (auto refused = quotas.charge(principal.tenant, logs, bytes, core::now_micros()))
+      return limited(refused->kind == QuotaKind::logs ? "quota_logs" : "quota_bytes",
+                     std::move(refused->error));
+    return std::nullopt;
+  }
 
   core::Error reject(std::string_view reason, core::Errc code, std::string message) {
     metrics.ingest_rejected(reason);
@@ -156,7 +213,7 @@ Intake::Intake(queue::AsyncClient& redis, queue::StreamAppender& appender, store
 
 Intake::~Intake() = default;
 
-core::Status Intake::admit(const model::Principal&) const {
+core::Status Intake::admit(const model::Principal& principal) const {
   const auto over = [&](std::size_t limit, long long held, std::string_view unit) -> core::Status {
     if (limit == 0 || held <= static_cast<long long>(limit)) return {};
     return impl_->reject("backpressure", core::Errc::overloaded,
@@ -166,7 +223,12 @@ core::Status Intake::admit(const model::Principal&) const {
   };
   if (auto ok = over(impl_->options.max_backlog, impl_->backlog_entries.load(), "entries"); !ok)
     return ok;
-  return over(impl_->options.max_backlog_bytes, impl_->backlog_bytes.load(), "bytes");
+  if (auto ok = over(impl_->options.max_backlog_bytes, impl_->backlog_bytes.load(), "bytes"); !ok)
+    return ok;
+  if (auto refused = impl_->quotas.check(principal.tenant, core::now_micros()))
+    return impl_->limited(refused->kind == QuotaKind::logs ? "quota_logs" : "quota_bytes",
+                          std::move(refused->error));
+  return {};
 }
 
 void Intake::submit(const model::Principal& principal, model::Batch batch, Done done) {
@@ -177,6 +239,7 @@ void Intake::submit(const model::Principal& principal, model::Batch batch, Done 
 
 void Intake::submit(const model::Principal& principal, std::vector<model::Batch> batches,
                     Done done) {
+  if (auto refused = impl_->charge(principal, batches)) return done(std::move(*refused));
   for (auto& b : batches)
     b.tenant_id = principal.tenant;
   impl_->submit(std::make_shared<Batches>(std::move(batches)), std::move(done));
@@ -184,6 +247,7 @@ void Intake::submit(const model::Principal& principal, std::vector<model::Batch>
 
 void Intake::write_through(const model::Principal& principal, std::vector<model::Batch> batches,
                            Done done) {
+  if (auto refused = impl_->charge(principal, batches)) return done(std::move(*refused));
   for (auto& b : batches)
     b.tenant_id = principal.tenant;
   impl_->store_in_database(std::make_shared<Batches>(std::move(batches)), std::move(done),
@@ -203,6 +267,50 @@ void Intake::refresh_backlog() {
   impl_->redis.send({"MEMORY", "USAGE", stream}, [impl = impl_](core::Result<queue::ReplyPtr> r) {
     if (r) impl->backlog_bytes = queue::reply_integer(**r);
   });
+}
+
+core::Status Intake::load_quotas() {
+  auto limits = impl_->db.with([](store::Connection& c) { return read_tenant_limits(c); });
+  if (!limits) return limits.error();
+  impl_->quotas.set_limits(std::move(limits).value());
+  impl_->limits_loaded_at = core::now_micros();
+  return {};
+}
+
+void Intake::sync_quotas() {
+  const core::Micros now = core::now_micros();
+  if (now - impl_->limits_loaded_at.load() >= kLimitsRefresh &&
+      !impl_->loading_limits.exchange(true)) {
+    boost::asio::post(impl_->db_threads, [impl = impl_, now] {
+      auto limits = impl->db.with([](store::Connection& c) { return read_tenant_limits(c); });
+      if (limits) {
+        impl->quotas.set_limits(std::move(limits).value());
+      } else {
+        // The last limits stay in force.
+        core::log::warn("reading the tenants' quotas failed", {{"error", limits.error().message}});
+      }
+      impl->limits_loaded_at = now;
+      impl->loading_limits = false;
+    });
+  }
+  for (const auto& p : impl_->quotas.take_pending(now)) {
+    for (const auto& [kind, amount] :
+         {std::pair{QuotaKind::logs, p.logs}, std::pair{QuotaKind::bytes, p.bytes}}) {
+      const std::string key = fmt::format("{}:quota:{}:{}:{}", impl_->options.stream, p.tenant,
+                                          p.day, kind == QuotaKind::logs ? "logs" : "bytes");
+      const std::string by = std::to_string(amount);
+      impl_->redis.send(
+          {"INCRBY", key, by}, [impl = impl_, tenant = p.tenant, day = p.day, kind = kind,
+                                amount = amount](core::Result<queue::ReplyPtr> r) {
+            if (r) {
+              impl->quotas.observed(tenant, day, kind, amount, queue::reply_integer(**r));
+            } else {
+              impl->quotas.failed(tenant, day, kind, amount);
+            }
+          });
+      impl_->redis.send({"EXPIRE", key, kUsageTtlSeconds}, [](core::Result<queue::ReplyPtr>) {});
+    }
+  }
 }
 
 bool Intake::falls_back_to_db() const {

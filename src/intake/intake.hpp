@@ -2,14 +2,17 @@
 // them: HTTP handlers today, syslog and OTLP listeners later. Decoders only decode; renderers only
 // render; everything between is here:
 //
-//   admit   before decoding: backpressure (the stream's backlog in entries and bytes), and the
-//           hook where per-tenant quotas will go, so a flood is refused before it is parsed
-//   submit  stamp the tenant, encode the batch, append it to the stream (group commit: see
-//           queue::StreamAppender), count it; with Redis down and fallback on, commit it to
-//           PostgreSQL instead, exactly once
+//   admit   before decoding: backpressure (the stream's backlog in entries and bytes) and a
+//           tenant whose daily quota is used up, so a flood is refused before it is parsed
+//   submit  the key's logs per second and the tenant's daily quotas (logs, bytes) charged once the
+//           records are known, before anything is appended; stamp the tenant, encode the batch,
+//           append it to the stream (group commit: see queue::StreamAppender), count it; with
+//           Redis down and fallback on, commit it to PostgreSQL instead, exactly once
 //
 // Outcomes are values: Accepted, or an Error whose code says what the client may assume:
 //   overloaded  (429) backlog over the limit; nothing stored
+//   rate_limited (429) the key's logs per second or the tenant's daily quota; nothing stored, and
+//               nothing counted against either; Retry-After says when to try again
 //   unavailable (503) the queue (and the fallback) failed; nothing stored
 //   timeout     (504) Redis may have stored it (its connection broke mid-write); sending again
 //               may store it twice
@@ -23,6 +26,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "intake/quotas.hpp"
 #include "metrics/metrics.hpp"
 #include "model/principal.hpp"
 #include "queue/async_client.hpp"
@@ -52,6 +56,9 @@ struct IntakeOptions {
   std::size_t max_backlog_bytes = 0;  // Redis memory of the stream; 0: no limit
   // Fallback writes in flight at once; beyond, 503: an outage must not queue unbounded work.
   int max_fallback_in_flight = 256;
+  // Logs per second of a key (README "Rate limits and quotas"): the principal's own limit, or
+  // this default; 0: no limit. Principals without a key (auth = "none", the listeners) have none.
+  std::uint32_t key_logs_per_second = 0;
 };
 
 class Intake {
@@ -65,7 +72,8 @@ class Intake {
   // Checks that can refuse before the body is decoded. Cheap; call per request.
   core::Status admit(const model::Principal& principal) const;
 
-  // Stores `batch` under the principal's tenant; `done` runs once, on another thread.
+  // Stores `batch` under the principal's tenant; `done` runs once, on another thread (or before
+  // submit returns, for a refusal that needed no I/O: rate limits, quotas, saturation).
   void submit(const model::Principal& principal, model::Batch batch, Done done);
   // Several batches of one request (records of several source formats), stored as one unit: all
   // in the same stream entry, or all in the same fallback transaction. Not empty.
@@ -80,6 +88,12 @@ class Intake {
   // pipelined) and the redis_stream_size metric; serve calls it every 250 ms. Redis down: the
   // last values stay, and ingest finds out by itself.
   void refresh_backlog();
+  // The tenants' daily quotas (tenants.max_logs_per_day, max_bytes_per_day). load_quotas reads
+  // the limits from PostgreSQL on the calling thread (serve's start). sync_quotas, every second:
+  // adds this instance's counts to the day's totals in Redis and keeps the totals every instance
+  // added, and every 5 s reads the limits again (on the database threads).
+  core::Status load_quotas();
+  void sync_quotas();
   // Whether a Redis outage sends ingest to PostgreSQL (health reports what ingest can do).
   bool falls_back_to_db() const;
   // Submissions not yet answered; shutdown waits for zero before closing Redis.

@@ -173,6 +173,15 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                         .Help("Logs stored directly in PostgreSQL because Redis was unavailable")
                         .Register(r)
                         .Add({});
+  rate_limited_ = &prometheus::BuildCounter()
+                       .Name("rate_limited_total")
+                       .Help(
+                           "Requests refused by a rate limit (key_requests, ip_requests, key_logs) "
+                           "or a tenant's daily quota (quota_logs, quota_bytes)")
+                       .Register(r);
+  for (const char* reason :
+       {"key_requests", "ip_requests", "key_logs", "quota_logs", "quota_bytes"})
+    rate_limited_->Add({{"reason", reason}});  // every reason at 0 from the start
   worker_processed_ = &prometheus::BuildCounter()
                            .Name("worker_processed_logs_total")
                            .Help("Records handled by the worker, by status")
@@ -352,6 +361,10 @@ void Metrics::worker_circuit(bool opened) {
   } else {
     circuit_open_->Decrement();
   }
+}
+
+void Metrics::rate_limited(std::string_view reason) {
+  rate_limited_->Add({{"reason", std::string(reason)}}).Increment();
 }
 
 void Metrics::ingest_fallback(double count) {

@@ -32,6 +32,10 @@ class Metrics {
                        double count = 1);  // logs_processing_errors_total{error_type}
   void redis_operation(std::string_view operation, double seconds);
   void set_stream_size(double entries);
+  // rate_limited_total{reason}: requests refused with 429 by a rate limit or quota: key_requests,
+  // ip_requests (per second, on the head), key_logs (logs per second), quota_logs, quota_bytes
+  // (the tenant's day).
+  void rate_limited(std::string_view reason);
   // Logs stored directly in PostgreSQL because Redis was down (ingest_fallback_logs_total).
   void ingest_fallback(double count);
 
@@ -104,6 +108,7 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>* redis_duration_;
   prometheus::Gauge* stream_size_;
   prometheus::Counter* fallback_logs_;
+  prometheus::Family<prometheus::Counter>* rate_limited_;
   prometheus::Family<prometheus::Counter>* worker_processed_;
   prometheus::Histogram* batch_duration_;
   prometheus::Histogram* batch_size_;
