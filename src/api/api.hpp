@@ -70,6 +70,11 @@ struct Context {
 // handlers, on `router`.
 void register_routes(http::Router& router, Context& context);
 
+// The middleware of requests per second (after the scope check): a key's bucket, or the client
+// address's for a request without a key. Public for tests, which set a principal of their own.
+std::optional<http::Response> limit_requests(Context& ctx, const http::RequestHead& head,
+                                             http::RequestContext& rc);
+
 // Every endpoint register_routes adds, described (no handler): for the OpenAPI check and docs.
 std::vector<http::RouteSpec> route_specs();
 

@@ -207,6 +207,8 @@ std::string client_bucket(const std::string& peer) {
   return boost::asio::ip::address_v6(bytes).to_string() + "/64";
 }
 
+}  // namespace
+
 // Requests per second, on the head (before the body is read): per key, or per client address for
 // requests without one. /health/live is never limited: an orchestrator's probe must not fail
 // because a neighbour behind the same address floods.
@@ -232,8 +234,6 @@ std::optional<http::Response> limit_requests(Context& ctx, const http::RequestHe
   if (rc.route->scope == Scope::ingest) ctx.metrics.ingest_rejected("rate_limited");
   return refusal(head, rc, allowed.error());
 }
-
-}  // namespace
 
 std::vector<http::RouteSpec> route_specs() {
   std::vector<http::RouteSpec> specs;
