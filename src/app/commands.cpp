@@ -532,6 +532,8 @@ int maintenance(const config::Settings& s) {
     fmt::print("expired rows of days without a partition: {}\n", report->expired_default_rows);
   if (report->folded_rollup_rows)
     fmt::print("rollup rows of closed days folded: {}\n", report->folded_rollup_rows);
+  if (report->tenant_expired_rows)
+    fmt::print("rows past their tenant's retention deleted: {}\n", report->tenant_expired_rows);
   return 0;
 }
 

@@ -11,8 +11,11 @@ namespace logpipe::store {
 static_assert(kCorrectionShard >= kRollupShards, "corrections need a shard of their own");
 
 core::Result<Deleted> delete_logs(Connection& c, std::string_view where, const Params& params,
-                                  std::optional<std::int64_t> limit) {
-  const std::string limit_sql = limit ? fmt::format(" ORDER BY ts, id LIMIT {}", *limit) : "";
+                                  std::optional<std::int64_t> limit, DeleteOrder order) {
+  const std::string limit_sql = !limit ? ""
+                                : order == DeleteOrder::oldest_first
+                                    ? fmt::format(" ORDER BY ts, id LIMIT {}", *limit)
+                                    : fmt::format(" LIMIT {}", *limit);
   // Each grain of log_counts loses the deleted rows' counts, in the corrections' shard.
   std::string grains;
   for (const RollupGrain& grain : kRollupGrains) {

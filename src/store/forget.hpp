@@ -25,9 +25,14 @@ struct Deleted {
   std::set<std::pair<model::TenantId, std::string>> devices;
 };
 
-// Deletes the logs matching `where` (a condition over `logs` using `params`), oldest first and at
-// most `limit` of them when given.
+// Which rows a bounded delete takes: the oldest (a sort of every match), or any (the first found:
+// for deleting everything that matches in batches, where the order does not matter).
+enum class DeleteOrder { oldest_first, any };
+
+// Deletes the logs matching `where` (a condition over `logs` using `params`), at most `limit` of
+// them when given, oldest first unless `order` says any.
 core::Result<Deleted> delete_logs(Connection& connection, std::string_view where,
-                                  const Params& params, std::optional<std::int64_t> limit);
+                                  const Params& params, std::optional<std::int64_t> limit,
+                                  DeleteOrder order = DeleteOrder::oldest_first);
 
 }  // namespace logpipe::store

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "store/archive.hpp"
@@ -136,6 +138,57 @@ core::Result<std::int64_t> fold_closed_days(Connection& c, const std::string& to
   return folded;
 }
 
+// Tenants with a retention of their own (tenants.retention_days).
+core::Result<std::map<model::TenantId, int>> tenant_retentions(Connection& c) {
+  auto rows = c.query("SELECT id, retention_days FROM tenants WHERE retention_days IS NOT NULL");
+  if (!rows) return rows.error();
+  std::map<model::TenantId, int> out;
+  for (int i = 0; i < rows->size(); ++i)
+    out[static_cast<model::TenantId>(rows->get_int(i, 0))] = static_cast<int>(rows->get_int(i, 1));
+  return out;
+}
+
+// Deletes, in batches, the rows of every tenant older than its own retention (or the setting's)
+// that the partitions kept still hold: days in [horizon, the tenant's cutoff). The days to visit
+// come from log_counts_daily (exact: every delete corrects it), so a tenant whose old days are
+// already clean costs one small query, not a scan of the partitions.
+core::Result<std::int64_t> expire_tenant_rows(Connection& c, const MaintenanceOptions& o,
+                                              const std::map<model::TenantId, int>& overrides,
+                                              core::Micros today,
+                                              std::optional<core::Micros> horizon) {
+  int shortest = o.retention_days;
+  for (const auto& [tenant, days] : overrides)
+    shortest = shortest == 0 ? days : std::min(shortest, days);
+  if (shortest == 0) return std::int64_t{0};  // nobody's rows expire
+  auto days = c.query(
+      "SELECT tenant_id, to_char(day, 'YYYY-MM-DD') FROM log_counts_daily WHERE day < $1::date"
+      " AND ($2::date IS NULL OR day >= $2::date) GROUP BY 1, 2 HAVING sum(count) > 0"
+      " ORDER BY 2, 1",
+      {core::format_date(today - shortest * kDay),
+       horizon ? std::optional<std::string>(core::format_date(*horizon)) : std::nullopt});
+  if (!days) return days.error();
+  std::int64_t deleted = 0;
+  for (int i = 0; i < days->size() && deleted < o.tenant_delete_max_per_round; ++i) {
+    const auto tenant = static_cast<model::TenantId>(days->get_int(i, 0));
+    const auto own = overrides.find(tenant);
+    const int retention = own != overrides.end() ? own->second : o.retention_days;
+    const std::string day(days->get(i, 1));
+    if (retention == 0 || day >= core::format_date(today - retention * kDay)) continue;
+    for (;;) {
+      auto gone = in_transaction(c, [&]() -> core::Result<Deleted> {
+        return delete_logs(c,
+                           "tenant_id = $1 AND ts >= $2::date AT TIME ZONE 'UTC'"
+                           " AND ts < ($2::date + 1) AT TIME ZONE 'UTC'",
+                           {std::to_string(tenant), day}, o.tenant_delete_batch, DeleteOrder::any);
+      });
+      if (!gone) return gone.error();
+      deleted += gone->count;
+      if (gone->count < o.tenant_delete_batch || deleted >= o.tenant_delete_max_per_round) break;
+    }
+  }
+  return deleted;
+}
+
 }  // namespace
 
 core::Result<MaintenanceReport> maintain(Connection& c, const MaintenanceOptions& o,
@@ -149,8 +202,17 @@ core::Result<MaintenanceReport> maintain(Connection& c, const MaintenanceOptions
 
   const core::Micros today = core::floor_to(now, kDay);
   const std::string today_date = core::format_date(today);
+  auto overrides = tenant_retentions(c);
+  if (!overrides) return overrides.error();
+  // A partition holds every tenant's rows: it goes only once the longest retention has passed it
+  // (0, keep everything, stays 0: tenants with a retention of their own lose rows by deletes).
+  int horizon_days = o.retention_days;
+  if (horizon_days > 0) {
+    for (const auto& [tenant, days] : *overrides)
+      horizon_days = std::max(horizon_days, days);
+  }
   const std::optional<core::Micros> cutoff =
-      o.retention_days > 0 ? std::optional(today - o.retention_days * kDay) : std::nullopt;
+      horizon_days > 0 ? std::optional(today - horizon_days * kDay) : std::nullopt;
   const std::string last_ahead = core::format_date(today + o.days_ahead * kDay);
 
   auto before = daily_partitions(c);
@@ -211,6 +273,9 @@ core::Result<MaintenanceReport> maintain(Connection& c, const MaintenanceOptions
     if (!expired) return expired.error();
     report.expired_default_rows = *expired;
   }
+  auto tenant_expired = expire_tenant_rows(c, o, *overrides, today, cutoff);
+  if (!tenant_expired) return tenant_expired.error();
+  report.tenant_expired_rows = *tenant_expired;
   auto folded = fold_closed_days(c, core::format_rfc3339(today));
   if (!folded) return folded.error();
   report.folded_rollup_rows = *folded;

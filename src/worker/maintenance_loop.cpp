@@ -41,6 +41,9 @@ core::Result<store::MaintenanceReport> maintain_once(const std::string& database
   if (report->expired_default_rows)
     core::log::info("storage maintenance: expired rows of days without a partition",
                     {{"rows", std::to_string(report->expired_default_rows)}});
+  if (report->tenant_expired_rows)
+    core::log::info("storage maintenance: rows past their tenant's retention deleted",
+                    {{"rows", std::to_string(report->tenant_expired_rows)}});
   return report;
 }
 

@@ -153,5 +153,66 @@ TEST_F(Maintenance, ConcurrentRoundsAreSafeAndRetentionZeroKeepsEverything) {
   EXPECT_NE(run_logpipe({"import", "/nonexistent.ndjson.zst"}, env).first, 0);
 }
 
+// Per-tenant retention (tenants.retention_days): partitions go only once every tenant's retention
+// has passed them; the rows of tenants with a shorter retention (their own or the setting's) go by
+// batched deletes, with the statistics corrected.
+TEST_F(Maintenance, TenantRetentionOverridesTheSetting) {
+  if (core::now_micros() - today > kDay - 120'000'000) GTEST_SKIP() << "too close to midnight UTC";
+  const auto maintain = [&] {
+    auto [code, out] = run_logpipe({"maintenance", "--retention-days", "30"}, env);
+    EXPECT_EQ(code, 0) << out;
+    return out;
+  };
+  const auto rows_back = [&](int back) {
+    return db.count("SELECT count(*) FROM logs WHERE ts >= '" +
+                    core::format_rfc3339(today - back * kDay) + "' AND ts < '" +
+                    core::format_rfc3339(today - (back - 1) * kDay) + "'");
+  };
+  {
+    auto c = db.connect();
+    // Another tenant keeps 45 days: the partitions of days 40 and 35 must stay for it, though
+    // the default tenant's rows there (30 days, the setting's) go.
+    ASSERT_TRUE(c.exec("INSERT INTO tenants (name, retention_days) VALUES ('long', 45)"));
+  }
+  auto out = maintain();
+  EXPECT_TRUE(has_partition(today - 40 * kDay)) << out;
+  EXPECT_TRUE(has_partition(today - 35 * kDay));
+  EXPECT_EQ(rows_back(50), 0) << "older than every retention";
+  EXPECT_EQ(rows_back(40), 0) << "the default tenant's rows past the setting's 30 days";
+  EXPECT_EQ(rows_back(35), 0);
+  EXPECT_EQ(rows_back(10), kPerDay);
+  EXPECT_EQ(db.count("SELECT count(*) FROM logs"), 3 * kPerDay);
+  EXPECT_NE(out.find("rows past their tenant's retention deleted: " + std::to_string(2 * kPerDay)),
+            std::string::npos)
+      << out;
+  expect_rollups_equal_rows();
+
+  // The default tenant's own retention, shorter than the setting: day 10 goes, by deletes.
+  {
+    auto c = db.connect();
+    ASSERT_TRUE(c.exec("UPDATE tenants SET retention_days = 5 WHERE id = 1"));
+  }
+  maintain();
+  EXPECT_EQ(rows_back(10), 0);
+  EXPECT_TRUE(has_partition(today - 10 * kDay)) << "kept for the other tenants";
+  EXPECT_EQ(rows_back(1), kPerDay);
+  EXPECT_EQ(rows_back(0), kPerDay);
+  expect_rollups_equal_rows();
+  // A round with nothing left to delete deletes nothing.
+  out = maintain();
+  EXPECT_EQ(out.find("rows past their tenant's retention"), std::string::npos) << out;
+
+  // Without the longer retention, the setting's 30 days drop the old partitions again.
+  {
+    auto c = db.connect();
+    ASSERT_TRUE(c.exec("UPDATE tenants SET retention_days = NULL WHERE name = 'long'"));
+  }
+  maintain();
+  EXPECT_FALSE(has_partition(today - 40 * kDay));
+  EXPECT_FALSE(has_partition(today - 35 * kDay));
+  EXPECT_EQ(db.count("SELECT count(*) FROM logs"), 2 * kPerDay);
+  expect_rollups_equal_rows();
+}
+
 }  // namespace
 }  // namespace logpipe::test
