@@ -52,6 +52,7 @@ RateLimiter::RateLimiter(RateLimiterOptions options, Clock clock)
 RateLimiter::~RateLimiter() = default;
 
 core::Status RateLimiter::take(std::string_view key, double per_second, double cost) {
+  if (!(per_second > 0)) return {};  // no rate: no limit
   const double capacity = std::max(1.0, per_second * options_.burst_seconds);
   const double needed = std::min(cost, capacity);
   Shard& shard = shards_[KeyHash{}(key) % options_.shards];

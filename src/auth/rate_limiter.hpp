@@ -46,7 +46,8 @@ class RateLimiter {
   RateLimiter(const RateLimiter&) = delete;
   RateLimiter& operator=(const RateLimiter&) = delete;
 
-  // Takes `cost` tokens from `key`'s bucket, which refills at `per_second` (> 0). Refused:
+  // Takes `cost` tokens from `key`'s bucket, which refills at `per_second` (0 or less: no limit,
+  // nothing taken). Refused:
   // Errc::rate_limited, retry_after_seconds = the whole seconds until the bucket holds enough.
   core::Status take(std::string_view key, double per_second, double cost = 1);
 

@@ -225,6 +225,7 @@ core::Status Intake::admit(const model::Principal& principal) const {
     return ok;
   if (auto ok = over(impl_->options.max_backlog_bytes, impl_->backlog_bytes.load(), "bytes"); !ok)
     return ok;
+  if (!impl_->quotas.any()) return {};
   if (auto refused = impl_->quotas.check(principal.tenant, core::now_micros()))
     return impl_->limited(refused->kind == QuotaKind::logs ? "quota_logs" : "quota_bytes",
                           std::move(refused->error));

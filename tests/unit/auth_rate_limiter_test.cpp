@@ -37,6 +37,14 @@ TEST(RateLimiter, NewBucketAllowsTheBurstThenRefuses) {
       << refused.error().message;
 }
 
+TEST(RateLimiter, ZeroRateIsNoLimit) {
+  FakeClock t;
+  RateLimiter limiter({}, t.clock());
+  for (int i = 0; i < 1000; ++i)
+    ASSERT_TRUE(limiter.take("k", 0, 1000));
+  EXPECT_EQ(limiter.size(), 0U) << "no bucket kept for an unlimited key";
+}
+
 TEST(RateLimiter, RefillsAtTheRate) {
   FakeClock t;
   RateLimiter limiter({}, t.clock());
