@@ -102,7 +102,7 @@ class RateLimits : public ::testing::Test {
 };
 
 model::Principal key(const std::string& id, std::uint32_t requests, std::uint32_t logs) {
-  return {model::kDefaultTenant, id, model::kAllScopes, requests, logs};
+  return {model::kDefaultTenant, "default", id, model::kAllScopes, requests, logs};
 }
 
 TEST_F(RateLimits, KeyLogsPerSecondRefusesBeforeAnythingIsAppended) {
