@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <future>
+#include <regex>
 #include <thread>
 
 #include "api/api.hpp"
@@ -253,6 +254,72 @@ TEST_F(RateLimits, KeylessFloodPerClientAddress) {
   for (const auto& m : accepted)
     EXPECT_EQ(db.count("SELECT count(*) FROM logs WHERE message = '" + m + "'"), 1) << m;
   EXPECT_GE(metric(run.port(), R"(rate_limited_total{reason="ip_requests"})"), refused + 2);
+}
+
+// Per key through a running server with auth = "keys": a key's own requests/s (--rate) and
+// logs/s (--logs-rate), and key_logs_per_second for a key without its own; another key is not
+// slowed by a limited one.
+TEST_F(RateLimits, KeysOwnLimitsEndToEnd) {
+  const auto key = [&](std::vector<std::string> more) {
+    std::vector<std::string> args = {"keys", "create", "--name", "k", "--scopes", "ingest"};
+    args.insert(args.end(), more.begin(), more.end());
+    auto [code, out] = run_logpipe(args, {{"LOGPIPE_DATABASE_URL", db.url()}});
+    std::smatch m;
+    EXPECT_EQ(code, 0) << out;
+    EXPECT_TRUE(std::regex_search(out, m, std::regex("lpk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}"))) << out;
+    return m.str();
+  };
+  const std::string slow = key({"--rate", "2/s"});
+  const std::string few_logs = key({"--logs-rate", "10/s"});
+  const std::string defaults = key({});
+  Logpipe run({.command = "run",
+               .database_url = db.url(),
+               .stream = stream,
+               .extra_args = {"--key-logs-per-second", "5"},
+               .env = {{"LOGPIPE_AUTH", "keys"}}});
+  const auto send = [&](const std::string& k, int logs, const std::string& tag) {
+    std::string body;
+    for (int i = 0; i < logs; ++i)
+      body += R"({"message":")" + tag + "-" + std::to_string(i) + "\"}\n";
+    return http(run.port(), {.method = "POST",
+                             .target = "/api/v1/ingest",
+                             .body = body,
+                             .headers = {{"X-API-Key", k}},
+                             .content_type = "application/x-ndjson"});
+  };
+  // Requests per second: a burst of 2, then refused on the head.
+  int refused = 0;
+  for (int i = 0; i < 6; ++i) {
+    const auto r = send(slow, 1, "slow" + std::to_string(i));
+    if (r.status == 429) {
+      ++refused;
+      EXPECT_NE(r.body.find("requests per second for key"), std::string::npos) << r.body;
+      EXPECT_TRUE(r.headers.count("retry-after"));
+    } else {
+      EXPECT_EQ(r.status, 202) << r.body;
+    }
+  }
+  EXPECT_GE(refused, 2);
+  // Logs per second: 10 pass, the 11th waits; the default (5/s) for a key without its own.
+  EXPECT_EQ(send(few_logs, 10, "few").status, 202);
+  const auto over = send(few_logs, 5, "few-over");
+  EXPECT_EQ(over.status, 429) << over.body;
+  EXPECT_NE(over.body.find("10 logs per second for key"), std::string::npos) << over.body;
+  EXPECT_EQ(send(defaults, 5, "def").status, 202);
+  EXPECT_EQ(send(defaults, 5, "def-over").status, 429);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return db.count(
+                   "SELECT count(*) FROM logs WHERE message LIKE 'few-%' OR message LIKE "
+                   "'def-%'") == 15;
+      },
+      15s))
+      << run.process().output();
+  EXPECT_EQ(db.count("SELECT count(*) FROM logs WHERE message LIKE '%over%'"), 0);
+  const std::string metrics =
+      http(run.port(), {.target = "/metrics", .headers = {{"X-API-Key", defaults}}}).body;
+  EXPECT_EQ(test::metric(metrics, R"(rate_limited_total{reason="key_requests"})"), refused);
+  EXPECT_EQ(test::metric(metrics, R"(rate_limited_total{reason="key_logs"})"), 2);
 }
 
 // Seconds until the next 00:00 UTC.
