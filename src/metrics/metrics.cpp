@@ -173,6 +173,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                         .Help("Logs stored directly in PostgreSQL because Redis was unavailable")
                         .Register(r)
                         .Add({});
+  audit_write_failures_ = &prometheus::BuildCounter()
+                               .Name("audit_write_failures_total")
+                               .Help("Audit log rows that could not be written")
+                               .Register(r)
+                               .Add({});
   worker_processed_ = &prometheus::BuildCounter()
                            .Name("worker_processed_logs_total")
                            .Help("Records handled by the worker, by status")
@@ -356,6 +361,10 @@ void Metrics::worker_circuit(bool opened) {
 
 void Metrics::ingest_fallback(double count) {
   fallback_logs_->Increment(count);
+}
+
+void Metrics::audit_write_failed() {
+  audit_write_failures_->Increment();
 }
 
 void Metrics::worker_processed(std::string_view status, double count) {
