@@ -20,6 +20,7 @@
 #include "api/api.hpp"
 #include "api/render.hpp"
 #include "auth/authenticator.hpp"
+#include "client/audit.hpp"
 #include "core/log.hpp"
 #include "http/server.hpp"
 #include "ingest/formats/pattern.hpp"
@@ -619,15 +620,6 @@ core::Result<store::Connection> audit_connection(const config::Settings& s) {
   return db;
 }
 
-store::AuditEntry cli_audit_entry(std::string_view action, std::string target, std::string detail) {
-  store::AuditEntry e;
-  e.action = std::string(action);
-  e.target = std::move(target);
-  e.detail = std::move(detail);
-  e.remote_addr = std::string(store::kCommandLine);
-  return e;
-}
-
 int audit_or_fail(store::Connection& db, const store::AuditEntry& entry) {
   if (auto written = store::append_audit(db, entry); !written)
     return fail("the change was made, but its audit log row could not be written: " +
@@ -645,9 +637,10 @@ int dlq_replay(const config::Settings& s, const std::vector<std::string>& ids) {
   if (!done) return fail(done.error().message);
   fmt::print("replayed {} into {}; {} left in {}\n", done->replayed, s.stream, done->remaining,
              queue::dead_letter_stream(s.stream));
-  return audit_or_fail(
-      *db, cli_audit_entry(store::audit_action::kDlqReplay, queue::dead_letter_stream(s.stream),
-                           api::dlq_replay_audit_detail(ids, *done)));
+  return audit_or_fail(*db,
+                       store::command_line_audit_entry(store::audit_action::kDlqReplay,
+                                                       queue::dead_letter_stream(s.stream),
+                                                       api::dlq_replay_audit_detail(ids, *done)));
 }
 
 int dlq_delete(const config::Settings& s, const std::vector<std::string>& ids) {
@@ -666,9 +659,10 @@ int dlq_delete(const config::Settings& s, const std::vector<std::string>& ids) {
              done->remaining);
   // Nothing deleted (every id missing) is a failed action: no row.
   if (done->deleted > 0) {
-    if (const int failed = audit_or_fail(
-            *db, cli_audit_entry(store::audit_action::kDlqDelete, ids.size() == 1 ? ids[0] : "",
-                                 api::dlq_delete_audit_detail(ids, *done)));
+    if (const int failed =
+            audit_or_fail(*db, store::command_line_audit_entry(
+                                   store::audit_action::kDlqDelete, ids.size() == 1 ? ids[0] : "",
+                                   api::dlq_delete_audit_detail(ids, *done)));
         failed != 0)
       return failed;
   }
@@ -678,6 +672,14 @@ int dlq_delete(const config::Settings& s, const std::vector<std::string>& ids) {
 int query(const client::Query& query) {
   if (auto done = client::run(query, stdout); !done) {
     fmt::print(stderr, "logpipe query: {}\n", done.error().message);
+    return 1;
+  }
+  return 0;
+}
+
+int audit(const client::Query& query) {
+  if (auto done = client::run_audit(query, stdout); !done) {
+    fmt::print(stderr, "logpipe audit: {}\n", done.error().message);
     return 1;
   }
   return 0;

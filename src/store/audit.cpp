@@ -2,6 +2,17 @@
 
 namespace logpipe::store {
 
+AuditEntry command_line_audit_entry(std::string_view action, std::string target, std::string detail,
+                                    model::TenantId tenant) {
+  AuditEntry e;
+  e.tenant = tenant;
+  e.action = std::string(action);
+  e.target = std::move(target);
+  e.detail = std::move(detail);
+  e.remote_addr = std::string(kCommandLine);
+  return e;
+}
+
 core::Status append_audit(Connection& c, const AuditEntry& e) {
   const auto nullable = [](const std::string& text) -> std::optional<std::string> {
     if (text.empty()) return std::nullopt;

@@ -40,6 +40,11 @@ struct AuditEntry {
   std::string request_id;
 };
 
+// The row of a change made from the command line: no key, remote_addr "cli", no request id.
+AuditEntry command_line_audit_entry(std::string_view action, std::string target,
+                                    std::string detail = "{}",
+                                    model::TenantId tenant = model::kDefaultTenant);
+
 // Appends `entry` (at = now(), the transaction's start when inside one). Errc::invalid_field when
 // `detail` is not a JSON object.
 core::Status append_audit(Connection& connection, const AuditEntry& entry);

@@ -5,6 +5,7 @@
 // tenant.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "harness.hpp"
@@ -359,6 +360,23 @@ TEST_F(Audit, ListPagesNewestFirstFiltersAndStaysInItsTenant) {
     const auto r = get(port, "/api/v1/audit?" + bad);
     EXPECT_EQ(r.status, 422) << bad << ": " << r.body;
   }
+
+  // `logpipe audit` prints the same rows, across pages.
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  auto [code, out] = run_logpipe({"audit", "--url", url, "--limit", "3", "--output", "ndjson"});
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3) << out;
+  EXPECT_NE(out.find(R"("target":"t3")"), std::string::npos) << out;
+  auto [table_code, table] =
+      run_logpipe({"audit", "--url", url, "--action", "app.delete", "--key-id", "k1"});
+  ASSERT_EQ(table_code, 0) << table;
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 4) << table;
+  EXPECT_NE(table.find(" app.delete t6 key=k1 from=10.0.0.1 request=req-6 {\"n\":6}\n"),
+            std::string::npos)
+      << table;
+  auto [refused, refused_out] = run_logpipe({"audit", "--url", url, "--from", "yesterday"});
+  EXPECT_EQ(refused, 1) << refused_out;
+  EXPECT_NE(refused_out.find("422"), std::string::npos) << refused_out;
   EXPECT_EQ(lp.process().terminate(), 0);
 }
 
