@@ -173,6 +173,80 @@ TEST_F(Audit, ADeleteWhoseRowCannotBeWrittenDoesNotHappen) {
   EXPECT_EQ(lp.process().terminate(), 0);
 }
 
+// With keys: the row names the key that acted and goes to its tenant; a key of another tenant
+// neither reaches the default tenant's logs (404, no row) nor sees its rows.
+TEST_F(Audit, WithKeysARowNamesItsKeyAndStaysInItsTenant) {
+  ASSERT_EQ(run_logpipe({"tenants", "create", "acme", "--database-url", db.url()}).first, 0);
+  simdjson::dom::parser parser;
+  const auto create_key = [&](const std::string& tenant, const std::string& scopes) {
+    auto [code, out] = run_logpipe({"keys", "create", "--tenant", tenant, "--name", "ops",
+                                    "--scopes", scopes, "--json", "--database-url", db.url()});
+    EXPECT_EQ(code, 0) << out;
+    const auto json = out.substr(std::min(out.find('{'), out.size()));
+    auto key = parse_json(parser, json.substr(0, json.find('\n')));
+    return std::pair<std::string, std::string>(std::string(std::string_view(key["id"])),
+                                               std::string(std::string_view(key["key"])));
+  };
+  const auto [ops_id, ops] = create_key("default", "ingest,query,admin");
+  const auto [acme_id, acme] = create_key("acme", "ingest,query,admin");
+  const auto [reader_id, reader] = create_key("default", "query");
+  ASSERT_FALSE(ops.empty());
+  Logpipe lp({.command = "serve",
+              .database_url = db.url(),
+              .stream = stream,
+              .env = {{"LOGPIPE_AUTH", "keys"}}});
+  const auto port = lp.port();
+  const auto as = [&](const std::string& key, std::string method, std::string target,
+                      const std::string& request_id, std::string body = {}) {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    r.body = std::move(body);
+    if (r.body.empty()) r.content_type.reset();
+    r.headers = {{"X-API-Key", key}, {"X-Request-Id", request_id}};
+    return http(port, r);
+  };
+  const auto store_one = [&](const std::string& key) {
+    const auto stored = as(key, "POST", "/data/", "r-store", R"({"message":"m"})");
+    EXPECT_EQ(stored.status, 201) << stored.body;
+    return std::to_string(parse_json(parser, stored.body)["id"].get_int64().value());
+  };
+  const auto mine = store_one(ops);
+  const auto theirs = store_one(acme);
+
+  EXPECT_EQ(as(acme, "DELETE", "/api/v1/logs/" + mine, "r-cross").status, 404);
+  EXPECT_EQ(as(reader, "DELETE", "/api/v1/logs/" + mine, "r-scope").status, 403);
+  EXPECT_EQ(db.count("SELECT count(*) FROM audit_log WHERE action = 'log.delete'"), 0);
+
+  ASSERT_EQ(as(ops, "DELETE", "/api/v1/logs/" + mine, "r-ops").status, 200);
+  ASSERT_EQ(as(acme, "DELETE", "/api/v1/logs/" + theirs, "r-acme").status, 200);
+  const auto acme_tenant = db.count("SELECT id FROM tenants WHERE name = 'acme'");
+  EXPECT_EQ(db.count("SELECT count(*) FROM audit_log WHERE action = 'log.delete' AND tenant_id = 1"
+                     " AND key_id = '" +
+                     ops_id + "' AND target = '" + mine + "' AND request_id = 'r-ops'"),
+            1);
+  EXPECT_EQ(db.count("SELECT count(*) FROM audit_log WHERE action = 'log.delete' AND tenant_id = " +
+                     std::to_string(acme_tenant) + " AND key_id = '" + acme_id +
+                     "' AND target = '" + theirs + "' AND request_id = 'r-acme'"),
+            1);
+
+  // Each tenant's admin sees its own rows only; a key without the admin scope sees none.
+  const auto targets_seen_by = [&](const std::string& key) {
+    const auto page = as(key, "GET", "/api/v1/audit?action=log.delete", "r-list");
+    EXPECT_EQ(page.status, 200) << page.body;
+    std::vector<std::string> targets;
+    if (page.status != 200) return targets;
+    for (auto entry : parse_json(parser, page.body)["entries"].get_array())
+      targets.emplace_back(std::string_view(entry["target"]));
+    return targets;
+  };
+  EXPECT_EQ(targets_seen_by(ops), std::vector<std::string>{mine});
+  EXPECT_EQ(targets_seen_by(acme), std::vector<std::string>{theirs});
+  EXPECT_EQ(as(reader, "GET", "/api/v1/audit", "r-reader").status, 403);
+  EXPECT_EQ(as("lpk_000000000000_nope", "GET", "/api/v1/audit", "r-nokey").status, 401);
+  EXPECT_EQ(lp.process().terminate(), 0);
+}
+
 class AuditDlq : public Audit {
  protected:
   std::string add_entry() {
