@@ -36,12 +36,12 @@ void answer_search(Context& ctx, http::Request& req, const http::RequestContext&
 std::string log_delete_detail(const query::Params& params, const query::LogDelete& what,
                               std::int64_t deleted) {
   std::vector<std::pair<std::string, std::vector<std::string>>> filter;
-  for (const auto& [key, value] : params) {
-    if (key == "limit") continue;
+  for (const auto& param : params) {
+    if (param.first == "limit") continue;
     auto same = std::find_if(filter.begin(), filter.end(),
-                             [&key](const auto& f) { return f.first == key; });
-    if (same == filter.end()) same = filter.insert(filter.end(), {key, {}});
-    same->second.push_back(value);
+                             [&param](const auto& f) { return f.first == param.first; });
+    if (same == filter.end()) same = filter.insert(filter.end(), {param.first, {}});
+    same->second.push_back(param.second);
   }
   core::JsonWriter w;
   w.begin_object().key("filter").begin_object();
