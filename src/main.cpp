@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
+#include "client/audit.hpp"
 #include "client/query.hpp"
 #include "config/settings.hpp"
 #include "loadtest/seed.hpp"
@@ -140,6 +141,11 @@ int main(int argc, char** argv) {
   client::CommandLine query_line;
   client::add_flags(*query_command, query_line);
 
+  auto* audit_command = cli.add_subcommand(
+      "audit", "print the audit log of a running logpipe server (GET /api/v1/audit), newest first");
+  client::AuditCommandLine audit_line;
+  client::add_audit_flags(*audit_command, audit_line);
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -154,6 +160,14 @@ int main(int argc, char** argv) {
       return 2;
     }
     return app::query(*query);
+  }
+  if (audit_command->parsed()) {
+    auto query = client::finish_audit_flags(audit_line);
+    if (!query) {
+      fmt::print(stderr, "logpipe audit: {}\n", query.error().message);
+      return 2;
+    }
+    return app::audit(*query);
   }
   auto settings = options.resolve();
   if (!settings) {

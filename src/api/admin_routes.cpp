@@ -22,6 +22,17 @@ using http::bhttp::status;
 
 constexpr std::size_t kMaxReplay = 10'000;  // per call: bounded work for one request
 
+// The answer of a dead-letter operation: its JSON, or its error. The request's own faults keep
+// their code; anything else is Redis (or PostgreSQL) failing us: 503.
+void answer(Request& req, const Reply& reply, core::Result<std::string> body) {
+  if (body) return reply(http::json_response(req, status::ok, std::move(body).value()));
+  const auto code = body.error().code;
+  if (code == core::Errc::not_found || code == core::Errc::invalid_field)
+    return reply(http::error_response(req, body.error()));
+  core::log::warn("dead-letter operation failed", {{"error", body.error().message}});
+  reply(http::error_response(req, core::make_error(core::Errc::unavailable, body.error().message)));
+}
+
 // Runs `fn(redis)` on the database threads with a connection of its own (these are rare admin
 // calls; the serving path's pipelined client must not block on them) and answers with its JSON.
 template <class Fn>
@@ -29,15 +40,34 @@ void with_redis(Context& ctx, Request& req, const Reply& reply, Fn fn) {
   boost::asio::post(ctx.db_threads, [&ctx, &req, reply, fn = std::move(fn),
                                      token = ctx.in_flight.enter()] {
     auto redis = queue::SyncClient::connect(ctx.redis_endpoint, std::chrono::milliseconds(2000));
-    core::Result<std::string> body = redis ? fn(*redis) : core::Result<std::string>(redis.error());
-    if (body) return reply(http::json_response(req, status::ok, std::move(body).value()));
-    // The request's own faults keep their code; anything else is Redis failing us.
-    const auto code = body.error().code;
-    if (code == core::Errc::not_found || code == core::Errc::invalid_field)
-      return reply(http::error_response(req, body.error()));
-    core::log::warn("dead-letter operation failed", {{"error", body.error().message}});
-    reply(
-        http::error_response(req, core::make_error(core::Errc::unavailable, body.error().message)));
+    answer(req, reply, redis ? fn(*redis) : core::Result<std::string>(redis.error()));
+  });
+}
+
+// What a dead-letter change answers, and its audit row.
+struct Audited {
+  std::string body;
+  store::AuditEntry entry;
+};
+
+// with_redis for a change, which the audit log records. Redis has no transaction with
+// PostgreSQL, so the row is appended right after the change succeeded, on a connection leased
+// before it: without PostgreSQL the change is refused (503) rather than made unrecorded. A row
+// that still fails after the change is logged and counted (audit_write_failed), and the answer
+// reports the change all the same: it happened, and a client told otherwise would retry it.
+template <class Change>
+void with_redis_audited(Context& ctx, Request& req, const Reply& reply, Change change) {
+  boost::asio::post(ctx.db_threads, [&ctx, &req, reply, change = std::move(change),
+                                     token = ctx.in_flight.enter()] {
+    auto db = ctx.db.lease();
+    if (!db) return answer(req, reply, db.error());
+    auto redis = queue::SyncClient::connect(ctx.redis_endpoint, std::chrono::milliseconds(2000));
+    if (!redis) return answer(req, reply, redis.error());
+    core::Result<Audited> done = change(*redis);
+    if (!done) return answer(req, reply, done.error());
+    if (auto written = store::append_audit(db->connection(), done->entry); !written)
+      audit_write_failed(ctx, done->entry, written.error());
+    answer(req, reply, std::move(done->body));
   });
 }
 
@@ -80,12 +110,15 @@ void dlq_list(Context& ctx, Request& req, http::RequestContext&, const Reply& re
              });
 }
 
-void dlq_replay(Context& ctx, Request& req, http::RequestContext&, const Reply& reply) {
+void dlq_replay(Context& ctx, Request& req, http::RequestContext& rc, const Reply& reply) {
   auto ids = replay_ids(req.body());
   if (!ids) return reply(http::error_response(req, ids.error()));
-  with_redis(
+  with_redis_audited(
       ctx, req, reply,
-      [&ctx, ids = std::move(ids).value()](queue::SyncClient& redis) -> core::Result<std::string> {
+      [&ctx,
+       entry =
+           audit_entry(rc, store::audit_action::kDlqReplay, queue::dead_letter_stream(ctx.stream)),
+       ids = std::move(ids).value()](queue::SyncClient& redis) -> core::Result<Audited> {
         auto done = queue::dlq_replay(redis, ctx.stream, ids, kMaxReplay);
         if (!done) return done.error();
         core::log::info("dead-letter entries replayed",
@@ -95,32 +128,37 @@ void dlq_replay(Context& ctx, Request& req, http::RequestContext&, const Reply& 
             .field("replayed", static_cast<std::uint64_t>(done->replayed))
             .field("remaining", done->remaining)
             .end_object();
-        return w.take();
+        Audited audited{w.take(), entry};
+        audited.entry.detail = dlq_replay_audit_detail(ids, *done);
+        return audited;
       });
 }
 
 // DELETE /api/v1/dlq/{id}: for records not worth replaying. 404 when the id is not there.
 void dlq_delete(Context& ctx, Request& req, http::RequestContext& rc, const Reply& reply) {
-  with_redis(
-      ctx, req, reply,
-      [&ctx,
-       id = std::string(rc.param("id"))](queue::SyncClient& redis) -> core::Result<std::string> {
-        auto done = queue::dlq_delete(redis, ctx.stream, {id});
-        if (!done && done.error().code == core::Errc::invalid_argument)
-          return core::Error(core::Errc::invalid_field, done.error().message,
-                             {{-1, "id", "is not a stream entry id (<ms>-<seq>)"}});
-        if (!done) return done.error();
-        if (done->deleted == 0)
-          return core::make_error(core::Errc::not_found, "no dead-letter entry " + id + " in " +
-                                                             queue::dead_letter_stream(ctx.stream));
-        core::log::info("dead-letter entry deleted", {{"id", id}});
-        core::JsonWriter w;
-        w.begin_object()
-            .field("deleted", static_cast<std::uint64_t>(done->deleted))
-            .field("remaining", done->remaining)
-            .end_object();
-        return w.take();
-      });
+  std::string id(rc.param("id"));
+  with_redis_audited(ctx, req, reply,
+                     [&ctx, entry = audit_entry(rc, store::audit_action::kDlqDelete, id),
+                      id](queue::SyncClient& redis) -> core::Result<Audited> {
+                       auto done = queue::dlq_delete(redis, ctx.stream, {id});
+                       if (!done && done.error().code == core::Errc::invalid_argument)
+                         return core::Error(core::Errc::invalid_field, done.error().message,
+                                            {{-1, "id", "is not a stream entry id (<ms>-<seq>)"}});
+                       if (!done) return done.error();
+                       if (done->deleted == 0)
+                         return core::make_error(core::Errc::not_found,
+                                                 "no dead-letter entry " + id + " in " +
+                                                     queue::dead_letter_stream(ctx.stream));
+                       core::log::info("dead-letter entry deleted", {{"id", id}});
+                       core::JsonWriter w;
+                       w.begin_object()
+                           .field("deleted", static_cast<std::uint64_t>(done->deleted))
+                           .field("remaining", done->remaining)
+                           .end_object();
+                       Audited audited{w.take(), entry};
+                       audited.entry.detail = dlq_delete_audit_detail(std::span(&id, 1), *done);
+                       return audited;
+                     });
 }
 
 }  // namespace logpipe::api

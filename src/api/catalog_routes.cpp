@@ -111,8 +111,15 @@ void delete_app(Context& ctx, http::Request& req, http::RequestContext& rc,
   std::string name(rc.param("name"));
   answer_from_db(
       ctx, req, reply, "app delete failed",
-      [tenant = rc.principal.tenant, name](store::Connection& c) {
-        return query::delete_app(c, tenant, name);
+      [&ctx, entry = audit_entry(rc, store::audit_action::kAppDelete, name),
+       tenant = rc.principal.tenant, name](store::Connection& c) {
+        return audited(
+            ctx, c, [&] { return query::delete_app(c, tenant, name); },
+            [&](const store::Deleted& gone) {
+              auto e = entry;
+              e.detail = fmt::format(R"({{"logs_deleted":{}}})", gone.count);
+              return e;
+            });
       },
       [&ctx, name](const store::Deleted& gone) {
         forget_cached_devices(ctx, gone.devices);

@@ -10,6 +10,7 @@
 #include "api/api.hpp"
 #include "core/json_writer.hpp"
 #include "core/log.hpp"
+#include "store/audit.hpp"
 
 namespace logpipe::api {
 
@@ -32,6 +33,34 @@ void answer_from_db(Context& ctx, http::Request& req, const http::Reply& reply,
     auto result = ctx.db.with(fetch);
     if (result) return reply(http::json_response(req, ok, render(*result)));
     reply(database_failure(req, what, result.error()));
+  });
+}
+
+// The audit row of the request's action (store/audit.hpp): who (the principal's tenant and key),
+// from where (the peer's address) and which request (its X-Request-Id); `detail` a JSON object.
+store::AuditEntry audit_entry(const http::RequestContext& request_context, std::string_view action,
+                              std::string target = {}, std::string detail = "{}");
+
+// Logs and counts (audit_write_failures_total) an audit row that could not be written.
+void audit_write_failed(Context& context, const store::AuditEntry& entry, const core::Error& error);
+
+// Runs `change()` and appends the audit row `describe(result)` in one transaction on `c`: no
+// change without its row. When the row cannot be written, the change is rolled back and the
+// request fails (logged and counted by audit_write_failed).
+template <class Change, class Describe>
+auto audited(Context& ctx, store::Connection& c, Change&& change, Describe&& describe)
+    -> decltype(change()) {
+  return store::in_transaction(c, [&]() -> decltype(change()) {
+    auto result = change();
+    if (!result) return result;
+    const store::AuditEntry entry = describe(*result);
+    if (auto written = store::append_audit(c, entry); !written) {
+      audit_write_failed(ctx, entry, written.error());
+      // Not the request's fault, whatever PostgreSQL said: an outage stays a 503, the rest a 500.
+      if (written.error().code == core::Errc::unavailable) return written.error();
+      return core::make_error(core::Errc::internal, "the audit log row could not be written");
+    }
+    return result;
   });
 }
 
@@ -139,6 +168,9 @@ void delete_app(Context&, http::Request&, http::RequestContext&, const http::Rep
 void dlq_list(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void dlq_replay(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void dlq_delete(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+
+// audit_routes.cpp
+void list_audit(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 
 // The endpoint list of GET / (from the route table): {"METHOD /path": "summary", …}, with the
 // Elasticsearch paths under `es_prefix`.

@@ -1,6 +1,8 @@
 // Logs (search, one by id, a device's, deletes), statistics, and the queue's state (Redis).
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "api/handlers.hpp"
 #include "api/render.hpp"
 #include "core/log.hpp"
@@ -26,6 +28,38 @@ void answer_search(Context& ctx, http::Request& req, const http::RequestContext&
       ctx, req, reply, "log search failed",
       [q = std::move(q).value()](store::Connection& c) { return query::find_logs(c, q); },
       [](const query::LogPage& page) { return logs_json(page); });
+}
+
+// The audit detail of DELETE /api/v1/logs: the filters as the request gave them (a parameter
+// given more than once as an array), the times they resolved to (from=15m is relative to the
+// request), the limit and how many logs went.
+std::string log_delete_detail(const query::Params& params, const query::LogDelete& what,
+                              std::int64_t deleted) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> filter;
+  for (const auto& param : params) {
+    if (param.first == "limit") continue;
+    auto same = std::find_if(filter.begin(), filter.end(),
+                             [&param](const auto& f) { return f.first == param.first; });
+    if (same == filter.end()) same = filter.insert(filter.end(), {param.first, {}});
+    same->second.push_back(param.second);
+  }
+  core::JsonWriter w;
+  w.begin_object().key("filter").begin_object();
+  for (const auto& [key, values] : filter) {
+    w.key(key);
+    if (values.size() == 1) {
+      w.value(values.front());
+    } else {
+      w.begin_array();
+      for (const auto& v : values)
+        w.value(v);
+      w.end_array();
+    }
+  }
+  w.end_object();
+  if (what.filter.from) w.field("from", core::format_rfc3339(*what.filter.from));
+  if (what.filter.to) w.field("to", core::format_rfc3339(*what.filter.to));
+  return w.field("limit", what.limit).field("deleted", deleted).end_object().take();
 }
 
 }  // namespace
@@ -158,8 +192,13 @@ void delete_log(Context& ctx, http::Request& req, http::RequestContext& rc,
   if (!id) return reply(http::error_response(req, id.error()));
   answer_from_db(
       ctx, req, reply, "log delete failed",
-      [tenant = rc.principal.tenant, id = *id](store::Connection& c) {
-        return query::delete_log(c, tenant, id);
+      [&ctx,
+       entry = audit_entry(rc, store::audit_action::kLogDelete, std::to_string(*id),
+                           R"({"deleted":1})"),
+       tenant = rc.principal.tenant, id = *id](store::Connection& c) {
+        return audited(
+            ctx, c, [&] { return query::delete_log(c, tenant, id); },
+            [&](const store::Deleted&) { return entry; });
       },
       [&ctx, id = *id](const store::Deleted& gone) {
         forget_cached_devices(ctx, gone.devices);
@@ -169,13 +208,20 @@ void delete_log(Context& ctx, http::Request& req, http::RequestContext& rc,
 
 void delete_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
                  const http::Reply& reply) {
-  auto what = query::parse_log_delete(http::query_params(req.target()), rc.principal.tenant,
-                                      core::now_micros());
+  const auto params = http::query_params(req.target());
+  auto what = query::parse_log_delete(params, rc.principal.tenant, core::now_micros());
   if (!what) return reply(http::error_response(req, what.error()));
   answer_from_db(
       ctx, req, reply, "log delete failed",
-      [what = std::move(what).value()](store::Connection& c) {
-        return query::delete_logs(c, what);
+      [&ctx, entry = audit_entry(rc, store::audit_action::kLogsDelete), params,
+       what = std::move(what).value()](store::Connection& c) {
+        return audited(
+            ctx, c, [&] { return query::delete_logs(c, what); },
+            [&](const store::Deleted& gone) {
+              auto e = entry;
+              e.detail = log_delete_detail(params, what, gone.count);
+              return e;
+            });
       },
       [&ctx](const store::Deleted& gone) {
         forget_cached_devices(ctx, gone.devices);

@@ -375,4 +375,60 @@ std::string tenants_json(std::span<const auth::Tenant> tenants) {
       .take();
 }
 
+namespace {
+void write_ids(core::JsonWriter& w, std::string_view name, std::span<const std::string> ids) {
+  w.key(name).begin_array();
+  for (const auto& id : ids)
+    w.value(id);
+  w.end_array();
+}
+}  // namespace
+
+std::string dlq_replay_audit_detail(std::span<const std::string> ids,
+                                    const queue::ReplayResult& done) {
+  core::JsonWriter w;
+  w.begin_object();
+  if (ids.empty()) {
+    w.field("all", true);
+  } else {
+    write_ids(w, "ids", ids);
+  }
+  return w.field("replayed", static_cast<std::uint64_t>(done.replayed))
+      .field("remaining", done.remaining)
+      .end_object()
+      .take();
+}
+
+std::string dlq_delete_audit_detail(std::span<const std::string> ids,
+                                    const queue::DlqDeleteResult& done) {
+  core::JsonWriter w;
+  w.begin_object();
+  write_ids(w, "ids", ids);
+  w.field("deleted", static_cast<std::uint64_t>(done.deleted)).field("remaining", done.remaining);
+  if (!done.not_found.empty()) write_ids(w, "not_found", done.not_found);
+  return w.end_object().take();
+}
+
+std::string audit_json(const query::AuditPage& page) {
+  core::JsonWriter w;
+  w.begin_object().key("entries").begin_array();
+  for (const auto& r : page.records) {
+    w.begin_object().field("id", r.id).field("at", core::format_rfc3339(r.at));
+    optional_field(w, "key_id", r.key_id);
+    w.field("action", r.action);
+    optional_field(w, "target", r.target);
+    w.key("detail").raw(r.detail_json);
+    optional_field(w, "remote_addr", r.remote_addr);
+    optional_field(w, "request_id", r.request_id);
+    w.end_object();
+  }
+  w.end_array().field("count", static_cast<std::int64_t>(page.records.size())).key("next_cursor");
+  if (page.next) {
+    w.value(query::encode_cursor(*page.next));
+  } else {
+    w.null();
+  }
+  return w.end_object().take();
+}
+
 }  // namespace logpipe::api

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "auth/key_store.hpp"
+#include "query/audit.hpp"
 #include "query/catalog.hpp"
 #include "query/device_logs.hpp"
 #include "query/logs.hpp"
@@ -73,5 +74,16 @@ std::string keys_json(std::span<const auth::KeyInfo> keys, core::Micros now);
 std::string tenant_json(const auth::Tenant& tenant);
 // {"tenants":[…],"count":N}
 std::string tenants_json(std::span<const auth::Tenant> tenants);
+// The audit details of DLQ changes, the same from the API and the command line:
+// dlq.replay {"all":true | "ids":[…],"replayed":N,"remaining":N} (no ids: every entry, up to the
+// call's limit); dlq.delete {"ids":[…],"deleted":N,"remaining":N,"not_found":[…]}.
+std::string dlq_replay_audit_detail(std::span<const std::string> ids,
+                                    const queue::ReplayResult& done);
+std::string dlq_delete_audit_detail(std::span<const std::string> ids,
+                                    const queue::DlqDeleteResult& done);
+
+// GET /api/v1/audit: {"entries":[{"id","at","key_id","action","target","detail","remote_addr",
+// "request_id"}],"count":N,"next_cursor":"…"|null}, newest first; absent values are null.
+std::string audit_json(const query::AuditPage& page);
 
 }  // namespace logpipe::api

@@ -79,6 +79,7 @@ const std::array kEndpoints = {
   Endpoint{verb::delete_, "/api/v1/keys/{id}",   "Revoke an API key",                                 Scope::admin,  revoke_key},
   Endpoint{verb::get,  "/api/v1/tenants",        "Tenants (the operator's)",                          Scope::admin,  list_tenants},
   Endpoint{verb::post, "/api/v1/tenants",        "Create a tenant with its quotas and retention (the operator's)", Scope::admin, create_tenant, kOneLogBytes},
+  Endpoint{verb::get,  "/api/v1/audit",          "The audit log of this tenant: deletes, DLQ changes, keys; newest first", Scope::admin, list_audit},
   Endpoint{verb::get,  "/es",                    "Elasticsearch: version probe (the clients' product check)", Scope::none, es_info, 0, kEs},
   Endpoint{verb::head, "/es",                    "Elasticsearch: ping",                               Scope::none,   es_ping, 0, kEs},
   Endpoint{verb::post, "/es/_bulk",              "Elasticsearch _bulk: NDJSON action/document pairs, answered per item", Scope::ingest, es_bulk, 0, kEs},

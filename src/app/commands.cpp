@@ -20,6 +20,7 @@
 #include "api/api.hpp"
 #include "api/render.hpp"
 #include "auth/authenticator.hpp"
+#include "client/audit.hpp"
 #include "core/log.hpp"
 #include "http/server.hpp"
 #include "ingest/formats/pattern.hpp"
@@ -35,6 +36,7 @@
 #include "queue/stream_appender.hpp"
 #include "queue/stream_consumer.hpp"
 #include "store/archive.hpp"
+#include "store/audit.hpp"
 #include "store/connection.hpp"
 #include "store/migrations.hpp"
 #include "store/pool.hpp"
@@ -614,19 +616,48 @@ int dlq_list(const config::Settings& s, std::size_t limit, bool json) {
   return 0;
 }
 
+namespace {
+// The dead-letter changes of the command line are audited like the API's (README "Audit log"):
+// no key, remote_addr "cli", the default tenant. The database is opened before the change, so
+// that a change is never made without a way to record it; a row that still fails after the
+// change is reported (exit 1) while the change stands.
+core::Result<store::Connection> audit_connection(const config::Settings& s) {
+  auto db = store::Connection::open(s.database_url);
+  if (!db)
+    return core::make_error(
+        db.error().code,
+        "cannot open PostgreSQL for the audit log (nothing changed): " + db.error().message);
+  return db;
+}
+
+int audit_or_fail(store::Connection& db, const store::AuditEntry& entry) {
+  if (auto written = store::append_audit(db, entry); !written)
+    return fail("the change was made, but its audit log row could not be written: " +
+                written.error().message);
+  return 0;
+}
+}  // namespace
+
 int dlq_replay(const config::Settings& s, const std::vector<std::string>& ids) {
   auto redis = dlq_connection(s);
   if (!redis) return fail(redis.error().message);
+  auto db = audit_connection(s);
+  if (!db) return fail(db.error().message);
   auto done = queue::dlq_replay(*redis, s.stream, ids, 10'000);
   if (!done) return fail(done.error().message);
   fmt::print("replayed {} into {}; {} left in {}\n", done->replayed, s.stream, done->remaining,
              queue::dead_letter_stream(s.stream));
-  return 0;
+  return audit_or_fail(*db,
+                       store::command_line_audit_entry(store::audit_action::kDlqReplay,
+                                                       queue::dead_letter_stream(s.stream),
+                                                       api::dlq_replay_audit_detail(ids, *done)));
 }
 
 int dlq_delete(const config::Settings& s, const std::vector<std::string>& ids) {
   auto redis = dlq_connection(s);
   if (!redis) return fail(redis.error().message);
+  auto db = audit_connection(s);
+  if (!db) return fail(db.error().message);
   auto done = queue::dlq_delete(*redis, s.stream, ids);
   if (!done) {
     fail(done.error().message);
@@ -636,12 +667,29 @@ int dlq_delete(const config::Settings& s, const std::vector<std::string>& ids) {
     fmt::print(stderr, "logpipe: {} is not in {}\n", id, queue::dead_letter_stream(s.stream));
   fmt::print("deleted {} from {}; {} left\n", done->deleted, queue::dead_letter_stream(s.stream),
              done->remaining);
+  // Nothing deleted (every id missing) is a failed action: no row.
+  if (done->deleted > 0) {
+    if (const int failed =
+            audit_or_fail(*db, store::command_line_audit_entry(
+                                   store::audit_action::kDlqDelete, ids.size() == 1 ? ids[0] : "",
+                                   api::dlq_delete_audit_detail(ids, *done)));
+        failed != 0)
+      return failed;
+  }
   return done->not_found.empty() ? 0 : 1;
 }
 
 int query(const client::Query& query) {
   if (auto done = client::run(query, stdout); !done) {
     fmt::print(stderr, "logpipe query: {}\n", done.error().message);
+    return 1;
+  }
+  return 0;
+}
+
+int audit(const client::Query& query) {
+  if (auto done = client::run_audit(query, stdout); !done) {
+    fmt::print(stderr, "logpipe audit: {}\n", done.error().message);
     return 1;
   }
   return 0;

@@ -51,5 +51,7 @@ int tenants_list(const config::Settings& settings, bool json);
 // Searches a running server's logs and prints them: exit 1 when the server cannot be reached or
 // refuses the search (its error message on stderr). It reads no configuration: only its flags.
 int query(const client::Query& query);
+// Prints a running server's audit log (`logpipe audit`); exits as query() does.
+int audit(const client::Query& query);
 
 }  // namespace logpipe::app

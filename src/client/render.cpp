@@ -50,8 +50,8 @@ core::Result<LogEntry> read_entry(simdjson::dom::parser& parser, std::string_vie
   return entry;
 }
 
-// Text of a log as the terminal shows it: C0 and C1 control characters (ESC, CSI, line breaks)
-// escaped, everything else (UTF-8 included) as it is.
+}  // namespace
+
 void append_printable(std::string& out, std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
@@ -73,6 +73,8 @@ void append_printable(std::string& out, std::string_view text) {
     }
   }
 }
+
+namespace {
 
 // SGR parameters of a level's colour; empty for a level this client does not know.
 std::string_view level_color(std::string_view level) {

@@ -38,6 +38,10 @@ std::string ndjson_row(const LogEntry& log);
 // The API's objects as one JSON array, one object per line.
 std::string json_array(std::span<const LogEntry> logs);
 
+// Text as the terminal shows it, appended to `out`: C0 and C1 control characters (ESC, CSI,
+// line breaks) escaped (\n, \x1b, \u009b), everything else (UTF-8 included) as it is.
+void append_printable(std::string& out, std::string_view text);
+
 // A refused request as one line: "422 invalid_field: level must be a level (…)" from the API's
 // error body ({"error":{"code","message","details"}}); details beyond the first follow on lines
 // of their own. A body that is not the API's error (a proxy's page) gives the status line and

@@ -182,6 +182,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   for (const char* reason :
        {"key_requests", "ip_requests", "key_logs", "quota_logs", "quota_bytes"})
     rate_limited_->Add({{"reason", reason}});  // every reason at 0 from the start
+  audit_write_failures_ = &prometheus::BuildCounter()
+                               .Name("audit_write_failures_total")
+                               .Help("Audit log rows that could not be written")
+                               .Register(r)
+                               .Add({});
   worker_processed_ = &prometheus::BuildCounter()
                            .Name("worker_processed_logs_total")
                            .Help("Records handled by the worker, by status")
@@ -369,6 +374,10 @@ void Metrics::rate_limited(std::string_view reason) {
 
 void Metrics::ingest_fallback(double count) {
   fallback_logs_->Increment(count);
+}
+
+void Metrics::audit_write_failed() {
+  audit_write_failures_->Increment();
 }
 
 void Metrics::worker_processed(std::string_view status, double count) {

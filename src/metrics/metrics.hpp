@@ -47,6 +47,9 @@ class Metrics {
   void auth_failure(std::string_view reason);
   // auth_key_reloads_total{result}: ok, failed (the keys loaded before stay in use).
   void auth_keys_reload(bool ok);
+  // audit_write_failures_total: audit_log rows that could not be written. A change in PostgreSQL
+  // fails with its row; a DLQ change in Redis has happened by then (README "Audit log").
+  void audit_write_failed();
 
   // http_connection_events_total{event}: evicted, refused, accept_failed.
   void connection_event(std::string_view event);
@@ -109,6 +112,7 @@ class Metrics {
   prometheus::Gauge* stream_size_;
   prometheus::Counter* fallback_logs_;
   prometheus::Family<prometheus::Counter>* rate_limited_;
+  prometheus::Counter* audit_write_failures_;
   prometheus::Family<prometheus::Counter>* worker_processed_;
   prometheus::Histogram* batch_duration_;
   prometheus::Histogram* batch_size_;

@@ -93,6 +93,12 @@ bool Connection::broken() const {
   return conn_ == nullptr || PQstatus(conn_.get()) != CONNECTION_OK;
 }
 
+bool Connection::in_transaction() const {
+  if (conn_ == nullptr) return false;
+  const auto status = PQtransactionStatus(conn_.get());
+  return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
+}
+
 core::Error Connection::last_error(const pg_result* result, std::string_view what) const {
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   std::string message = result ? PQresultErrorMessage(result) : "";

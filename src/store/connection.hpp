@@ -62,6 +62,8 @@ class Connection {
                         const std::function<void(std::string_view row)>& on_row);
 
   bool broken() const;
+  // Inside BEGIN … (COMMIT or ROLLBACK not yet sent), also when the transaction failed.
+  bool in_transaction() const;
 
  private:
   explicit Connection(ConnPtr conn) : conn_(std::move(conn)) {}
@@ -77,9 +79,12 @@ class Connection {
 // A libpq URI with any password replaced by "***", for messages.
 std::string redact_url(std::string_view url);
 
-// Runs `fn` inside BEGIN … COMMIT; rolls back when it returns an error.
+// Runs `fn` inside BEGIN … COMMIT; rolls back when it returns an error. Inside a transaction
+// already, `fn` joins it: the outer one commits or rolls back (so that a change and its audit
+// row, store/audit.hpp, are one unit however the change itself is written).
 template <class Fn>
 auto in_transaction(Connection& c, Fn&& fn) -> decltype(fn()) {
+  if (c.in_transaction()) return fn();
   if (auto s = c.exec("BEGIN"); !s) return s.error();
   auto result = fn();
   if (!result) {

@@ -27,8 +27,11 @@ TEST(DlqCli, DeleteRemovesEntriesForGoodAndNamesMissingOnes) {
     auto r = redis.command({"XLEN", dlq});
     return r ? queue::reply_integer(**r) : -1;
   };
-  const std::vector<std::string> common{"--stream", stream, "--redis-url",
-                                        Services::shared().redis_url};
+  // The CLI audits its changes in PostgreSQL (audit_test.cpp), so it needs a database too.
+  TestDatabase db("dlqcli");
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
+  const std::vector<std::string> common{
+      "--stream", stream, "--redis-url", Services::shared().redis_url, "--database-url", db.url()};
   const auto dlq_delete = [&](std::vector<std::string> args) {
     std::vector<std::string> full{"dlq", "delete"};
     full.insert(full.end(), args.begin(), args.end());
