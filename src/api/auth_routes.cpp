@@ -10,6 +10,7 @@
 #include "api/render.hpp"
 #include "core/time.hpp"
 #include "http/query_string.hpp"
+#include "store/audit.hpp"
 
 namespace logpipe::api {
 namespace {
@@ -134,6 +135,14 @@ core::Result<auth::Tenant> tenant_request(const std::string& body) {
   return t;
 }
 
+// The row of a key's creation or revocation: its id, and its tenant, name and scopes (never the
+// key).
+store::AuditEntry key_audit_entry(store::AuditEntry entry, const auth::KeyInfo& key) {
+  entry.target = key.id;
+  entry.detail = key_audit_detail(key);
+  return entry;
+}
+
 }  // namespace
 
 void list_keys(Context& ctx, http::Request& req, http::RequestContext& rc,
@@ -158,15 +167,18 @@ void create_key(Context& ctx, http::Request& req, http::RequestContext& rc,
   using Created = std::pair<auth::KeyInfo, std::string>;
   answer_from_db(
       ctx, req, reply, "key create failed",
-      [r = std::move(request).value(),
-       other_tenant](store::Connection& c) -> core::Result<Created> {
+      [&ctx, r = std::move(request).value(), other_tenant,
+       entry = audit_entry(rc, store::audit_action::kKeyCreate)](
+          store::Connection& c) -> core::Result<Created> {
         auth::NewKey spec = r.key;
         if (other_tenant) {
           auto tenant = auth::find_tenant(c, *r.tenant);
           if (!tenant) return tenant.error();
           spec.tenant = tenant->id;
         }
-        return auth::create_key(c, spec);
+        return audited(
+            ctx, c, [&] { return auth::create_key(c, spec); },
+            [&](const Created& created) { return key_audit_entry(entry, created.first); });
       },
       [&ctx, now](const Created& created) {
         if (ctx.authenticator) ctx.authenticator->put(created.first);
@@ -181,8 +193,11 @@ void revoke_key(Context& ctx, http::Request& req, http::RequestContext& rc,
   if (!is_operator(rc.principal)) tenant = rc.principal.tenant;
   answer_from_db(
       ctx, req, reply, "key revoke failed",
-      [tenant, id = std::string(rc.param("id"))](store::Connection& c) {
-        return auth::revoke_key(c, id, tenant);
+      [&ctx, tenant, id = std::string(rc.param("id")),
+       entry = audit_entry(rc, store::audit_action::kKeyRevoke)](store::Connection& c) {
+        return audited(
+            ctx, c, [&] { return auth::revoke_key(c, id, tenant); },
+            [&](const auth::KeyInfo& revoked) { return key_audit_entry(entry, revoked); });
       },
       [&ctx](const auth::KeyInfo& revoked) {
         if (ctx.authenticator) ctx.authenticator->put(revoked);
@@ -208,7 +223,17 @@ void create_tenant(Context& ctx, http::Request& req, http::RequestContext& rc,
   if (!tenant) return reply(http::error_response(req, tenant.error()));
   answer_from_db(
       ctx, req, reply, "tenant create failed",
-      [t = std::move(tenant).value()](store::Connection& c) { return auth::create_tenant(c, t); },
+      [&ctx, t = std::move(tenant).value(),
+       entry = audit_entry(rc, store::audit_action::kTenantCreate)](store::Connection& c) {
+        return audited(
+            ctx, c, [&] { return auth::create_tenant(c, t); },
+            [&](const auth::Tenant& created) {
+              auto e = entry;
+              e.target = created.name;
+              e.detail = tenant_json(created);
+              return e;
+            });
+      },
       [](const auth::Tenant& created) { return tenant_json(created); }, status::created);
 }
 

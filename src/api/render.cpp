@@ -350,6 +350,16 @@ std::string key_json(const auth::KeyInfo& key, core::Micros now,
   return w.take();
 }
 
+std::string key_audit_detail(const auth::KeyInfo& key) {
+  core::JsonWriter w;
+  return w.begin_object()
+      .field("tenant", key.tenant_name)
+      .field("name", key.name)
+      .field("scopes", auth::scopes_text(key.scopes))
+      .end_object()
+      .take();
+}
+
 std::string keys_json(std::span<const auth::KeyInfo> keys, core::Micros now) {
   core::JsonWriter w;
   w.begin_object().key("keys").begin_array();

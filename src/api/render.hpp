@@ -67,6 +67,8 @@ std::string dlq_json(const queue::DlqPage& page);
 // itself ("key") only in the answer that created it.
 std::string key_json(const auth::KeyInfo& key, core::Micros now,
                      std::optional<std::string_view> secret = std::nullopt);
+// The detail of a key's audit row: {"tenant","name","scopes"} (never the key).
+std::string key_audit_detail(const auth::KeyInfo& key);
 // {"keys":[…],"count":N}
 std::string keys_json(std::span<const auth::KeyInfo> keys, core::Micros now);
 // {"id","name","max_logs_per_day","max_bytes_per_day","retention_days" (null: none / the

@@ -8,6 +8,7 @@
 #include "app/commands.hpp"
 #include "auth/key_store.hpp"
 #include "core/time.hpp"
+#include "store/audit.hpp"
 #include "store/connection.hpp"
 
 namespace logpipe::app {
@@ -39,6 +40,11 @@ std::string when(const std::optional<core::Micros>& t) {
   return t ? core::format_rfc3339(*t).substr(0, 19) + "Z" : "-";
 }
 
+// A key's audit row from the command line: in the key's tenant, naming the key (never the key).
+store::AuditEntry key_audit(std::string_view action, const auth::KeyInfo& key) {
+  return store::command_line_audit_entry(action, key.id, api::key_audit_detail(key), key.tenant);
+}
+
 }  // namespace
 
 int keys_create(const config::Settings& s, const KeyCreateOptions& o) {
@@ -64,7 +70,16 @@ int keys_create(const config::Settings& s, const KeyCreateOptions& o) {
   auto tenant = auth::find_tenant(*db, o.tenant);
   if (!tenant) return fail(tenant.error().message);
   spec.tenant = tenant->id;
-  auto created = auth::create_key(*db, spec);
+  auto created =
+      store::in_transaction(*db, [&]() -> core::Result<std::pair<auth::KeyInfo, std::string>> {
+        auto made = auth::create_key(*db, spec);
+        if (!made) return made;
+        if (auto ok =
+                store::append_audit(*db, key_audit(store::audit_action::kKeyCreate, made->first));
+            !ok)
+          return ok.error();
+        return made;
+      });
   if (!created) return fail(created.error().message);
   if (o.json) {
     fmt::print("{}\n", api::key_json(created->first, now, created->second));
@@ -111,7 +126,14 @@ int keys_revoke(const config::Settings& s, const std::vector<std::string>& ids) 
   if (!db) return fail(db.error().message);
   int code = 0;
   for (const auto& id : ids) {
-    auto revoked = auth::revoke_key(*db, id, std::nullopt);
+    auto revoked = store::in_transaction(*db, [&]() -> core::Result<auth::KeyInfo> {
+      auto done = auth::revoke_key(*db, id, std::nullopt);
+      if (!done) return done;
+      if (auto ok = store::append_audit(*db, key_audit(store::audit_action::kKeyRevoke, *done));
+          !ok)
+        return ok.error();
+      return done;
+    });
     if (!revoked) {
       fmt::print(stderr, "logpipe: {}\n", revoked.error().message);
       code = 1;
@@ -127,7 +149,16 @@ int tenants_create(const config::Settings& s, const auth::Tenant& tenant, bool j
   if (auto ok = auth::check_tenant_name(tenant.name); !ok) return usage(ok.error().message);
   auto db = store::Connection::open(s.database_url);
   if (!db) return fail(db.error().message);
-  auto created = auth::create_tenant(*db, tenant);
+  auto created = store::in_transaction(*db, [&]() -> core::Result<auth::Tenant> {
+    auto made = auth::create_tenant(*db, tenant);
+    if (!made) return made;
+    if (auto ok = store::append_audit(
+            *db, store::command_line_audit_entry(store::audit_action::kTenantCreate, made->name,
+                                                 api::tenant_json(*made)));
+        !ok)
+      return ok.error();
+    return made;
+  });
   if (!created) return fail(created.error().message);
   if (json) {
     fmt::print("{}\n", api::tenant_json(*created));

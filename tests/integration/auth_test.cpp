@@ -197,6 +197,25 @@ TEST(Auth, LifecycleCreateUseRevokeExpireThroughTheCliAndTheApi) {
   EXPECT_GE(metric(m, R"(auth_failures_total{reason="expired"})"), 1);
   EXPECT_GE(metric(m, R"(auth_failures_total{reason="scope"})"), 1);
   EXPECT_EQ(s.count("tenant_id = 1"), 0);  // acme's records are acme's
+  // Every key and tenant change has its audit row: who (the key, or the command line), what.
+  const auto audited = [&](const std::string& where) {
+    return s.db.count("SELECT count(*) FROM audit_log WHERE " + where);
+  };
+  const auto audit_rows = [&] {
+    auto c = s.db.connect();
+    auto rows = c.query("SELECT string_agg(a::text, E'\\n') FROM audit_log a");
+    return rows && rows->size() == 1 ? std::string(rows->get(0, 0)) : std::string();
+  };
+  EXPECT_EQ(audited("action = 'key.create' AND target = '" + api_id + "' AND key_id = '" +
+                    op.substr(4, 12) + "' AND detail->>'tenant' = 'acme'"),
+            1)
+      << audit_rows();
+  EXPECT_EQ(audited("action = 'key.revoke' AND target = '" + api_id + "'"), 1);
+  EXPECT_EQ(audited("action = 'key.revoke' AND target = '" + late.substr(4, 12) +
+                    "' AND remote_addr = 'cli' AND key_id IS NULL"),
+            1);
+  EXPECT_EQ(audited("action = 'tenant.create' AND target = 'acme' AND remote_addr = 'cli'"), 1);
+  EXPECT_EQ(audited("detail::text LIKE '%lpk_%'"), 0);
   EXPECT_EQ(s.lp->process().terminate(), 0);
 }
 
