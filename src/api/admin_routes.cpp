@@ -50,6 +50,19 @@ struct Audited {
   store::AuditEntry entry;
 };
 
+// A pooled connection that answers. One may have died since its last use (a PostgreSQL
+// restart): that is found out now, before a change, not when its row is due; the pool then
+// opens a fresh one for the second try.
+core::Result<store::Pool::Lease> live_connection(Context& ctx) {
+  for (int attempt = 0;; ++attempt) {
+    auto db = ctx.db.lease();
+    if (!db) return db.error();
+    auto alive = db->connection().exec("SELECT 1");
+    if (alive) return db;
+    if (attempt == 1) return alive.error();
+  }
+}
+
 // with_redis for a change, which the audit log records. Redis has no transaction with
 // PostgreSQL, so the row is appended right after the change succeeded, on a connection leased
 // before it: without PostgreSQL the change is refused (503) rather than made unrecorded. A row
@@ -59,7 +72,7 @@ template <class Change>
 void with_redis_audited(Context& ctx, Request& req, const Reply& reply, Change change) {
   boost::asio::post(ctx.db_threads, [&ctx, &req, reply, change = std::move(change),
                                      token = ctx.in_flight.enter()] {
-    auto db = ctx.db.lease();
+    auto db = live_connection(ctx);
     if (!db) return answer(req, reply, db.error());
     auto redis = queue::SyncClient::connect(ctx.redis_endpoint, std::chrono::milliseconds(2000));
     if (!redis) return answer(req, reply, redis.error());

@@ -324,6 +324,35 @@ TEST_F(AuditDlq, ARowThatFailsAfterARedisChangeIsCountedAndTheChangeStands) {
   EXPECT_EQ(lp.process().terminate(), 0);
 }
 
+// Without PostgreSQL a DLQ change could not be recorded: it is refused, and Redis keeps the
+// entry; once PostgreSQL is back (a fresh connection for the dead pooled one), it goes through.
+TEST_F(AuditDlq, WithoutPostgresTheApiRefusesTheChange) {
+  PrivateService pg("postgres");
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", pg.url()}}).first, 0);
+  const auto id = add_entry();
+  Logpipe lp({.command = "serve", .database_url = pg.url(), .stream = stream});
+  // A first change opens the pool's connection, which the restart below then kills.
+  ASSERT_EQ(send(lp.port(), "POST", "/api/v1/dlq/replay", "r-warm", R"({"ids":["1-1"]})").status,
+            200);
+  pg.stop();
+  const auto refused = send(lp.port(), "DELETE", "/api/v1/dlq/" + id, "r-down");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(dlq_length(), 1) << "changed without a way to record it";
+  pg.start();
+  const auto deleted = send(lp.port(), "DELETE", "/api/v1/dlq/" + id, "r-up");
+  EXPECT_EQ(deleted.status, 200) << deleted.body;
+  EXPECT_EQ(dlq_length(), 0);
+  auto c = store::Connection::open(pg.url());
+  ASSERT_TRUE(c);
+  auto rows = c->query("SELECT action, request_id FROM audit_log ORDER BY id");
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 2);
+  EXPECT_EQ(rows->get(0, 1), "r-warm");
+  EXPECT_EQ(rows->get(1, 0), "dlq.delete");
+  EXPECT_EQ(rows->get(1, 1), "r-up");
+  EXPECT_EQ(lp.process().terminate(), 0);
+}
+
 TEST_F(AuditDlq, CliReplaysAndDeletesAreAuditedAsTheCommandLine) {
   const auto first = add_entry();
   const auto second = add_entry();
