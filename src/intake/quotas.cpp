@@ -34,7 +34,7 @@ std::int64_t record_bytes(const model::Record& r) {
                                    r.app.size() + r.host.size() + r.attrs_json.size());
 }
 
-void QuotaLedger::set_limits(std::unordered_map<model::TenantId, TenantLimits> limits) {
+void QuotaLedger::set_limits(const std::unordered_map<model::TenantId, TenantLimits>& limits) {
   std::lock_guard lock(mutex_);
   for (auto it = usage_.begin(); it != usage_.end();) {
     if (!limits.count(it->first)) {

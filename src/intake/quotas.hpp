@@ -44,7 +44,7 @@ struct QuotaRefusal {
 class QuotaLedger {
  public:
   // Replaces every tenant's limits; tenants absent have none.
-  void set_limits(std::unordered_map<model::TenantId, TenantLimits> limits);
+  void set_limits(const std::unordered_map<model::TenantId, TenantLimits>& limits);
   // Whether any tenant has a quota: without, the hot path takes no lock.
   bool any() const { return any_.load(std::memory_order_relaxed); }
 
