@@ -70,17 +70,9 @@ core::Result<Query> finish_audit_flags(const AuditCommandLine& line) {
   query.headers = {{"Accept", "application/json"}, {"User-Agent", "logpipe-audit"}};
   if (!line.api_key.empty()) query.headers.emplace_back("X-API-Key", line.api_key);
   query.limit = line.limit;
-  if (line.output == "table") {
-    query.output = Output::table;
-  } else if (line.output == "json") {
-    query.output = Output::json;
-  } else if (line.output == "ndjson") {
-    query.output = Output::ndjson;
-  } else {
-    return core::make_error(
-        Errc::invalid_argument,
-        fmt::format("invalid --output \"{}\": table, json or ndjson", line.output));
-  }
+  auto output = parse_output(line.output);
+  if (!output) return output.error();
+  query.output = *output;
   query.timeout = std::chrono::seconds(line.timeout_seconds);
   return query;
 }

@@ -90,17 +90,9 @@ core::Result<Query> finish_flags(const CommandLine& line) {
   query.headers = {{"Accept", "application/json"}, {"User-Agent", "logpipe-query"}};
   if (!line.api_key.empty()) query.headers.emplace_back("X-API-Key", line.api_key);
   query.limit = line.limit;
-  if (line.output == "table") {
-    query.output = Output::table;
-  } else if (line.output == "json") {
-    query.output = Output::json;
-  } else if (line.output == "ndjson") {
-    query.output = Output::ndjson;
-  } else {
-    return core::make_error(
-        Errc::invalid_argument,
-        fmt::format("invalid --output \"{}\": table, json or ndjson", line.output));
-  }
+  auto output = parse_output(line.output);
+  if (!output) return output.error();
+  query.output = *output;
   query.no_color = line.no_color;
   query.timeout = std::chrono::seconds(line.timeout_seconds);
   return query;
@@ -194,6 +186,14 @@ core::Status run(const Query& query, std::FILE* out) {
   }
   if (query.output == Output::json) return write(out, json_array(whole));
   return {};
+}
+
+core::Result<Output> parse_output(std::string_view text) {
+  if (text == "table") return Output::table;
+  if (text == "json") return Output::json;
+  if (text == "ndjson") return Output::ndjson;
+  return core::make_error(Errc::invalid_argument,
+                          fmt::format("invalid --output \"{}\": table, json or ndjson", text));
 }
 
 }  // namespace logpipe::client

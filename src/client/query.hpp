@@ -23,6 +23,8 @@ class App;
 namespace logpipe::client {
 
 enum class Output { table, json, ndjson };
+// --output: "table", "json" or "ndjson"; Errc::invalid_argument naming them otherwise.
+core::Result<Output> parse_output(std::string_view text);
 
 using Params = std::vector<std::pair<std::string, std::string>>;
 
