@@ -77,9 +77,15 @@ void liveness(Context&, http::Request&, http::RequestContext&, const http::Reply
 void metrics_text(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void openapi(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void docs(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void docs_script(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void docs_style(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 
-// The browsable API page served at /docs (docs.html, embedded at build time).
+// The browsable API page served at /docs, its script and its style (docs.html, docs.js and
+// docs.css, embedded at build time; apart, since the page's Content-Security-Policy allows no
+// inline script or style).
 std::string_view docs_page();
+std::string_view docs_js();
+std::string_view docs_css();
 
 // ingest_routes.cpp
 // A request header's value, or "".

@@ -132,13 +132,30 @@ void openapi(Context&, http::Request& req, http::RequestContext&, const http::Re
   reply(http::json_response(req, status::ok, std::string(openapi_document())));
 }
 
-void docs(Context&, http::Request& req, http::RequestContext&, const http::Reply& reply) {
+namespace {
+// A file of the /docs page, as it is; the server adds the security headers (and, for the HTML,
+// its Content-Security-Policy).
+http::Response static_file(const http::Request& req, std::string_view content_type,
+                           std::string_view body) {
   http::Response response{status::ok, req.version()};
-  response.set(http::bhttp::field::content_type, "text/html; charset=utf-8");
+  response.set(http::bhttp::field::content_type, content_type);
   response.keep_alive(req.keep_alive());
-  response.body() = std::string(docs_page());
+  response.body() = std::string(body);
   response.prepare_payload();
-  reply(std::move(response));
+  return response;
+}
+}  // namespace
+
+void docs(Context&, http::Request& req, http::RequestContext&, const http::Reply& reply) {
+  reply(static_file(req, "text/html; charset=utf-8", docs_page()));
+}
+
+void docs_script(Context&, http::Request& req, http::RequestContext&, const http::Reply& reply) {
+  reply(static_file(req, "text/javascript; charset=utf-8", docs_js()));
+}
+
+void docs_style(Context&, http::Request& req, http::RequestContext&, const http::Reply& reply) {
+  reply(static_file(req, "text/css; charset=utf-8", docs_css()));
 }
 
 void register_worker_status_routes(http::Router& router, metrics::Metrics& metrics,

@@ -103,6 +103,8 @@ const std::array kEndpoints = {
   Endpoint{verb::get,  "/metrics",               "Prometheus metrics",                                Scope::none,   metrics_text},
   Endpoint{verb::get,  "/openapi.json",          "This API as an OpenAPI 3 document",                 Scope::none,   openapi},
   Endpoint{verb::get,  "/docs",                  "This API, browsable (from /openapi.json)",          Scope::none,   docs},
+  Endpoint{verb::get,  "/docs.js",               "The /docs page's script",                           Scope::none,   docs_script},
+  Endpoint{verb::get,  "/docs.css",              "The /docs page's style",                            Scope::none,   docs_style},
 };
 // clang-format on
 

@@ -10,7 +10,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <csignal>
+#include <ctime>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,6 +24,7 @@
 #include "auth/authenticator.hpp"
 #include "client/audit.hpp"
 #include "core/log.hpp"
+#include "core/time.hpp"
 #include "http/server.hpp"
 #include "ingest/formats/pattern.hpp"
 #include "intake/intake.hpp"
@@ -40,6 +43,7 @@
 #include "store/connection.hpp"
 #include "store/migrations.hpp"
 #include "store/pool.hpp"
+#include "tls/server_context.hpp"
 #include "worker/maintenance_loop.hpp"
 #include "worker/worker.hpp"
 
@@ -54,26 +58,30 @@ int fail(std::string_view message) {
   return 1;
 }
 
-sigset_t shutdown_signals() {
+// SIGINT and SIGTERM stop; SIGHUP (serve only: `reload`) reloads the TLS certificates. A worker
+// keeps SIGHUP's default.
+sigset_t handled_signals(bool reload) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  if (reload) sigaddset(&set, SIGHUP);
   return set;
 }
 
-// SIGINT/SIGTERM are blocked before any thread starts (threads inherit the mask) and taken by
-// sigtimedwait in one thread, so shutdown runs as ordinary code, not in a signal handler.
-void block_shutdown_signals() {
-  sigset_t set = shutdown_signals();
+// The signals are blocked before any thread starts (threads inherit the mask) and taken by
+// sigtimedwait in one thread, so shutdown and reloads run as ordinary code, not in a signal
+// handler.
+void block_signals(bool reload) {
+  sigset_t set = handled_signals(reload);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
 class SignalWaiter {
  public:
-  explicit SignalWaiter(std::function<void(int)> on_signal) {
-    thread_ = std::jthread([on_signal = std::move(on_signal)](const std::stop_token& stop) {
-      sigset_t set = shutdown_signals();
+  explicit SignalWaiter(std::function<void(int)> on_signal, bool reload = false) {
+    thread_ = std::jthread([on_signal = std::move(on_signal), reload](const std::stop_token& stop) {
+      sigset_t set = handled_signals(reload);
       while (!stop.stop_requested()) {
         timespec timeout{0, 200'000'000};
         const int sig = sigtimedwait(&set, nullptr, &timeout);
@@ -188,8 +196,8 @@ class Workers {
 
 // What every long-running command does first: signals, log level, and both dependencies
 // checked, so that start-up fails with one line instead of later with many.
-core::Result<queue::RedisEndpoint> start_up(const config::Settings& s) {
-  block_shutdown_signals();
+core::Result<queue::RedisEndpoint> start_up(const config::Settings& s, bool reload = false) {
+  block_signals(reload);
   apply_log_level(s);
   auto redis = redis_endpoint(s);
   if (!redis) return redis.error();
@@ -227,6 +235,46 @@ core::Result<model::Principal> listener_principal(store::Pool& pool, const std::
   return p;
 }
 
+// The certificates serve reloads on SIGHUP, by the listener they serve (the metrics' label).
+using Certificates = std::vector<std::pair<std::string, std::shared_ptr<tls::ServerContext>>>;
+
+void log_certificate(core::log::Level level, std::string_view message, std::string_view listener,
+                     const tls::CertificateInfo& info) {
+  core::log::write(level, message,
+                   {{"listener", std::string(listener)},
+                    {"subject", info.subject},
+                    {"sha256", info.fingerprint},
+                    {"not_after", core::format_rfc3339(info.not_after * 1'000'000)}});
+}
+
+void report_certificate(metrics::Metrics& metrics, std::string_view listener,
+                        const tls::CertificateInfo& info) {
+  metrics.tls_certificate_expiry(listener, static_cast<double>(info.not_after));
+  if (info.not_after < std::time(nullptr))
+    log_certificate(core::log::Level::warn, "the TLS certificate has expired", listener, info);
+}
+
+// SIGHUP: every certificate read again. New connections get a new one; open connections keep
+// theirs; a certificate that fails to load (a file half-written, a key that does not match)
+// leaves the previous one in use, with an error in the log and the metric.
+void reload_certificates(const Certificates& certificates, metrics::Metrics& metrics) {
+  if (certificates.empty()) {
+    core::log::info("SIGHUP: no TLS certificate to reload");
+    return;
+  }
+  for (const auto& [listener, context] : certificates) {
+    const auto reloaded = context->reload();
+    metrics.tls_reload(listener, reloaded.ok());
+    if (!reloaded) {
+      core::log::error("TLS certificate reload failed; the previous certificate stays in use",
+                       {{"listener", listener}, {"error", reloaded.error().message}});
+      continue;
+    }
+    log_certificate(core::log::Level::info, "TLS certificate reloaded", listener, *reloaded);
+    report_certificate(metrics, listener, *reloaded);
+  }
+}
+
 // Serves HTTP until a signal; with `with_worker`, also runs a worker thread in this process.
 int serve_until_signal(const config::Settings& s, bool with_worker) {
   // The formats requests may name: the built-in ones and the configured patterns. A bad pattern
@@ -236,8 +284,17 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
     patterns.push_back({p.name, p.regex, p.ts_format});
   auto formats = ingest::formats_with_patterns(patterns);
   if (!formats) return fail(formats.error().message);
+  // HTTPS: a certificate that cannot be loaded stops start-up, naming the file.
+  if (s.tls_cert.empty() != s.tls_key.empty())
+    return fail("tls_cert and tls_key go together: set both for HTTPS, or neither");
+  std::shared_ptr<tls::ServerContext> https;
+  if (!s.tls_cert.empty()) {
+    auto loaded = tls::ServerContext::load(s.tls_cert, s.tls_key, "tls");
+    if (!loaded) return fail(loaded.error().message);
+    https = std::move(*loaded);
+  }
 
-  auto redis = start_up(s);
+  auto redis = start_up(s, true);
   if (!redis) return fail(redis.error().message);
 
   metrics::Metrics metrics;
@@ -299,11 +356,20 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   ctx.metrics_open = s.metrics_auth == "none";
   http::Router router;
   api::register_routes(router, ctx);
+  router.allow_origins(s.cors_origins);
   http::ServerOptions options;
   options.host = s.host();
   options.port = s.port();
   options.max_body_bytes = s.max_body_bytes;
+  options.max_header_bytes = s.max_header_bytes;
+  options.max_header_count = s.max_header_count;
+  options.header_timeout = std::chrono::milliseconds(s.header_timeout_ms);
+  options.body_timeout = std::chrono::milliseconds(s.body_timeout_ms);
+  options.min_body_rate = s.min_body_rate;
+  options.idle_timeout = std::chrono::milliseconds(s.idle_timeout_ms);
   options.max_connections = connection_cap(s.max_connections);
+  options.max_connections_per_ip = s.max_connections_per_ip;
+  options.tls = https;
   http::Server server(
       io, options, router,
       [&metrics](const http::RequestOutcome& o) {
@@ -339,6 +405,16 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
       listeners::Listener(io, intake, metrics, gelf_options)};
   for (auto& front : fronts) {
     if (auto ok = front.listen(); !ok) return fail(ok.error().message);
+  }
+  Certificates certificates;
+  if (https) certificates.emplace_back("http", https);
+  for (const auto& front : fronts) {
+    if (auto context = front.tls_context())
+      certificates.emplace_back(listeners::to_string(front.protocol()), std::move(context));
+  }
+  for (const auto& [listener, context] : certificates) {
+    log_certificate(core::log::Level::info, "TLS certificate", listener, context->info());
+    report_certificate(metrics, listener, context->info());
   }
   const auto fronts_active = [&fronts] {
     std::size_t n = 0;
@@ -402,24 +478,27 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
     drain.expires_after(20ms);
     drain.async_wait([&](boost::system::error_code) { wait_for_drain(); });
   };
-  SignalWaiter signals([&](int sig) {
-    if (signals_seen++ > 0) {
-      core::log::warn("second signal: exiting now");
-      io.stop();
-      return;
-    }
-    core::log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
-    server.shutdown();
-    for (auto& front : fronts)
-      front.shutdown();
-    stopping = true;
-    asio::post(io, [&] {
-      backlog_timer.cancel();
-      auth_timer.cancel();
-    });
-    if (workers) workers->request_stop();
-    asio::post(io, wait_for_drain);
-  });
+  SignalWaiter signals(
+      [&](int sig) {
+        if (sig == SIGHUP) return reload_certificates(certificates, metrics);
+        if (signals_seen++ > 0) {
+          core::log::warn("second signal: exiting now");
+          io.stop();
+          return;
+        }
+        core::log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+        server.shutdown();
+        for (auto& front : fronts)
+          front.shutdown();
+        stopping = true;
+        asio::post(io, [&] {
+          backlog_timer.cancel();
+          auth_timer.cancel();
+        });
+        if (workers) workers->request_stop();
+        asio::post(io, wait_for_drain);
+      },
+      true);
 
   server.start();
   for (auto& front : fronts) {
@@ -435,6 +514,7 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   }
   core::log::info(with_worker ? "logpipe run: serving and storing" : "logpipe serve: serving",
                   {{"addr", fmt::format("{}:{}", options.host, server.port())},
+                   {"scheme", https ? "https" : "http"},
                    {"stream", s.stream},
                    {"threads", std::to_string(s.io_threads())}});
   std::vector<std::jthread> io_threads;

@@ -125,6 +125,37 @@ auto optional_address_setter(std::string Settings::*field) {
   };
 }
 
+// "" (none), "*" (any), or a comma-separated list of origins as browsers send them:
+// scheme://host[:port], no path.
+core::Status set_origins(std::vector<std::string>& out, const std::string& v) {
+  std::vector<std::string> origins;
+  std::size_t start = 0;
+  while (start <= v.size()) {
+    const auto comma = std::min(v.find(',', start), v.size());
+    std::string origin = v.substr(start, comma - start);
+    start = comma + 1;
+    const auto first = origin.find_first_not_of(" \t");
+    if (first == std::string::npos) continue;
+    origin = origin.substr(first, origin.find_last_not_of(" \t") - first + 1);
+    if (origin != "*") {
+      const auto scheme_end = origin.find("://");
+      const std::string scheme = origin.substr(0, scheme_end);
+      const bool ok = scheme_end != std::string::npos && (scheme == "http" || scheme == "https") &&
+                      origin.size() > scheme_end + 3 &&
+                      origin.find_first_of("/?#* \t", scheme_end + 3) == std::string::npos;
+      if (!ok)
+        return core::make_error(
+            Errc::invalid_argument,
+            fmt::format("\"{}\" is not an origin like https://ui.example or http://localhost:3000 "
+                        "(or * for any)",
+                        origin));
+    }
+    origins.push_back(std::move(origin));
+  }
+  out = std::move(origins);
+  return {};
+}
+
 const std::vector<Spec>& specs() {
   static const std::vector<Spec> table = {
       {"http_addr", "127.0.0.1:8080",
@@ -191,6 +222,38 @@ const std::vector<Spec>& specs() {
        "open HTTP/WebSocket connections; at the cap the oldest idle one is closed for a new one "
        "(lowered to fit the open-files limit)",
        kServe, size_setter(&Settings::max_connections, 16, std::size_t{1} << 24)},
+      {"max_connections_per_ip", "1000",
+       "open HTTP/WebSocket connections from one client address; beyond, new ones are refused "
+       "(0: no limit; behind a proxy every client has the proxy's address)",
+       kServe, size_setter(&Settings::max_connections_per_ip, 0, std::size_t{1} << 24)},
+      {"max_header_bytes", "65536",
+       "largest request line and header of an HTTP request; beyond, 431 and close "
+       "(1024-1048576)",
+       kServe, size_setter(&Settings::max_header_bytes, 1024, std::size_t{1} << 20)},
+      {"max_header_count", "100", "most header fields of an HTTP request; beyond, 431 and close",
+       kServe, size_setter(&Settings::max_header_count, 8, 10'000)},
+      {"header_timeout", "10s",
+       "time for a request's header, from a new connection (after TLS) or a later request's "
+       "first byte; beyond, 408 and close (slow clients)",
+       kServe, duration_setter(&Settings::header_timeout_ms, 100, 600'000)},
+      {"body_timeout", "60s",
+       "time for a request's body once its header is in; beyond, 408 and close", kServe,
+       duration_setter(&Settings::body_timeout_ms, 100, 3'600'000)},
+      {"min_body_rate", "1024",
+       "bytes per second a request body must average after its first 3 s; slower, 408 and "
+       "close (0: no minimum)",
+       kServe, size_setter(&Settings::min_body_rate, 0, std::size_t{1} << 30)},
+      {"idle_timeout", "60s", "close a keep-alive HTTP connection idle this long between requests",
+       kServe, duration_setter(&Settings::idle_timeout_ms, 100, 3'600'000)},
+      {"tls_cert", "",
+       "PEM certificate (chain): with tls_key, serve speaks HTTPS only (TLS 1.2+) on http_addr; "
+       "reloaded on SIGHUP",
+       kServe, text_setter(&Settings::tls_cert, true)},
+      {"tls_key", "", "PEM private key of tls_cert", kServe, text_setter(&Settings::tls_key, true)},
+      {"cors_origins", "",
+       "origins whose web pages may call the API (CORS), comma-separated, e.g. "
+       "https://ui.example; * for any; empty: none",
+       kServe, [](Settings& s, const std::string& v) { return set_origins(s.cors_origins, v); }},
       {"threads", "0", "HTTP io threads (0: one per core)", kServe,
        size_setter(&Settings::threads, 0, 256)},
       {"max_body_bytes", "10485760", "largest accepted request body in bytes", kServe,
@@ -247,7 +310,8 @@ const std::vector<Spec>& specs() {
        "syslog over TLS 1.2+ (RFC 5425) on this host:port, with syslog_tls_cert and "
        "syslog_tls_key; empty: off",
        kServe, optional_address_setter(&Settings::syslog_tls_addr)},
-      {"syslog_tls_cert", "", "PEM certificate (chain) of the syslog TLS listener", kServe,
+      {"syslog_tls_cert", "",
+       "PEM certificate (chain) of the syslog TLS listener; reloaded on SIGHUP", kServe,
        text_setter(&Settings::syslog_tls_cert, true)},
       {"syslog_tls_key", "", "PEM private key of the syslog TLS listener", kServe,
        text_setter(&Settings::syslog_tls_key, true)},

@@ -38,6 +38,16 @@ struct Settings {
   std::size_t max_backlog = 0;        // entries; 0: no limit
   std::size_t max_backlog_bytes = 0;  // Redis memory of the stream; 0: no limit
   std::size_t max_connections = 0;
+  std::size_t max_connections_per_ip = 0;  // 0: no limit
+  std::size_t max_header_bytes = 0;
+  std::size_t max_header_count = 0;
+  std::size_t header_timeout_ms = 0;
+  std::size_t body_timeout_ms = 0;
+  std::size_t min_body_rate = 0;  // bytes per second; 0: no minimum
+  std::size_t idle_timeout_ms = 0;
+  std::string tls_cert;  // PEM files: serve speaks HTTPS when both are set
+  std::string tls_key;
+  std::vector<std::string> cors_origins;  // "scheme://host[:port]" or "*"; empty: no CORS
   std::string metrics_addr;  // worker: host:port of its /metrics and /health; empty: none
   std::size_t threads = 0;   // 0: one per core
   std::size_t max_body_bytes = 0;

@@ -98,7 +98,7 @@ void Listener::shutdown() {
     if (stopping_.exchange(true)) return;
     open.reserve(connections_.size());
     for (const auto& entry : connections_)
-      open.push_back(entry.second);
+      open.push_back(entry.second.connection);
   }
   asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
     error_code ignored;
@@ -130,14 +130,23 @@ void Listener::on_accept(error_code ec, tcp::socket socket) {
     }
     return retry_accept_later();
   }
-  if (connections() >= options_.max_connections && !evict_oldest_idle()) {
-    // Every connection is busy: the new client is the one to turn away.
-    count("refused");
+  error_code ec_remote;
+  const auto address = socket.remote_endpoint(ec_remote).address();
+  const auto refuse = [&](std::string_view event) {
+    count(event);
     error_code ignored;
     socket.close(ignored);
-    return accept();
-  }
-  start_session(std::move(socket), shared_from_this());
+    accept();
+  };
+  if (ec_remote) return refuse("accept_failed");  // already gone
+  // One client's connections are its own problem: another client's idle one is not closed for
+  // them.
+  if (options_.max_connections_per_ip > 0 &&
+      connections_from(address) >= options_.max_connections_per_ip)
+    return refuse("refused_per_ip");
+  // Every connection is busy: the new client is the one to turn away.
+  if (connections() >= options_.max_connections && !evict_oldest_idle()) return refuse("refused");
+  start_session(std::move(socket), address, shared_from_this());
   accept();
 }
 
@@ -146,10 +155,10 @@ bool Listener::evict_oldest_idle() {
   std::int64_t oldest_since = 0;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [key, weak] : connections_) {
+    for (const auto& [key, registered] : connections_) {
       const auto since = key->idle_since();
       if (since == 0 || (oldest && since >= oldest_since)) continue;
-      if (auto connection = weak.lock()) {
+      if (auto connection = registered.connection.lock()) {
         oldest = std::move(connection);
         oldest_since = since;
       }
@@ -181,16 +190,29 @@ void Listener::count(std::string_view event) const {
   if (connection_observer_) connection_observer_(event);
 }
 
-bool Listener::add(const std::shared_ptr<Connection>& connection) {
+bool Listener::add(const std::shared_ptr<Connection>& connection,
+                   const asio::ip::address& address) {
   std::lock_guard lock(mutex_);
   if (stopping_) return false;
-  connections_.emplace(connection.get(), connection);
+  if (connections_.emplace(connection.get(), Registered{connection, address}).second)
+    ++per_address_[address];
   return true;
 }
 
 void Listener::remove(const Connection* connection) {
   std::lock_guard lock(mutex_);
-  connections_.erase(connection);
+  const auto it = connections_.find(connection);
+  if (it == connections_.end()) return;
+  if (const auto count = per_address_.find(it->second.address);
+      count != per_address_.end() && --count->second == 0)
+    per_address_.erase(count);
+  connections_.erase(it);
+}
+
+std::size_t Listener::connections_from(const asio::ip::address& address) {
+  std::lock_guard lock(mutex_);
+  const auto it = per_address_.find(address);
+  return it == per_address_.end() ? 0 : it->second;
 }
 
 std::string Listener::next_request_id() {

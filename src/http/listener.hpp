@@ -5,9 +5,11 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -60,13 +62,17 @@ class Listener : public std::enable_shared_from_this<Listener> {
   const ServerOptions& options() const { return options_; }
   const Router& router() const { return router_; }
   void observe(const RequestOutcome& outcome) const;
-  // False once shutting down: the connection is then dropped.
-  bool add(const std::shared_ptr<Connection>& connection);
+  // A connection event for metrics (see ConnectionObserver).
+  void count(std::string_view event) const;
+  // False once shutting down: the connection is then dropped. `address` is the client's, counted
+  // against max_connections_per_ip while the connection is registered.
+  bool add(const std::shared_ptr<Connection>& connection, const asio::ip::address& address);
   void remove(const Connection* connection);
   std::size_t connections() {
     std::lock_guard lock(mutex_);
     return connections_.size();
   }
+  std::size_t connections_from(const asio::ip::address& address);
   // A request id for a request that brought none.
   std::string next_request_id();
 
@@ -76,7 +82,6 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void retry_accept_later();
   // At the cap: closes the longest-idle connection; false when none is idle.
   bool evict_oldest_idle();
-  void count(std::string_view event) const;
 
   asio::io_context& io_;
   const ServerOptions options_;
@@ -91,17 +96,30 @@ class Listener : public std::enable_shared_from_this<Listener> {
   std::string id_prefix_;
   Clock::time_point last_accept_error_log_{};
   std::size_t accept_errors_unlogged_ = 0;
-  std::mutex mutex_;  // guards connections_ and the transition of stopping_
-  std::unordered_map<const Connection*, std::weak_ptr<Connection>> connections_;
+  std::mutex mutex_;  // guards connections_, per_address_ and the transition of stopping_
+  struct Registered {
+    std::weak_ptr<Connection> connection;
+    asio::ip::address address;
+  };
+  std::unordered_map<const Connection*, Registered> connections_;
+  std::unordered_map<asio::ip::address, std::size_t> per_address_;
 };
 
-// Starts the HTTP session of an accepted connection.
-void start_session(tcp::socket&& socket, const std::shared_ptr<Listener>& listener);
+// Starts the HTTP session of an accepted connection (HTTPS when the options have `tls`).
+void start_session(tcp::socket&& socket, const asio::ip::address& address,
+                   const std::shared_ptr<Listener>& listener);
+
+using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
 // Takes over an upgraded connection: the handshake answers `request`, then `handler` gets the
-// socket. Any bytes the client sent after its upgrade request are in `buffer`.
+// socket. Any bytes the client sent after its upgrade request are in `buffer`. Over TLS the
+// stream's context comes along, since the stream refers to it.
 void start_websocket(boost::beast::tcp_stream&& stream, boost::beast::flat_buffer&& buffer,
                      Request&& request, RequestContext&& context, const WebSocketHandler& handler,
-                     const std::shared_ptr<Listener>& listener);
+                     const asio::ip::address& address, const std::shared_ptr<Listener>& listener);
+void start_websocket(TlsStream&& stream, std::shared_ptr<asio::ssl::context> tls_context,
+                     boost::beast::flat_buffer&& buffer, Request&& request,
+                     RequestContext&& context, const WebSocketHandler& handler,
+                     const asio::ip::address& address, const std::shared_ptr<Listener>& listener);
 
 }  // namespace logpipe::http::detail

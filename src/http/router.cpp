@@ -1,6 +1,7 @@
 #include "http/router.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 
 #include "http/query_string.hpp"
@@ -60,6 +61,35 @@ std::string_view path_of(std::string_view target) {
   return target.substr(0, target.find_first_of("?#"));
 }
 
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// HTML pages (/docs) load their script and style from the server itself and nothing else: no
+// inline script, no other origin, no framing, no plugins; fetch() only back to this server.
+constexpr std::string_view kHtmlPolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+// What a browser page may send on a cross-origin call (the keys, JSON, compressed bodies, a
+// request id); a preflight's answer is cached for this long.
+constexpr std::string_view kCorsAllowHeaders =
+    "X-API-Key, Authorization, Content-Type, Content-Encoding, X-Request-Id";
+constexpr std::string_view kCorsMaxAge = "600";
+// What a page's script may read of a response beyond the safelisted headers.
+constexpr std::string_view kCorsExposeHeaders = "X-Request-Id, Retry-After";
+
+void add_vary_origin(bhttp::response_header<>& response) {
+  const auto vary = response[bhttp::field::vary];
+  if (vary.empty()) {
+    response.set(bhttp::field::vary, "Origin");
+  } else if (lower(vary).find("origin") == std::string::npos) {
+    response.set(bhttp::field::vary, std::string(vary) + ", Origin");
+  }
+}
+
 }  // namespace
 
 void Router::add_route(Route route) {
@@ -94,13 +124,64 @@ void Router::add_response_header(std::string prefix, std::string name, std::stri
   prefix_headers_.push_back({std::move(prefix), std::move(name), std::move(value)});
 }
 
-void Router::decorate(std::string_view path, Response& response) const {
+void Router::allow_origins(std::vector<std::string> origins) {
+  origins_.clear();
+  any_origin_ = false;
+  for (const auto& origin : origins) {
+    if (origin == "*") {
+      any_origin_ = true;
+    } else if (!origin.empty()) {
+      origins_.push_back(lower(origin));
+    }
+  }
+}
+
+bool Router::origin_allowed(std::string_view origin) const {
+  if (origin.empty()) return false;
+  if (any_origin_) return true;
+  if (origins_.empty()) return false;
+  const std::string wanted = lower(origin);
+  return std::find(origins_.begin(), origins_.end(), wanted) != origins_.end();
+}
+
+void Router::decorate(std::string_view path, std::string_view origin,
+                      bhttp::response_header<>& response) const {
+  response.set("X-Content-Type-Options", "nosniff");
+  if (lower(response[bhttp::field::content_type]).starts_with("text/html")) {
+    response.set("Content-Security-Policy", kHtmlPolicy);
+    response.set("Referrer-Policy", "no-referrer");
+    response.set(bhttp::field::x_frame_options, "DENY");
+  }
+  // With an allowlist the answer depends on the Origin, so caches must key on it, allowed or
+  // not; with "*" it does not.
+  if (!origins_.empty() && !any_origin_) add_vary_origin(response);
+  if (origin_allowed(origin)) {
+    response.set(bhttp::field::access_control_allow_origin,
+                 any_origin_ ? std::string_view("*") : origin);
+    response.set(bhttp::field::access_control_expose_headers, kCorsExposeHeaders);
+  }
   for (const auto& h : prefix_headers_) {
     const bool under =
         h.prefix == "/" || (path.starts_with(h.prefix) &&
                             (path.size() == h.prefix.size() || path[h.prefix.size()] == '/'));
     if (under) response.set(h.name, h.value);
   }
+}
+
+Response Router::options(const Request& request, const Match& match) const {
+  Response response{bhttp::status::no_content, request.version()};
+  const std::string allow = match.allow + ", OPTIONS";
+  response.set(bhttp::field::allow, allow);
+  // A preflight: the browser asks whether its page may send this method with these headers.
+  const bool preflight = request.count(bhttp::field::access_control_request_method) > 0;
+  if (preflight && origin_allowed(request[bhttp::field::origin])) {
+    response.set(bhttp::field::access_control_allow_methods, allow);
+    response.set(bhttp::field::access_control_allow_headers, kCorsAllowHeaders);
+    response.set(bhttp::field::access_control_max_age, kCorsMaxAge);
+  }
+  response.keep_alive(request.keep_alive());
+  response.prepare_payload();
+  return response;
 }
 
 std::optional<Response> Router::admit(const RequestHead& head, RequestContext& context) const {

@@ -4,6 +4,10 @@
 // Middleware runs once the request's head is read and before its body is: like an Envoy filter
 // deciding on headers, a refusal (401, 403, 429…) answers at once and the body is never read, so
 // an unauthorised 10 MiB upload costs nothing.
+//
+// The router also owns what every response carries, whoever answers it (decorate): security
+// headers, CORS for the allowed origins, and headers set per path prefix; and the answer to
+// OPTIONS, which comes from the table itself (options).
 #pragma once
 
 #include <cstddef>
@@ -58,8 +62,18 @@ class Router {
   // For protocols whose clients check a header on each reply (Elasticsearch's
   // X-Elastic-Product).
   void add_response_header(std::string prefix, std::string name, std::string value);
-  // Applies those headers; `path` without the query string. The server calls it.
-  void decorate(std::string_view path, Response& response) const;
+  // Origins whose browser pages may call the API (CORS): exact origins such as
+  // "https://ui.example", or "*" for any. Empty (the default): no CORS headers at all. Never
+  // Access-Control-Allow-Credentials: keys travel in headers, not cookies.
+  void allow_origins(std::vector<std::string> origins);
+  bool origin_allowed(std::string_view origin) const;
+
+  // What every response gets, set by the server on each one (handlers, refusals, 404s, stream
+  // heads): X-Content-Type-Options: nosniff; on HTML, a Content-Security-Policy without inline
+  // script, Referrer-Policy and X-Frame-Options; CORS headers when `origin` (the request's
+  // Origin, may be empty) is allowed; the prefix headers. `path` without the query string.
+  void decorate(std::string_view path, std::string_view origin,
+                bhttp::response_header<>& response) const;
 
   struct Match {
     const RouteSpec* spec = nullptr;  // null: no route for this method and path
@@ -72,6 +86,11 @@ class Router {
   };
   // `target` may contain a query string; it is ignored for matching.
   Match match(bhttp::verb method, std::string_view target) const;
+
+  // The answer to OPTIONS on a path that has routes (`match` of the OPTIONS request, which says
+  // which methods the path has): 204 with Allow; for a CORS preflight from an allowed origin
+  // also Access-Control-Allow-Methods, -Allow-Headers and -Max-Age.
+  Response options(const Request& request, const Match& match) const;
 
   // The first refusal of the middleware chain, if any.
   std::optional<Response> admit(const RequestHead& head, RequestContext& context) const;
@@ -94,6 +113,8 @@ class Router {
     std::string prefix, name, value;
   };
   std::vector<PrefixHeader> prefix_headers_;
+  std::vector<std::string> origins_;  // lower case
+  bool any_origin_ = false;
 };
 
 }  // namespace logpipe::http

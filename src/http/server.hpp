@@ -7,12 +7,24 @@
 // Transfer-Encoding, middleware such as authentication) → body read → handler → a whole
 // response or a chunked stream. A refusal on the head answers without reading the body.
 //
-// Protection: header and body size limits (413 with the JSON error body, then close), read
-// timeouts for slow clients (a request must arrive whole within request_timeout; an idle
-// keep-alive connection is closed after idle_timeout), `Expect: 100-continue` answered after
-// the header checks, at most max_connections open (at the cap the oldest idle connection is
-// closed for a new one; without an idle one the new one is refused). Malformed HTTP gets 400 and
-// close; a transfer coding other than chunked gets 501.
+// Protection (each limit a ServerOptions field, each refusal counted through the
+// ConnectionObserver): a request's head must be whole within header_timeout (slowloris), at most
+// max_header_bytes and max_header_count fields (431 with the JSON error body, then close); its
+// body must arrive within body_timeout and, after a short grace, at min_body_rate on average
+// (408, then close), and be no longer than the route's limit (413); an idle keep-alive connection
+// is closed after idle_timeout; a response must be taken by the client within write_timeout.
+// `Expect: 100-continue` is answered after the header checks. At most max_connections are open
+// (at the cap the oldest idle connection is closed for a new one; without an idle one the new one
+// is refused), and at most max_connections_per_ip from one client address (beyond, refused).
+// Malformed HTTP gets 400 and close; a transfer coding other than chunked gets 501.
+//
+// TLS: with `tls`, the port speaks HTTPS only (TLS 1.2+), WebSocket over TLS too; each connection
+// takes the context's current certificate, so a reload (tls::ServerContext::reload) reaches new
+// connections while open ones keep theirs. A failed handshake is counted and closed.
+//
+// Every response, whoever answers it, passes through Router::decorate (security headers, CORS,
+// a prefix's headers), and OPTIONS on a path of the table is answered from the table (Allow, CORS
+// preflight) without running middleware.
 //
 // shutdown(): stop accepting, close idle connections at once, let in-flight requests finish
 // and their responses go out, then close those connections too. The io_context then runs out
@@ -28,16 +40,33 @@
 #include "core/result.hpp"
 #include "http/router.hpp"
 
+namespace logpipe::tls {
+class ServerContext;
+}
+
 namespace logpipe::http {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
   unsigned short port = 8080;  // 0: any free port (see Server::port())
   std::size_t max_body_bytes = std::size_t{10} << 20;
-  std::size_t max_header_bytes = std::size_t{64} << 10;
-  std::chrono::milliseconds request_timeout{30'000};
-  std::chrono::milliseconds idle_timeout{60'000};
-  std::size_t max_connections = 10'000;  // HTTP and WebSocket together
+  std::size_t max_header_bytes = std::size_t{64} << 10;  // request line and header fields
+  std::size_t max_header_count = 100;                    // header fields
+  // From a new connection's first read (after its TLS handshake), or a later request's first
+  // byte, to the end of the header. A TLS handshake gets as long again.
+  std::chrono::milliseconds header_timeout{10'000};
+  // From the end of the header to the end of the body.
+  std::chrono::milliseconds body_timeout{60'000};
+  // Bytes per second a body must average once min_body_rate_grace has passed (TCP's slow start,
+  // a client warming up); 0: no minimum.
+  std::size_t min_body_rate = 1024;
+  std::chrono::milliseconds min_body_rate_grace{3'000};
+  // The client must take a response (each chunk of a stream) within this.
+  std::chrono::milliseconds write_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};  // between requests
+  std::size_t max_connections = 10'000;            // HTTP and WebSocket together
+  std::size_t max_connections_per_ip = 0;          // 0: no limit
+  std::shared_ptr<tls::ServerContext> tls;         // HTTPS only when set
 };
 
 // Called once per answered request, after the response is written (for metrics and access logs).
@@ -51,8 +80,12 @@ struct RequestOutcome {
 };
 using RequestObserver = std::function<void(const RequestOutcome&)>;
 
-// Connection-level events, for metrics: "evicted" (an idle connection closed to make room),
-// "refused" (a new connection closed at the cap), "accept_failed".
+// Connection-level events, for metrics (http_connection_events_total{event}): "evicted" (an idle
+// connection closed to make room), "refused" (a new connection closed at max_connections),
+// "refused_per_ip" (at max_connections_per_ip), "accept_failed", "tls_failed" (handshake),
+// "idle_timeout", and the refusals that end a connection: "header_timeout", "body_timeout",
+// "body_too_slow" (408), "header_too_large", "too_many_headers" (431), "body_too_large" (413),
+// "malformed" (400), "unsupported_transfer_coding" (501).
 using ConnectionObserver = std::function<void(std::string_view event)>;
 
 class Server {

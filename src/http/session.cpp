@@ -2,25 +2,37 @@
 // middleware), reads the body, hands the request to its handler, writes the reply (whole or
 // streamed), and repeats while keep-alive lasts. Everything runs on the connection's strand;
 // only the Reply and a ResponseStream are used from other threads, and they post onto it.
+//
+// The stream is plain TCP or TLS over it (a variant: the state machine is the same, only the
+// I/O calls and the end of the connection differ), as in Beast's advanced_server_flex.
+//
+// Deadlines: waiting for a later request is bounded by the stream's own expiry (idle_timeout,
+// closed without a word). Reading a request is bounded by a timer of the session (deadline_):
+// when it fires the read is cancelled and the client is told 408 before the close, which the
+// stream's expiry (it closes the socket) could not do.
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <cstdint>
 #include <deque>
 #include <limits>
 #include <optional>
+#include <variant>
 
 #include "core/log.hpp"
 #include "http/listener.hpp"
+#include "tls/server_context.hpp"
 
 namespace logpipe::http::detail {
 namespace {
 
 namespace beast = boost::beast;
+namespace ssl = asio::ssl;
 
 constexpr std::size_t kReadChunk = 4096;
 // After an error response the client may still be sending a body we will never read. Closing
@@ -30,6 +42,27 @@ constexpr std::chrono::milliseconds kLingerTimeout{2000};
 constexpr std::size_t kLingerBytes = std::size_t{1} << 20;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::size_t kMaxRequestIdBytes = 128;
+
+// Beast's request parser bounds the header's bytes; this one also bounds its fields, as they
+// are parsed, so that a flood of tiny fields is refused before it is stored.
+class RequestParser : public bhttp::request_parser<bhttp::string_body> {
+ public:
+  explicit RequestParser(std::size_t max_fields) : max_fields_(max_fields) {}
+  bool too_many_fields() const { return fields_ > max_fields_; }
+
+ private:
+  void on_field_impl(bhttp::field name, beast::string_view name_string, beast::string_view value,
+                     error_code& ec) override {
+    if (++fields_ > max_fields_) {
+      ec = bhttp::error::header_limit;
+      return;
+    }
+    get().insert(name, name_string, value);
+  }
+
+  std::size_t fields_ = 0;
+  const std::size_t max_fields_;
+};
 
 bool expects_continue(const RequestHead& request) {
   return request.version() >= 11 &&
@@ -90,17 +123,22 @@ void strip_body(Response& response) {
 
 class Session : public Connection, public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, std::shared_ptr<Listener> listener)
+  Session(tcp::socket&& socket, std::shared_ptr<ssl::context> tls_context,
+          const asio::ip::address& address, std::shared_ptr<Listener> listener)
       : listener_(std::move(listener)),
         executor_(socket.get_executor()),
-        stream_(std::move(socket)) {}
+        tls_context_(std::move(tls_context)),
+        address_(address),
+        stream_(make_stream(std::move(socket), tls_context_.get())),
+        deadline_(executor_) {}
   ~Session() override { listener_->remove(this); }
 
   void start() {
-    error_code ec;
-    const auto remote = stream_.socket().remote_endpoint(ec);
-    if (!ec) peer_ = remote.address().to_string();
-    asio::dispatch(executor_, [self = shared_from_this()] { self->read_request(); });
+    peer_ = address_.to_string();
+    asio::dispatch(executor_, [self = shared_from_this()] {
+      if (self->tls()) return self->handshake();
+      self->read_request();
+    });
   }
   void shutdown() override {
     asio::post(executor_, [self = shared_from_this()] { self->on_shutdown(); });
@@ -122,13 +160,23 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   }
 
  private:
-  // idle: waiting for a request's first byte; reading: a request is arriving; handling: the
-  // handler owns the request; writing: the response is going out; streaming: a chunked body is
-  // going out; closing: lingering; upgraded: the socket went to a WebSocket session.
+  // idle: waiting for a request's first byte (or a TLS handshake); reading: a request is
+  // arriving; handling: the handler owns the request; writing: the response is going out;
+  // streaming: a chunked body is going out; closing: lingering, or TLS's close_notify;
+  // upgraded: the socket went to a WebSocket session.
   enum class State { idle, reading, handling, writing, streaming, closing, closed, upgraded };
+  // What the session's own timer bounds while a request is read.
+  enum class Phase { none, header, body };
 
   const ServerOptions& options() const { return listener_->options(); }
+  bool tls() const { return std::holds_alternative<TlsStream>(stream_); }
+  beast::tcp_stream& lowest() {
+    return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
+                      stream_);
+  }
 
+  void handshake();
+  void on_handshake(error_code ec);
   void read_request();
   void on_data(error_code ec, std::size_t bytes);
   void read_header();
@@ -139,6 +187,12 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   void on_body(error_code ec, std::size_t bytes);
   void on_read_error(error_code ec);
   void on_request_read();
+
+  void arm(Phase phase);
+  void disarm();
+  Clock::time_point due() const;
+  void wait_for_deadline();
+  void on_deadline();
 
   void dispatch();
   void upgrade();
@@ -160,16 +214,27 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   void finish();
   void linger();
   void on_linger(error_code ec, std::size_t bytes);
+  void close_notify();
   void close();
   void on_shutdown();
 
   const std::shared_ptr<Listener> listener_;
   const asio::any_io_executor executor_;  // the strand; immutable, so safe to read anywhere
-  beast::tcp_stream stream_;
+  // The certificate this connection began with (a reload changes only new connections'); the
+  // TLS stream refers to it, so it is declared first.
+  const std::shared_ptr<ssl::context> tls_context_;
+  const asio::ip::address address_;
+  using Stream = std::variant<beast::tcp_stream, TlsStream>;
+  static Stream make_stream(tcp::socket&& socket, ssl::context* tls_context) {
+    if (tls_context) return Stream(std::in_place_index<1>, std::move(socket), *tls_context);
+    return Stream(std::in_place_index<0>, std::move(socket));
+  }
+  Stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   Router::Match match_;
-  std::string path_;  // of the request being answered, for the router's response headers
+  std::string path_;    // of the request being answered, for the router's response headers
+  std::string origin_;  // its Origin header, for CORS
   // Handlers get references to these and may use them until they reply.
   Request request_;
   RequestContext context_;
@@ -186,6 +251,13 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   // Keeps io_context::run() from returning while a handler (maybe on another thread) holds
   // the request and no socket operation is pending.
   asio::any_io_executor work_;
+
+  // Reading deadlines: the phase and when it began; the timer waits for due(), and a body that
+  // arrived meanwhile moves due() on, so the timer is re-armed only when it fires.
+  asio::steady_timer deadline_;
+  Phase phase_ = Phase::none;
+  Clock::time_point phase_start_{};
+  std::string_view timed_out_;  // set when the deadline cut a read: the event to report
 
   // Streaming: the head, then chunks one write at a time; each chunk's callback runs once the
   // socket has taken it.
@@ -253,38 +325,83 @@ class SessionStream : public ResponseStream {
 
 // ---- reading ----
 
+void Session::handshake() {
+  // Like a connection waiting for its first request: idle, so evictable at the cap.
+  mark_idle();
+  lowest().expires_after(options().header_timeout);
+  std::get<TlsStream>(stream_).async_handshake(
+      ssl::stream_base::server,
+      beast::bind_front_handler(&Session::on_handshake, shared_from_this()));
+}
+
+void Session::on_handshake(error_code ec) {
+  mark_busy();
+  if (state_ == State::closed) return;
+  if (ec) {
+    // Not TLS (plain HTTP on an HTTPS port), an old protocol version, a client that refused the
+    // certificate, or too slow: nothing to answer in.
+    listener_->count("tls_failed");
+    core::log::debug("TLS handshake failed", {{"peer", peer_}, {"error", ec.message()}});
+    return close();
+  }
+  lowest().expires_never();
+  read_request();
+}
+
 void Session::read_request() {
   if (stopping_ || state_ == State::closed) return close();
-  parser_.emplace();
+  parser_.emplace(options().max_header_count);
   parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
       options().max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
   // The body limit is the route's: set once the head is in and the route is known.
   parser_->body_limit(boost::none);
   if (buffer_.size() > 0) return read_header();  // pipelined bytes already here
 
-  // Between requests the connection is idle, and only the idle timeout applies; a new
-  // connection gets no more time for its first byte than for a whole request.
   state_ = State::idle;
   mark_idle();
-  stream_.expires_after(first_request_ ? options().request_timeout : options().idle_timeout);
-  stream_.async_read_some(buffer_.prepare(kReadChunk),
-                          beast::bind_front_handler(&Session::on_data, shared_from_this()));
+  if (first_request_) {
+    // A new connection's wait for its first byte is part of its header's time: a client that
+    // connects and says nothing holds the connection no longer than one that trickles.
+    arm(Phase::header);
+  } else {
+    // Between requests only the idle timeout applies.
+    lowest().expires_after(options().idle_timeout);
+  }
+  std::visit(
+      [&](auto& stream) {
+        stream.async_read_some(buffer_.prepare(kReadChunk),
+                               beast::bind_front_handler(&Session::on_data, shared_from_this()));
+      },
+      stream_);
 }
 
 void Session::on_data(error_code ec, std::size_t bytes) {
   mark_busy();
-  if (ec || state_ == State::closed) return close();  // idle timeout, client gone or shutdown
+  if (state_ == State::closed) return;
+  if (ec) {
+    // Nothing of a request arrived: closed without an answer.
+    if (!timed_out_.empty()) {
+      listener_->count(timed_out_);
+    } else if (ec == beast::error::timeout) {
+      listener_->count("idle_timeout");
+    }
+    return close();  // timeout, client gone or shutdown
+  }
   buffer_.commit(bytes);
   read_header();
 }
 
 void Session::read_header() {
   state_ = State::reading;
-  // One deadline for the whole request (header, 100-continue and body): a client trickling
-  // bytes cannot hold the connection longer than this.
-  stream_.expires_after(options().request_timeout);
-  bhttp::async_read_header(stream_, buffer_, *parser_,
-                           beast::bind_front_handler(&Session::on_header, shared_from_this()));
+  lowest().expires_never();
+  if (phase_ != Phase::header) arm(Phase::header);  // from this request's first byte
+  std::visit(
+      [&](auto& stream) {
+        bhttp::async_read_header(
+            stream, buffer_, *parser_,
+            beast::bind_front_handler(&Session::on_header, shared_from_this()));
+      },
+      stream_);
 }
 
 void Session::on_header(error_code ec, std::size_t) {
@@ -292,9 +409,14 @@ void Session::on_header(error_code ec, std::size_t) {
   if (ec) return on_read_error(ec);
   if (auto refusal = check_head()) return refuse(std::move(*refusal));
   if (parser_->is_done()) return on_request_read();
+  arm(Phase::body);
   if (expects_continue(parser_->get())) {
-    asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
-                      beast::bind_front_handler(&Session::on_continue, shared_from_this()));
+    std::visit(
+        [&](auto& stream) {
+          asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
+                            beast::bind_front_handler(&Session::on_continue, shared_from_this()));
+        },
+        stream_);
     return;
   }
   read_body();
@@ -308,6 +430,7 @@ std::optional<Response> Session::check_head() {
   match_ = listener_->router().match(method_, head.target());
   route_ = match_.route;
   path_ = head.target().substr(0, head.target().find_first_of("?#"));
+  origin_ = head[bhttp::field::origin];
 
   context_ = RequestContext{};
   context_.peer = peer_;
@@ -315,17 +438,21 @@ std::optional<Response> Session::check_head() {
   context_.request_id =
       sane_request_id(client_id) ? std::string(client_id) : listener_->next_request_id();
 
-  if (has_unsupported_transfer_coding(head))
+  if (has_unsupported_transfer_coding(head)) {
+    listener_->count("unsupported_transfer_coding");
     return error_response(head, bhttp::status::not_implemented, "not_implemented",
                           "only the chunked transfer coding is supported; send Content-Encoding "
                           "for a compressed body");
+  }
   const std::size_t limit = match_.spec && match_.spec->max_body_bytes > 0
                                 ? match_.spec->max_body_bytes
                                 : options().max_body_bytes;
-  if (const auto length = parser_->content_length(); length && *length > limit)
+  if (const auto length = parser_->content_length(); length && *length > limit) {
+    listener_->count("body_too_large");
     return error_response(
         head, bhttp::status::payload_too_large, "too_large",
         "the request body exceeds the limit of " + std::to_string(limit) + " bytes");
+  }
   parser_->body_limit(limit);
   // Unknown routes and wrong methods are answered after the body, as before: the connection
   // stays usable. Middleware only sees requests that have a route.
@@ -338,23 +465,46 @@ std::optional<Response> Session::check_head() {
 }
 
 void Session::on_continue(error_code ec, std::size_t) {
-  if (ec) return close();
+  if (state_ == State::closed) return;
+  if (ec) return on_read_error(ec);
   read_body();
 }
 
+// A piece at a time, rather than beast's async_read of the whole body, so that the deadline
+// sees the body's progress.
 void Session::read_body() {
-  bhttp::async_read(stream_, buffer_, *parser_,
-                    beast::bind_front_handler(&Session::on_body, shared_from_this()));
+  std::visit(
+      [&](auto& stream) {
+        bhttp::async_read_some(stream, buffer_, *parser_,
+                               beast::bind_front_handler(&Session::on_body, shared_from_this()));
+      },
+      stream_);
 }
 
 void Session::on_body(error_code ec, std::size_t) {
   if (state_ == State::closed) return;  // see on_request_read
   if (ec) return on_read_error(ec);
+  if (!parser_->is_done()) return read_body();
   on_request_read();
 }
 
 void Session::on_read_error(error_code ec) {
-  if (ec == bhttp::error::body_limit)
+  disarm();
+  if (!timed_out_.empty()) {
+    // Cut by the deadline: the client still hears why.
+    listener_->count(timed_out_);
+    const bool header = timed_out_ == "header_timeout";
+    return reject(bhttp::status::request_timeout, timed_out_,
+                  header ? "the request header did not arrive within " +
+                               std::to_string(options().header_timeout.count()) + " ms"
+                  : timed_out_ == "body_timeout"
+                      ? "the request body did not arrive within " +
+                            std::to_string(options().body_timeout.count()) + " ms"
+                      : "the request body arrived slower than " +
+                            std::to_string(options().min_body_rate) + " bytes per second");
+  }
+  if (ec == bhttp::error::body_limit) {
+    listener_->count("body_too_large");
     return reject(bhttp::status::payload_too_large, "too_large",
                   "the request body exceeds the limit of " +
                       std::to_string(parser_->is_header_done() && match_.spec &&
@@ -362,20 +512,32 @@ void Session::on_read_error(error_code ec) {
                                          ? match_.spec->max_body_bytes
                                          : options().max_body_bytes) +
                       " bytes");
-  if (ec == bhttp::error::header_limit)
+  }
+  if (ec == bhttp::error::header_limit && parser_->too_many_fields()) {
+    listener_->count("too_many_headers");
+    return reject(bhttp::status::request_header_fields_too_large, "too_many_headers",
+                  "the request header has more than " + std::to_string(options().max_header_count) +
+                      " fields");
+  }
+  if (ec == bhttp::error::header_limit) {
+    listener_->count("header_too_large");
     return reject(bhttp::status::request_header_fields_too_large, "header_too_large",
                   "the request header exceeds the limit of " +
                       std::to_string(options().max_header_bytes) + " bytes");
-  if (is_protocol_error(ec))
+  }
+  if (is_protocol_error(ec)) {
+    listener_->count("malformed");
     return reject(bhttp::status::bad_request, "bad_request",
                   "malformed HTTP request: " + ec.message());
-  close();  // timeout, client gone or shutdown: nobody to answer
+  }
+  close();  // client gone or shutdown: nobody to answer
 }
 
 void Session::on_request_read() {
   // A read that completed just before shutdown closed the session still delivers its handler
   // with success; the request must not run then: nobody can be told that it was accepted.
   if (state_ == State::closed) return;
+  disarm();
   read_done_ = Clock::now();
   request_ = parser_->release();
   parser_.reset();
@@ -384,16 +546,73 @@ void Session::on_request_read() {
   dispatch();
 }
 
+// ---- deadlines ----
+
+void Session::arm(Phase phase) {
+  phase_ = phase;
+  phase_start_ = Clock::now();
+  timed_out_ = {};
+  wait_for_deadline();
+}
+
+void Session::disarm() {
+  phase_ = Phase::none;
+  // A wait in progress ends with operation_aborted, or finds the phase over.
+  deadline_.cancel();
+}
+
+// When the current phase's time is up. A body's: body_timeout after the header, and sooner if it
+// falls below min_body_rate on average once the grace has passed. The average, not each read:
+// a client may pause, as long as it catches up.
+Clock::time_point Session::due() const {
+  if (phase_ == Phase::header) return phase_start_ + options().header_timeout;
+  const auto limit = phase_start_ + options().body_timeout;
+  if (options().min_body_rate == 0) return limit;
+  const std::size_t received = parser_ ? parser_->get().body().size() : 0;
+  const auto earned = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+      static_cast<double>(received) / static_cast<double>(options().min_body_rate)));
+  return std::min(limit,
+                  phase_start_ + std::max<Clock::duration>(options().min_body_rate_grace, earned));
+}
+
+void Session::wait_for_deadline() {
+  deadline_.expires_at(due());
+  deadline_.async_wait([self = shared_from_this(), phase = phase_](error_code ec) {
+    // Cancelled, or another phase by now. A wait of an earlier request's phase of the same kind
+    // that fired as it was cancelled finds due() moved on and waits again: harmless.
+    if (ec || self->phase_ != phase) return;
+    self->on_deadline();
+  });
+}
+
+void Session::on_deadline() {
+  if (phase_ == Phase::none || state_ == State::closed) return;
+  const auto now = Clock::now();
+  if (now < due()) return wait_for_deadline();  // the body came on meanwhile
+  timed_out_ = phase_ == Phase::header                        ? "header_timeout"
+               : now >= phase_start_ + options().body_timeout ? "body_timeout"
+                                                              : "body_too_slow";
+  phase_ = Phase::none;
+  // The pending read (or 100 Continue) completes with operation_aborted; on_read_error then
+  // answers 408 and closes.
+  error_code ignored;
+  lowest().socket().cancel(ignored);
+}
+
 // ---- handling ----
 
 void Session::dispatch() {
   state_ = State::handling;
-  stream_.expires_never();
+  lowest().expires_never();
   work_ = asio::prefer(listener_->io().get_executor(), asio::execution::outstanding_work.tracked);
 
   if (match_.websocket) return upgrade();
   if (match_.handler) return run_handler(*match_.handler);
   const std::string path(request_.target().substr(0, request_.target().find('?')));
+  // OPTIONS is answered from the table for any path it has (Allow, CORS preflight), without
+  // middleware: a browser's preflight carries no credentials.
+  if (match_.method_not_allowed && method_ == bhttp::verb::options)
+    return on_reply(request_id_, listener_->router().options(request_, match_));
   if (match_.method_not_allowed) {
     auto response = error_response(
         request_, bhttp::status::method_not_allowed, "method_not_allowed",
@@ -416,8 +635,14 @@ void Session::upgrade() {
   state_ = State::upgraded;
   work_ = {};
   report(101, 0);
-  start_websocket(std::move(stream_), std::move(buffer_), std::move(request_), std::move(context_),
-                  *match_.websocket, listener_);
+  if (auto* tls_stream = std::get_if<TlsStream>(&stream_)) {
+    start_websocket(std::move(*tls_stream), tls_context_, std::move(buffer_), std::move(request_),
+                    std::move(context_), *match_.websocket, address_, listener_);
+  } else {
+    start_websocket(std::move(std::get<beast::tcp_stream>(stream_)), std::move(buffer_),
+                    std::move(request_), std::move(context_), *match_.websocket, address_,
+                    listener_);
+  }
 }
 
 void Session::run_handler(const Handler& handler) {
@@ -456,6 +681,7 @@ void Session::on_reply(std::uint64_t id, Response response) {
 
 // A refusal on the head: the body was not read, so the connection cannot serve another request.
 void Session::refuse(Response response) {
+  disarm();
   response.keep_alive(false);
   response.set(kRequestIdHeader, context_.request_id);
   parser_.reset();
@@ -472,12 +698,14 @@ void Session::reject(bhttp::status status, std::string_view code, std::string_vi
   method_ = bhttp::verb::unknown;
   route_ = "unmatched";
   path_.clear();
+  origin_.clear();
   if (parser_ && parser_->is_header_done()) {
     const auto& h = parser_->get();
     head.version(h.version());
     method_ = h.method();
     route_ = listener_->router().match(method_, h.target()).route;
     path_ = h.target().substr(0, h.target().find_first_of("?#"));
+    origin_ = h[bhttp::field::origin];
   }
   refuse(error_response(head, status, code, message));
 }
@@ -487,13 +715,17 @@ void Session::write(Response response, bool close_after) {
   close_after_write_ = close_after || !response.keep_alive();
   if (close_after_write_) response.keep_alive(false);
   ensure_framing(response);
-  listener_->router().decorate(path_, response);
+  listener_->router().decorate(path_, origin_, response);
   if (method_ == bhttp::verb::head) strip_body(response);
   response_.emplace(std::move(response));
   // A client that does not read its response must not hold the connection forever.
-  stream_.expires_after(options().request_timeout);
-  bhttp::async_write(stream_, *response_,
-                     beast::bind_front_handler(&Session::on_write, shared_from_this()));
+  lowest().expires_after(options().write_timeout);
+  std::visit(
+      [&](auto& stream) {
+        bhttp::async_write(stream, *response_,
+                           beast::bind_front_handler(&Session::on_write, shared_from_this()));
+      },
+      stream_);
 }
 
 void Session::on_write(error_code ec, std::size_t) {
@@ -539,12 +771,17 @@ void Session::start_stream(std::uint64_t id, const Response& head) {
   stream_head_->set(kRequestIdHeader, context_.request_id);
   stream_head_->keep_alive(!close_after_write_);
   stream_head_->chunked(true);
+  listener_->router().decorate(path_, origin_, *stream_head_);
   stream_serializer_.emplace(*stream_head_);
   chunk_in_flight_ = true;
-  stream_.expires_after(options().request_timeout);
-  bhttp::async_write_header(
-      stream_, *stream_serializer_,
-      beast::bind_front_handler(&Session::on_chunk_written, shared_from_this()));
+  lowest().expires_after(options().write_timeout);
+  std::visit(
+      [&](auto& stream) {
+        bhttp::async_write_header(
+            stream, *stream_serializer_,
+            beast::bind_front_handler(&Session::on_chunk_written, shared_from_this()));
+      },
+      stream_);
 }
 
 void Session::post_chunk(std::uint64_t id, std::string chunk, std::function<void(bool)> written) {
@@ -589,20 +826,24 @@ void Session::post_abort(std::uint64_t id) {
 void Session::write_next_chunk() {
   if (state_ != State::streaming || chunk_in_flight_ || chunks_.empty()) return;
   chunk_in_flight_ = true;
-  stream_.expires_after(options().request_timeout);
+  lowest().expires_after(options().write_timeout);
   const auto& chunk = chunks_.front();
   auto done = beast::bind_front_handler(&Session::on_chunk_written, shared_from_this());
-  if (chunk.last) {
-    asio::async_write(stream_, bhttp::make_chunk_last(), std::move(done));
-  } else {
-    asio::async_write(stream_, bhttp::make_chunk(asio::buffer(chunk.data)), std::move(done));
-  }
+  std::visit(
+      [&](auto& stream) {
+        if (chunk.last) {
+          asio::async_write(stream, bhttp::make_chunk_last(), std::move(done));
+        } else {
+          asio::async_write(stream, bhttp::make_chunk(asio::buffer(chunk.data)), std::move(done));
+        }
+      },
+      stream_);
 }
 
 void Session::on_chunk_written(error_code ec, std::size_t) {
   chunk_in_flight_ = false;
   // Between chunks the producer may be quiet for long (a live tail): no deadline then.
-  stream_.expires_never();
+  lowest().expires_never();
   if (ec || stream_broken_) {
     stream_broken_ = true;
     for (auto& chunk : chunks_)
@@ -637,26 +878,48 @@ void Session::end_stream(bool ok) {
 // ---- closing ----
 
 void Session::finish() {
+  if (tls()) {
+    // The refused request's body may still be coming: drained (bounded) first, as for TCP;
+    // otherwise TLS's close_notify ends the connection.
+    if (unread_input_ && !stopping_) return linger();
+    return close_notify();
+  }
   error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
   if (ec || !unread_input_ || stopping_) return close();
   linger();
 }
 
 void Session::linger() {
   state_ = State::closing;
-  stream_.expires_after(
-      std::min<std::chrono::milliseconds>(kLingerTimeout, options().request_timeout));
-  stream_.async_read_some(buffer_.prepare(kReadChunk),
-                          beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+  lowest().expires_after(
+      std::min<std::chrono::milliseconds>(kLingerTimeout, options().write_timeout));
+  std::visit(
+      [&](auto& stream) {
+        stream.async_read_some(buffer_.prepare(kReadChunk),
+                               beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+      },
+      stream_);
 }
 
 void Session::on_linger(error_code ec, std::size_t bytes) {
   lingered_ += bytes;
   if (ec || lingered_ > kLingerBytes) return close();
   // The bytes stay uncommitted, so the buffer is reused.
-  stream_.async_read_some(buffer_.prepare(kReadChunk),
-                          beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+  std::visit(
+      [&](auto& stream) {
+        stream.async_read_some(buffer_.prepare(kReadChunk),
+                               beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+      },
+      stream_);
+}
+
+void Session::close_notify() {
+  state_ = State::closing;
+  lowest().expires_after(
+      std::min<std::chrono::milliseconds>(kLingerTimeout, options().write_timeout));
+  std::get<TlsStream>(stream_).async_shutdown(
+      [self = shared_from_this()](error_code) { self->close(); });
 }
 
 void Session::close() {
@@ -664,7 +927,9 @@ void Session::close() {
   state_ = State::closed;
   mark_busy();
   work_ = {};
-  stream_.close();  // pending operations complete with operation_aborted
+  phase_ = Phase::none;
+  deadline_.cancel();  // its wait holds the session
+  lowest().close();    // pending operations complete with operation_aborted
 }
 
 void Session::on_shutdown() {
@@ -691,9 +956,12 @@ void Session::on_shutdown() {
 
 }  // namespace
 
-void start_session(tcp::socket&& socket, const std::shared_ptr<Listener>& listener) {
-  auto session = std::make_shared<Session>(std::move(socket), listener);
-  if (listener->add(session)) session->start();
+void start_session(tcp::socket&& socket, const asio::ip::address& address,
+                   const std::shared_ptr<Listener>& listener) {
+  const auto& tls = listener->options().tls;
+  auto session = std::make_shared<Session>(std::move(socket), tls ? tls->current() : nullptr,
+                                           address, listener);
+  if (listener->add(session, address)) session->start();
 }
 
 }  // namespace logpipe::http::detail

@@ -1,10 +1,13 @@
 // A WebSocket connection after the upgrade, as in Beast's example/advanced/server: the handshake
 // answers the upgrade request, then one read loop and one write at a time, all on the
-// connection's strand. Beast's suggested server timeouts send pings and close dead peers.
+// connection's strand. Beast's suggested server timeouts send pings and close dead peers. Over
+// plain TCP or TLS (advanced_server_flex): the session is a template of the stream under it.
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <deque>
 
 #include "core/log.hpp"
@@ -20,12 +23,16 @@ namespace websocket = beast::websocket;
 constexpr std::size_t kMaxQueued = 1024;                          // messages waiting to be sent
 constexpr std::size_t kMaxIncomingBytes = std::size_t{64} << 10;  // one message from the client
 
+template <class NextLayer>
 class WebSocketSession : public Connection,
                          public WebSocket,
-                         public std::enable_shared_from_this<WebSocketSession> {
+                         public std::enable_shared_from_this<WebSocketSession<NextLayer>> {
  public:
-  WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<Listener> listener)
-      : listener_(std::move(listener)), ws_(std::move(stream)) {}
+  WebSocketSession(NextLayer&& stream, std::shared_ptr<asio::ssl::context> tls_context,
+                   std::shared_ptr<Listener> listener)
+      : listener_(std::move(listener)),
+        tls_context_(std::move(tls_context)),
+        ws_(std::move(stream)) {}
   ~WebSocketSession() override { listener_->remove(this); }
 
   void run(beast::flat_buffer&& pending, Request&& request, RequestContext&& context,
@@ -148,8 +155,13 @@ class WebSocketSession : public Connection,
     on_message_ = nullptr;
   }
 
+  std::shared_ptr<WebSocketSession> shared_from_this() {
+    return std::enable_shared_from_this<WebSocketSession>::shared_from_this();
+  }
+
   const std::shared_ptr<Listener> listener_;
-  websocket::stream<beast::tcp_stream> ws_;
+  const std::shared_ptr<asio::ssl::context> tls_context_;  // null over plain TCP
+  websocket::stream<NextLayer> ws_;
   beast::flat_buffer buffer_;
   Request request_;
   RequestContext context_;
@@ -165,12 +177,35 @@ class WebSocketSession : public Connection,
 
 }  // namespace
 
+namespace {
+
+template <class NextLayer>
+void start(NextLayer&& stream, std::shared_ptr<asio::ssl::context> tls_context,
+           beast::flat_buffer&& buffer, Request&& request, RequestContext&& context,
+           const WebSocketHandler& handler, const asio::ip::address& address,
+           const std::shared_ptr<Listener>& listener) {
+  auto session = std::make_shared<WebSocketSession<NextLayer>>(std::move(stream),
+                                                               std::move(tls_context), listener);
+  // shutting down: the socket closes with the session
+  if (!listener->add(session, address)) return;
+  session->run(std::move(buffer), std::move(request), std::move(context), handler);
+}
+
+}  // namespace
+
 void start_websocket(beast::tcp_stream&& stream, beast::flat_buffer&& buffer, Request&& request,
                      RequestContext&& context, const WebSocketHandler& handler,
+                     const asio::ip::address& address, const std::shared_ptr<Listener>& listener) {
+  start(std::move(stream), nullptr, std::move(buffer), std::move(request), std::move(context),
+        handler, address, listener);
+}
+
+void start_websocket(TlsStream&& stream, std::shared_ptr<asio::ssl::context> tls_context,
+                     beast::flat_buffer&& buffer, Request&& request, RequestContext&& context,
+                     const WebSocketHandler& handler, const asio::ip::address& address,
                      const std::shared_ptr<Listener>& listener) {
-  auto session = std::make_shared<WebSocketSession>(std::move(stream), listener);
-  if (!listener->add(session)) return;  // shutting down: the socket closes with the session
-  session->run(std::move(buffer), std::move(request), std::move(context), handler);
+  start(std::move(stream), std::move(tls_context), std::move(buffer), std::move(request),
+        std::move(context), handler, address, listener);
 }
 
 }  // namespace logpipe::http::detail

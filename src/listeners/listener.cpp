@@ -1,7 +1,6 @@
 #include "listeners/listener.hpp"
 
 #include <fmt/format.h>
-#include <openssl/ssl.h>
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
@@ -19,6 +18,7 @@
 #include "core/log.hpp"
 #include "listeners/framing.hpp"
 #include "listeners/message_decoder.hpp"
+#include "tls/server_context.hpp"
 
 namespace logpipe::listeners {
 namespace {
@@ -103,7 +103,7 @@ struct Listener::Impl : std::enable_shared_from_this<Listener::Impl> {
   const std::string name;  // the protocol's
   const std::unique_ptr<MessageDecoder> decoder;
   std::uint64_t incomplete_seen = 0;
-  std::optional<ssl::context> tls;
+  std::shared_ptr<tls::ServerContext> certificate;  // reloaded on SIGHUP (serve)
   std::atomic<bool> stopping{false};
   std::atomic<int> udp_in_flight{0};
   std::atomic<std::size_t> sessions{0};  // open TCP and TLS connections
@@ -190,8 +190,10 @@ class Session : public Closable, public std::enable_shared_from_this<Session<Str
  public:
   static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
 
-  Session(std::shared_ptr<Impl> shared, Stream stream, std::string peer)
+  Session(std::shared_ptr<Impl> shared, Stream stream, std::string peer,
+          std::shared_ptr<ssl::context> tls_context = {})
       : shared_(std::move(shared)),
+        tls_context_(std::move(tls_context)),
         stream_(std::move(stream)),
         timer_(stream_.get_executor()),
         decoder_(shared_->options.max_message_bytes),
@@ -348,6 +350,9 @@ class Session : public Closable, public std::enable_shared_from_this<Session<Str
   }
 
   std::shared_ptr<Impl> shared_;
+  // The certificate this connection began with: a reload does not change it (declared before
+  // the stream, which uses it).
+  std::shared_ptr<ssl::context> tls_context_;
   Stream stream_;
   asio::steady_timer timer_;  // idle timeout, handshake timeout, admission retry
   FrameDecoder decoder_;
@@ -439,8 +444,10 @@ class Acceptor : public Closable, public std::enable_shared_from_this<Acceptor> 
     const auto remote = socket.remote_endpoint(ignored);
     std::string peer = ignored ? std::string() : remote.address().to_string();
     if (tls_) {
-      std::make_shared<Session<ssl::stream<tcp::socket>>>(
-          shared_, ssl::stream<tcp::socket>(std::move(socket), *shared_->tls), std::move(peer))
+      auto context = shared_->certificate->current();
+      auto stream = ssl::stream<tcp::socket>(std::move(socket), *context);
+      std::make_shared<Session<ssl::stream<tcp::socket>>>(shared_, std::move(stream),
+                                                          std::move(peer), std::move(context))
           ->start();
     } else {
       std::make_shared<Session<tcp::socket>>(shared_, std::move(socket), std::move(peer))->start();
@@ -574,28 +581,6 @@ class UdpReceiver : public Closable, public std::enable_shared_from_this<UdpRece
   bool closed_ = false;
 };
 
-core::Result<ssl::context> tls_context(const ListenerOptions& o) {
-  if (o.tls_cert_file.empty() || o.tls_key_file.empty())
-    return core::make_error(
-        core::Errc::invalid_argument,
-        fmt::format("{0}_tls_addr needs {0}_tls_cert and {0}_tls_key", to_string(o.protocol)));
-  ssl::context ctx(ssl::context::tls_server);
-  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
-                  ssl::context::single_dh_use);
-  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
-  error_code ec;
-  if (ctx.use_certificate_chain_file(o.tls_cert_file, ec); ec)
-    return core::make_error(
-        core::Errc::invalid_argument,
-        fmt::format("{}_tls_cert {}: {}", to_string(o.protocol), o.tls_cert_file, ec.message()));
-  if (ctx.use_private_key_file(o.tls_key_file, ssl::context::pem, ec); ec)
-    return core::make_error(
-        core::Errc::invalid_argument,
-        fmt::format("{}_tls_key {}: {}", to_string(o.protocol), o.tls_key_file, ec.message()));
-  return ctx;
-}
-
 }  // namespace
 
 std::string_view to_string(Protocol protocol) {
@@ -633,9 +618,14 @@ core::Status Listener::listen() {
     s.tcp_acceptor = acceptor;
   }
   if (!s.options.tls_addr.empty()) {
-    auto ctx = tls_context(s.options);
-    if (!ctx) return ctx.error();
-    s.tls.emplace(std::move(ctx).value());
+    if (s.options.tls_cert_file.empty() || s.options.tls_key_file.empty())
+      return core::make_error(
+          core::Errc::invalid_argument,
+          fmt::format("{0}_tls_addr needs {0}_tls_cert and {0}_tls_key", s.name));
+    auto context =
+        tls::ServerContext::load(s.options.tls_cert_file, s.options.tls_key_file, s.name + "_tls");
+    if (!context) return context.error();
+    s.certificate = std::move(*context);
     auto acceptor = std::make_shared<Acceptor>(impl_, true);
     if (auto ok = acceptor->listen(s.options.tls_addr, s.tls_port); !ok) return ok;
     s.tls_acceptor = acceptor;
@@ -692,6 +682,10 @@ unsigned short Listener::udp_port() const {
 }
 unsigned short Listener::tls_port() const {
   return impl_->tls_port;
+}
+
+std::shared_ptr<tls::ServerContext> Listener::tls_context() const {
+  return impl_->certificate;
 }
 
 }  // namespace logpipe::listeners

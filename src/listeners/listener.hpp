@@ -31,6 +31,10 @@
 #include "metrics/metrics.hpp"
 #include "model/principal.hpp"
 
+namespace logpipe::tls {
+class ServerContext;
+}
+
 namespace logpipe::listeners {
 
 enum class Protocol { syslog, gelf };
@@ -73,6 +77,9 @@ class Listener {
   unsigned short tcp_port() const;
   unsigned short udp_port() const;
   unsigned short tls_port() const;
+  // The TLS listener's certificate (null without one), for serve to reload on SIGHUP: new
+  // connections then get the new certificate, open ones keep theirs.
+  std::shared_ptr<tls::ServerContext> tls_context() const;
 
   struct Impl;  // inside listener.cpp
 

@@ -206,9 +206,24 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   connection_events_ = &prometheus::BuildCounter()
                             .Name("http_connection_events_total")
                             .Help(
-                                "Connections evicted (idle, closed at the connection cap for a new "
-                                "one), refused (at the cap with none idle) and failed accepts")
+                                "HTTP connections the server refused or closed, by event: evicted "
+                                "(idle, closed at max_connections for a new one), refused (at the "
+                                "cap with none idle), refused_per_ip, accept_failed, tls_failed, "
+                                "idle_timeout, and requests refused before their end: "
+                                "header_timeout, body_timeout, body_too_slow, header_too_large, "
+                                "too_many_headers, body_too_large, malformed, "
+                                "unsupported_transfer_coding")
                             .Register(r);
+  tls_reloads_ = &prometheus::BuildCounter()
+                      .Name("tls_certificate_reloads_total")
+                      .Help(
+                          "TLS certificate reloads (SIGHUP) by listener (http, syslog) and "
+                          "outcome: ok, or failed (the previous certificate stays in use)")
+                      .Register(r);
+  tls_expiry_ = &prometheus::BuildGauge()
+                     .Name("tls_certificate_expiry_timestamp_seconds")
+                     .Help("When the TLS certificate in use expires (notAfter), by listener")
+                     .Register(r);
   device_cache_ = &prometheus::BuildCounter()
                        .Name("device_cache_requests_total")
                        .Help("GET /api/logs/{device_id} through the Redis cache: hit, miss, error")
@@ -402,6 +417,15 @@ std::string Metrics::render() const {
 
 void Metrics::connection_event(std::string_view event) {
   connection_events_->Add({{"event", std::string(event)}}).Increment();
+}
+
+void Metrics::tls_reload(std::string_view listener, bool ok) {
+  tls_reloads_->Add({{"listener", std::string(listener)}, {"outcome", ok ? "ok" : "failed"}})
+      .Increment();
+}
+
+void Metrics::tls_certificate_expiry(std::string_view listener, double unix_seconds) {
+  tls_expiry_->Add({{"listener", std::string(listener)}}).Set(unix_seconds);
 }
 
 void Metrics::export_started() {

@@ -51,8 +51,14 @@ class Metrics {
   // fails with its row; a DLQ change in Redis has happened by then (README "Audit log").
   void audit_write_failed();
 
-  // http_connection_events_total{event}: evicted, refused, accept_failed.
+  // http_connection_events_total{event}: see http::ConnectionObserver for the events.
   void connection_event(std::string_view event);
+
+  // tls_certificate_reloads_total{listener,outcome}: a SIGHUP reload of the certificate of serve's
+  // HTTPS ("http") or a listener's TLS ("syslog"): ok, or failed (the old certificate stays).
+  void tls_reload(std::string_view listener, bool ok);
+  // tls_certificate_expiry_timestamp_seconds{listener}: notAfter of the certificate in use.
+  void tls_certificate_expiry(std::string_view listener, double unix_seconds);
 
   // GET /api/v1/logs/export: log_exports_started_total once its response begins,
   // log_exports_completed_total or log_exports_aborted_total{reason} (client_gone,
@@ -120,6 +126,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* connection_events_;
   prometheus::Family<prometheus::Counter>* auth_failures_;
   prometheus::Family<prometheus::Counter>* auth_key_reloads_;
+  prometheus::Family<prometheus::Counter>* tls_reloads_;
+  prometheus::Family<prometheus::Gauge>* tls_expiry_;
   prometheus::Family<prometheus::Counter>* device_cache_;
   prometheus::Family<prometheus::Counter>* maintenance_runs_;
   prometheus::Family<prometheus::Counter>* maintenance_partitions_;

@@ -159,5 +159,43 @@ TEST_F(ConfigTest, ElasticsearchPrefixAndRoot) {
   EXPECT_EQ(s->es_prefix, "/elastic");
 }
 
+TEST_F(ConfigTest, HttpLimitsTlsAndCors) {
+  auto s = parse({});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->max_header_bytes, 65536u);
+  EXPECT_EQ(s->max_header_count, 100u);
+  EXPECT_EQ(s->max_connections_per_ip, 1000u);
+  EXPECT_EQ(s->header_timeout_ms, 10'000u);
+  EXPECT_EQ(s->body_timeout_ms, 60'000u);
+  EXPECT_EQ(s->min_body_rate, 1024u);
+  EXPECT_EQ(s->idle_timeout_ms, 60'000u);
+  EXPECT_EQ(s->tls_cert, "");
+  EXPECT_EQ(s->tls_key, "");
+  EXPECT_TRUE(s->cors_origins.empty());
+
+  s = parse({"--header-timeout", "2s", "--body-timeout", "500ms", "--idle-timeout", "1m",
+             "--max-connections-per-ip", "0", "--min-body-rate", "0", "--tls-cert", "c.pem",
+             "--tls-key", "k.pem", "--cors-origins",
+             " https://ui.example , http://localhost:3000,*"});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->header_timeout_ms, 2000u);
+  EXPECT_EQ(s->body_timeout_ms, 500u);
+  EXPECT_EQ(s->idle_timeout_ms, 60'000u);
+  EXPECT_EQ(s->max_connections_per_ip, 0u);
+  EXPECT_EQ(s->min_body_rate, 0u);
+  EXPECT_EQ(s->tls_cert, "c.pem");
+  EXPECT_EQ(s->cors_origins,
+            (std::vector<std::string>{"https://ui.example", "http://localhost:3000", "*"}));
+
+  for (const char* bad : {"ui.example", "https://ui.example/", "https://ui.example/app",
+                          "ftp://ui.example", "https://", "https://a.example,nope"}) {
+    const auto r = parse({"--cors-origins", bad});
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message.find("cors_origins"), std::string::npos) << r.error().message;
+  }
+  EXPECT_FALSE(parse({"--max-header-count", "0"}).ok());
+  EXPECT_FALSE(parse({"--header-timeout", "50ms"}).ok());  // at least 100 ms
+}
+
 }  // namespace
 }  // namespace logpipe::config
