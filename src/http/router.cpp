@@ -124,7 +124,7 @@ void Router::add_response_header(std::string prefix, std::string name, std::stri
   prefix_headers_.push_back({std::move(prefix), std::move(name), std::move(value)});
 }
 
-void Router::allow_origins(std::vector<std::string> origins) {
+void Router::allow_origins(const std::vector<std::string>& origins) {
   origins_.clear();
   any_origin_ = false;
   for (const auto& origin : origins) {
@@ -180,8 +180,7 @@ Response Router::options(const Request& request, const Match& match) const {
     response.set(bhttp::field::access_control_max_age, kCorsMaxAge);
   }
   response.keep_alive(request.keep_alive());
-  response.prepare_payload();
-  return response;
+  return response;  // no Content-Length: a 204 has no body
 }
 
 std::optional<Response> Router::admit(const RequestHead& head, RequestContext& context) const {

@@ -65,7 +65,7 @@ class Router {
   // Origins whose browser pages may call the API (CORS): exact origins such as
   // "https://ui.example", or "*" for any. Empty (the default): no CORS headers at all. Never
   // Access-Control-Allow-Credentials: keys travel in headers, not cookies.
-  void allow_origins(std::vector<std::string> origins);
+  void allow_origins(const std::vector<std::string>& origins);
   bool origin_allowed(std::string_view origin) const;
 
   // What every response gets, set by the server on each one (handlers, refusals, 404s, stream

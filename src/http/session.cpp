@@ -100,13 +100,20 @@ bool sane_request_id(std::string_view id) {
 }
 
 // Handlers usually call prepare_payload (json_response does); a forgotten one must not
-// produce a response the client cannot frame.
+// produce a response the client cannot frame. A 204 has no body, and RFC 9110 §8.6 forbids it a
+// Content-Length (Beast's prepare_payload would write 0).
 void ensure_framing(Response& response) {
+  if (response.result() == bhttp::status::no_content) {
+    response.body().clear();
+    response.erase(bhttp::field::content_length);
+    response.erase(bhttp::field::transfer_encoding);
+    return;
+  }
   if (response.has_content_length() || response.chunked()) return;
   try {
     response.prepare_payload();
   } catch (const std::exception&) {
-    // 1xx/204/304 must not have a body.
+    // 1xx/304 must not have a body.
     response.body().clear();
     response.prepare_payload();
   }
@@ -115,7 +122,7 @@ void ensure_framing(Response& response) {
 // A response to HEAD carries the headers of the full response but no body; sending one would
 // break the framing of the next response on the connection.
 void strip_body(Response& response) {
-  if (response.chunked()) return;
+  if (response.chunked() || response.result() == bhttp::status::no_content) return;
   const auto length = response.body().size();
   response.body().clear();
   response.content_length(length);

@@ -180,14 +180,13 @@ class WebSocketSession : public Connection,
 namespace {
 
 template <class NextLayer>
-void start(NextLayer&& stream, std::shared_ptr<asio::ssl::context> tls_context,
+void start(NextLayer stream, std::shared_ptr<asio::ssl::context> tls_context,
            beast::flat_buffer&& buffer, Request&& request, RequestContext&& context,
            const WebSocketHandler& handler, const asio::ip::address& address,
            const std::shared_ptr<Listener>& listener) {
   auto session = std::make_shared<WebSocketSession<NextLayer>>(std::move(stream),
                                                                std::move(tls_context), listener);
-  // shutting down: the socket closes with the session
-  if (!listener->add(session, address)) return;
+  if (!listener->add(session, address)) return;  // shutting down: it closes with the session
   session->run(std::move(buffer), std::move(request), std::move(context), handler);
 }
 

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -13,6 +15,8 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "../common/certificate.hpp"
 
 namespace logpipe::test {
 namespace {
@@ -128,21 +132,55 @@ int connect_loopback(unsigned short port) {
   return fd;
 }
 
-HttpResponse http(unsigned short port, const HttpRequest& req, std::chrono::milliseconds timeout) {
-  HttpResponse response;
-  const int fd = connect_loopback(port);
-  if (fd < 0) return response;
+namespace {
+
+void set_timeouts(int fd, std::chrono::milliseconds timeout) {
   timeval tv{static_cast<time_t>(timeout.count() / 1000),
              static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+std::string request_head(const HttpRequest& req, bool close) {
   std::string head = req.method + " " + req.target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
-                     "Connection: close\r\nContent-Length: " + std::to_string(req.body.size()) +
-                     "\r\n";
+                     (close ? "Connection: close\r\n" : "") +
+                     "Content-Length: " + std::to_string(req.body.size()) + "\r\n";
   if (req.content_type) head += "Content-Type: " + *req.content_type + "\r\n";
   for (const auto& [k, v] : req.headers)
     head += k + ": " + v + "\r\n";
-  head += "\r\n";
+  return head + "\r\n";
+}
+
+}  // namespace
+
+HttpResponse parse_response(const std::string& raw) {
+  HttpResponse response;
+  const auto header_end = raw.find("\r\n\r\n");
+  if (raw.rfind("HTTP/1.1 ", 0) != 0 || header_end == std::string::npos) return response;
+  response.status = std::stoi(raw.substr(9, 3));
+  std::istringstream lines(raw.substr(0, header_end));
+  std::string line;
+  std::getline(lines, line);
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string name = line.substr(0, colon);
+    for (auto& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const auto value = line.find_first_not_of(' ', colon + 1);
+    response.headers[name] = value == std::string::npos ? "" : line.substr(value);
+  }
+  response.body = raw.substr(header_end + 4);
+  return response;
+}
+
+HttpResponse http(unsigned short port, const HttpRequest& req, std::chrono::milliseconds timeout) {
+  HttpResponse response;
+  const int fd = connect_loopback(port);
+  if (fd < 0) return response;
+  set_timeouts(fd, timeout);
+  const std::string head = request_head(req, true);
   // The server may answer (e.g. 413) and close before the body is sent: ignore send errors
   // and read whatever response came.
   auto send_all = [&](const std::string& data) {
@@ -163,23 +201,72 @@ HttpResponse http(unsigned short port, const HttpRequest& req, std::chrono::mill
     raw.append(buf, static_cast<std::size_t>(n));
   }
   ::close(fd);
-  const auto header_end = raw.find("\r\n\r\n");
-  if (raw.rfind("HTTP/1.1 ", 0) != 0 || header_end == std::string::npos) return response;
-  response.status = std::stoi(raw.substr(9, 3));
-  std::istringstream lines(raw.substr(0, header_end));
-  std::string line;
-  std::getline(lines, line);
-  while (std::getline(lines, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string name = line.substr(0, colon);
-    for (auto& c : name)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    response.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
+  return parse_response(raw);
+}
+
+TlsConnection::TlsConnection(unsigned short port, int max_version,
+                             std::chrono::milliseconds timeout) {
+  fd_ = connect_loopback(port);
+  if (fd_ < 0) {
+    error_ = "cannot connect";
+    return;
   }
-  response.body = raw.substr(header_end + 4);
-  return response;
+  set_timeouts(fd_, timeout);
+  context_ = SSL_CTX_new(TLS_client_method());
+  ssl_ = SSL_new(context_);
+  if (max_version != 0) {
+    // OpenSSL 3 offers TLS 1.1 only at security level 0: an old client, so that the refusal
+    // is the server's.
+    SSL_set_security_level(ssl_, 0);
+    SSL_set_cipher_list(ssl_, "DEFAULT:@SECLEVEL=0");
+    SSL_set_min_proto_version(ssl_, TLS1_VERSION);
+    SSL_set_max_proto_version(ssl_, max_version);
+  }
+  SSL_set_fd(ssl_, fd_);
+  if (SSL_connect(ssl_) != 1) {
+    char text[256];
+    ERR_error_string_n(ERR_get_error(), text, sizeof text);
+    error_ = text;
+    return;
+  }
+  X509* cert = SSL_get1_peer_certificate(ssl_);
+  fingerprint_ = test::fingerprint(cert);
+  X509_free(cert);
+  version_ = SSL_get_version(ssl_);
+}
+
+TlsConnection::~TlsConnection() {
+  if (ssl_ != nullptr) SSL_free(ssl_);
+  if (context_ != nullptr) SSL_CTX_free(context_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+HttpResponse TlsConnection::request(const HttpRequest& req, bool close) {
+  if (!ok()) return {};
+  const std::string data = request_head(req, close) + req.body;
+  if (SSL_write(ssl_, data.data(), static_cast<int>(data.size())) <= 0) return {};
+  // Until the end of the header, then Content-Length bytes (logpipe's answers have one), or the
+  // connection's end.
+  std::string raw;
+  char buf[16384];
+  std::size_t want = std::string::npos;
+  while (raw.size() < want) {
+    const int n = SSL_read(ssl_, buf, sizeof buf);
+    if (n <= 0) break;
+    raw.append(buf, static_cast<std::size_t>(n));
+    const auto end = raw.find("\r\n\r\n");
+    if (want == std::string::npos && end != std::string::npos) {
+      const auto head = parse_response(raw.substr(0, end + 4));
+      const auto length = head.headers.find("content-length");
+      if (length != head.headers.end()) want = end + 4 + std::stoul(length->second);
+    }
+  }
+  return parse_response(raw);
+}
+
+HttpResponse https(unsigned short port, const HttpRequest& request, int max_version) {
+  TlsConnection connection(port, max_version);
+  return connection.request(request, true);
 }
 
 HttpResponse get(unsigned short port, const std::string& target) {
@@ -386,7 +473,13 @@ Logpipe::Logpipe(LogpipeOptions o) : port_(o.port ? o.port : free_port()) {
     env[name] = value;
   process_ = std::make_unique<Process>(args, env);
   if (!serves) return;
-  const bool up = eventually([&] { return get(port_, "/health/live").status == 200; }, 15s);
+  const bool up = eventually(
+      [&] {
+        HttpRequest live;
+        live.target = "/health/live";
+        return (o.https ? https(port_, live) : get(port_, "/health/live")).status == 200;
+      },
+      15s);
   if (!up) throw std::runtime_error("logpipe did not start:\n" + process_->output());
 }
 

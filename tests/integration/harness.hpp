@@ -16,6 +16,9 @@
 #include "queue/redis.hpp"
 #include "store/connection.hpp"
 
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX and SSL
+struct ssl_st;
+
 namespace logpipe::test {
 
 using namespace std::chrono_literals;
@@ -67,6 +70,35 @@ struct HttpRequest {
 
 HttpResponse http(unsigned short port, const HttpRequest& request,
                   std::chrono::milliseconds timeout = 10s);
+// An HTTP/1.1 response as it came (status, lower-case headers, the body after the header).
+HttpResponse parse_response(const std::string& raw);
+
+// A TLS connection to 127.0.0.1:port (OpenSSL, blocking, every step bounded by `timeout`). It
+// does not verify the certificate (tests make self-signed ones): it reports what it was given.
+// `max_version` (e.g. TLS1_1_VERSION) offers nothing newer.
+class TlsConnection {
+ public:
+  explicit TlsConnection(unsigned short port, int max_version = 0,
+                         std::chrono::milliseconds timeout = 10s);
+  ~TlsConnection();
+  TlsConnection(const TlsConnection&) = delete;
+  TlsConnection& operator=(const TlsConnection&) = delete;
+
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }  // OpenSSL's, of a failed handshake
+  const std::string& fingerprint() const { return fingerprint_; }  // SHA-256, AA:BB:…
+  const std::string& version() const { return version_; }          // "TLSv1.3"
+  // One request on this connection (kept open unless `close`).
+  HttpResponse request(const HttpRequest& request, bool close = false);
+
+ private:
+  int fd_ = -1;
+  ::ssl_ctx_st* context_ = nullptr;
+  ::ssl_st* ssl_ = nullptr;
+  std::string error_, fingerprint_, version_;
+};
+// One request over a new TLS connection.
+HttpResponse https(unsigned short port, const HttpRequest& request, int max_version = 0);
 HttpResponse get(unsigned short port, const std::string& target);
 HttpResponse post_json(unsigned short port, const std::string& target, const std::string& body);
 // POST /api/v1/ingest with an NDJSON body.
@@ -131,6 +163,7 @@ struct LogpipeOptions {
   std::vector<std::string> extra_args;
   unsigned short port = 0;  // 0: a free one (a restarted serve passes its predecessor's)
   std::map<std::string, std::string> env;  // more environment variables for the process
+  bool https = false;  // serve has tls_cert and tls_key: wait for /health/live over TLS
 };
 
 class Logpipe {

@@ -477,11 +477,19 @@ TEST_F(HeadersTest, EveryResponseGetsNosniffAndHtmlAStrictPolicy) {
 
 TEST_F(HeadersTest, OptionsIsAnsweredFromTheRouteTable) {
   start_server();
-  const auto options = ask("OPTIONS /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+  Client client(port());
+  ASSERT_TRUE(client.send("OPTIONS /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+  const auto options = client.read_response();
   ASSERT_TRUE(options);
   EXPECT_EQ(options->result(), status::no_content);
   EXPECT_EQ((*options)[bhttp::field::allow], "GET, POST, OPTIONS");
   EXPECT_EQ(options->count(bhttp::field::access_control_allow_origin), 0u);
+  EXPECT_EQ(options->count(bhttp::field::content_length), 0u);  // a 204 has no body
+  // The connection goes on.
+  ASSERT_TRUE(client.send(get("/hello")));
+  const auto next = client.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->result(), status::ok);
   const auto unknown = ask("OPTIONS /nowhere HTTP/1.1\r\nHost: t\r\n\r\n");
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->result(), status::not_found);
