@@ -385,7 +385,7 @@ void Session::read_request() {
 void Session::on_data(error_code ec, std::size_t bytes) {
   mark_busy();
   if (state_ == State::closed) return;
-  if (ec) {
+  if (ec || !timed_out_.empty()) {
     // Nothing of a request arrived: closed without an answer.
     if (!timed_out_.empty()) {
       listener_->count(timed_out_);
@@ -413,7 +413,7 @@ void Session::read_header() {
 
 void Session::on_header(error_code ec, std::size_t) {
   if (state_ == State::closed) return;  // see on_request_read
-  if (ec) return on_read_error(ec);
+  if (ec || !timed_out_.empty()) return on_read_error(ec);
   if (auto refusal = check_head()) return refuse(std::move(*refusal));
   if (parser_->is_done()) return on_request_read();
   arm(Phase::body);
@@ -473,7 +473,7 @@ std::optional<Response> Session::check_head() {
 
 void Session::on_continue(error_code ec, std::size_t) {
   if (state_ == State::closed) return;
-  if (ec) return on_read_error(ec);
+  if (ec || !timed_out_.empty()) return on_read_error(ec);
   read_body();
 }
 
@@ -490,7 +490,8 @@ void Session::read_body() {
 
 void Session::on_body(error_code ec, std::size_t) {
   if (state_ == State::closed) return;  // see on_request_read
-  if (ec) return on_read_error(ec);
+  // A read that completed as the deadline cancelled it still ends here.
+  if (ec || !timed_out_.empty()) return on_read_error(ec);
   if (!parser_->is_done()) return read_body();
   on_request_read();
 }
@@ -601,9 +602,12 @@ void Session::on_deadline() {
                                                               : "body_too_slow";
   phase_ = Phase::none;
   // The pending read (or 100 Continue) completes with operation_aborted; on_read_error then
-  // answers 408 and closes.
+  // answers 408 and closes. A read that had just completed inside one of Beast's composed reads
+  // is not cancelled, and the composed read goes on with another: the stream's expiry, set to
+  // now, makes that one fail at once (closing: no 408 then, but no wait either).
   error_code ignored;
   lowest().socket().cancel(ignored);
+  lowest().expires_at(now);
 }
 
 // ---- handling ----

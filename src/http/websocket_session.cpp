@@ -85,6 +85,7 @@ class WebSocketSession : public Connection,
         [id = context_.request_id](websocket::response_type& response) {
           response.set(bhttp::field::server, "logpipe");
           response.set(kRequestIdHeader, id);
+          response.set("X-Content-Type-Options", "nosniff");  // as Router::decorate does
         }));
     ws_.async_accept(request_,
                      beast::bind_front_handler(&WebSocketSession::on_accept, shared_from_this()));
