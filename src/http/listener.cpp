@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -51,6 +52,15 @@ std::string random_prefix() {
 }
 
 }  // namespace
+
+asio::ip::address client_key(const asio::ip::address& address) {
+  if (!address.is_v6()) return address;
+  const auto v6 = address.to_v6();
+  if (v6.is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, v6);
+  auto bytes = v6.to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return asio::ip::address_v6(bytes);
+}
 
 Listener::Listener(asio::io_context& io, ServerOptions options, const Router& router,
                    RequestObserver observer, ConnectionObserver connection_observer)
@@ -194,8 +204,8 @@ bool Listener::add(const std::shared_ptr<Connection>& connection,
                    const asio::ip::address& address) {
   std::lock_guard lock(mutex_);
   if (stopping_) return false;
-  if (connections_.emplace(connection.get(), Registered{connection, address}).second)
-    ++per_address_[address];
+  if (connections_.emplace(connection.get(), Registered{connection, client_key(address)}).second)
+    ++per_address_[client_key(address)];
   return true;
 }
 
@@ -211,7 +221,7 @@ void Listener::remove(const Connection* connection) {
 
 std::size_t Listener::connections_from(const asio::ip::address& address) {
   std::lock_guard lock(mutex_);
-  const auto it = per_address_.find(address);
+  const auto it = per_address_.find(client_key(address));
   return it == per_address_.end() ? 0 : it->second;
 }
 

@@ -105,6 +105,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
   std::unordered_map<asio::ip::address, std::size_t> per_address_;
 };
 
+// What max_connections_per_ip counts by: an IPv4 address (an IPv4-mapped IPv6 one too), an IPv6
+// client by its /64, since one host usually holds a whole /64 (as the rate limits count).
+asio::ip::address client_key(const asio::ip::address& address);
+
 // Starts the HTTP session of an accepted connection (HTTPS when the options have `tls`).
 void start_session(tcp::socket&& socket, const asio::ip::address& address,
                    const std::shared_ptr<Listener>& listener);

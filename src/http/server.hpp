@@ -65,7 +65,7 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};  // between requests
   std::size_t max_connections = 10'000;            // HTTP and WebSocket together
-  std::size_t max_connections_per_ip = 0;          // 0: no limit
+  std::size_t max_connections_per_ip = 0;          // an IPv6 client by its /64; 0: no limit
   std::shared_ptr<tls::ServerContext> tls;         // HTTPS only when set
 };
 

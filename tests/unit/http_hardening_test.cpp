@@ -15,6 +15,7 @@
 #pragma GCC diagnostic pop
 
 #include "../common/certificate.hpp"
+#include "http/listener.hpp"
 #include "http/websocket.hpp"
 #include "http_server.hpp"
 #include "tls/server_context.hpp"
@@ -201,6 +202,18 @@ TEST_F(LimitsTest, ConnectionsPerClientAddressAreCapped) {
   const auto response = again.read_response();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->result(), status::ok);
+}
+
+TEST(ClientKey, AnIpv6ClientCountsByItsSlash64) {
+  const auto key = [](const char* address) {
+    return detail::client_key(asio::ip::make_address(address)).to_string();
+  };
+  EXPECT_EQ(key("192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(key("::ffff:192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(key("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::");
+  EXPECT_EQ(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+  EXPECT_NE(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+  EXPECT_EQ(key("::1"), "::");
 }
 
 TEST_F(LimitsTest, IdleKeepAliveTimeoutIsCounted) {
