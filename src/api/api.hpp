@@ -54,9 +54,14 @@ struct Context {
   // (ip_requests_per_second, 0: off). Logs per second and quotas are the intake's.
   std::uint32_t key_requests_per_second = 0;
   std::uint32_t ip_requests_per_second = 0;
+  // Failed authentications per client address (ip_auth_failures_per_second, 0: off): beyond
+  // them a client guessing keys gets 429 instead of 401, whatever else its address sends.
+  std::uint32_t ip_auth_failures_per_second = 0;
   auth::RateLimiter key_requests{auth::RateLimiterOptions{.unit = "requests", .subject = "key"}};
   auth::RateLimiter ip_requests{
       auth::RateLimiterOptions{.unit = "requests", .subject = "client address"}};
+  auth::RateLimiter ip_auth_failures{auth::RateLimiterOptions{
+      .burst_seconds = 10, .unit = "failed authentications", .subject = "client address"}};
   // Log exports under way: each holds a pooled connection for as long as its client reads, so
   // at most half the pool goes to them and searches and the ingest fallback keep the rest.
   std::atomic<std::size_t> exports_running{0};

@@ -140,11 +140,25 @@ http::Response refusal(const http::RequestHead& head, const http::RequestContext
   return http::error_response(head, error);
 }
 
+// The bucket of a client without a key: its address, an IPv6 client by its /64 (one host usually
+// holds a whole /64, so per address would be no limit at all). An IPv4-mapped address is IPv4.
+std::string client_bucket(const std::string& peer) {
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(peer, ec);
+  if (ec || !address.is_v6()) return peer;
+  auto v6 = address.to_v6();
+  if (v6.is_v4_mapped())
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
+  auto bytes = v6.to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return boost::asio::ip::address_v6(bytes).to_string() + "/64";
+}
+
 // Who the request acts for. auth = "none": the default tenant with every scope. auth = "keys":
 // the key's tenant, scopes and limits, from whichever header the client's protocol carries it in
 // (auth::key_from_headers); a route marked keyless is answered without one. Decided on the head:
 // a refused request's body is never read.
-std::optional<http::Response> authenticate(const Context& ctx, const http::RequestHead& head,
+std::optional<http::Response> authenticate(Context& ctx, const http::RequestHead& head,
                                            http::RequestContext& rc) {
   if (ctx.authenticator == nullptr) {
     rc.principal = model::Principal::unauthenticated();
@@ -155,6 +169,17 @@ std::optional<http::Response> authenticate(const Context& ctx, const http::Reque
   if (rc.route->keyless) return std::nullopt;
   if (ctx.metrics_open && rc.route->pattern == "/metrics") return std::nullopt;
   const auto refuse = [&](std::string_view reason, core::Error error) {
+    // Keys cannot be guessed (256 random bits), but a client trying is still held back, and a
+    // misconfigured one retrying in a loop is told to wait: past its address's allowance of
+    // failed authentications it gets 429 with Retry-After instead of 401.
+    if (error.code == core::Errc::unauthenticated && ctx.ip_auth_failures_per_second != 0) {
+      if (auto allowed =
+              ctx.ip_auth_failures.take(client_bucket(rc.peer), ctx.ip_auth_failures_per_second);
+          !allowed) {
+        ctx.metrics.rate_limited("ip_auth_failures");
+        return refusal(head, rc, allowed.error());
+      }
+    }
     ctx.metrics.auth_failure(reason);
     auto response = refusal(head, rc, error);
     if (error.code == core::Errc::unauthenticated)
@@ -194,20 +219,6 @@ std::optional<http::Response> require_scope(const Context& ctx, const http::Requ
       head, rc,
       core::make_error(core::Errc::forbidden, fmt::format("this endpoint needs the \"{}\" scope",
                                                           model::to_string(needed))));
-}
-
-// The bucket of a client without a key: its address, an IPv6 client by its /64 (one host usually
-// holds a whole /64, so per address would be no limit at all). An IPv4-mapped address is IPv4.
-std::string client_bucket(const std::string& peer) {
-  boost::system::error_code ec;
-  auto address = boost::asio::ip::make_address(peer, ec);
-  if (ec || !address.is_v6()) return peer;
-  auto v6 = address.to_v6();
-  if (v6.is_v4_mapped())
-    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
-  auto bytes = v6.to_bytes();
-  std::fill(bytes.begin() + 8, bytes.end(), 0);
-  return boost::asio::ip::address_v6(bytes).to_string() + "/64";
 }
 
 }  // namespace

@@ -327,6 +327,7 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   ctx.max_decoded_bytes = s.max_decoded_bytes;
   ctx.key_requests_per_second = static_cast<std::uint32_t>(s.key_requests_per_second);
   ctx.ip_requests_per_second = static_cast<std::uint32_t>(s.ip_requests_per_second);
+  ctx.ip_auth_failures_per_second = static_cast<std::uint32_t>(s.ip_auth_failures_per_second);
   ctx.es_prefix = s.es_prefix;
   ctx.es_at_root = s.es_at_root;
   ctx.formats = formats->get();

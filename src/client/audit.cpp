@@ -115,16 +115,8 @@ core::Status run_audit(const Query& query, std::FILE* out) {
   simdjson::dom::parser parser;
   while (printed < query.limit) {
     const std::size_t page_size = std::min(query.limit - printed, kMaxPageSize);
-    auto response = client.get(audit_page_target(query.search, page_size, cursor), query.headers);
-    if (!response) {
-      if (response.error().code != Errc::unavailable) return response.error();
-      return core::make_error(Errc::unavailable,
-                              fmt::format("{} (is logpipe serving at {}? see --url, LOGPIPE_URL)",
-                                          response.error().message, query.url));
-    }
-    if (response->status != 200)
-      return core::make_error(response->status >= 500 ? Errc::unavailable : Errc::invalid_argument,
-                              describe_error(response->status, response->reason, response->body));
+    auto response = fetch_page(client, query, audit_page_target(query.search, page_size, cursor));
+    if (!response) return response.error();
     simdjson::dom::object page;
     simdjson::dom::array entries;
     if (parser.parse(response->body).get(page) != simdjson::SUCCESS ||

@@ -144,6 +144,21 @@ std::string page_target(const Params& search, std::size_t page_size, std::string
   return "/api/v1/logs?" + http::query_string(params);
 }
 
+core::Result<http::ClientResponse> fetch_page(http::SyncClient& client, const Query& query,
+                                              std::string_view target) {
+  auto response = client.get(target, query.headers);
+  if (!response) {
+    if (response.error().code != Errc::unavailable) return response.error();
+    return core::make_error(Errc::unavailable,
+                            fmt::format("{} (is logpipe serving at {}? see --url, LOGPIPE_URL)",
+                                        response.error().message, query.url));
+  }
+  if (response->status != 200)
+    return core::make_error(response->status >= 500 ? Errc::unavailable : Errc::invalid_argument,
+                            describe_error(response->status, response->reason, response->body));
+  return response;
+}
+
 core::Status run(const Query& query, std::FILE* out) {
   http::SyncClient client(query.server, query.timeout);
   const bool color = query.output == Output::table && wants_color(query.no_color, out);
@@ -152,16 +167,8 @@ core::Status run(const Query& query, std::FILE* out) {
   std::string cursor;
   while (printed < query.limit) {
     const std::size_t page_size = std::min(query.limit - printed, kMaxPageSize);
-    auto response = client.get(page_target(query.search, page_size, cursor), query.headers);
-    if (!response) {
-      if (response.error().code != Errc::unavailable) return response.error();
-      return core::make_error(Errc::unavailable,
-                              fmt::format("{} (is logpipe serving at {}? see --url, LOGPIPE_URL)",
-                                          response.error().message, query.url));
-    }
-    if (response->status != 200)
-      return core::make_error(response->status >= 500 ? Errc::unavailable : Errc::invalid_argument,
-                              describe_error(response->status, response->reason, response->body));
+    auto response = fetch_page(client, query, page_target(query.search, page_size, cursor));
+    if (!response) return response.error();
     auto page = parse_log_page(response->body);
     if (!page) return page.error();
     std::string text;

@@ -77,6 +77,11 @@ inline constexpr std::size_t kMaxPageSize = 1000;
 // percent-encoded.
 std::string page_target(const Params& search, std::size_t page_size, std::string_view cursor);
 
+// GET of one page: the answer when it is a 200; else the server unreachable (with a hint at
+// --url) or its refusal as describe_error() words it.
+core::Result<http::ClientResponse> fetch_page(http::SyncClient& client, const Query& query,
+                                              std::string_view target);
+
 // Runs the query and prints to `out`. Colour (table only) when `out` is a terminal, unless
 // --no-color or NO_COLOR is set. Errors: the server unreachable (with a hint at --url), its
 // refusal as describe_error() words it, an answer that is not a page, or `out` failing.

@@ -283,6 +283,10 @@ const std::vector<Spec>& specs() {
        "requests per second of each client address for requests without an API key (an IPv6 "
        "client by its /64), /health/live excepted; 0: off",
        kServe, size_setter(&Settings::ip_requests_per_second, 0, 100'000'000)},
+      {"ip_auth_failures_per_second", "10",
+       "failed authentications (401) per second of each client address, with a burst of ten "
+       "seconds' worth; beyond, 429 with Retry-After until it refills (auth = \"keys\"; 0: off)",
+       kServe, size_setter(&Settings::ip_auth_failures_per_second, 0, 100'000'000)},
       {"retention_days", "30",
        "days of logs kept: older daily partitions are dropped whole by maintenance (0: keep all)",
        kWorker | kMaintenance, size_setter(&Settings::retention_days, 0, 36500)},

@@ -57,9 +57,10 @@ struct Settings {
   std::size_t key_requests_per_second = 0;
   std::size_t key_logs_per_second = 0;
   std::size_t ip_requests_per_second = 0;  // requests without a key, per client address; 0: off
-  std::string es_prefix;                   // the Elasticsearch-compatible API's path, e.g. "/es"
-  bool es_at_root = false;                 // …also served at /
-  std::size_t device_cache_ttl_ms = 0;     // 0: GET /api/logs/{device_id} uncached
+  std::size_t ip_auth_failures_per_second = 10;  // failed authentications per client address
+  std::string es_prefix;                // the Elasticsearch-compatible API's path, e.g. "/es"
+  bool es_at_root = false;              // …also served at /
+  std::size_t device_cache_ttl_ms = 0;  // 0: GET /api/logs/{device_id} uncached
   std::string log_level;
   std::size_t retention_days = 0;           // 0: keep everything
   std::string archive_dir;                  // empty: expired partitions are dropped unarchived

@@ -15,6 +15,10 @@ core::Result<AuditQuery> parse_audit_query(const Params& params, model::TenantId
   for (const auto& [key, value] : params) {
     if (value.size() > kMaxValueBytes)
       return invalid_param(key, fmt::format("is longer than {} bytes", kMaxValueBytes));
+    if (auto paged = parse_page_param(key, value, q.limit, q.after)) {
+      if (!*paged) return paged->error();
+      continue;
+    }
     if (key == "action") {
       // action=log.delete&action=logs.delete, or action=log.delete,logs.delete
       std::string_view rest = value;
@@ -35,14 +39,6 @@ core::Result<AuditQuery> parse_audit_query(const Params& params, model::TenantId
       auto t = parse_time(key, value, now);
       if (!t) return t.error();
       (key == "from" ? q.from : q.to) = *t;
-    } else if (key == "limit") {
-      auto limit = parse_limit(value, true);
-      if (!limit) return limit.error();
-      q.limit = *limit;
-    } else if (key == "cursor") {
-      auto cursor = decode_cursor(value);
-      if (!cursor) return cursor.error();
-      q.after = *cursor;
     } else {
       return invalid_param(key,
                            "is not a parameter of the audit log (action, key_id, from, to, "

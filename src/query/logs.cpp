@@ -281,23 +281,30 @@ constexpr std::string_view kCursorName = "log_export";
 
 }  // namespace
 
+std::optional<core::Status> parse_page_param(std::string_view key, std::string_view value,
+                                             int& limit, std::optional<Cursor>& after) {
+  if (key == "limit") {
+    auto parsed = parse_limit(value, true);
+    if (!parsed) return core::Status(parsed.error());
+    limit = *parsed;
+    return core::Status{};
+  }
+  if (key == "cursor") {
+    auto cursor = decode_cursor(value);
+    if (!cursor) return core::Status(cursor.error());
+    after = *cursor;
+    return core::Status{};
+  }
+  return std::nullopt;
+}
+
 core::Result<LogQuery> parse_log_query(const Params& params, model::TenantId tenant,
                                        core::Micros now) {
   return parse_query(
       params, tenant, now,
       [](LogQuery& q, const std::string& key, const std::string& value) -> core::Status {
-        if (key == "limit") {
-          auto limit = parse_limit(value, true);
-          if (!limit) return limit.error();
-          q.limit = *limit;
-        } else if (key == "cursor") {
-          auto cursor = decode_cursor(value);
-          if (!cursor) return cursor.error();
-          q.after = *cursor;
-        } else {
-          return unknown_parameter(key, "limit, cursor");
-        }
-        return {};
+        if (auto paged = parse_page_param(key, value, q.limit, q.after)) return *paged;
+        return unknown_parameter(key, "limit, cursor");
       });
 }
 

@@ -58,6 +58,11 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 
 // The 422 of a bad query parameter, naming it: "<param> <message>".
 core::Error invalid_param(std::string_view param, std::string message);
+
+// The paging parameters every listing shares, `limit` and `cursor`, into `limit` and `after`:
+// none when `key` is neither, else whether its value was valid.
+std::optional<core::Status> parse_page_param(std::string_view key, std::string_view value,
+                                             int& limit, std::optional<Cursor>& after);
 // An integer in [min, max], or the 422 "<param> must be an integer in min..max".
 core::Result<std::int64_t> parse_int_param(std::string_view param, std::string_view text,
                                            std::int64_t min, std::int64_t max);

@@ -129,6 +129,38 @@ TEST(Auth, EveryRouteRefusesNoKeyWith401AndAMissingScopeWith403) {
   EXPECT_EQ(s.lp->process().terminate(), 0);
 }
 
+TEST(Auth, AnAddressGuessingKeysIsHeldBackWith429AndValidKeysStillPass) {
+  AuthServer s("auth_guess");
+  const std::string key = s.key("default", "query");
+  // 2 failures a second with a burst of 20.
+  s.start({"--ip-auth-failures-per-second", "2"});
+  const std::string wrong = "lpk_000000000000_" + std::string(43, 'A');
+  // The bucket starts full: the first 20 failures are answered 401. However slow the machine,
+  // 200 more are sent faster than 2 a second refill it, so 429s must come.
+  int unauthorized = 0, limited = 0;
+  HttpResponse last_limited;
+  for (int i = 0; i < 220 && limited < 5; ++i) {
+    const auto r = s.as(i % 2 == 0 ? wrong : "", "GET", "/api/v1/logs");
+    if (i < 20) {
+      EXPECT_EQ(r.status, 401) << "failure " << i << ": " << r.body;
+    }
+    if (r.status == 401) ++unauthorized;
+    if (r.status == 429) {
+      ++limited;
+      last_limited = r;
+    }
+  }
+  ASSERT_GE(limited, 5) << unauthorized << " answered 401";
+  EXPECT_NE(last_limited.body.find("rate_limited"), std::string::npos) << last_limited.body;
+  ASSERT_TRUE(last_limited.headers.count("retry-after"));
+  EXPECT_GE(std::stoi(last_limited.headers.at("retry-after")), 1);
+  // A valid key from the same address is not held back.
+  EXPECT_EQ(s.as(key, "GET", "/api/v1/logs").status, 200);
+  const auto metrics = s.as(key, "GET", "/metrics").body;
+  EXPECT_GE(metric(metrics, R"(rate_limited_total{reason="ip_auth_failures"})"), 5);
+  EXPECT_EQ(s.lp->process().terminate(), 0);
+}
+
 TEST(Auth, LifecycleCreateUseRevokeExpireThroughTheCliAndTheApi) {
   AuthServer s("auth_lifecycle");
   s.tenant("acme");

@@ -468,6 +468,9 @@ Logpipe::Logpipe(LogpipeOptions o) : port_(o.port ? o.port : free_port()) {
       {"LOGPIPE_MAX_WAIT_MS", "50"},
       // Tests of everything but authentication run without keys; those of keys set "keys".
       {"LOGPIPE_AUTH", "none"},
+      // Tests sending many refused requests from 127.0.0.1 must not meet the limit on failed
+      // authentications; the test of that limit sets it.
+      {"LOGPIPE_IP_AUTH_FAILURES_PER_SECOND", "0"},
   };
   for (const auto& [name, value] : o.env)
     env[name] = value;
