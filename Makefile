@@ -20,7 +20,7 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache git curl procps python3 
 	redis-server postgresql-15 clang-format clang-tidy clang libclang-rt-14-dev prometheus \
 	libssl-dev openssl bsdutils rsyslog
 
-.PHONY: deps build build-asan clients run test test-unit fuzz bench bench-micro bench-pipeline bench-query format lint clean
+.PHONY: deps build build-asan clients run test test-unit fuzz bench bench-micro bench-pipeline bench-rate-limits bench-query format lint clean
 
 deps:
 	@scripts/install-deps $(DEB_PACKAGES)
@@ -75,13 +75,17 @@ fuzz: deps
 # Benchmarks (see docs/PERFORMANCE.md): the hot-path micro-benchmarks, the whole pipeline against
 # PostgreSQL's own COPY (about two minutes), then read latency at 10M logs (about ten minutes),
 # each on private Redis + PostgreSQL.
-bench: bench-micro bench-pipeline bench-query
+bench: bench-micro bench-pipeline bench-rate-limits bench-query
 
 bench-micro: build
 	$(BUILD)/bench/bench_hot_paths --benchmark_min_time=0.5
 
 bench-pipeline: build
 	bench/pipeline --build $(BUILD)
+
+# What authentication, rate limits and quotas cost end to end (README "Rate limits and quotas").
+bench-rate-limits: build
+	bench/rate-limits --build $(BUILD) --e2e
 
 # Read latency on 10M seeded logs (about ten minutes; BENCH_ROWS to change the volume).
 BENCH_ROWS ?= 10000000

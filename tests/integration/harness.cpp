@@ -21,6 +21,13 @@
 namespace logpipe::test {
 namespace {
 
+// In a forked child before execve: a service or logpipe started by a test must not keep the
+// test's other descriptors open (sockets, pipes, a lock the test runner holds such as the one
+// `flock LOCK ctest` takes), or a child outliving a crashed test would keep holding them.
+void close_inherited_descriptors() {
+  ::close_range(3, ~0U, 0);
+}
+
 std::string replace_database(const std::string& url, const std::string& name) {
   const auto slash = url.rfind('/');
   return url.substr(0, slash + 1) + name;
@@ -405,6 +412,7 @@ Process::Process(std::vector<std::string> args, std::map<std::string, std::strin
   if (pid_ == 0) {
     dup2(fd, STDOUT_FILENO);
     dup2(fd, STDERR_FILENO);
+    close_inherited_descriptors();
     execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
@@ -549,6 +557,7 @@ NodeResult run_node(const std::string& script, const std::vector<std::string>& a
   if (pid == 0) {
     dup2(out, STDOUT_FILENO);
     dup2(err, STDERR_FILENO);
+    close_inherited_descriptors();
     execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
