@@ -21,6 +21,7 @@
 
 #include "api/api.hpp"
 #include "api/render.hpp"
+#include "app/database.hpp"
 #include "auth/authenticator.hpp"
 #include "client/audit.hpp"
 #include "core/log.hpp"
@@ -103,7 +104,7 @@ core::Result<queue::RedisEndpoint> redis_endpoint(const config::Settings& s) {
 }
 
 core::Status schema_ready(const config::Settings& s) {
-  auto db = store::Connection::open(s.database_url, std::chrono::seconds(3));
+  auto db = open_database(s, std::chrono::seconds(3));
   if (!db) return db.error();
   auto schema = db->query("SELECT to_regclass('logs') IS NOT NULL");
   if (!schema) return schema.error();
@@ -581,7 +582,7 @@ int worker(const config::Settings& s) {
 
 int migrate(const config::Settings& s) {
   apply_log_level(s);
-  auto db = store::Connection::open(s.database_url, std::chrono::seconds(5));
+  auto db = open_database(s, std::chrono::seconds(5));
   if (!db) return fail(db.error().message);
   auto report = store::migrate(*db);
   if (!report) return fail(report.error().message);
@@ -634,7 +635,7 @@ int seed(const config::Settings& s, loadtest::SeedOptions options) {
 
 int import_archives(const config::Settings& s, const std::vector<std::string>& files) {
   apply_log_level(s);
-  auto db = store::Connection::open(s.database_url, std::chrono::seconds(5));
+  auto db = open_database(s, std::chrono::seconds(5));
   if (!db) return fail(db.error().message);
   for (const auto& file : files) {
     auto report = store::import_archive(*db, file);
@@ -703,7 +704,7 @@ namespace {
 // that a change is never made without a way to record it; a row that still fails after the
 // change is reported (exit 1) while the change stands.
 core::Result<store::Connection> audit_connection(const config::Settings& s) {
-  auto db = store::Connection::open(s.database_url);
+  auto db = open_database(s);
   if (!db)
     return core::make_error(
         db.error().code,

@@ -6,6 +6,7 @@
 
 #include "api/render.hpp"
 #include "app/commands.hpp"
+#include "app/database.hpp"
 #include "auth/key_store.hpp"
 #include "core/time.hpp"
 #include "store/audit.hpp"
@@ -65,7 +66,7 @@ int keys_create(const config::Settings& s, const KeyCreateOptions& o) {
     if (!in || *in == 0) return usage("--expires must be a duration such as 90d, 12h or 30m");
     spec.expires_at = now + *in;
   }
-  auto db = store::Connection::open(s.database_url);
+  auto db = open_database(s);
   if (!db) return fail(db.error().message);
   auto tenant = auth::find_tenant(*db, o.tenant);
   if (!tenant) return fail(tenant.error().message);
@@ -94,7 +95,7 @@ int keys_create(const config::Settings& s, const KeyCreateOptions& o) {
 }
 
 int keys_list(const config::Settings& s, const std::string& tenant, bool json) {
-  auto db = store::Connection::open(s.database_url);
+  auto db = open_database(s);
   if (!db) return fail(db.error().message);
   std::optional<model::TenantId> id;
   if (!tenant.empty()) {
@@ -122,7 +123,7 @@ int keys_list(const config::Settings& s, const std::string& tenant, bool json) {
 }
 
 int keys_revoke(const config::Settings& s, const std::vector<std::string>& ids) {
-  auto db = store::Connection::open(s.database_url);
+  auto db = open_database(s);
   if (!db) return fail(db.error().message);
   int code = 0;
   for (const auto& id : ids) {
@@ -147,7 +148,7 @@ int keys_revoke(const config::Settings& s, const std::vector<std::string>& ids) 
 
 int tenants_create(const config::Settings& s, const auth::Tenant& tenant, bool json) {
   if (auto ok = auth::check_tenant_name(tenant.name); !ok) return usage(ok.error().message);
-  auto db = store::Connection::open(s.database_url);
+  auto db = open_database(s);
   if (!db) return fail(db.error().message);
   auto created = store::in_transaction(*db, [&]() -> core::Result<auth::Tenant> {
     auto made = auth::create_tenant(*db, tenant);
@@ -169,7 +170,7 @@ int tenants_create(const config::Settings& s, const auth::Tenant& tenant, bool j
 }
 
 int tenants_list(const config::Settings& s, bool json) {
-  auto db = store::Connection::open(s.database_url);
+  auto db = open_database(s);
   if (!db) return fail(db.error().message);
   auto tenants = auth::list_tenants(*db);
   if (!tenants) return fail(tenants.error().message);
