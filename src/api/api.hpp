@@ -37,6 +37,9 @@ struct Context {
   queue::RedisEndpoint redis_endpoint;  // for admin calls on a connection of their own
   std::string instance;                 // reported by /health
   std::size_t max_decoded_bytes = std::size_t{64} << 20;  // see ingest::decode_content
+  // What one request may hold once decoded (max_records_per_request, max_json_depth,
+  // max_message_bytes, max_name_bytes): each ingest endpoint starts from these.
+  ingest::DecodeOptions decode_limits{};
   std::string es_prefix = "/es";  // where the Elasticsearch-compatible API is served
   bool es_at_root = false;        // …and also at /
   // The formats requests may name: the built-in ones, plus the configured patterns in serve

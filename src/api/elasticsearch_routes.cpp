@@ -23,8 +23,6 @@ using http::bhttp::status;
 constexpr const char* kEsVersion = "8.11.0";
 // One cluster, always the same: nothing reads it but humans.
 constexpr const char* kClusterUuid = "bG9ncGlwZS1sb2dwaXBlAA";
-// The most actions one _bulk request may hold; a 10 MiB body of small documents is ~100k.
-constexpr std::size_t kMaxBulkActions = 100'000;
 
 const char* es_error_type(const core::Error& error) {
   switch (error.code) {
@@ -186,9 +184,7 @@ void es_bulk(Context& ctx, http::Request& req, http::RequestContext& rc, const h
   std::string body_storage;
   auto body = decoded_body(ctx, req, body_storage);
   if (!body) return fail(body.error());
-  ingest::DecodeOptions options;
-  options.received_at = core::now_micros();
-  options.max_records = kMaxBulkActions;
+  auto options = decode_options(ctx, true);
   auto decoded = ingest::decode_es_bulk_request(*body, rc.param("index"), options);
   if (!decoded) return fail(decoded.error());
   auto request = std::make_shared<ingest::BulkRequest>(std::move(decoded).value());

@@ -100,10 +100,11 @@ bool json_media_type(std::string_view type);
 // shippers) and curl's default for -d (application/x-www-form-urlencoded; no form is ever posted
 // here). The body decides.
 bool unlabelled(std::string_view type);
-// Records per request on the protocol endpoints (Loki, OTLP): their clients batch by bytes
-// (Promtail 1 MiB, the Collector 8192 records), not by our count, so the bound is the body
-// size with room to spare rather than /api/v1/ingest's 10000.
-inline constexpr std::size_t kProtocolMaxRecords = 100000;
+// The decode limits of ctx (the settings) for a request received now. `protocol`: the endpoint of
+// a shipper's protocol (Elasticsearch bulk, HEC, Loki, OTLP, raw lines), whose clients batch by
+// bytes (Promtail 1 MiB, the Collector 8192 records), not by our count: it may carry ten times
+// max_records_per_request, the body size being the real bound.
+ingest::DecodeOptions decode_options(const Context& ctx, bool protocol = false);
 void ingest_one_log(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void ingest_log_batch(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void ingest(Context&, http::Request&, http::RequestContext&, const http::Reply&);

@@ -118,6 +118,13 @@ std::string enqueued_body(const intake::Accepted& a) {
 
 }  // namespace
 
+ingest::DecodeOptions decode_options(const Context& ctx, bool protocol) {
+  ingest::DecodeOptions options = ctx.decode_limits;
+  if (protocol) options.max_records *= 10;
+  options.received_at = core::now_micros();
+  return options;
+}
+
 std::string header_value(const http::Request& req, http::bhttp::field field) {
   const auto it = req.find(field);
   return it == req.end() ? std::string() : std::string(it->value());
@@ -139,7 +146,7 @@ bool unlabelled(std::string_view type) {
 
 void ingest_one_log(Context& ctx, http::Request& req, http::RequestContext& rc,
                     const http::Reply& reply) {
-  ingest::DecodeOptions options;
+  auto options = decode_options(ctx);
   options.require_device_id = true;
   decode_and_submit(
       ctx, req, rc, reply, json_only(req, "json"), options,
@@ -148,15 +155,15 @@ void ingest_one_log(Context& ctx, http::Request& req, http::RequestContext& rc,
 
 void ingest_log_batch(Context& ctx, http::Request& req, http::RequestContext& rc,
                       const http::Reply& reply) {
-  ingest::DecodeOptions options;
+  auto options = decode_options(ctx);
   options.require_device_id = true;
-  options.max_records = 1000;
+  options.max_records = std::min<std::size_t>(options.max_records, 1000);  // seed 001's batch
   decode_and_submit(ctx, req, rc, reply, json_only(req, "logs_envelope"), options,
                     [](const intake::Accepted& a) { return queued_body(a, true); });
 }
 
 void ingest(Context& ctx, http::Request& req, http::RequestContext& rc, const http::Reply& reply) {
-  decode_and_submit(ctx, req, rc, reply, by_media_type(req), {}, enqueued_body);
+  decode_and_submit(ctx, req, rc, reply, by_media_type(req), decode_options(ctx), enqueued_body);
 }
 
 namespace {
@@ -181,18 +188,19 @@ void write_seed_log(core::JsonWriter& w, std::int64_t id, const model::Record& r
 
 void ingest_gelf(Context& ctx, http::Request& req, http::RequestContext& rc,
                  const http::Reply& reply) {
-  decode_and_submit(ctx, req, rc, reply, json_only(req, "gelf"), {}, enqueued_body);
+  decode_and_submit(ctx, req, rc, reply, json_only(req, "gelf"), decode_options(ctx),
+                    enqueued_body);
 }
 
 void ingest_data_fast(Context& ctx, http::Request& req, http::RequestContext& rc,
                       const http::Reply& reply) {
-  decode_and_submit(ctx, req, rc, reply, by_media_type(req), {},
+  decode_and_submit(ctx, req, rc, reply, by_media_type(req), decode_options(ctx),
                     [](const intake::Accepted& a) { return queued_body(a, true); });
 }
 
 void ingest_data_stored(Context& ctx, http::Request& req, http::RequestContext& rc,
                         const http::Reply& reply) {
-  auto batch = decode_request(ctx, req, reply, by_media_type(req), {});
+  auto batch = decode_request(ctx, req, reply, by_media_type(req), decode_options(ctx));
   if (!batch) return;
   const std::string_view body = req.body();
   const auto first = body.find_first_not_of(" \t\r\n");

@@ -67,9 +67,7 @@ void loki_push(Context& ctx, http::Request& req, http::RequestContext& rc,
   auto body = ingest::decode_content(encoding, req.body(), decoded_body, ctx.max_decoded_bytes);
   if (!body) return fail(body.error());
 
-  ingest::DecodeOptions options;
-  options.received_at = core::now_micros();
-  options.max_records = kProtocolMaxRecords;
+  auto options = decode_options(ctx, true);
   const auto first = body->find_first_not_of(" \t\r\n");
   const bool starts_as_json = first != std::string_view::npos && (*body)[first] == '{';
   core::Result<ingest::Decoded> decoded = core::make_error(core::Errc::internal, "");

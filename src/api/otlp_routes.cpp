@@ -98,9 +98,7 @@ void otlp_logs(Context& ctx, http::Request& req, http::RequestContext& rc,
   auto body = decoded_body(ctx, req, body_storage);
   if (!body) return fail(body.error());
 
-  ingest::DecodeOptions options;
-  options.received_at = core::now_micros();
-  options.max_records = kProtocolMaxRecords;
+  auto options = decode_options(ctx, true);
   auto decoded = protobuf ? ingest::otlp::decode_protobuf(*body, options)
                           : ingest::otlp::decode_json(*body, options);
   if (!decoded) return fail(decoded.error());

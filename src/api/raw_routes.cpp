@@ -18,9 +18,6 @@ namespace {
 using core::Errc;
 using http::bhttp::status;
 
-// A raw body is many small records: more per request than the JSON endpoints' 10,000.
-constexpr std::size_t kMaxRawLines = 100'000;
-
 struct RawParams {
   std::string format = "auto";
   std::string service, app, host, device_id;  // for the records whose line set none
@@ -138,8 +135,7 @@ void ingest_raw(Context& ctx, http::Request& req, http::RequestContext& rc,
     ctx.metrics.ingest_rejected(core::to_string(error.code), count);
     reply(http::error_response(req, error));
   };
-  ingest::DecodeOptions options;
-  options.max_records = kMaxRawLines;
+  auto options = decode_options(ctx, true);
   auto params = raw_params(req.target(), options.max_name_bytes);
   if (!params) return fail(params.error());
 

@@ -17,9 +17,6 @@ namespace {
 
 using http::bhttp::status;
 
-// The most events one request may hold, as for _bulk.
-constexpr std::size_t kMaxHecEvents = 100'000;
-
 std::string hec_body(std::string_view text, int code,
                      std::optional<std::size_t> invalid_event = std::nullopt) {
   core::JsonWriter w;
@@ -56,9 +53,7 @@ void decode_and_submit(Context& ctx, http::Request& req, http::RequestContext& r
   std::string body_storage;
   auto body = decoded_body(ctx, req, body_storage);
   if (!body) return fail(body.error());
-  ingest::DecodeOptions options;
-  options.received_at = core::now_micros();
-  options.max_records = kMaxHecEvents;
+  auto options = decode_options(ctx, true);
   auto batch = decode(*body, defaults_of(req), options);
   if (!batch) return fail(batch.error());
   if (const auto& problem = batch->problem) {

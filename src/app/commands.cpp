@@ -326,6 +326,10 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   api::Context ctx(redis_client, intake, pool, db_threads, metrics);
   ctx.device_cache_ttl_seconds = (s.device_cache_ttl_ms + 999) / 1000;
   ctx.max_decoded_bytes = s.max_decoded_bytes;
+  ctx.decode_limits.max_records = s.max_records_per_request;
+  ctx.decode_limits.max_depth = s.max_json_depth;
+  ctx.decode_limits.max_message_bytes = s.max_message_bytes;
+  ctx.decode_limits.max_name_bytes = s.max_name_bytes;
   ctx.key_requests_per_second = static_cast<std::uint32_t>(s.key_requests_per_second);
   ctx.ip_requests_per_second = static_cast<std::uint32_t>(s.ip_requests_per_second);
   ctx.ip_auth_failures_per_second = static_cast<std::uint32_t>(s.ip_auth_failures_per_second);

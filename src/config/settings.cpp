@@ -262,6 +262,20 @@ const std::vector<Spec>& specs() {
        "largest body once its Content-Encoding (gzip, deflate, zstd) is undone; decoding stops "
        "there with 413",
        kServe, size_setter(&Settings::max_decoded_bytes, 1024, std::size_t{1} << 32)},
+      {"max_records_per_request", "10000",
+       "most records one ingest request may carry (413 beyond): /api/v1/ingest and the seed "
+       "endpoints (/api/logs/batch at most 1000); the shippers' protocols (Elasticsearch bulk, "
+       "HEC, Loki, OTLP, raw lines) ten times as many",
+       kServe, size_setter(&Settings::max_records_per_request, 1, 1'000'000)},
+      {"max_json_depth", "64", "deepest JSON nesting of an ingested body (400 beyond)", kServe,
+       size_setter(&Settings::max_json_depth, 2, 1024)},
+      {"max_message_bytes", "262144",
+       "longest message of an ingested record: a JSON record's is refused beyond (422), a log "
+       "line's cut at a character boundary (attrs.truncated_from says how long it was)",
+       kServe, size_setter(&Settings::max_message_bytes, 64, std::size_t{16} << 20)},
+      {"max_name_bytes", "256",
+       "longest device_id, service, app and host of an ingested record (422 beyond)", kServe,
+       size_setter(&Settings::max_name_bytes, 16, 4096)},
       {"es_prefix", "/es",
        "path under which the Elasticsearch-compatible API (_bulk, the version probe) is served",
        kServe, [](Settings& s, const std::string& v) { return set_prefix(s.es_prefix, v); }},

@@ -52,6 +52,10 @@ struct Settings {
   std::size_t threads = 0;   // 0: one per core
   std::size_t max_body_bytes = 0;
   std::size_t max_decoded_bytes = 0;  // a compressed body, once decoded
+  std::size_t max_records_per_request = 0;
+  std::size_t max_json_depth = 0;
+  std::size_t max_message_bytes = 0;
+  std::size_t max_name_bytes = 0;
   std::size_t db_pool_size = 0;
   // README "Rate limits and quotas". 0: no limit (a key's own limit still applies).
   std::size_t key_requests_per_second = 0;

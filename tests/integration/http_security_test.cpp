@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "../common/certificate.hpp"
+#include "../common/compress.hpp"
 #include "harness.hpp"
 
 namespace logpipe::test {
@@ -363,6 +364,78 @@ TEST(HttpLimits, HeaderSizeAndFieldCount) {
   EXPECT_EQ(http(s.port(), fine).status, 200);
   EXPECT_EQ(s.event("header_too_large"), 1);
   EXPECT_EQ(s.event("too_many_headers"), 1);
+  EXPECT_EQ(s.lp->process().terminate(), 0);
+}
+
+// Every limit on what a body holds is a setting: set low here, each is met exactly at its edge.
+TEST(HttpLimits, BodyLimitsAreSettingsEachMetAtItsEdge) {
+  Serve s("body_limits",
+          {"--max-records-per-request", "5", "--max-json-depth", "8", "--max-message-bytes", "100",
+           "--max-name-bytes", "20", "--max-body-bytes", "4096", "--max-decoded-bytes", "8192"});
+  const auto records = [](int n, const std::string& message = "m",
+                          const std::string& device = "d") {
+    std::string body = "[";
+    for (int i = 0; i < n; ++i)
+      body += std::string(i ? "," : "") + R"({"device_id":")" + device + R"(","message":")" +
+              message + R"("})";
+    return body + "]";
+  };
+  const auto ingest = [&](const std::string& body) {
+    return post_json(s.port(), "/api/v1/ingest", body);
+  };
+  // Records per request: 5 on logpipe's own endpoints, ten times that on a shipper's protocol.
+  EXPECT_EQ(ingest(records(5)).status, 202);
+  const auto six = ingest(records(6));
+  EXPECT_EQ(six.status, 413) << six.body;
+  EXPECT_EQ(error_code_of(six), "too_large");
+  EXPECT_EQ(post_json(s.port(), "/api/logs/batch", R"({"logs":)" + records(6) + "}").status, 413);
+  const auto bulk = [&](int n) {
+    std::string body;
+    for (int i = 0; i < n; ++i)
+      body += "{\"index\":{}}\n{\"message\":\"m\"}\n";
+    HttpRequest r;
+    r.method = "POST";
+    r.target = "/es/_bulk";
+    r.body = body;
+    r.content_type = "application/x-ndjson";
+    return http(s.port(), r);
+  };
+  EXPECT_EQ(bulk(50).status, 200);
+  EXPECT_EQ(bulk(51).status, 413);
+  // Nesting: the array, the record and six objects in attrs are 8 levels; one more is refused.
+  const auto nested = [](int objects) {
+    std::string attrs = "1";
+    for (int i = 0; i < objects; ++i)
+      attrs = R"({"a":)" + attrs + "}";
+    return R"([{"message":"m","attrs":)" + attrs + "}]";
+  };
+  EXPECT_EQ(ingest(nested(6)).status, 202) << ingest(nested(6)).body;
+  const auto deep = ingest(nested(7));
+  EXPECT_EQ(deep.status, 400) << deep.body;
+  EXPECT_EQ(error_code_of(deep), "malformed");
+  // Message and name lengths.
+  EXPECT_EQ(ingest(records(1, std::string(100, 'x'))).status, 202);
+  EXPECT_EQ(ingest(records(1, std::string(101, 'x'))).status, 422);
+  EXPECT_EQ(ingest(records(1, "m", std::string(20, 'd'))).status, 202);
+  const auto long_name = ingest(records(1, "m", std::string(21, 'd')));
+  EXPECT_EQ(long_name.status, 422) << long_name.body;
+  EXPECT_NE(long_name.body.find("device_id"), std::string::npos) << long_name.body;
+  // A log line's longer message is kept, cut.
+  HttpRequest line;
+  line.method = "POST";
+  line.target = "/api/v1/ingest/raw?format=plain";
+  line.body = std::string(300, 'y') + "\n";
+  line.content_type = "text/plain";
+  EXPECT_EQ(http(s.port(), line).status, 202);
+  // The body, as sent and once decoded.
+  EXPECT_EQ(ingest(records(1, std::string(5000, 'x'))).status, 413);
+  HttpRequest bomb;
+  bomb.method = "POST";
+  bomb.target = "/api/v1/ingest";
+  bomb.body = gzipped(R"([{"message":")" + std::string(9000, 'z') + R"("}])");
+  bomb.headers.emplace_back("Content-Encoding", "gzip");
+  ASSERT_LT(bomb.body.size(), 4096u);
+  EXPECT_EQ(http(s.port(), bomb).status, 413);
   EXPECT_EQ(s.lp->process().terminate(), 0);
 }
 

@@ -125,6 +125,12 @@ TEST(JsonInput, MalformedInvalidUtf8AndTooDeep) {
   auto e = failure(parse_json(deep, options()));
   EXPECT_EQ(e.code, core::Errc::malformed);
   EXPECT_NE(e.message.find("deeper"), std::string::npos) << e.message;
+  // max_depth levels exactly: the array, the record, attrs and one object in it are four.
+  auto four = options();
+  four.max_depth = 4;
+  EXPECT_TRUE(parse_json(R"([{"message":"m","attrs":{"a":{"b":1}}}])", four));
+  EXPECT_EQ(failure(parse_json(R"([{"message":"m","attrs":{"a":{"b":{"c":1}}}}])", four)).code,
+            core::Errc::malformed);
 }
 
 TEST(JsonInput, BodyShapes) {

@@ -33,8 +33,9 @@ simdjson::dom::parser& parser_for(std::size_t max_depth) {
   thread_local simdjson::dom::parser parser;
   thread_local std::size_t depth = 0;
   if (depth != max_depth) {
-    // Capacity grows on demand in parse(); only the depth limit is fixed here.
-    if (parser.allocate(simdjson::SIMDJSON_PADDING, max_depth) == simdjson::SUCCESS)
+    // Capacity grows on demand in parse(); only the depth limit is fixed here. simdjson refuses
+    // a document whose depth reaches its limit, so max_depth levels need one more.
+    if (parser.allocate(simdjson::SIMDJSON_PADDING, max_depth + 1) == simdjson::SUCCESS)
       depth = max_depth;
   }
   return parser;
