@@ -13,6 +13,8 @@
 #include <ctime>
 #include <fstream>
 
+#include "tls/client_certificate.hpp"
+
 namespace logpipe::tls {
 namespace {
 
@@ -58,23 +60,42 @@ CertificateInfo describe(const X509* cert) {
     for (unsigned i = 0; i < length; ++i)
       info.fingerprint += fmt::format("{}{:02X}", i ? ":" : "", digest[i]);
   }
-  if (BIO* bio = BIO_new(BIO_s_mem())) {
-    X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio, &data);
-    if (size > 0) info.subject.assign(data, static_cast<std::size_t>(size));
-    BIO_free(bio);
-  }
+  info.subject = subject(cert);
   std::tm tm{};
   if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1) info.not_after = timegm(&tm);
   return info;
+}
+
+// Mutual TLS: a client must present a certificate that a CA of `file` issued. The CAs' names go
+// to clients in the CertificateRequest. Returns the CAs' subjects.
+core::Result<std::string> require_client_certificates(SSL_CTX* context, const std::string& setting,
+                                                      const std::string& file) {
+  if (auto ok = readable(setting, "client_ca", file); !ok) return ok.error();
+  STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(file.c_str());
+  if (names == nullptr || sk_X509_NAME_num(names) == 0 ||
+      SSL_CTX_load_verify_locations(context, file.c_str(), nullptr) != 1) {
+    ERR_clear_error();
+    sk_X509_NAME_pop_free(names, X509_NAME_free);
+    return bad_file(setting, "client_ca", file, "no PEM certificate in it");
+  }
+  std::string subjects;
+  for (int i = 0; i < sk_X509_NAME_num(names); ++i)
+    subjects += (i ? "; " : "") + distinguished_name(sk_X509_NAME_value(names, i));
+  SSL_CTX_set_client_CA_list(context, names);  // takes them
+  SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  // Without a session id context, OpenSSL fails the handshake of every client that tries to
+  // resume a session once client certificates are verified.
+  static constexpr unsigned char kSessionContext[] = "logpipe";
+  SSL_CTX_set_session_id_context(context, kSessionContext, sizeof kSessionContext - 1);
+  return subjects;
 }
 
 }  // namespace
 
 core::Result<ServerContext::Loaded> ServerContext::build(const std::string& cert_file,
                                                          const std::string& key_file,
-                                                         const std::string& setting) {
+                                                         const std::string& setting,
+                                                         const std::string& client_ca_file) {
   if (auto ok = readable(setting, "cert", cert_file); !ok) return ok.error();
   if (auto ok = readable(setting, "key", key_file); !ok) return ok.error();
   auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
@@ -97,24 +118,32 @@ core::Result<ServerContext::Loaded> ServerContext::build(const std::string& cert
   if (SSL_CTX_check_private_key(context->native_handle()) != 1) return mismatch();
   Loaded loaded;
   loaded.info = describe(SSL_CTX_get0_certificate(context->native_handle()));
+  if (!client_ca_file.empty()) {
+    auto cas = require_client_certificates(context->native_handle(), setting, client_ca_file);
+    if (!cas) return cas.error();
+    loaded.info.client_cas = std::move(*cas);
+  }
   loaded.context = std::move(context);
   return loaded;
 }
 
 core::Result<std::shared_ptr<ServerContext>> ServerContext::load(std::string cert_file,
                                                                  std::string key_file,
-                                                                 std::string setting) {
-  auto loaded = build(cert_file, key_file, setting);
+                                                                 std::string setting,
+                                                                 std::string client_ca_file) {
+  auto loaded = build(cert_file, key_file, setting, client_ca_file);
   if (!loaded) return loaded.error();
-  return std::shared_ptr<ServerContext>(new ServerContext(std::move(cert_file), std::move(key_file),
-                                                          std::move(setting), std::move(*loaded)));
+  return std::shared_ptr<ServerContext>(
+      new ServerContext(std::move(cert_file), std::move(key_file), std::move(setting),
+                        std::move(client_ca_file), std::move(*loaded)));
 }
 
 ServerContext::ServerContext(std::string cert_file, std::string key_file, std::string setting,
-                             Loaded loaded)
+                             std::string client_ca_file, Loaded loaded)
     : cert_file_(std::move(cert_file)),
       key_file_(std::move(key_file)),
       setting_(std::move(setting)),
+      client_ca_file_(std::move(client_ca_file)),
       loaded_(std::move(loaded)) {}
 
 std::shared_ptr<boost::asio::ssl::context> ServerContext::current() const {
@@ -129,7 +158,7 @@ CertificateInfo ServerContext::info() const {
 
 core::Result<CertificateInfo> ServerContext::reload() {
   // Built outside the lock: new connections keep getting the old context meanwhile.
-  auto loaded = build(cert_file_, key_file_, setting_);
+  auto loaded = build(cert_file_, key_file_, setting_, client_ca_file_);
   if (!loaded) return loaded.error();
   std::lock_guard lock(mutex_);
   loaded_ = std::move(*loaded);

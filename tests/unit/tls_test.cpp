@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <unistd.h>
 
@@ -111,6 +112,111 @@ TEST(TlsServerContext, ReloadSwapsTheContextAndAFailedOneKeepsTheOld) {
   std::ofstream(cert, std::ios::trunc) << "garbage";
   EXPECT_FALSE(context.reload());
   EXPECT_EQ(context.current(), before);
+}
+
+// Whether a client presenting `client` (or no certificate) completes a handshake with a server of
+// `server`'s context, in memory (a BIO pair).
+bool handshakes(const ServerContext& server, const test::CertificateFiles* client) {
+  SSL_CTX* client_context = SSL_CTX_new(TLS_client_method());
+  if (client != nullptr) {
+    EXPECT_EQ(SSL_CTX_use_certificate_file(client_context, client->cert.c_str(), SSL_FILETYPE_PEM),
+              1);
+    EXPECT_EQ(SSL_CTX_use_PrivateKey_file(client_context, client->key.c_str(), SSL_FILETYPE_PEM),
+              1);
+  }
+  const auto server_context = server.current();
+  SSL* c = SSL_new(client_context);
+  SSL* s = SSL_new(server_context->native_handle());
+  BIO* client_end = nullptr;
+  BIO* server_end = nullptr;
+  BIO_new_bio_pair(&client_end, 0, &server_end, 0);
+  SSL_set_bio(c, client_end, client_end);
+  SSL_set_bio(s, server_end, server_end);
+  SSL_set_connect_state(c);
+  SSL_set_accept_state(s);
+  int client_done = 0, server_done = 0;
+  for (int round = 0; round < 20 && server_done != 1; ++round) {
+    if (client_done != 1) client_done = SSL_do_handshake(c);
+    server_done = SSL_do_handshake(s);
+  }
+  SSL_free(c);
+  SSL_free(s);
+  SSL_CTX_free(client_context);
+  ERR_clear_error();
+  return server_done == 1;
+}
+
+// Mutual TLS: only clients with a certificate of the client CA complete a handshake; the CA
+// file is read again on reload, and a reload that fails keeps the CAs in force.
+TEST(TlsServerContext, AClientCaRequiresItsClientCertificates) {
+  TempDir dir;
+  const std::string d = dir.path.string();
+  const auto server = test::make_certificate(d, "server", "logs.example");
+  const auto ca = test::make_ca(d, "ca", "Client CA");
+  const auto other_ca = test::make_ca(d, "other-ca", "Other CA");
+  const auto client = test::make_client_certificate(d, "client", "tenant-a", ca);
+  const auto other_client = test::make_client_certificate(d, "other-client", "tenant-a", other_ca);
+  const auto self_signed = test::make_certificate(d, "self", "tenant-a");
+  const std::string ca_file = dir.file("clients.pem");
+  fs::copy_file(ca.cert, ca_file);
+
+  auto plain = ServerContext::load(server.cert, server.key, "syslog_tls");
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_FALSE((*plain)->verifies_clients());
+  EXPECT_EQ((*plain)->info().client_cas, "");
+  EXPECT_TRUE(handshakes(**plain, nullptr));
+
+  auto loaded = ServerContext::load(server.cert, server.key, "syslog_tls", ca_file);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  auto& context = **loaded;
+  EXPECT_TRUE(context.verifies_clients());
+  EXPECT_EQ(context.info().client_cas, "CN=Client CA");
+  EXPECT_EQ(context.info().subject, "CN=logs.example");
+  EXPECT_TRUE(handshakes(context, &client));
+  EXPECT_FALSE(handshakes(context, nullptr));
+  EXPECT_FALSE(handshakes(context, &self_signed));
+  EXPECT_FALSE(handshakes(context, &other_client));
+
+  // Both CAs in the file: both clients pass.
+  {
+    std::ofstream out(ca_file, std::ios::app);
+    out << std::ifstream(other_ca.cert).rdbuf();
+  }
+  ASSERT_TRUE(context.reload());
+  EXPECT_EQ(context.info().client_cas, "CN=Client CA; CN=Other CA");
+  EXPECT_TRUE(handshakes(context, &client));
+  EXPECT_TRUE(handshakes(context, &other_client));
+
+  // A CA file without a certificate fails and keeps both CAs.
+  std::ofstream(ca_file, std::ios::trunc) << "-----BEGIN CERTIFICATE-----\nnot base64\n";
+  const auto failed = context.reload();
+  ASSERT_FALSE(failed);
+  EXPECT_TRUE(contains(failed.error().message,
+                       "syslog_tls_client_ca " + ca_file + ": no PEM certificate in it"))
+      << failed.error().message;
+  EXPECT_TRUE(handshakes(context, &other_client));
+
+  // Only the other CA now: the first one's clients are refused.
+  fs::copy_file(other_ca.cert, ca_file, fs::copy_options::overwrite_existing);
+  ASSERT_TRUE(context.reload());
+  EXPECT_FALSE(handshakes(context, &client));
+  EXPECT_TRUE(handshakes(context, &other_client));
+}
+
+TEST(TlsServerContext, ClientCaErrorsNameTheSettingAndTheFile) {
+  TempDir dir;
+  const auto server = test::make_certificate(dir.path.string(), "server");
+  const std::string missing = dir.file("missing.pem"), empty = dir.file("empty.pem");
+  std::ofstream(empty) << "";
+  auto r = ServerContext::load(server.cert, server.key, "syslog_tls", missing);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, core::Errc::invalid_argument);
+  EXPECT_TRUE(contains(r.error().message, "syslog_tls_client_ca " + missing + ": No such file"))
+      << r.error().message;
+  r = ServerContext::load(server.cert, server.key, "syslog_tls", empty);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(contains(r.error().message, "syslog_tls_client_ca " + empty + ": no PEM certificate"))
+      << r.error().message;
 }
 
 }  // namespace
