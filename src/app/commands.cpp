@@ -23,6 +23,7 @@
 #include "api/render.hpp"
 #include "app/database.hpp"
 #include "auth/authenticator.hpp"
+#include "auth/tenant_cache.hpp"
 #include "client/audit.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
@@ -229,11 +230,7 @@ bool is_loopback(const std::string& host) {
 core::Result<model::Principal> listener_principal(store::Pool& pool, const std::string& tenant) {
   auto found = pool.with([&](store::Connection& c) { return auth::find_tenant(c, tenant); });
   if (!found) return found.error();
-  model::Principal p;
-  p.tenant = found->id;
-  p.tenant_name = found->name;
-  p.scopes = model::Scope::ingest;
-  return p;
+  return auth::ingest_principal(*found);
 }
 
 // The certificates serve reloads on SIGHUP, by the listener they serve (the metrics' label).
@@ -246,6 +243,9 @@ void log_certificate(core::log::Level level, std::string_view message, std::stri
                     {"subject", info.subject},
                     {"sha256", info.fingerprint},
                     {"not_after", core::format_rfc3339(info.not_after * 1'000'000)}});
+  if (!info.client_cas.empty())
+    core::log::write(level, "TLS client certificates required, of these CAs",
+                     {{"listener", std::string(listener)}, {"client_cas", info.client_cas}});
 }
 
 void report_certificate(metrics::Metrics& metrics, std::string_view listener,
@@ -389,9 +389,27 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   if (!syslog_principal) return fail("syslog_tenant: " + syslog_principal.error().message);
   auto gelf_principal = listener_principal(pool, s.gelf_tenant);
   if (!gelf_principal) return fail("gelf_tenant: " + gelf_principal.error().message);
+  // Mutual TLS: the tenant a client certificate names, from PostgreSQL on the database threads
+  // unless known already (auth::TenantCache).
+  auth::TenantCache tenants([&pool](std::string_view name) {
+    return pool.with([&](store::Connection& c) { return auth::find_tenant(c, name); });
+  });
+  const auto tenant_lookup = [&](std::string name,
+                                 std::function<void(core::Result<model::Principal>)> done) {
+    if (auto known = tenants.cached(name)) return done(std::move(*known));
+    asio::post(db_threads, [&tenants, name = std::move(name), done = std::move(done),
+                            token = ctx.in_flight.enter()] { done(tenants.lookup(name)); });
+  };
   listeners::ListenerOptions syslog_options;
   syslog_options.protocol = listeners::Protocol::syslog;
   syslog_options.principal = *syslog_principal;
+  syslog_options.tls_client_ca_file = s.syslog_tls_client_ca;
+  syslog_options.tenant_lookup = tenant_lookup;
+  if (!s.syslog_tls_client_ca.empty() && (!s.syslog_tcp_addr.empty() || !s.syslog_udp_addr.empty()))
+    core::log::warn(
+        "syslog_tls_client_ca identifies TLS clients only: the syslog TCP and UDP listeners "
+        "store every record under syslog_tenant",
+        {{"syslog_tenant", s.syslog_tenant}});
   syslog_options.tcp_addr = s.syslog_tcp_addr;
   syslog_options.udp_addr = s.syslog_udp_addr;
   syslog_options.tls_addr = s.syslog_tls_addr;

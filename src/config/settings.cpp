@@ -333,6 +333,11 @@ const std::vector<Spec>& specs() {
        text_setter(&Settings::syslog_tls_cert, true)},
       {"syslog_tls_key", "", "PEM private key of the syslog TLS listener", kServe,
        text_setter(&Settings::syslog_tls_key, true)},
+      {"syslog_tls_client_ca", "",
+       "PEM CA certificate(s) of syslog TLS clients: set, every client must present a "
+       "certificate they issued, and its subject's CN names the tenant of its records (instead "
+       "of syslog_tenant); reloaded on SIGHUP; empty: no client certificate asked for",
+       kServe, text_setter(&Settings::syslog_tls_client_ca, true)},
       {"syslog_max_message_bytes", "65536",
        "largest syslog message; a longer frame or datagram is skipped and counted "
        "(480-16777216)",
@@ -378,7 +383,9 @@ const std::vector<Spec>& specs() {
          s.metrics_auth = v;
          return {};
        }},
-      {"syslog_tenant", "default", "the tenant the syslog listeners' records are stored under",
+      {"syslog_tenant", "default",
+       "the tenant the syslog listeners' records are stored under (on TLS with "
+       "syslog_tls_client_ca: the client certificate's CN instead)",
        kServe, text_setter(&Settings::syslog_tenant)},
       {"gelf_tenant", "default", "the tenant the GELF listeners' records are stored under", kServe,
        text_setter(&Settings::gelf_tenant)},

@@ -75,6 +75,7 @@ struct Settings {
   std::string syslog_tls_addr;
   std::string syslog_tls_cert;  // PEM files for syslog_tls_addr
   std::string syslog_tls_key;
+  std::string syslog_tls_client_ca;  // PEM: mutual TLS, the tenant from the client's CN
   std::size_t syslog_max_message_bytes = 0;
   std::size_t syslog_max_connections = 0;
   std::size_t syslog_idle_timeout_ms = 0;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -18,6 +19,7 @@
 #include "core/log.hpp"
 #include "listeners/framing.hpp"
 #include "listeners/message_decoder.hpp"
+#include "tls/client_certificate.hpp"
 #include "tls/server_context.hpp"
 
 namespace logpipe::listeners {
@@ -64,6 +66,13 @@ class RateLimitedLog {
   std::atomic<std::uint64_t> suppressed_{0};
 };
 
+// Why a TLS client was refused for its certificate (mutual TLS): the events of
+// <protocol>_connection_events_total, in the order of Refusal.
+enum class Refusal { cert_missing, cert_untrusted, cert_no_tenant, unknown_tenant, lookup_failed };
+constexpr std::array<std::string_view, 5> kRefusalEvents = {
+    "client_cert_missing", "client_cert_untrusted", "client_cert_no_tenant", "unknown_tenant",
+    "tenant_lookup_failed"};
+
 // Something open that shutdown must close.
 class Closable {
  public:
@@ -108,6 +117,7 @@ struct Listener::Impl : std::enable_shared_from_this<Listener::Impl> {
   std::atomic<int> udp_in_flight{0};
   std::atomic<std::size_t> sessions{0};  // open TCP and TLS connections
   RateLimitedLog malformed_log, oversized_log, dropped_log;
+  std::array<RateLimitedLog, kRefusalEvents.size()> refusal_logs;  // one per Refusal
 
   std::mutex mutex;  // guards open and the transition of stopping
   std::unordered_map<const Closable*, std::weak_ptr<Closable>> open;
@@ -169,6 +179,20 @@ struct Listener::Impl : std::enable_shared_from_this<Listener::Impl> {
                        {"times", *times}});
   }
 
+  // A TLS client refused for its certificate or its tenant: counted, and logged with the
+  // certificate's subject (each reason at most once per kLogInterval).
+  void refused(Refusal refusal, const std::string& peer, const std::string& subject,
+               const std::string& why) {
+    const auto event = kRefusalEvents.at(static_cast<std::size_t>(refusal));
+    metrics.listener_connection_event(name, "tls", event);
+    if (auto times = refusal_logs.at(static_cast<std::size_t>(refusal)).due())
+      core::log::warn(fmt::format("{} TLS client refused", name), {{"reason", std::string(event)},
+                                                                   {"peer", peer},
+                                                                   {"subject", subject},
+                                                                   {"why", why},
+                                                                   {"times", *times}});
+  }
+
   void dropped(std::string_view transport, std::string_view reason, std::size_t count) {
     metrics.listener_dropped(name, transport, reason, static_cast<double>(count));
     if (auto times = dropped_log.due())
@@ -198,7 +222,22 @@ class Session : public Closable, public std::enable_shared_from_this<Session<Str
         timer_(stream_.get_executor()),
         decoder_(shared_->options.max_message_bytes),
         buffer_(new char[kReadBytes]),
-        peer_(std::move(peer)) {}
+        peer_(std::move(peer)),
+        principal_(shared_->options.principal),
+        verify_clients_(kTls && !shared_->options.tls_client_ca_file.empty()) {
+    if constexpr (kTls) {
+      // OpenSSL says why a chain failed only to this callback: kept for the refusal's log.
+      if (verify_clients_)
+        stream_.set_verify_callback([this](bool preverified, ssl::verify_context& context) {
+          X509_STORE_CTX* store = context.native_handle();
+          if (!preverified && untrusted_why_.empty()) {
+            untrusted_why_ = X509_verify_cert_error_string(X509_STORE_CTX_get_error(store));
+            untrusted_subject_ = tls::subject(X509_STORE_CTX_get0_cert(store));
+          }
+          return preverified;
+        });
+    }
+  }
 
   void start() {
     if (!shared_->add(this->shared_from_this())) return close_socket();
@@ -244,17 +283,63 @@ class Session : public Closable, public std::enable_shared_from_this<Session<Str
     timer_.async_wait([self = this->shared_from_this()](error_code ec) {
       if (!ec) self->close_socket();  // the handshake then fails
     });
-    stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](
-                                                          error_code ec) {
-      self->timer_.cancel();
-      if (ec) {
-        self->shared_->metrics.listener_connection_event(self->shared_->name, "tls", "tls_failed");
-        core::log::debug(fmt::format("{} TLS handshake failed", self->shared_->name),
-                         {{"peer", self->peer_}, {"error", ec.message()}});
-        return self->close_now();
+    stream_.async_handshake(ssl::stream_base::server,
+                            [self = this->shared_from_this()](error_code ec) {
+                              if (ec) return self->handshake_failed(ec);
+                              if (self->verify_clients_) return self->identify();
+                              self->timer_.cancel();
+                              self->read();
+                            });
+  }
+
+  void handshake_failed(error_code ec) {
+    timer_.cancel();
+    if (verify_clients_ && !untrusted_why_.empty()) {
+      shared_->refused(Refusal::cert_untrusted, peer_, untrusted_subject_, untrusted_why_);
+    } else if (verify_clients_ && ec.category() == asio::error::get_ssl_category() &&
+               ERR_GET_REASON(static_cast<unsigned long>(ec.value())) ==
+                   SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
+      shared_->refused(Refusal::cert_missing, peer_, "", ec.message());
+    } else {
+      shared_->metrics.listener_connection_event(shared_->name, "tls", "tls_failed");
+      core::log::debug(fmt::format("{} TLS handshake failed", shared_->name),
+                       {{"peer", peer_}, {"error", ec.message()}});
+    }
+    close_now();
+  }
+
+  // Mutual TLS: the verified certificate's CN names the tenant of this connection's records.
+  // The handshake's timer still runs and bounds the lookup too.
+  void identify() {
+    if constexpr (kTls) {
+      const X509* cert = SSL_get0_peer_certificate(stream_.native_handle());
+      subject_ = tls::subject(cert);
+      auto tenant = tls::common_name(cert);
+      if (!tenant) {
+        shared_->refused(Refusal::cert_no_tenant, peer_, subject_, tenant.error().message);
+        return close_now();
       }
-      self->read();
-    });
+      shared_->options.tenant_lookup(
+          *tenant, [self = this->shared_from_this()](core::Result<model::Principal> found) {
+            asio::post(self->stream_.get_executor(),
+                       [self, found = std::move(found)] { self->identified(found); });
+          });
+    }
+  }
+
+  void identified(const core::Result<model::Principal>& found) {
+    if (closed_) return;  // shut down meanwhile
+    timer_.cancel();
+    if (!found) {
+      const bool unknown = found.error().code == core::Errc::not_found;
+      shared_->refused(unknown ? Refusal::unknown_tenant : Refusal::lookup_failed, peer_, subject_,
+                       found.error().message);
+      return close_now();
+    }
+    principal_ = *found;
+    core::log::debug(fmt::format("{} TLS client", shared_->name),
+                     {{"peer", peer_}, {"subject", subject_}, {"tenant", principal_.tenant_name}});
+    read();
   }
 
   void read() {
@@ -300,7 +385,7 @@ class Session : public Closable, public std::enable_shared_from_this<Session<Str
   // Backpressure: while the intake refuses, hold the batch and read nothing, so that TCP's
   // window closes on the sender. Only shutdown gives up on it.
   void submit(model::Batch batch) {
-    if (auto ok = shared_->intake.admit(shared_->options.principal); !ok) {
+    if (auto ok = shared_->intake.admit(principal_); !ok) {
       if (shared_->stopping) {
         shared_->dropped(transport(), "shutdown", batch.records.size());
         return close_now();
@@ -319,7 +404,7 @@ class Session : public Closable, public std::enable_shared_from_this<Session<Str
     shared_->metrics.listener_received(shared_->name, transport(), static_cast<double>(count));
     submitting_ = true;
     shared_->intake.submit(
-        shared_->options.principal, std::move(batch),
+        principal_, std::move(batch),
         [self = this->shared_from_this(), count](const core::Result<intake::Accepted>& result) {
           auto failed = result ? std::string() : std::string(core::to_string(result.error().code));
           asio::post(self->stream_.get_executor(),
@@ -358,6 +443,11 @@ class Session : public Closable, public std::enable_shared_from_this<Session<Str
   FrameDecoder decoder_;
   std::unique_ptr<char[]> buffer_;
   std::string peer_;
+  // The tenant of this connection's records: the listener's, or its client certificate's.
+  model::Principal principal_;
+  const bool verify_clients_;                      // mutual TLS: identify() after the handshake
+  std::string subject_;                            // of the client certificate
+  std::string untrusted_subject_, untrusted_why_;  // of a certificate that failed verification
   model::Batch held_;
   std::uint64_t oversized_seen_ = 0;
   bool registered_ = false;
@@ -612,6 +702,9 @@ bool Listener::enabled() const {
 
 core::Status Listener::listen() {
   auto& s = *impl_;
+  if (!s.options.tls_client_ca_file.empty() && s.options.tls_addr.empty())
+    return core::make_error(core::Errc::invalid_argument,
+                            fmt::format("{0}_tls_client_ca needs {0}_tls_addr", s.name));
   if (!s.options.tcp_addr.empty()) {
     auto acceptor = std::make_shared<Acceptor>(impl_, false);
     if (auto ok = acceptor->listen(s.options.tcp_addr, s.tcp_port); !ok) return ok;
@@ -622,8 +715,11 @@ core::Status Listener::listen() {
       return core::make_error(
           core::Errc::invalid_argument,
           fmt::format("{0}_tls_addr needs {0}_tls_cert and {0}_tls_key", s.name));
-    auto context =
-        tls::ServerContext::load(s.options.tls_cert_file, s.options.tls_key_file, s.name + "_tls");
+    if (!s.options.tls_client_ca_file.empty() && !s.options.tenant_lookup)
+      return core::make_error(core::Errc::invalid_argument,
+                              fmt::format("{}_tls_client_ca: no tenant lookup", s.name));
+    auto context = tls::ServerContext::load(s.options.tls_cert_file, s.options.tls_key_file,
+                                            s.name + "_tls", s.options.tls_client_ca_file);
     if (!context) return context.error();
     s.certificate = std::move(*context);
     auto acceptor = std::make_shared<Acceptor>(impl_, true);

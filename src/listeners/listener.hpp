@@ -15,13 +15,19 @@
 // 512 messages and submitted as one batch. A sender cannot be slowed, so under backpressure (or
 // with too many batches in flight) a batch is dropped and counted (<protocol>_dropped_total).
 //
-// Records go to the tenant of `principal` (the default tenant until listeners get their own).
+// Records go to the tenant of `principal` (serve's syslog_tenant, gelf_tenant), except on a TLS
+// listener with a client CA (mutual TLS): there every client presents a certificate that CA
+// issued, and the Subject's CN names the tenant of the connection's records, looked up once
+// after the handshake (tenant_lookup). A connection whose certificate is missing, untrusted,
+// without one CN, or naming no tenant is closed before anything is read, and counted in
+// <protocol>_connection_events_total. Nothing in a message can change its tenant.
 // A record without a host gets the sender's address as host.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,16 +47,27 @@ enum class Protocol { syslog, gelf };
 // "syslog", "gelf": source_format of the records, the prefix of the metrics, in logs.
 std::string_view to_string(Protocol protocol);
 
+// The principal of the tenant a client certificate names: `done` gets it, or Errc::not_found
+// when there is no such tenant, or another error when it could not be looked up. `done` may run
+// on any thread, before the call returns too.
+using TenantLookup = std::function<void(std::string tenant,
+                                        std::function<void(core::Result<model::Principal>)> done)>;
+
 struct ListenerOptions {
   Protocol protocol = Protocol::syslog;
   std::string tcp_addr;  // host:port; empty: off
   std::string udp_addr;
   std::string tls_addr;
-  std::string tls_cert_file;                              // PEM, the chain; with tls_addr
-  std::string tls_key_file;                               // PEM
+  std::string tls_cert_file;  // PEM, the chain; with tls_addr
+  std::string tls_key_file;   // PEM
+  // PEM, the CAs of client certificates: set, TLS clients must present one, and its CN names
+  // their tenant (through tenant_lookup, which must then be set).
+  std::string tls_client_ca_file;
+  TenantLookup tenant_lookup;
   std::size_t max_message_bytes = std::size_t{64} << 10;  // a message, decompressed
   std::size_t max_connections = 1000;                     // TCP and TLS together
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(10)};
+  // Every record's, but those of TLS connections identified by a client certificate.
   model::Principal principal = model::Principal::unauthenticated();
 };
 
@@ -77,8 +94,8 @@ class Listener {
   unsigned short tcp_port() const;
   unsigned short udp_port() const;
   unsigned short tls_port() const;
-  // The TLS listener's certificate (null without one), for serve to reload on SIGHUP: new
-  // connections then get the new certificate, open ones keep theirs.
+  // The TLS listener's certificate and client CAs (null without one), for serve to reload on
+  // SIGHUP: new connections then get the new ones, open ones keep theirs.
   std::shared_ptr<tls::ServerContext> tls_context() const;
 
   struct Impl;  // inside listener.cpp

@@ -60,7 +60,10 @@ Families make_listener_families(prometheus::Registry& r, const std::string& pref
                              .Name(prefix + "_connection_events_total")
                              .Help(title + " connections refused at " + prefix +
                                    "_max_connections, closed idle (idle_timeout), failed TLS "
-                                   "handshakes, failed accepts")
+                                   "handshakes, failed accepts, TLS clients refused for their "
+                                   "certificate or its tenant (client_cert_missing, "
+                                   "client_cert_untrusted, client_cert_no_tenant, "
+                                   "unknown_tenant, tenant_lookup_failed)")
                              .Register(r);
   return f;
 }

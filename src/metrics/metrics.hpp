@@ -88,7 +88,10 @@ class Metrics {
   // <protocol>_connections_open: TCP and TLS connections now.
   void listener_connection_open(std::string_view protocol, std::string_view transport, bool opened);
   // <protocol>_connection_events_total{event}: refused (at <protocol>_max_connections),
-  // idle_timeout, tls_failed (handshake), accept_failed.
+  // idle_timeout, tls_failed (handshake), accept_failed; with a client CA (mutual TLS), TLS
+  // clients refused for their certificate: client_cert_missing, client_cert_untrusted,
+  // client_cert_no_tenant (not exactly one CN), unknown_tenant (the CN names none),
+  // tenant_lookup_failed (PostgreSQL did not answer).
   void listener_connection_event(std::string_view protocol, std::string_view transport,
                                  std::string_view event);
 
