@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -213,6 +214,20 @@ HttpResponse http(unsigned short port, const HttpRequest& req, std::chrono::mill
 
 TlsConnection::TlsConnection(unsigned short port, int max_version,
                              std::chrono::milliseconds timeout) {
+  connect(port, timeout, max_version, {}, {});
+}
+
+TlsConnection::TlsConnection(unsigned short port, const std::string& cert_file,
+                             const std::string& key_file, std::chrono::milliseconds timeout) {
+  connect(port, timeout, 0, cert_file, key_file);
+}
+
+void TlsConnection::connect(unsigned short port, std::chrono::milliseconds timeout, int max_version,
+                            const std::string& cert_file, const std::string& key_file) {
+  // SSL_write writes with write(2), not send(MSG_NOSIGNAL): a write to a connection the server
+  // closed must fail, not end the test with SIGPIPE.
+  static const bool no_sigpipe = [] { return ::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
+  (void)no_sigpipe;
   fd_ = connect_loopback(port);
   if (fd_ < 0) {
     error_ = "cannot connect";
@@ -220,6 +235,12 @@ TlsConnection::TlsConnection(unsigned short port, int max_version,
   }
   set_timeouts(fd_, timeout);
   context_ = SSL_CTX_new(TLS_client_method());
+  if (!cert_file.empty() &&
+      (SSL_CTX_use_certificate_chain_file(context_, cert_file.c_str()) != 1 ||
+       SSL_CTX_use_PrivateKey_file(context_, key_file.c_str(), SSL_FILETYPE_PEM) != 1)) {
+    error_ = "cannot load the client certificate " + cert_file;
+    return;
+  }
   ssl_ = SSL_new(context_);
   if (max_version != 0) {
     // OpenSSL 3 offers TLS 1.1 only at security level 0: an old client, so that the refusal
@@ -269,6 +290,25 @@ HttpResponse TlsConnection::request(const HttpRequest& req, bool close) {
     }
   }
   return parse_response(raw);
+}
+
+bool TlsConnection::send(std::string_view data) {
+  if (!ok()) return false;
+  return SSL_write(ssl_, data.data(), static_cast<int>(data.size())) ==
+         static_cast<int>(data.size());
+}
+
+bool TlsConnection::closed_by_peer() {
+  if (!ok()) return true;
+  char byte;
+  const int n = SSL_read(ssl_, &byte, 1);
+  const int system_error = errno;
+  if (n > 0) return false;
+  const int error = SSL_get_error(ssl_, n);
+  ERR_clear_error();
+  // A timeout (SO_RCVTIMEO: EAGAIN) leaves the connection open.
+  const bool timed_out = system_error == EAGAIN || system_error == EWOULDBLOCK;
+  return !(error == SSL_ERROR_WANT_READ || (error == SSL_ERROR_SYSCALL && timed_out));
 }
 
 HttpResponse https(unsigned short port, const HttpRequest& request, int max_version) {

@@ -80,6 +80,9 @@ class TlsConnection {
  public:
   explicit TlsConnection(unsigned short port, int max_version = 0,
                          std::chrono::milliseconds timeout = 10s);
+  // Presenting a client certificate (PEM files) for mutual TLS.
+  TlsConnection(unsigned short port, const std::string& cert_file, const std::string& key_file,
+                std::chrono::milliseconds timeout = 10s);
   ~TlsConnection();
   TlsConnection(const TlsConnection&) = delete;
   TlsConnection& operator=(const TlsConnection&) = delete;
@@ -90,8 +93,16 @@ class TlsConnection {
   const std::string& version() const { return version_; }          // "TLSv1.3"
   // One request on this connection (kept open unless `close`).
   HttpResponse request(const HttpRequest& request, bool close = false);
+  // Bytes as they are (syslog frames); false when they could not be written.
+  bool send(std::string_view data);
+  // Whether the server ended the connection: a read gets its end, or an error (a TLS alert),
+  // within the connection's timeout, not data.
+  bool closed_by_peer();
 
  private:
+  void connect(unsigned short port, std::chrono::milliseconds timeout, int max_version,
+               const std::string& cert_file, const std::string& key_file);
+
   int fd_ = -1;
   ::ssl_ctx_st* context_ = nullptr;
   ::ssl_st* ssl_ = nullptr;

@@ -1,8 +1,9 @@
 // The syslog listeners against real senders: util-linux logger (TCP and UDP, RFC 5424 and 3164,
 // octet counting), a private rsyslog and a private syslog-ng forwarding a file, TLS through
-// openssl s_client; and what must not go wrong: a stalled client, an oversized frame,
-// backpressure (TCP waits and loses nothing, UDP drops and counts). Every record is checked in
-// PostgreSQL.
+// openssl s_client, mutual TLS (the tenant from the client certificate's CN) with rsyslog's gtls
+// driver and our own client; and what must not go wrong: a stalled client, an oversized frame,
+// backpressure (TCP waits and loses nothing, UDP drops and counts), clients without a certificate
+// of the client CA or naming no tenant. Every record is checked in PostgreSQL.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -11,8 +12,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <thread>
 
+#include "../common/certificate.hpp"
 #include "harness.hpp"
 
 namespace logpipe::test {
@@ -361,6 +364,209 @@ TEST(Syslog, TlsWithOctetCounting) {
       metric(s.metrics(), R"(syslog_connection_events_total{event="tls_failed",transport="tls"})"),
       1);
   EXPECT_EQ(s.lp->process().terminate(), 0);
+}
+
+// ---- mutual TLS: the tenant from the client certificate ----
+
+// The rsyslog configuration of README "Mutual TLS for syslog": imfile as above, forwarded over
+// TLS by the gtls driver (package rsyslog-gnutls) with a client certificate, checking logpipe's
+// certificate against its CA and name.
+std::string rsyslog_mtls_conf(const TempDir& dir, const std::string& file, unsigned short port,
+                              const std::string& server_ca, const CertificateFiles& client) {
+  return "global(workDirectory=\"" + dir.file("work") +
+         "\"\n"
+         "       DefaultNetstreamDriver=\"gtls\"\n"
+         "       DefaultNetstreamDriverCAFile=\"" +
+         server_ca +
+         "\"\n"
+         "       DefaultNetstreamDriverCertFile=\"" +
+         client.cert +
+         "\"\n"
+         "       DefaultNetstreamDriverKeyFile=\"" +
+         client.key +
+         "\")\n"
+         "module(load=\"imfile\" mode=\"polling\" PollingInterval=\"1\")\n"
+         "input(type=\"imfile\" File=\"" +
+         file +
+         "\" Tag=\"mtlsapp\" Facility=\"local5\" Severity=\"warning\")\n"
+         "action(type=\"omfwd\" Target=\"127.0.0.1\" Port=\"" +
+         std::to_string(port) +
+         "\" Protocol=\"tcp\"\n"
+         "       StreamDriver=\"gtls\" StreamDriverMode=\"1\" "
+         "StreamDriverAuthMode=\"x509/name\"\n"
+         "       StreamDriverPermittedPeers=\"localhost\"\n"
+         "       TCP_Framing=\"octet-counted\" Template=\"RSYSLOG_SyslogProtocol23Format\")\n";
+}
+
+// `logpipe <args>` on the test's database; fails the test unless it succeeds.
+std::string cli(const Server& s, const std::vector<std::string>& args) {
+  auto [code, out] = run_logpipe(args, {{"LOGPIPE_DATABASE_URL", s.db.url()}});
+  EXPECT_EQ(code, 0) << out;
+  return out;
+}
+
+// The logs a key reads through GET /api/v1/logs (one page of up to 1000): messages by service.
+std::map<std::string, int> services_seen(const Server& s, const std::string& key) {
+  HttpRequest r;
+  r.target = "/api/v1/logs?limit=1000";
+  r.content_type.reset();
+  r.headers = {{"X-API-Key", key}};
+  const auto response = http(s.lp->port(), r);
+  std::map<std::string, int> out;
+  if (response.status != 200) {
+    ADD_FAILURE() << response.status << " " << response.body;
+    return out;
+  }
+  simdjson::dom::parser parser;
+  for (auto log : parse_json(parser, response.body)["logs"].get_array()) {
+    std::string_view service;
+    if (log["service"].get(service) == simdjson::SUCCESS) ++out[std::string(service)];
+  }
+  return out;
+}
+
+long long stored_under(const Server& s, const std::string& tenant, const std::string& service) {
+  return s.db.count(
+      "SELECT count(*) FROM logs l JOIN tenants t ON t.id = l.tenant_id WHERE "
+      "t.name = '" +
+      tenant + "' AND l.service = '" + service + "'");
+}
+
+TEST(Syslog, MutualTlsStoresEachClientUnderItsCertificatesTenant) {
+  ASSERT_EQ(sh("test -x /usr/sbin/rsyslogd"), 0) << "rsyslog is missing: make deps installs it";
+  ASSERT_EQ(sh("test -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so"), 0)
+      << "rsyslog's gtls driver is missing: make deps installs rsyslog-gnutls";
+  TempDir dir;
+  fs::create_directories(dir.path / "work");
+  const std::string d = dir.path.string();
+  // Two CAs, as a careful operator has them: one for logpipe's certificate, one for clients.
+  const auto server_ca = make_ca(d, "server-ca", "logpipe server CA");
+  const auto server =
+      make_certificate(d, "server", "localhost", CertificateUse::server, &server_ca);
+  const auto client_ca = make_ca(d, "client-ca", "logpipe client CA");
+  const auto a = make_client_certificate(d, "a", "tenant-a", client_ca);
+  const auto b = make_client_certificate(d, "b", "tenant-b", client_ca);
+  const auto nobody = make_client_certificate(d, "nobody", "tenant-nobody", client_ca);
+  const auto no_cn = make_client_certificate(d, "no-cn", "", client_ca);
+  // Self-signed, claiming tenant-b: not from the client CA.
+  const auto rogue = make_certificate(d, "rogue", "tenant-b", CertificateUse::client);
+  const unsigned short tls = free_port();
+  Server s("syslog_mtls", {"--syslog-tls-addr", addr(tls), "--syslog-tls-cert", server.cert,
+                           "--syslog-tls-key", server.key, "--syslog-tls-client-ca", client_ca.cert,
+                           "--auth", "keys", "--auth-refresh", "200ms", "--metrics-auth", "none"});
+  // The tenants are created after start-up: no restart needed.
+  cli(s, {"tenants", "create", "tenant-a"});
+  cli(s, {"tenants", "create", "tenant-b"});
+  std::smatch m;
+  const std::regex key_pattern("lpk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}");
+  std::string out =
+      cli(s, {"keys", "create", "--tenant", "tenant-a", "--name", "reader", "--scopes", "query"});
+  ASSERT_TRUE(std::regex_search(out, m, key_pattern)) << out;
+  const std::string key_a = m.str();
+  out = cli(s, {"keys", "create", "--tenant", "tenant-b", "--name", "reader", "--scopes", "query"});
+  ASSERT_TRUE(std::regex_search(out, m, key_pattern)) << out;
+  const std::string key_b = m.str();
+
+  // tenant-a: rsyslog forwards a file over TLS with A's certificate.
+  constexpr int kLines = 300;
+  const std::string file = dir.file("app.log");
+  {
+    std::ofstream lines(file);
+    for (int i = 0; i < kLines; ++i)
+      lines << "mtls line " << i << "\n";
+  }
+  std::ofstream(dir.file("rsyslog.conf")) << rsyslog_mtls_conf(dir, file, tls, server_ca.cert, a);
+  Process rsyslogd(
+      {"/usr/sbin/rsyslogd", "-n", "-f", dir.file("rsyslog.conf"), "-i", dir.file("rsyslogd.pid")},
+      {});
+  // tenant-b: our own client, whose messages name tenant-a in every way a message can.
+  TlsConnection client_b(tls, b.cert, b.key);
+  ASSERT_TRUE(client_b.ok()) << client_b.error();
+  constexpr int kB = 50;
+  std::string frames;
+  for (int i = 0; i < kB; ++i)
+    frames += octet("<13>1 - tenant-a bapp - - [tenant@32473 name=\"tenant-a\" tenant=\"1\"] b " +
+                    std::to_string(i));
+  ASSERT_TRUE(client_b.send(frames));
+  EXPECT_TRUE(s.wait_for("service = 'mtlsapp'", kLines, 30s))
+      << s.count("service = 'mtlsapp'") << "\n"
+      << rsyslogd.output() << s.lp->process().output();
+  EXPECT_TRUE(s.wait_for("service = 'bapp'", kB));
+  EXPECT_EQ(stored_under(s, "tenant-a", "mtlsapp"), kLines);
+  EXPECT_EQ(stored_under(s, "tenant-b", "bapp"), kB);
+  EXPECT_EQ(s.count("service = 'mtlsapp' AND message LIKE 'mtls line %' AND level = 'WARNING'"),
+            kLines);
+
+  // Refused: no certificate, one the client CA did not issue, a CN naming no tenant, no CN.
+  const auto refused = [&](TlsConnection& c) {
+    c.send(octet("<13>1 - rogue rogueapp - - - must not be stored"));
+    EXPECT_TRUE(c.closed_by_peer());
+  };
+  {
+    TlsConnection none(tls);
+    refused(none);
+    TlsConnection untrusted(tls, rogue.cert, rogue.key);
+    refused(untrusted);
+    TlsConnection unknown(tls, nobody.cert, nobody.key);
+    refused(unknown);
+    TlsConnection nameless(tls, no_cn.cert, no_cn.key);
+    refused(nameless);
+  }
+  const auto event = [&](const std::string& name) {
+    return metric(s.metrics(),
+                  R"(syslog_connection_events_total{event=")" + name + R"(",transport="tls"})");
+  };
+  EXPECT_TRUE(eventually([&] { return event("client_cert_no_tenant") == 1; }, 10s));
+  EXPECT_EQ(event("client_cert_missing"), 1);
+  EXPECT_EQ(event("client_cert_untrusted"), 1);
+  EXPECT_EQ(event("unknown_tenant"), 1);
+  EXPECT_EQ(event("tls_failed"), 0);
+
+  // The listener goes on: B's open connection, and a new one.
+  ASSERT_TRUE(client_b.send(octet("<13>1 - h bapp - - - b after the refusals")));
+  TlsConnection again(tls, b.cert, b.key);
+  ASSERT_TRUE(again.ok()) << again.error();
+  ASSERT_TRUE(again.send(octet("<13>1 - h bapp - - - b on a new connection")));
+  EXPECT_TRUE(s.wait_for("service = 'bapp'", kB + 2));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(stored_under(s, "tenant-b", "bapp"), kB + 2);
+  EXPECT_EQ(s.count("service = 'rogueapp'"), 0);
+  EXPECT_EQ(s.count("true"), kLines + kB + 2);
+
+  // Each tenant's key reads its own logs and none of the other's.
+  EXPECT_EQ(services_seen(s, key_a), (std::map<std::string, int>{{"mtlsapp", kLines}}));
+  EXPECT_EQ(services_seen(s, key_b), (std::map<std::string, int>{{"bapp", kB + 2}}));
+
+  EXPECT_TRUE(rsyslogd.terminate().has_value());
+  EXPECT_EQ(s.lp->process().terminate(), 0);
+  const std::string log = s.lp->process().output();
+  EXPECT_NE(log.find("syslog TLS client refused"), std::string::npos) << log;
+  EXPECT_NE(log.find(R"("subject":"CN=tenant-nobody")"), std::string::npos) << log;
+  EXPECT_NE(log.find("TLS client certificates required"), std::string::npos) << log;
+}
+
+// Without a client CA nothing changes: no certificate is asked for, and one that is presented
+// names nothing: every record goes to syslog_tenant.
+TEST(Syslog, WithoutAClientCaACertificateNamesNoTenant) {
+  TempDir dir;
+  const std::string d = dir.path.string();
+  const auto server = make_certificate(d, "server", "localhost");
+  const auto client_ca = make_ca(d, "client-ca", "logpipe client CA");
+  const auto a = make_client_certificate(d, "a", "tenant-a", client_ca);
+  const unsigned short tls = free_port();
+  Server s("syslog_no_mtls", {"--syslog-tls-addr", addr(tls), "--syslog-tls-cert", server.cert,
+                              "--syslog-tls-key", server.key});
+  cli(s, {"tenants", "create", "tenant-a"});
+  TlsConnection with(tls, a.cert, a.key);
+  ASSERT_TRUE(with.ok()) << with.error();
+  ASSERT_TRUE(with.send(octet("<13>1 - h plainapp - - - with a certificate")));
+  TlsConnection without(tls);
+  ASSERT_TRUE(without.ok()) << without.error();
+  ASSERT_TRUE(without.send(octet("<13>1 - h plainapp - - - without one")));
+  EXPECT_TRUE(s.wait_for("service = 'plainapp'", 2));
+  EXPECT_EQ(stored_under(s, "default", "plainapp"), 2);
+  EXPECT_EQ(s.lp->process().terminate(), 0);
+  EXPECT_EQ(s.lp->process().output().find("TLS client certificates required"), std::string::npos);
 }
 
 TEST(Syslog, LoadtestSyslogModeVerifiesEveryFrameStored) {
