@@ -1,4 +1,6 @@
-// Operator endpoints: the dead-letter stream.
+// The dead-letter stream's endpoints. A key sees, replays and deletes its own tenant's dead
+// letters only (another tenant's id is answered like an unknown one); the operator acts on every
+// tenant's, and may list one tenant's (?tenant=NAME).
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -7,6 +9,7 @@
 #include "api/handlers.hpp"
 #include "api/json_body.hpp"
 #include "api/render.hpp"
+#include "auth/key_store.hpp"
 #include "core/json_writer.hpp"
 #include "core/log.hpp"
 #include "http/query_string.hpp"
@@ -108,16 +111,49 @@ core::Result<std::vector<std::string>> replay_ids(const std::string& body) {
   return ids;
 }
 
+// A dead-letter change's answer, {"<what>":N,"remaining":N}, with its audit row.
+Audited change_answer(std::string_view what, std::size_t count, std::int64_t remaining,
+                      store::AuditEntry entry, std::string detail) {
+  core::JsonWriter w;
+  w.begin_object()
+      .field(what, static_cast<std::uint64_t>(count))
+      .field("remaining", remaining)
+      .end_object();
+  entry.detail = std::move(detail);
+  return {w.take(), std::move(entry)};
+}
+
+// Whose dead letters the request acts on: the key's tenant's; every tenant's for the operator.
+queue::DlqTenant dead_letters_of(const model::Principal& principal) {
+  if (is_operator(principal)) return std::nullopt;
+  return principal.tenant;
+}
+
 }  // namespace
 
-void dlq_list(Context& ctx, Request& req, http::RequestContext&, const Reply& reply) {
+// GET /api/v1/dlq[?limit=N][&tenant=NAME]: the length and entries are the key's tenant's (every
+// tenant's for the operator, or the one it names).
+void dlq_list(Context& ctx, Request& req, http::RequestContext& rc, const Reply& reply) {
   const auto text = http::query_param(req.target(), "limit");
   auto limit = query::parse_limit(text.value_or(""), text.has_value());
   if (!limit) return reply(http::error_response(req, limit.error()));
+  auto named = http::query_param(req.target(), "tenant");
+  if (named && named->empty()) named.reset();
+  const auto whose = dead_letters_of(rc.principal);
+  if (whose && named && *named != rc.principal.tenant_name)
+    return reply(http::error_response(req, operator_only("another tenant's dead letters")));
+  if (whose) named.reset();
   with_redis(ctx, req, reply,
-             [&ctx, n = static_cast<std::size_t>(*limit)](
-                 queue::SyncClient& redis) -> core::Result<std::string> {
-               auto page = queue::dlq_list(redis, ctx.stream, n);
+             [&ctx, n = static_cast<std::size_t>(*limit), whose,
+              named = std::move(named)](queue::SyncClient& redis) -> core::Result<std::string> {
+               auto tenant = whose;
+               if (named) {
+                 auto found = ctx.db.with(
+                     [&](store::Connection& c) { return auth::find_tenant(c, *named); });
+                 if (!found) return found.error();
+                 tenant = found->id;
+               }
+               auto page = queue::dlq_list(redis, ctx.stream, n, tenant);
                if (!page) return page.error();
                return dlq_json(*page);
              });
@@ -126,52 +162,41 @@ void dlq_list(Context& ctx, Request& req, http::RequestContext&, const Reply& re
 void dlq_replay(Context& ctx, Request& req, http::RequestContext& rc, const Reply& reply) {
   auto ids = replay_ids(req.body());
   if (!ids) return reply(http::error_response(req, ids.error()));
-  with_redis_audited(
-      ctx, req, reply,
-      [&ctx,
-       entry =
-           audit_entry(rc, store::audit_action::kDlqReplay, queue::dead_letter_stream(ctx.stream)),
-       ids = std::move(ids).value()](queue::SyncClient& redis) -> core::Result<Audited> {
-        auto done = queue::dlq_replay(redis, ctx.stream, ids, kMaxReplay);
-        if (!done) return done.error();
-        core::log::info("dead-letter entries replayed",
-                        {{"replayed", std::to_string(done->replayed)}});
-        core::JsonWriter w;
-        w.begin_object()
-            .field("replayed", static_cast<std::uint64_t>(done->replayed))
-            .field("remaining", done->remaining)
-            .end_object();
-        Audited audited{w.take(), entry};
-        audited.entry.detail = dlq_replay_audit_detail(ids, *done);
-        return audited;
-      });
+  with_redis_audited(ctx, req, reply,
+                     [&ctx,
+                      entry = audit_entry(rc, store::audit_action::kDlqReplay,
+                                          queue::dead_letter_stream(ctx.stream)),
+                      ids = std::move(ids).value(), whose = dead_letters_of(rc.principal)](
+                         queue::SyncClient& redis) -> core::Result<Audited> {
+                       auto done = queue::dlq_replay(redis, ctx.stream, ids, kMaxReplay, whose);
+                       if (!done) return done.error();
+                       core::log::info("dead-letter entries replayed",
+                                       {{"replayed", std::to_string(done->replayed)}});
+                       return change_answer("replayed", done->replayed, done->remaining, entry,
+                                            dlq_replay_audit_detail(ids, *done));
+                     });
 }
 
-// DELETE /api/v1/dlq/{id}: for records not worth replaying. 404 when the id is not there.
+// DELETE /api/v1/dlq/{id}: for records not worth replaying. 404 when the id is not there, or is
+// another tenant's.
 void dlq_delete(Context& ctx, Request& req, http::RequestContext& rc, const Reply& reply) {
   std::string id(rc.param("id"));
-  with_redis_audited(ctx, req, reply,
-                     [&ctx, entry = audit_entry(rc, store::audit_action::kDlqDelete, id),
-                      id](queue::SyncClient& redis) -> core::Result<Audited> {
-                       auto done = queue::dlq_delete(redis, ctx.stream, {id});
-                       if (!done && done.error().code == core::Errc::invalid_argument)
-                         return core::Error(core::Errc::invalid_field, done.error().message,
-                                            {{-1, "id", "is not a stream entry id (<ms>-<seq>)"}});
-                       if (!done) return done.error();
-                       if (done->deleted == 0)
-                         return core::make_error(core::Errc::not_found,
-                                                 "no dead-letter entry " + id + " in " +
-                                                     queue::dead_letter_stream(ctx.stream));
-                       core::log::info("dead-letter entry deleted", {{"id", id}});
-                       core::JsonWriter w;
-                       w.begin_object()
-                           .field("deleted", static_cast<std::uint64_t>(done->deleted))
-                           .field("remaining", done->remaining)
-                           .end_object();
-                       Audited audited{w.take(), entry};
-                       audited.entry.detail = dlq_delete_audit_detail(std::span(&id, 1), *done);
-                       return audited;
-                     });
+  with_redis_audited(
+      ctx, req, reply,
+      [&ctx, entry = audit_entry(rc, store::audit_action::kDlqDelete, id), id,
+       whose = dead_letters_of(rc.principal)](queue::SyncClient& redis) -> core::Result<Audited> {
+        auto done = queue::dlq_delete(redis, ctx.stream, {id}, whose);
+        if (!done && done.error().code == core::Errc::invalid_argument)
+          return core::Error(core::Errc::invalid_field, done.error().message,
+                             {{-1, "id", "is not a stream entry id (<ms>-<seq>)"}});
+        if (!done) return done.error();
+        if (done->deleted == 0)
+          return core::make_error(core::Errc::not_found, "no dead-letter entry " + id + " in " +
+                                                             queue::dead_letter_stream(ctx.stream));
+        core::log::info("dead-letter entry deleted", {{"id", id}});
+        return change_answer("deleted", done->deleted, done->remaining, entry,
+                             dlq_delete_audit_detail(std::span(&id, 1), *done));
+      });
 }
 
 }  // namespace logpipe::api

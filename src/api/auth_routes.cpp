@@ -17,16 +17,6 @@ namespace {
 
 using http::bhttp::status;
 
-bool is_operator(const model::Principal& p) {
-  return p.tenant == model::kDefaultTenant && model::includes(p.scopes, model::Scope::admin);
-}
-
-core::Error operator_only(std::string_view what) {
-  return core::make_error(
-      core::Errc::forbidden,
-      fmt::format("{} needs an admin key of the tenant \"default\" (the operator's)", what));
-}
-
 // The body of POST /api/v1/keys.
 struct KeyRequest {
   auth::NewKey key;
@@ -144,6 +134,16 @@ store::AuditEntry key_audit_entry(store::AuditEntry entry, const auth::KeyInfo& 
 }
 
 }  // namespace
+
+bool is_operator(const model::Principal& p) {
+  return p.tenant == model::kDefaultTenant && model::includes(p.scopes, model::Scope::admin);
+}
+
+core::Error operator_only(std::string_view what) {
+  return core::make_error(
+      core::Errc::forbidden,
+      fmt::format("{} needs an admin key of the tenant \"default\" (the operator's)", what));
+}
 
 void list_keys(Context& ctx, http::Request& req, http::RequestContext& rc,
                const http::Reply& reply) {

@@ -36,6 +36,12 @@ void answer_from_db(Context& ctx, http::Request& req, const http::Reply& reply,
   });
 }
 
+// The operator: an admin key of the tenant `default` (or anyone under auth = "none"). It manages
+// every tenant and their keys, and sees every tenant's dead letters.
+bool is_operator(const model::Principal& principal);
+// The 403 for a request only the operator may make; `what` names it ("listing tenants").
+core::Error operator_only(std::string_view what);
+
 // The audit row of the request's action (store/audit.hpp): who (the principal's tenant and key),
 // from where (the peer's address) and which request (its X-Request-Id); `detail` a JSON object.
 store::AuditEntry audit_entry(const http::RequestContext& request_context, std::string_view action,

@@ -171,7 +171,8 @@ std::string dlq_json(const queue::DlqPage& page) {
         .field("id", e.id)
         .field("entry", e.entry)
         .field("error", e.error)
-        .field("failed_at", e.failed_at);
+        .field("failed_at", e.failed_at)
+        .field("tenant_id", static_cast<std::int64_t>(e.tenant));
     auto batches = queue::decode_entry(e.payload);
     w.key("records");
     if (!batches) {

@@ -57,8 +57,8 @@ std::string apps_json(std::span<const query::App> apps);
 std::string queue_status_json(const queue::QueueStatus& status);
 
 // GET /api/v1/dlq and `logpipe dlq list --json`:
-// {"stream":…,"length":N,"entries":[{"id","entry","error","failed_at","records":[…]}]}; the
-// records are decoded from the payload (an undecodable one shows "records": null).
+// {"stream":…,"length":N,"entries":[{"id","entry","error","failed_at","tenant_id","records":[…]}]};
+// the records are decoded from the payload (an undecodable one shows "records": null).
 std::string dlq_json(const queue::DlqPage& page);
 
 // A key as /api/v1/keys and `logpipe keys list --json` show it, never its secret:

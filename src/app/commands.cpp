@@ -681,6 +681,8 @@ int loadtest(const config::Settings& s, loadtest::Options options) {
   return !report->verify.done || report->verified() ? 0 : 1;
 }
 
+// The `logpipe dlq` commands are the operator's, on the host: every tenant's dead letters
+// (std::nullopt), as the operator's key sees them through the API.
 namespace {
 core::Result<queue::SyncClient> dlq_connection(const config::Settings& s) {
   apply_log_level(s);
@@ -693,7 +695,7 @@ core::Result<queue::SyncClient> dlq_connection(const config::Settings& s) {
 int dlq_list(const config::Settings& s, std::size_t limit, bool json) {
   auto redis = dlq_connection(s);
   if (!redis) return fail(redis.error().message);
-  auto page = queue::dlq_list(*redis, s.stream, limit);
+  auto page = queue::dlq_list(*redis, s.stream, limit, std::nullopt);
   if (!page) return fail(page.error().message);
   if (json) {
     fmt::print("{}\n", api::dlq_json(*page));
@@ -714,8 +716,9 @@ int dlq_list(const config::Settings& s, std::size_t limit, bool json) {
         }
       }
     }
-    fmt::print("{}  from {}  at {}  {} record(s){}\n    error: {}\n", e.id, e.entry, e.failed_at,
-               records, first.empty() ? "" : fmt::format(", first: \"{}\"", first), e.error);
+    fmt::print("{}  from {}  at {}  tenant {}  {} record(s){}\n    error: {}\n", e.id, e.entry,
+               e.failed_at, e.tenant, records,
+               first.empty() ? "" : fmt::format(", first: \"{}\"", first), e.error);
   }
   return 0;
 }
@@ -747,7 +750,7 @@ int dlq_replay(const config::Settings& s, const std::vector<std::string>& ids) {
   if (!redis) return fail(redis.error().message);
   auto db = audit_connection(s);
   if (!db) return fail(db.error().message);
-  auto done = queue::dlq_replay(*redis, s.stream, ids, 10'000);
+  auto done = queue::dlq_replay(*redis, s.stream, ids, 10'000, std::nullopt);
   if (!done) return fail(done.error().message);
   fmt::print("replayed {} into {}; {} left in {}\n", done->replayed, s.stream, done->remaining,
              queue::dead_letter_stream(s.stream));
@@ -762,7 +765,7 @@ int dlq_delete(const config::Settings& s, const std::vector<std::string>& ids) {
   if (!redis) return fail(redis.error().message);
   auto db = audit_connection(s);
   if (!db) return fail(db.error().message);
-  auto done = queue::dlq_delete(*redis, s.stream, ids);
+  auto done = queue::dlq_delete(*redis, s.stream, ids, std::nullopt);
   if (!done) {
     fail(done.error().message);
     return done.error().code == core::Errc::invalid_argument ? 2 : 1;

@@ -228,11 +228,16 @@ core::Status StreamConsumer::dead_letter(const std::vector<DeadLetter>& items) {
   const std::string dlq = dead_letter_stream(options_.stream);
   const std::string failed_at = core::format_rfc3339(core::now_micros());
   std::vector<std::vector<std::string_view>> commands;
+  std::vector<std::string> tenants;
+  tenants.reserve(items.size());  // no reallocation: the commands point into it
   for (const auto& item : items) {
+    tenants.push_back(std::to_string(item.tenant));
     commands.push_back({"XADD", dlq, "*", field::entry, item.entry, field::error, item.error,
-                        field::failed_at, failed_at, field::payload, item.payload});
-    core::log::error("moved to the dead-letter stream",
-                     {{"entry", item.entry}, {"error", item.error}, {"dlq", dlq}});
+                        field::failed_at, failed_at, field::tenant, tenants.back(), field::payload,
+                        item.payload});
+    core::log::error(
+        "moved to the dead-letter stream",
+        {{"entry", item.entry}, {"error", item.error}, {"dlq", dlq}, {"tenant", tenants.back()}});
   }
   // An error reply to any XADD fails the whole pipeline (and so the store it belongs to).
   if (auto r = redis_->pipeline(commands); !r) return r.error();

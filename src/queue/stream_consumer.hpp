@@ -32,6 +32,10 @@ inline constexpr std::string_view payload = "b";  // the encoded batches (batch_
 inline constexpr std::string_view entry = "entry";          // id of the stream entry it came from
 inline constexpr std::string_view error = "error";          // why it was set aside
 inline constexpr std::string_view failed_at = "failed_at";  // RFC 3339
+// The tenant whose records it holds (its id, in decimal). Entries set aside before tenants were
+// recorded have none: they are the default tenant's, as is an undecodable entry, whose owner
+// cannot be known.
+inline constexpr std::string_view tenant = "tenant";
 }  // namespace field
 
 // Creates the consumer group (from the stream's start, so nothing queued before the first
@@ -46,11 +50,13 @@ struct ConsumedEntry {
   std::size_t records() const;  // 0 when undecodable
 };
 
-// An entry set aside: the stream entry's id, the error, and the payload to keep for replay.
+// An entry set aside: the stream entry's id, the error, the payload to keep for replay, and whose
+// records they are (field::tenant).
 struct DeadLetter {
   std::string entry;
   std::string error;
   std::string payload;
+  model::TenantId tenant = model::kDefaultTenant;
 };
 
 struct ConsumerOptions {

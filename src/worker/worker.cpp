@@ -189,7 +189,7 @@ struct Worker::Impl {
     std::vector<queue::DeadLetter> items;
     items.reserve(dead.size());
     for (const auto& d : dead)
-      items.push_back({d.entry_id, d.error, queue::encode_batch(d.batch)});
+      items.push_back({d.entry_id, d.error, queue::encode_batch(d.batch), d.batch.tenant_id});
     return consumer.dead_letter(items);
   }
 
@@ -278,8 +278,11 @@ struct Worker::Impl {
     for (auto& r : *raw) {
       if (r.payload.empty()) {  // deleted while pending: nothing left to store
         done.push_back(r.id);
-      } else if (!r.batches) {  // undecodable: set aside whole, acknowledged once it is
-        if (consumer.dead_letter({{r.id, r.batches.error().message, r.payload}})) {
+      } else if (!r.batches) {
+        // Undecodable: set aside whole, acknowledged once it is. Whose it is cannot be read, so
+        // it is the default tenant's: the operator's to look at.
+        if (consumer.dead_letter(
+                {{r.id, r.batches.error().message, r.payload, model::kDefaultTenant}})) {
           metrics.worker_processed("failed", 1);
           done.push_back(r.id);
         }

@@ -1,10 +1,12 @@
 // API keys and tenants against a real serve (auth = keys): the route table walked for 401 and
 // 403, two tenants writing through every ingest endpoint and reading through every read
 // endpoint without seeing each other, the keys' lifecycle (CLI and API, revoke, expiry), real
-// clients sending their own credentials, and no raw key anywhere in the database or the logs.
+// clients sending their own credentials, no raw key anywhere in the database or the logs, and
+// dead letters kept apart by tenant.
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <map>
 #include <regex>
 
@@ -12,6 +14,8 @@
 #include "core/base64.hpp"
 #include "core/time.hpp"
 #include "harness.hpp"
+#include "queue/status.hpp"
+#include "queue/stream_consumer.hpp"
 
 namespace logpipe::test {
 namespace {
@@ -424,6 +428,142 @@ TEST(Auth, TenantsSeeNothingOfEachOtherThroughAnyEndpoint) {
                                 R"({"streams":[]})");
     EXPECT_EQ(loki.status, 403) << loki.body;
   }
+  EXPECT_EQ(s.lp->process().terminate(), 0);
+}
+
+// Dead letters are their tenant's. alpha gets two (records PostgreSQL refuses), beta one; the
+// default tenant holds an entry from before tenants were recorded (no tenant field) and one the
+// worker could not decode (whose it is cannot be read). A tenant's admin key lists, replays and
+// deletes only its own, another tenant's id answered exactly like an unknown one; the operator
+// sees them all and may list one tenant's.
+TEST(Auth, DeadLettersStayWithTheirTenant) {
+  AuthServer s("auth_dlq");
+  s.tenant("alpha");
+  s.tenant("beta");
+  const std::string alpha = s.key("alpha", "ingest,admin");
+  const std::string beta = s.key("beta", "ingest,admin");
+  const std::string op = s.key("default", "admin");
+  ASSERT_TRUE(s.db.connect().exec(
+      "ALTER TABLE logs ADD CONSTRAINT no_poison CHECK (message NOT LIKE 'poison%')"));
+  auto redis = shared_redis();
+  const std::string dlq = queue::dead_letter_stream(s.stream);
+  auto legacy =
+      redis.command({"XADD", dlq, "*", queue::field::entry, "1-0", queue::field::error, "refused",
+                     queue::field::failed_at, "2026-11-24T20:33:03Z", queue::field::payload, "x"});
+  ASSERT_TRUE(legacy);
+  const std::string legacy_id(queue::reply_string(**legacy));
+  s.start({"--max-retries", "2"});
+  for (const auto& [key, message] : std::vector<std::pair<std::string, std::string>>{
+           {alpha, "poison a1"}, {alpha, "poison a2"}, {beta, "poison b1"}}) {
+    const auto sent = s.as(key, "POST", "/api/v1/ingest", R"({"message":")" + message + R"("})");
+    ASSERT_EQ(sent.status, 202) << sent.body;
+  }
+  ASSERT_TRUE(redis.command({"XADD", s.stream, "*", queue::field::payload, "not a batch"}));
+
+  simdjson::dom::parser parser;
+  struct Listed {
+    int status = 0;
+    long long length = -1;
+    std::vector<std::string> ids, messages;
+    std::set<long long> tenants;
+  };
+  const auto list = [&](const std::string& key, const std::string& query = "") {
+    const auto r = s.as(key, "GET", "/api/v1/dlq" + query);
+    Listed l{r.status};
+    if (r.status != 200) return l;
+    const auto doc = parse_json(parser, r.body);
+    l.length = doc["length"].get_int64().value();
+    for (auto e : doc["entries"].get_array()) {
+      l.ids.emplace_back(e["id"].get_string().value());
+      l.tenants.insert(e["tenant_id"].get_int64().value());
+      simdjson::dom::array records;  // null for an undecodable entry
+      if (e["records"].get(records) != simdjson::SUCCESS) continue;
+      for (auto record : records)
+        l.messages.emplace_back(record["message"].get_string().value());
+    }
+    std::sort(l.messages.begin(), l.messages.end());  // the worker sets them aside in any order
+    return l;
+  };
+  ASSERT_TRUE(eventually([&] { return list(op).length == 5; }, 30s))
+      << s.as(op, "GET", "/api/v1/dlq").body << "\n"
+      << s.lp->process().output();
+  const auto tenant_id = [&](const std::string& name) {
+    return s.db.count("SELECT id FROM tenants WHERE name = '" + name + "'");
+  };
+
+  // Each key sees its own tenant's, counted as its own.
+  const auto of_alpha = list(alpha);
+  EXPECT_EQ(of_alpha.status, 200);
+  EXPECT_EQ(of_alpha.length, 2);
+  EXPECT_EQ(of_alpha.messages, (std::vector<std::string>{"poison a1", "poison a2"}));
+  EXPECT_EQ(of_alpha.tenants, std::set<long long>{tenant_id("alpha")});
+  const auto of_beta = list(beta);
+  EXPECT_EQ(of_beta.length, 1);
+  EXPECT_EQ(of_beta.messages, std::vector<std::string>{"poison b1"});
+  ASSERT_EQ(of_beta.ids.size(), 1u);
+  const std::string beta_id = of_beta.ids[0];
+  EXPECT_EQ(list(alpha, "?limit=1").ids, std::vector<std::string>{of_alpha.ids[0]});
+  EXPECT_EQ(list(alpha, "?limit=1").length, 2);
+  EXPECT_EQ(list(alpha, "?tenant=alpha").ids, of_alpha.ids);
+  const auto naming_beta = s.as(alpha, "GET", "/api/v1/dlq?tenant=beta");
+  EXPECT_EQ(naming_beta.status, 403) << naming_beta.body;
+  EXPECT_NE(naming_beta.body.find("operator"), std::string::npos) << naming_beta.body;
+
+  // The operator sees every tenant's, or the one it names; the command line every tenant's.
+  EXPECT_EQ(list(op, "?tenant=beta").ids, of_beta.ids);
+  const auto of_default = list(op, "?tenant=default");
+  EXPECT_EQ(of_default.length, 2);
+  EXPECT_EQ(of_default.ids.front(), legacy_id);
+  EXPECT_EQ(of_default.tenants, std::set<long long>{1});
+  EXPECT_EQ(list(op, "?tenant=nobody").status, 404);
+  auto [listed, listed_out] = run_logpipe(
+      {"dlq", "list", "--stream", s.stream, "--redis-url", Services::shared().redis_url});
+  EXPECT_EQ(listed, 0) << listed_out;
+  EXPECT_NE(listed_out.find(": 5 entries"), std::string::npos) << listed_out;
+  for (const auto& id : {legacy_id, beta_id, of_alpha.ids[1]})
+    EXPECT_NE(listed_out.find(id), std::string::npos) << id << "\n" << listed_out;
+
+  // beta's entry is not there for alpha: its delete and replay are answered as for an unknown id.
+  const auto unknown = s.as(alpha, "DELETE", "/api/v1/dlq/1-1");
+  const auto theirs = s.as(alpha, "DELETE", "/api/v1/dlq/" + beta_id);
+  EXPECT_EQ(theirs.status, 404) << theirs.body;
+  EXPECT_EQ(std::regex_replace(theirs.body, std::regex(beta_id), "1-1"), unknown.body);
+  const auto replay_unknown = s.as(alpha, "POST", "/api/v1/dlq/replay", R"({"ids":["1-1"]})");
+  const auto replay_theirs =
+      s.as(alpha, "POST", "/api/v1/dlq/replay", R"({"ids":[")" + beta_id + R"("]})");
+  EXPECT_EQ(replay_theirs.status, 200) << replay_theirs.body;
+  EXPECT_EQ(replay_theirs.body, R"({"replayed":0,"remaining":2})");
+  EXPECT_EQ(replay_theirs.body, replay_unknown.body);
+  EXPECT_EQ(list(op, "?tenant=beta").ids, of_beta.ids) << "alpha changed beta's dead letters";
+
+  // The cause fixed, alpha's replay of everything moves alpha's two, and only those.
+  ASSERT_TRUE(s.db.connect().exec("ALTER TABLE logs DROP CONSTRAINT no_poison"));
+  const auto replayed = s.as(alpha, "POST", "/api/v1/dlq/replay", "{}");
+  EXPECT_EQ(replayed.status, 200) << replayed.body;
+  EXPECT_EQ(replayed.body, R"({"replayed":2,"remaining":0})");
+  EXPECT_TRUE(eventually([&] { return s.count("message LIKE 'poison%'") == 2; }, 20s));
+  EXPECT_EQ(
+      s.count("message LIKE 'poison a%' AND tenant_id = " + std::to_string(tenant_id("alpha"))), 2);
+  EXPECT_EQ(list(alpha).length, 0);
+  EXPECT_EQ(list(op).length, 3);
+  EXPECT_EQ(list(op, "?tenant=beta").ids, of_beta.ids);
+  // beta deletes its own: its count, not the stream's.
+  const auto deleted = s.as(beta, "DELETE", "/api/v1/dlq/" + beta_id);
+  EXPECT_EQ(deleted.status, 200) << deleted.body;
+  EXPECT_EQ(deleted.body, R"({"deleted":1,"remaining":0})");
+  EXPECT_EQ(list(op).ids, of_default.ids);
+  // The audit rows carry the tenant's counts; the refused delete left none.
+  EXPECT_EQ(s.db.count("SELECT count(*) FROM audit_log WHERE action = 'dlq.replay' AND "
+                       "detail::text = '{\"all\": true, \"replayed\": 2, \"remaining\": 0}' "
+                       "AND tenant_id = " +
+                       std::to_string(tenant_id("alpha"))),
+            1);
+  EXPECT_EQ(s.db.count("SELECT count(*) FROM audit_log WHERE action = 'dlq.delete'"), 1);
+  EXPECT_EQ(s.db.count("SELECT count(*) FROM audit_log WHERE action = 'dlq.delete' AND "
+                       "detail::text = '{\"ids\": [\"" +
+                       beta_id + "\"], \"deleted\": 1, \"remaining\": 0}'"),
+            1);
+
   EXPECT_EQ(s.lp->process().terminate(), 0);
 }
 
