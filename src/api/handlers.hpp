@@ -37,7 +37,8 @@ void answer_from_db(Context& ctx, http::Request& req, const http::Reply& reply,
 }
 
 // The operator: an admin key of the tenant `default` (or anyone under auth = "none"). It manages
-// every tenant and their keys, and sees every tenant's dead letters.
+// every tenant and their keys, sees every tenant's dead letters, and alone sees the shared
+// pipeline (the queue).
 bool is_operator(const model::Principal& principal);
 // The 403 for a request only the operator may make; `what` names it ("listing tenants").
 core::Error operator_only(std::string_view what);

@@ -242,9 +242,13 @@ void stats(Context& ctx, http::Request& req, http::RequestContext& rc, const htt
 }
 
 // The XINFO commands go out in one pipelined write; the answer is rendered once every reply is
-// in. Redis down → 503.
-void queue_status(Context& ctx, http::Request& req, http::RequestContext&,
+// in. Redis down → 503. The stream, its consumers and the dead-letter stream's length are every
+// tenant's: the operator's alone.
+void queue_status(Context& ctx, http::Request& req, http::RequestContext& rc,
                   const http::Reply& reply) {
+  if (!is_operator(rc.principal))
+    return reply(http::error_response(
+        req, operator_only("the queue's state (the pipeline every tenant shares)")));
   struct State {
     queue::QueueNames names;
     std::vector<core::Result<queue::ReplyPtr>> replies;

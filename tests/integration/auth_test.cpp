@@ -435,8 +435,8 @@ TEST(Auth, TenantsSeeNothingOfEachOtherThroughAnyEndpoint) {
 // default tenant holds an entry from before tenants were recorded (no tenant field) and one the
 // worker could not decode (whose it is cannot be read). A tenant's admin key lists, replays and
 // deletes only its own, another tenant's id answered exactly like an unknown one; the operator
-// sees them all and may list one tenant's.
-TEST(Auth, DeadLettersStayWithTheirTenant) {
+// sees them all and may list one tenant's; the queue, every tenant's, is the operator's alone.
+TEST(Auth, DeadLettersStayWithTheirTenantAndTheQueueWithTheOperator) {
   AuthServer s("auth_dlq");
   s.tenant("alpha");
   s.tenant("beta");
@@ -564,6 +564,18 @@ TEST(Auth, DeadLettersStayWithTheirTenant) {
                        beta_id + "\"], \"deleted\": 1, \"remaining\": 0}'"),
             1);
 
+  // The queue is every tenant's pipeline: the operator's only.
+  for (const std::string target : {"/api/v1/queue", "/queue/status"}) {
+    const auto refused = s.as(alpha, "GET", target);
+    EXPECT_EQ(refused.status, 403) << target << ": " << refused.body;
+    EXPECT_NE(refused.body.find("\"code\":\"forbidden\""), std::string::npos) << refused.body;
+    EXPECT_NE(refused.body.find("operator"), std::string::npos) << refused.body;
+    const auto shown = s.as(op, "GET", target);
+    EXPECT_EQ(shown.status, 200) << target << ": " << shown.body;
+    EXPECT_NE(shown.body.find("\"dlq\":{\"stream\":\"" + dlq + "\",\"length\":2}"),
+              std::string::npos)
+        << shown.body;
+  }
   EXPECT_EQ(s.lp->process().terminate(), 0);
 }
 
