@@ -786,7 +786,20 @@ int dlq_delete(const config::Settings& s, const std::vector<std::string>& ids) {
   return done->not_found.empty() ? 0 : 1;
 }
 
+namespace {
+// --insecure is for a moment's test against a server with a certificate at hand, never a habit:
+// say what it costs on every run.
+void warn_if_insecure(const client::Query& query, std::string_view command) {
+  if (query.server.tls && query.tls.insecure)
+    fmt::print(stderr,
+               "logpipe {}: warning: --insecure: the certificate of {} is not checked; anyone on "
+               "the path can pose as the server and read the API key and the logs\n",
+               command, query.url);
+}
+}  // namespace
+
 int query(const client::Query& query) {
+  warn_if_insecure(query, "query");
   if (auto done = client::run(query, stdout); !done) {
     fmt::print(stderr, "logpipe query: {}\n", done.error().message);
     return 1;
@@ -795,6 +808,7 @@ int query(const client::Query& query) {
 }
 
 int audit(const client::Query& query) {
+  warn_if_insecure(query, "audit");
   if (auto done = client::run_audit(query, stdout); !done) {
     fmt::print(stderr, "logpipe audit: {}\n", done.error().message);
     return 1;

@@ -31,11 +31,12 @@ core::Status write(std::FILE* out, std::string_view text) {
 }  // namespace
 
 void add_audit_flags(CLI::App& c, AuditCommandLine& line) {
-  c.add_option("--url", line.url, "the logpipe server")
+  c.add_option("--url", line.url, "the logpipe server, http:// or https://")
       ->envname("LOGPIPE_URL")
       ->capture_default_str();
   c.add_option("--api-key", line.api_key, "sent as the X-API-Key header (an admin key)")
       ->envname("LOGPIPE_API_KEY");
+  add_tls_flags(c, line.tls);
   c.add_option("--action", line.actions,
                "any of these actions (repeatable, or a comma list: --action "
                "logs.delete,app.delete)")
@@ -62,6 +63,7 @@ core::Result<Query> finish_audit_flags(const AuditCommandLine& line) {
   if (!server) return server.error();
   query.url = line.url;
   query.server = std::move(server).value();
+  query.tls = {line.tls.cacert, line.tls.insecure};
   for (const auto& action : line.actions)
     query.search.emplace_back("action", action);
   if (!line.key_id.empty()) query.search.emplace_back("key_id", line.key_id);
@@ -108,7 +110,7 @@ core::Result<std::string> audit_table_row(std::string_view entry) {
 }
 
 core::Status run_audit(const Query& query, std::FILE* out) {
-  http::SyncClient client(query.server, query.timeout);
+  http::SyncClient client(query.server, query.timeout, query.tls);
   std::vector<std::string> whole;  // --output json
   std::size_t printed = 0;
   std::string cursor;

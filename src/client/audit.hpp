@@ -16,6 +16,7 @@ namespace logpipe::client {
 struct AuditCommandLine {
   std::string url = "http://127.0.0.1:8080";
   std::string api_key;
+  TlsFlags tls;
   std::vector<std::string> actions;  // each as given: "app.delete" or "app.delete,logs.delete"
   std::string key_id, from, to;
   std::size_t limit = 100;

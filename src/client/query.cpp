@@ -33,13 +33,25 @@ core::Status write(std::FILE* out, std::string_view text) {
 
 }  // namespace
 
+void add_tls_flags(CLI::App& c, TlsFlags& flags) {
+  c.add_option("--cacert", flags.cacert,
+               "https://: trust the CA certificates in this PEM file (a private CA) instead of "
+               "the system's")
+      ->envname("LOGPIPE_CACERT");
+  c.add_flag("--insecure,-k", flags.insecure,
+             "https://: do not check the server's certificate (anyone on the path can read the "
+             "key and the logs; a warning says so)");
+}
+
 void add_flags(CLI::App& c, CommandLine& line) {
   c.add_option("--url", line.url,
-               "the logpipe server (a path after the port is kept, for a server behind a prefix)")
+               "the logpipe server, http:// or https:// (a path after the port is kept, for a "
+               "server behind a prefix)")
       ->envname("LOGPIPE_URL")
       ->capture_default_str();
   c.add_option("--api-key", line.api_key, "sent as the X-API-Key header")
       ->envname("LOGPIPE_API_KEY");
+  add_tls_flags(c, line.tls);
   c.add_option("--device-id", line.device_id, "logs of this device");
   c.add_option("--service", line.service, "logs of this service");
   c.add_option("--app", line.app, "logs of this app");
@@ -86,6 +98,7 @@ core::Result<Query> finish_flags(const CommandLine& line) {
   if (!search) return search.error();
   query.url = line.url;
   query.server = std::move(server).value();
+  query.tls = {line.tls.cacert, line.tls.insecure};
   query.search = std::move(search).value();
   query.headers = {{"Accept", "application/json"}, {"User-Agent", "logpipe-query"}};
   if (!line.api_key.empty()) query.headers.emplace_back("X-API-Key", line.api_key);
@@ -160,7 +173,7 @@ core::Result<http::ClientResponse> fetch_page(http::SyncClient& client, const Qu
 }
 
 core::Status run(const Query& query, std::FILE* out) {
-  http::SyncClient client(query.server, query.timeout);
+  http::SyncClient client(query.server, query.timeout, query.tls);
   const bool color = query.output == Output::table && wants_color(query.no_color, out);
   std::vector<LogEntry> whole;  // --output json: one array, printed once every page is in
   std::size_t printed = 0;

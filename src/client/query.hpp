@@ -28,10 +28,18 @@ core::Result<Output> parse_output(std::string_view text);
 
 using Params = std::vector<std::pair<std::string, std::string>>;
 
+// --cacert and --insecure, shared by `logpipe query` and `logpipe audit`.
+struct TlsFlags {
+  std::string cacert;
+  bool insecure = false;
+};
+void add_tls_flags(CLI::App& command, TlsFlags& flags);
+
 // The flags as given on the command line (add_flags binds them); empty means not given.
 struct CommandLine {
   std::string url = "http://127.0.0.1:8080";
   std::string api_key;
+  TlsFlags tls;
   std::string device_id, service, app, host, min_level, from, to, order;
   std::vector<std::string> levels;  // each as given: "ERROR" or "ERROR,FATAL"
   std::vector<std::string> attrs;   // "key.path=value"
@@ -48,6 +56,7 @@ void add_flags(CLI::App& command, CommandLine& line);
 struct Query {
   std::string url;  // as given, for messages
   http::Url server;
+  http::TlsOptions tls;   // for an https:// server
   http::Headers headers;  // X-API-Key when a key was given
   Params search;          // the filters in the API's names, without limit and cursor
   std::size_t limit = 100;
@@ -78,7 +87,8 @@ inline constexpr std::size_t kMaxPageSize = 1000;
 std::string page_target(const Params& search, std::size_t page_size, std::string_view cursor);
 
 // GET of one page: the answer when it is a 200; else the server unreachable (with a hint at
-// --url) or its refusal as describe_error() words it.
+// --url), its certificate refused (with a hint at --cacert), or its refusal as describe_error()
+// words it.
 core::Result<http::ClientResponse> fetch_page(http::SyncClient& client, const Query& query,
                                               std::string_view target);
 

@@ -1,11 +1,19 @@
 #include "http/client.hpp"
 
 #include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <fstream>
+#include <optional>
 // GCC with -fsanitize reports a false maybe-uninitialized inside Beast's response parser (a
 // boost::optional in content_length_unchecked); clang has no such warning.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -23,7 +31,9 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using error_code = boost::system::error_code;
 using core::Errc;
 
@@ -37,13 +47,91 @@ core::Error bad_url(std::string_view text, std::string_view why) {
       fmt::format("invalid URL \"{}\": {} (e.g. http://127.0.0.1:8080)", text, why));
 }
 
+// An X.509 name as `openssl x509 -subject` prints it in RFC 2253 order: "CN=logs.example,O=Ops".
+std::string name_text(const X509_NAME* name) {
+  std::string out;
+  if (BIO* bio = BIO_new(BIO_s_mem())) {
+    X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253);
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(bio, &data);
+    if (size > 0) out.assign(data, static_cast<std::size_t>(size));
+    BIO_free(bio);
+  }
+  return out;
+}
+
+// The names a certificate is for, as curl and openssl print them: "DNS:logs.example, IP:10.0.0.5".
+std::string alt_names(X509* cert) {
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  std::string out;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+    std::string item;
+    if (name->type == GEN_DNS) {
+      const ASN1_STRING* dns = name->d.dNSName;
+      item = "DNS:" + std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
+                                  static_cast<std::size_t>(ASN1_STRING_length(dns)));
+    } else if (name->type == GEN_IPADD) {
+      const ASN1_OCTET_STRING* ip = name->d.iPAddress;
+      asio::ip::address address;
+      if (ASN1_STRING_length(ip) == 4) {
+        asio::ip::address_v4::bytes_type bytes{};
+        std::memcpy(bytes.data(), ASN1_STRING_get0_data(ip), bytes.size());
+        address = asio::ip::address_v4(bytes);
+      } else if (ASN1_STRING_length(ip) == 16) {
+        asio::ip::address_v6::bytes_type bytes{};
+        std::memcpy(bytes.data(), ASN1_STRING_get0_data(ip), bytes.size());
+        address = asio::ip::address_v6(bytes);
+      } else {
+        continue;
+      }
+      item = "IP:" + address.to_string();
+    } else {
+      continue;
+    }
+    out += (out.empty() ? "" : ", ") + item;
+  }
+  GENERAL_NAMES_free(names);
+  return out;
+}
+
+// Why OpenSSL refused the server's certificate: the first error its verification met, on which
+// certificate of the chain (depth 0: the server's own).
+struct Refusal {
+  int error = X509_V_OK;
+  int depth = 0;
+  std::string subject, issuer, names;
+};
+
+bool untrusted(int error) {
+  switch (error) {
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_CERT_UNTRUSTED:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 core::Result<Url> parse_url(std::string_view text) {
-  constexpr std::string_view kScheme = "http://";
-  if (text.starts_with("https://")) return bad_url(text, "https is not supported yet");
-  if (!text.starts_with(kScheme)) return bad_url(text, "it must start with http://");
-  std::string_view rest = text.substr(kScheme.size());
+  Url url;
+  std::string_view rest;
+  if (text.starts_with("https://")) {
+    url.tls = true;
+    url.port = 443;
+    rest = text.substr(std::string_view("https://").size());
+  } else if (text.starts_with("http://")) {
+    rest = text.substr(std::string_view("http://").size());
+  } else {
+    return bad_url(text, "it must start with http:// or https://");
+  }
   const auto slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
@@ -51,7 +139,6 @@ core::Result<Url> parse_url(std::string_view text) {
     return bad_url(text, "a query or fragment has no place in the server's URL");
   if (authority.find('@') != std::string_view::npos)
     return bad_url(text, "user information is not supported");
-  Url url;
   if (authority.starts_with('[')) {
     const auto close = authority.find(']');
     if (close == std::string_view::npos) return bad_url(text, "an IPv6 address misses its ']'");
@@ -80,7 +167,8 @@ core::Result<Url> parse_url(std::string_view text) {
 }
 
 struct SyncClient::Impl {
-  Impl(Url u, std::chrono::milliseconds t) : url(std::move(u)), timeout(t) {}
+  Impl(Url u, std::chrono::milliseconds t, TlsOptions o)
+      : url(std::move(u)), timeout(t), options(std::move(o)) {}
 
   // host:port as a Host header and in messages, an IPv6 literal in brackets.
   std::string authority() const {
@@ -88,45 +176,161 @@ struct SyncClient::Impl {
                                                    : fmt::format("[{}]:{}", url.host, url.port);
   }
 
+  // The TCP stream under TLS, or the plain one.
+  beast::tcp_stream& transport() { return secure ? secure->next_layer() : plain; }
+
   // One asynchronous step run to completion on this thread: that is how Beast's stream
   // timeouts bound a blocking client (its synchronous calls have none).
   template <class Start>
   error_code run(Start start) {
     error_code result = asio::error::would_block;
-    stream.expires_after(timeout);
+    transport().expires_after(timeout);
     start([&result](error_code ec, auto&&...) { result = ec; });
     io.restart();
     io.run();
     return result;
   }
 
+  // The client context of https://, built once: TLS 1.2+, verifying against the CA file or the
+  // system's store (OpenSSL's default paths, which SSL_CERT_FILE and SSL_CERT_DIR override).
+  core::Status make_context() {
+    if (context) return {};
+    ssl::context made(ssl::context::tls_client);
+    SSL_CTX_set_min_proto_version(made.native_handle(), TLS1_2_VERSION);
+    error_code ec;
+    if (options.ca_file.empty()) {
+      made.set_default_verify_paths(ec);
+    } else {
+      // OpenSSL says "system lib" for a missing file; the operating system says more.
+      if (std::ifstream in(options.ca_file); !in)
+        return core::make_error(
+            Errc::invalid_argument,
+            fmt::format("--cacert {}: {}", options.ca_file, std::strerror(errno)));
+      made.load_verify_file(options.ca_file, ec);
+    }
+    if (ec)
+      return core::make_error(
+          Errc::invalid_argument,
+          options.ca_file.empty()
+              ? fmt::format("cannot load the system's CA certificates: {}", ec.message())
+              : fmt::format("--cacert {}: no PEM certificate in it ({})", options.ca_file,
+                            ec.message()));
+    context.emplace(std::move(made));
+    return {};
+  }
+
   core::Status connect() {
+    secure.reset();
+    if (url.tls) {
+      if (auto ok = make_context(); !ok) return ok;
+      // A TLS stream serves one connection: each connection gets a new one.
+      secure.emplace(io, *context);
+    }
     tcp::resolver resolver(io);
     error_code ec;
     const auto endpoints = resolver.resolve(url.host, std::to_string(url.port), ec);
     if (ec)
       return core::make_error(Errc::unavailable,
                               fmt::format("cannot resolve {}: {}", url.host, ec.message()));
-    ec = run([&](auto done) { stream.async_connect(endpoints, done); });
+    ec = run([&](auto done) { transport().async_connect(endpoints, done); });
     if (ec)
       return core::make_error(
           Errc::unavailable,
           fmt::format("cannot connect to {}: {}", authority(),
                       ec == beast::error::timeout ? "no answer in time" : ec.message()));
-    stream.socket().set_option(tcp::no_delay(true), ec);
+    transport().socket().set_option(tcp::no_delay(true), ec);
     buffer.clear();
     connected = true;
+    if (secure) {
+      if (auto ok = handshake(); !ok) {
+        disconnect();
+        return ok;
+      }
+    }
     return {};
+  }
+
+  core::Status handshake() {
+    SSL* ssl = secure->native_handle();
+    error_code not_an_address;
+    asio::ip::make_address(url.host, not_an_address);
+    if (not_an_address) {
+      // A name goes in the ClientHello (SNI: the server may hold several certificates) and must
+      // be one of the certificate's DNS names (its CN when it has none).
+      SSL_set_tlsext_host_name(ssl, url.host.c_str());
+      SSL_set1_host(ssl, url.host.c_str());
+    } else {
+      // An address is no SNI name; it must be one of the certificate's IP names.
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), url.host.c_str());
+    }
+    refusal = {};
+    if (options.insecure) {
+      secure->set_verify_mode(ssl::verify_none);
+    } else {
+      secure->set_verify_mode(ssl::verify_peer);
+      secure->set_verify_callback([this](bool preverified, ssl::verify_context& verify) {
+        X509_STORE_CTX* store = verify.native_handle();
+        if (!preverified && refusal.error == X509_V_OK) {
+          refusal.error = X509_STORE_CTX_get_error(store);
+          refusal.depth = X509_STORE_CTX_get_error_depth(store);
+          if (X509* cert = X509_STORE_CTX_get_current_cert(store)) {
+            refusal.subject = name_text(X509_get_subject_name(cert));
+            refusal.issuer = name_text(X509_get_issuer_name(cert));
+            refusal.names = alt_names(cert);
+          }
+        }
+        return preverified;
+      });
+    }
+    const error_code ec =
+        run([&](auto done) { secure->async_handshake(ssl::stream_base::client, done); });
+    if (!ec) return {};
+    if (ec == beast::error::timeout)
+      return core::make_error(
+          Errc::timeout, fmt::format("{} did not finish the TLS handshake within {} s", authority(),
+                                     std::chrono::ceil<std::chrono::seconds>(timeout).count()));
+    if (refusal.error != X509_V_OK) return refused();
+    return core::make_error(Errc::forbidden,
+                            fmt::format("the TLS handshake with {} failed: {} (is it serving "
+                                        "HTTPS on that port? http:// for plain HTTP)",
+                                        authority(), ec.message()));
+  }
+
+  // The certificate's refusal as one line that names it and says what to do.
+  core::Error refused() const {
+    const Refusal& r = refusal;
+    const std::string which =
+        r.depth == 0
+            ? fmt::format("the certificate of {}", authority())
+            : fmt::format("a CA certificate in the chain of {} (depth {})", authority(), r.depth);
+    const char* why = X509_verify_cert_error_string(r.error);
+    if (r.error == X509_V_ERR_HOSTNAME_MISMATCH || r.error == X509_V_ERR_IP_ADDRESS_MISMATCH)
+      return core::make_error(
+          Errc::forbidden,
+          fmt::format("{} is not for {}: it is for {} (subject {}); use a URL with one of its "
+                      "names",
+                      which, url.host, r.names.empty() ? "no name" : r.names, r.subject));
+    if (untrusted(r.error))
+      return core::make_error(
+          Errc::forbidden,
+          fmt::format("{} is not trusted ({}): subject {}, issuer {}; if that issuer is your "
+                      "CA, give its certificate with --cacert FILE (or LOGPIPE_CACERT)",
+                      which, why, r.subject, r.issuer));
+    return core::make_error(
+        Errc::forbidden,
+        fmt::format("{} is refused ({}): subject {}, issuer {}", which, why, r.subject, r.issuer));
   }
 
   void disconnect() {
     error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream.close();
+    // No TLS close_notify: the connection is done with, and waiting for the server's answer to
+    // it would only delay the command's exit.
+    transport().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    transport().close();
     connected = false;
   }
 
-  core::Error broken(error_code ec, std::string_view step) const {
+  core::Error broken(error_code ec, std::string_view step, bool reused) const {
     if (ec == beast::error::timeout)
       return core::make_error(
           Errc::timeout, fmt::format("{} did not answer within {} s", authority(),
@@ -134,17 +338,28 @@ struct SyncClient::Impl {
     if (ec == bhttp::error::body_limit)
       return core::make_error(Errc::io, fmt::format("the answer of {} is larger than {} MiB",
                                                     authority(), kMaxResponseBytes >> 20));
-    return core::make_error(Errc::io,
-                            fmt::format("{} with {}: {}", step, authority(), ec.message()));
+    // An HTTPS server closes a connection whose first bytes are no TLS handshake, answerless.
+    const bool maybe_https = !url.tls && !reused && ec == bhttp::error::end_of_stream;
+    return core::make_error(
+        Errc::io, fmt::format("{} with {}: {}{}", step, authority(), ec.message(),
+                              maybe_https ? " (if it serves HTTPS, use an https:// URL)" : ""));
   }
 
-  core::Result<ClientResponse> exchange(const bhttp::request<bhttp::empty_body>& request) {
-    if (auto ec = run([&](auto done) { bhttp::async_write(stream, request, done); }))
-      return broken(ec, "sending the request failed");
+  template <class Step>
+  error_code on_stream(Step step) {
+    return secure ? run([&](auto done) { step(*secure, done); })
+                  : run([&](auto done) { step(plain, done); });
+  }
+
+  core::Result<ClientResponse> exchange(const bhttp::request<bhttp::empty_body>& request,
+                                        bool reused) {
+    if (auto ec = on_stream([&](auto& s, auto done) { bhttp::async_write(s, request, done); }))
+      return broken(ec, "sending the request failed", reused);
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(kMaxResponseBytes);
-    if (auto ec = run([&](auto done) { bhttp::async_read(stream, buffer, parser, done); }))
-      return broken(ec, "reading the answer failed");
+    if (auto ec =
+            on_stream([&](auto& s, auto done) { bhttp::async_read(s, buffer, parser, done); }))
+      return broken(ec, "reading the answer failed", reused);
     auto response = parser.release();
     if (!response.keep_alive()) disconnect();
     return ClientResponse{response.result_int(), std::string(response.reason()),
@@ -153,14 +368,18 @@ struct SyncClient::Impl {
 
   Url url;
   std::chrono::milliseconds timeout;
+  TlsOptions options;
   asio::io_context io{1};
-  beast::tcp_stream stream{io};
+  std::optional<ssl::context> context;  // https://, once the first connection needs it
+  beast::tcp_stream plain{io};          // http://
+  std::optional<TlsStream> secure;      // https://: the current connection's
+  Refusal refusal;                      // what the last handshake's verification refused
   beast::flat_buffer buffer;
   bool connected = false;
 };
 
-SyncClient::SyncClient(Url url, std::chrono::milliseconds timeout)
-    : impl_(std::make_unique<Impl>(std::move(url), timeout)) {}
+SyncClient::SyncClient(Url url, std::chrono::milliseconds timeout, TlsOptions tls)
+    : impl_(std::make_unique<Impl>(std::move(url), timeout, std::move(tls))) {}
 
 SyncClient::~SyncClient() {
   if (impl_->connected) impl_->disconnect();
@@ -178,13 +397,13 @@ core::Result<ClientResponse> SyncClient::get(std::string_view target, const Head
   if (!c.connected) {
     if (auto ok = c.connect(); !ok) return ok.error();
   }
-  auto response = c.exchange(request);
+  auto response = c.exchange(request, reused);
   // A kept-alive connection the server has closed meanwhile fails at once; a GET may be sent
   // again, once, on a fresh one.
   if (!response && reused && response.error().code == Errc::io) {
     c.disconnect();
     if (auto ok = c.connect(); !ok) return ok.error();
-    response = c.exchange(request);
+    response = c.exchange(request, false);
   }
   if (!response) c.disconnect();
   return response;

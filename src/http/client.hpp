@@ -1,6 +1,8 @@
 // A blocking HTTP/1.1 client for the command-line tools that talk to a running logpipe
-// (`logpipe query`): one keep-alive connection, each step bounded by a timeout, http:// only.
-// The server side of this module never uses it.
+// (`logpipe query`, `logpipe audit`): one keep-alive connection, each step bounded by a timeout,
+// http:// or https:// (TLS 1.2+, the server's certificate checked against the system's CA store
+// or a given CA file, and its name against the URL's host). The server side of this module never
+// uses it.
 #pragma once
 
 #include <chrono>
@@ -14,11 +16,12 @@
 
 namespace logpipe::http {
 
-// Where a server answers: http://host[:port][/base/path].
+// Where a server answers: http[s]://host[:port][/base/path].
 struct Url {
-  std::string host;  // an IPv6 literal without its brackets
-  unsigned short port = 80;
-  std::string base_path;  // "" or "/prefix", no trailing slash: a server behind a path prefix
+  std::string host;          // an IPv6 literal without its brackets
+  unsigned short port = 80;  // 443 for https:// without a port
+  std::string base_path;     // "" or "/prefix", no trailing slash: a server behind a path prefix
+  bool tls = false;          // https://
 };
 
 // Errc::invalid_argument naming what is wrong (another scheme, no host, a bad port, a query).
@@ -32,9 +35,15 @@ struct ClientResponse {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// How an https:// server's certificate is checked (unused for http://).
+struct TlsOptions {
+  std::string ca_file;    // PEM CA certificates to trust instead of the system's store; "": those
+  bool insecure = false;  // no check at all (curl -k): anyone on the path can pose as the server
+};
+
 class SyncClient {
  public:
-  SyncClient(Url url, std::chrono::milliseconds timeout);
+  SyncClient(Url url, std::chrono::milliseconds timeout, TlsOptions tls = {});
   ~SyncClient();
   SyncClient(const SyncClient&) = delete;
   SyncClient& operator=(const SyncClient&) = delete;
@@ -42,7 +51,10 @@ class SyncClient {
   // GET base_path + target (which starts with '/'). Any status is a response; errors are
   // Errc::unavailable when the server cannot be reached, Errc::timeout when connecting, sending
   // the request or receiving the answer takes longer than the timeout, Errc::io for a broken or
-  // oversized answer.
+  // oversized answer. https:// adds Errc::forbidden when the server's certificate is refused (not
+  // signed by a trusted CA, not for the URL's host, expired) or the TLS handshake fails, with a
+  // one-line message naming the certificate and what to do (--cacert), and
+  // Errc::invalid_argument when ca_file cannot be loaded.
   core::Result<ClientResponse> get(std::string_view target, const Headers& headers = {});
 
  private:

@@ -47,6 +47,14 @@ TEST(AuditCli, RefusesABadUrl) {
   EXPECT_FALSE(q.ok());
 }
 
+TEST(AuditCli, HttpsWithACaFile) {
+  auto q = parse({"--url", "https://logs.example:8443", "--cacert", "ca.pem"});
+  ASSERT_TRUE(q.ok()) << q.error().message;
+  EXPECT_TRUE(q->server.tls);
+  EXPECT_EQ(q->tls.ca_file, "ca.pem");
+  EXPECT_FALSE(q->tls.insecure);
+}
+
 TEST(AuditCli, TableRowShowsWhoWhatWhereWithControlCharactersEscaped) {
   auto row = audit_table_row(
       R"({"id":3,"at":"2026-11-26T13:49:27.154073Z","key_id":null,"action":"app.delete",)"

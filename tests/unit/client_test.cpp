@@ -164,12 +164,30 @@ TEST(QueryFlags, UrlAndKeyFromTheEnvironmentUnlessFlagsSayOtherwise) {
   EXPECT_EQ(from_flags->server.port, 1);
 }
 
+TEST(QueryFlags, HttpsWithACaFileFromTheFlagOrTheEnvironment) {
+  const auto system_store = parse({"--url", "https://logs.example"});
+  ASSERT_TRUE(system_store) << system_store.error().message;
+  EXPECT_TRUE(system_store->server.tls);
+  EXPECT_EQ(system_store->server.port, 443);
+  EXPECT_EQ(system_store->tls.ca_file, "");
+  EXPECT_FALSE(system_store->tls.insecure);
+  ::setenv("LOGPIPE_CACERT", "/etc/logpipe/ca.pem", 1);
+  const auto from_env = parse({"--url", "https://logs.example:8443"});
+  const auto from_flag = parse({"--url", "https://logs.example", "--cacert", "ca.pem", "-k"});
+  ::unsetenv("LOGPIPE_CACERT");
+  ASSERT_TRUE(from_env);
+  EXPECT_EQ(from_env->tls.ca_file, "/etc/logpipe/ca.pem");
+  ASSERT_TRUE(from_flag);
+  EXPECT_EQ(from_flag->tls.ca_file, "ca.pem");
+  EXPECT_TRUE(from_flag->tls.insecure);
+}
+
 TEST(QueryFlags, OutputFormatsAndUsageErrors) {
   EXPECT_EQ(parse({"--output", "json"})->output, Output::json);
   EXPECT_EQ(parse({"--output", "ndjson", "--no-color"})->output, Output::ndjson);
   EXPECT_TRUE(parse({"--no-color"})->no_color);
   for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--attr", "novalue"}, {"--attr", "=v"}, {"--url", "ftp://x"}, {"--url", "https://x"}}) {
+           {"--attr", "novalue"}, {"--attr", "=v"}, {"--url", "ftp://x"}, {"--url", "https//x"}}) {
     const auto query = parse(args);
     ASSERT_FALSE(query) << args[1];
     EXPECT_EQ(query.error().code, core::Errc::invalid_argument);

@@ -220,14 +220,51 @@ TEST(Url, ParsesHostPortAndBasePath) {
   ASSERT_TRUE(v6);
   EXPECT_EQ(v6->host, "::1");
   EXPECT_EQ(v6->port, 9000);
-  for (const char* bad : {"127.0.0.1:8080", "https://logs.example", "http://", "http://:80",
+  EXPECT_FALSE(plain->tls);
+  for (const char* bad : {"127.0.0.1:8080", "ftp://logs.example", "http://", "http://:80",
                           "http://h:0", "http://h:65536", "http://h:8o", "http://h:", "http://[::1",
-                          "http://[::1]x", "http://user@h", "http://h/x?y=1", "http://h/#top"}) {
+                          "http://[::1]x", "http://user@h", "http://h/x?y=1", "http://h/#top",
+                          "https://", "https://h:0", "https://[::1", "https//h", "HTTPS:/h"}) {
     const auto url = parse_url(bad);
     ASSERT_FALSE(url) << bad;
     EXPECT_EQ(url.error().code, core::Errc::invalid_argument) << bad;
     EXPECT_TRUE(contains(url.error().message, bad)) << url.error().message;
   }
+}
+
+TEST(Url, HttpsDefaultsToPort443) {
+  const auto plain = parse_url("https://logs.example");
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_TRUE(plain->tls);
+  EXPECT_EQ(plain->host, "logs.example");
+  EXPECT_EQ(plain->port, 443);
+  EXPECT_EQ(plain->base_path, "");
+  const auto full = parse_url("https://127.0.0.1:8443/logpipe//");
+  ASSERT_TRUE(full);
+  EXPECT_TRUE(full->tls);
+  EXPECT_EQ(full->host, "127.0.0.1");
+  EXPECT_EQ(full->port, 8443);
+  EXPECT_EQ(full->base_path, "/logpipe");
+  const auto v6 = parse_url("https://[2001:db8::1]/");
+  ASSERT_TRUE(v6);
+  EXPECT_TRUE(v6->tls);
+  EXPECT_EQ(v6->host, "2001:db8::1");
+  EXPECT_EQ(v6->port, 443);
+  const auto v6_port = parse_url("https://[::1]:8443");
+  ASSERT_TRUE(v6_port);
+  EXPECT_EQ(v6_port->port, 8443);
+  const auto other = parse_url("ftp://logs.example");
+  ASSERT_FALSE(other);
+  EXPECT_TRUE(contains(other.error().message, "http:// or https://")) << other.error().message;
+}
+
+// A CA file that cannot be used is named before anything goes over the network.
+TEST(SyncClient, AnUnusableCaFileIsNamed) {
+  SyncClient missing(Url{"127.0.0.1", 1, "", true}, 2s, TlsOptions{"/nonexistent/ca.pem"});
+  auto response = missing.get("/");
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().code, core::Errc::invalid_argument);
+  EXPECT_EQ(response.error().message, "--cacert /nonexistent/ca.pem: No such file or directory");
 }
 
 TEST(SyncClient, NobodyListeningIsUnavailable) {
