@@ -233,26 +233,23 @@ TEST(Url, ParsesHostPortAndBasePath) {
 }
 
 TEST(Url, HttpsDefaultsToPort443) {
-  const auto plain = parse_url("https://logs.example");
-  ASSERT_TRUE(plain) << plain.error().message;
-  EXPECT_TRUE(plain->tls);
-  EXPECT_EQ(plain->host, "logs.example");
-  EXPECT_EQ(plain->port, 443);
-  EXPECT_EQ(plain->base_path, "");
-  const auto full = parse_url("https://127.0.0.1:8443/logpipe//");
-  ASSERT_TRUE(full);
-  EXPECT_TRUE(full->tls);
-  EXPECT_EQ(full->host, "127.0.0.1");
-  EXPECT_EQ(full->port, 8443);
-  EXPECT_EQ(full->base_path, "/logpipe");
-  const auto v6 = parse_url("https://[2001:db8::1]/");
-  ASSERT_TRUE(v6);
-  EXPECT_TRUE(v6->tls);
-  EXPECT_EQ(v6->host, "2001:db8::1");
-  EXPECT_EQ(v6->port, 443);
-  const auto v6_port = parse_url("https://[::1]:8443");
-  ASSERT_TRUE(v6_port);
-  EXPECT_EQ(v6_port->port, 8443);
+  struct Case {
+    const char* text;
+    const char* host;
+    unsigned short port;
+    const char* base_path;
+  };
+  for (const Case& c : {Case{"https://logs.example", "logs.example", 443, ""},
+                        Case{"https://127.0.0.1:8443/logpipe//", "127.0.0.1", 8443, "/logpipe"},
+                        Case{"https://[2001:db8::1]/", "2001:db8::1", 443, ""},
+                        Case{"https://[::1]:8443", "::1", 8443, ""}}) {
+    const auto url = parse_url(c.text);
+    ASSERT_TRUE(url) << url.error().message;
+    EXPECT_TRUE(url->tls) << c.text;
+    EXPECT_EQ(url->host, c.host);
+    EXPECT_EQ(url->port, c.port) << c.text;
+    EXPECT_EQ(url->base_path, c.base_path);
+  }
   const auto other = parse_url("ftp://logs.example");
   ASSERT_FALSE(other);
   EXPECT_TRUE(contains(other.error().message, "http:// or https://")) << other.error().message;
