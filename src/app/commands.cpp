@@ -672,6 +672,10 @@ int loadtest(const config::Settings& s, loadtest::Options options) {
   apply_log_level(s);
   options.host = s.host();
   options.port = s.port();
+  if (options.https && options.tls.insecure)
+    fmt::print(stderr,
+               "logpipe loadtest: warning: --insecure: the certificate of {}:{} is not checked\n",
+               options.host, options.port);
   if (options.verify) options.database_url = s.database_url;
   const bool json = options.json;
   auto report = loadtest::run(std::move(options));

@@ -120,6 +120,43 @@ bool untrusted(int error) {
 
 }  // namespace
 
+core::Result<std::shared_ptr<ssl::context>> client_context(const TlsOptions& tls) {
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  context->set_verify_mode(tls.insecure ? ssl::verify_none : ssl::verify_peer);
+  error_code ec;
+  if (tls.ca_file.empty()) {
+    context->set_default_verify_paths(ec);
+  } else {
+    // OpenSSL says "system lib" for a missing file; the operating system says more.
+    if (std::ifstream in(tls.ca_file); !in)
+      return core::make_error(Errc::invalid_argument,
+                              fmt::format("--cacert {}: {}", tls.ca_file, std::strerror(errno)));
+    context->load_verify_file(tls.ca_file, ec);
+  }
+  if (ec)
+    return core::make_error(
+        Errc::invalid_argument,
+        tls.ca_file.empty()
+            ? fmt::format("cannot load the system's CA certificates: {}", ec.message())
+            : fmt::format("--cacert {}: no PEM certificate in it ({})", tls.ca_file, ec.message()));
+  return context;
+}
+
+void expect_server(SSL* ssl, const std::string& host) {
+  error_code not_an_address;
+  asio::ip::make_address(host, not_an_address);
+  if (not_an_address) {
+    // SNI: the server may hold several certificates. The name must be one of the certificate's
+    // DNS names (its CN when it has none).
+    SSL_set_tlsext_host_name(ssl, host.c_str());
+    SSL_set1_host(ssl, host.c_str());
+  } else {
+    // An address is no SNI name; it must be one of the certificate's IP names.
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
+  }
+}
+
 core::Result<Url> parse_url(std::string_view text) {
   Url url;
   std::string_view rest;
@@ -191,38 +228,14 @@ struct SyncClient::Impl {
     return result;
   }
 
-  // The client context of https://, built once: TLS 1.2+, verifying against the CA file or the
-  // system's store (OpenSSL's default paths, which SSL_CERT_FILE and SSL_CERT_DIR override).
-  core::Status make_context() {
-    if (context) return {};
-    ssl::context made(ssl::context::tls_client);
-    SSL_CTX_set_min_proto_version(made.native_handle(), TLS1_2_VERSION);
-    error_code ec;
-    if (options.ca_file.empty()) {
-      made.set_default_verify_paths(ec);
-    } else {
-      // OpenSSL says "system lib" for a missing file; the operating system says more.
-      if (std::ifstream in(options.ca_file); !in)
-        return core::make_error(
-            Errc::invalid_argument,
-            fmt::format("--cacert {}: {}", options.ca_file, std::strerror(errno)));
-      made.load_verify_file(options.ca_file, ec);
-    }
-    if (ec)
-      return core::make_error(
-          Errc::invalid_argument,
-          options.ca_file.empty()
-              ? fmt::format("cannot load the system's CA certificates: {}", ec.message())
-              : fmt::format("--cacert {}: no PEM certificate in it ({})", options.ca_file,
-                            ec.message()));
-    context.emplace(std::move(made));
-    return {};
-  }
-
   core::Status connect() {
     secure.reset();
     if (url.tls) {
-      if (auto ok = make_context(); !ok) return ok;
+      if (!context) {
+        auto made = client_context(options);
+        if (!made) return made.error();
+        context = std::move(made).value();
+      }
       // A TLS stream serves one connection: each connection gets a new one.
       secure.emplace(io, *context);
     }
@@ -251,23 +264,9 @@ struct SyncClient::Impl {
   }
 
   core::Status handshake() {
-    SSL* ssl = secure->native_handle();
-    error_code not_an_address;
-    asio::ip::make_address(url.host, not_an_address);
-    if (not_an_address) {
-      // A name goes in the ClientHello (SNI: the server may hold several certificates) and must
-      // be one of the certificate's DNS names (its CN when it has none).
-      SSL_set_tlsext_host_name(ssl, url.host.c_str());
-      SSL_set1_host(ssl, url.host.c_str());
-    } else {
-      // An address is no SNI name; it must be one of the certificate's IP names.
-      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), url.host.c_str());
-    }
+    expect_server(secure->native_handle(), url.host);
     refusal = {};
-    if (options.insecure) {
-      secure->set_verify_mode(ssl::verify_none);
-    } else {
-      secure->set_verify_mode(ssl::verify_peer);
+    if (!options.insecure) {
       secure->set_verify_callback([this](bool preverified, ssl::verify_context& verify) {
         X509_STORE_CTX* store = verify.native_handle();
         if (!preverified && refusal.error == X509_V_OK) {
@@ -370,10 +369,10 @@ struct SyncClient::Impl {
   std::chrono::milliseconds timeout;
   TlsOptions options;
   asio::io_context io{1};
-  std::optional<ssl::context> context;  // https://, once the first connection needs it
-  beast::tcp_stream plain{io};          // http://
-  std::optional<TlsStream> secure;      // https://: the current connection's
-  Refusal refusal;                      // what the last handshake's verification refused
+  std::shared_ptr<ssl::context> context;  // https://, once the first connection needs it
+  beast::tcp_stream plain{io};            // http://
+  std::optional<TlsStream> secure;        // https://: the current connection's
+  Refusal refusal;                        // what the last handshake's verification refused
   beast::flat_buffer buffer;
   bool connected = false;
 };

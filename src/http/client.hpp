@@ -14,6 +14,11 @@
 
 #include "core/result.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}
+struct ssl_st;
+
 namespace logpipe::http {
 
 // Where a server answers: http[s]://host[:port][/base/path].
@@ -40,6 +45,17 @@ struct TlsOptions {
   std::string ca_file;    // PEM CA certificates to trust instead of the system's store; "": those
   bool insecure = false;  // no check at all (curl -k): anyone on the path can pose as the server
 };
+
+// The client context of https://: TLS 1.2+, the server's certificate verified against
+// tls.ca_file or the system's CA store (OpenSSL's default paths, which SSL_CERT_FILE and
+// SSL_CERT_DIR override), unless tls.insecure. Errc::invalid_argument naming the file when
+// ca_file cannot be loaded.
+core::Result<std::shared_ptr<boost::asio::ssl::context>> client_context(const TlsOptions& tls);
+
+// Prepares one connection of such a context to `host` before its handshake: a name goes in the
+// ClientHello (SNI) and must be one of the certificate's DNS names; an address must be one of its
+// IP addresses.
+void expect_server(ssl_st* ssl, const std::string& host);
 
 class SyncClient {
  public:

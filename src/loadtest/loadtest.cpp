@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
@@ -25,6 +26,7 @@ namespace logpipe::loadtest {
 namespace {
 
 namespace asio = boost::asio;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using core::Errc;
@@ -114,6 +116,7 @@ struct Shared {
   const Generator& generator;
   Schedule& schedule;
   tcp::endpoint endpoint;
+  std::shared_ptr<ssl::context> tls;  // --https: every connection's handshake; null: plain
   std::string request_head;  // "POST <path> HTTP/1.1\r\nHost: …\r\nContent-Type: …\r\n"
   std::mutex mutex;
   Tally total;
@@ -167,7 +170,7 @@ class Connection : public Sender, public std::enable_shared_from_this<Connection
       if (self->in_flight_ && now - self->sent_at_ > self->shared_.options.request_timeout) {
         self->timed_out_ = true;
         boost::system::error_code ignored;
-        self->socket_.close(ignored);
+        self->socket().close(ignored);
       }
     });
   }
@@ -175,22 +178,49 @@ class Connection : public Sender, public std::enable_shared_from_this<Connection
   bool finished() const override { return finished_.load(); }
 
  private:
+  // The TCP socket, under TLS with --https.
+  tcp::socket& socket() { return tls_ ? tls_->next_layer() : socket_; }
+
+  // Starts an asynchronous read or write on the TLS stream, or on the plain socket.
+  template <class Start>
+  void on_stream(Start start) {
+    if (tls_)
+      start(*tls_);
+    else
+      start(socket_);
+  }
+
   void connect() {
     boost::system::error_code ignored;
-    socket_.close(ignored);
-    socket_.async_connect(
+    socket().close(ignored);
+    // A TLS stream serves one connection: a reconnection takes a new one.
+    if (shared_.tls) {
+      tls_.emplace(strand_, *shared_.tls);
+      http::expect_server(tls_->native_handle(), shared_.options.host);
+    }
+    socket().async_connect(
         shared_.endpoint, [self = shared_from_this()](boost::system::error_code ec) {
-          if (ec) {
-            ++self->tally_.errors["connect"];
-            if (++self->connect_failures_ >= kMaxConnectFailures) return self->finish();
-            self->timer_.expires_after(kReconnectDelay);
-            self->timer_.async_wait([self](boost::system::error_code) { self->connect(); });
-            return;
-          }
-          self->connect_failures_ = 0;
-          self->socket_.set_option(tcp::no_delay(true), ec);
-          self->next();
+          if (ec) return self->retry("connect");
+          self->socket().set_option(tcp::no_delay(true), ec);
+          if (!self->tls_) return self->connected();
+          self->tls_->async_handshake(ssl::stream_base::client,
+                                      [self](boost::system::error_code handshake) {
+                                        if (handshake) return self->retry("tls");
+                                        self->connected();
+                                      });
         });
+  }
+
+  void retry(const char* what) {
+    ++tally_.errors[what];
+    if (++connect_failures_ >= kMaxConnectFailures) return finish();
+    timer_.expires_after(kReconnectDelay);
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code) { self->connect(); });
+  }
+
+  void connected() {
+    connect_failures_ = 0;
+    next();
   }
 
   void next() {
@@ -217,24 +247,31 @@ class Connection : public Sender, public std::enable_shared_from_this<Connection
     tally_.records_sent += job_.count;
     in_flight_ = true;
     timed_out_ = false;
-    asio::async_write(socket_, asio::buffer(out_),
-                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                        if (ec) return self->fail(self->timed_out_ ? "timeout" : "write");
-                        self->read();
-                      });
+    on_stream([this](auto& stream) {
+      asio::async_write(stream, asio::buffer(out_),
+                        [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                          if (ec) return self->fail(self->timed_out_ ? "timeout" : "write");
+                          self->read();
+                        });
+    });
   }
 
   void read() {
-    socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](
-                                                      boost::system::error_code ec, std::size_t n) {
-      if (ec) {
-        return self->fail(self->timed_out_                      ? "timeout"
-                          : ec == asio::error::eof              ? "closed"
-                          : ec == asio::error::connection_reset ? "reset"
-                                                                : "read");
-      }
-      self->in_.append(self->chunk_.data(), n);
-      self->parse();
+    on_stream([this](auto& stream) {
+      stream.async_read_some(
+          asio::buffer(chunk_),
+          [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+            if (ec) {
+              // A TLS server that closes without close_notify reads as stream_truncated.
+              const bool closed = ec == asio::error::eof || ec == ssl::error::stream_truncated;
+              return self->fail(self->timed_out_                      ? "timeout"
+                                : closed                              ? "closed"
+                                : ec == asio::error::connection_reset ? "reset"
+                                                                      : "read");
+            }
+            self->in_.append(self->chunk_.data(), n);
+            self->parse();
+          });
     });
   }
 
@@ -297,7 +334,7 @@ class Connection : public Sender, public std::enable_shared_from_this<Connection
 
   void finish() {
     boost::system::error_code ignored;
-    socket_.close(ignored);
+    socket().close(ignored);
     {
       std::lock_guard lock(shared_.mutex);
       shared_.total.merge(tally_);
@@ -307,7 +344,8 @@ class Connection : public Sender, public std::enable_shared_from_this<Connection
 
   Shared& shared_;
   asio::strand<asio::io_context::executor_type> strand_;
-  tcp::socket socket_;
+  tcp::socket socket_;                           // plain HTTP
+  std::optional<ssl::stream<tcp::socket>> tls_;  // --https: the current connection's
   asio::steady_timer timer_;
   Job job_;
   std::string body_, out_, in_;
@@ -451,6 +489,12 @@ core::Result<tcp::endpoint> resolve(const Options& o) {
   if (ec)
     return core::make_error(Errc::unavailable,
                             fmt::format("cannot connect to {}:{}: {}", host, port, ec.message()));
+  if (o.https && !syslog) {
+    // One request first, so that a certificate the connections would all refuse is said once,
+    // in the words of `logpipe query`, instead of as a count of failed handshakes.
+    http::SyncClient client(http::Url{host, port, "", true}, o.request_timeout, o.tls);
+    if (auto live = client.get("/health/live"); !live) return live.error();
+  }
   return probe.remote_endpoint();
 }
 
@@ -505,6 +549,12 @@ core::Result<Report> run(Options o) {
   if (o.run_id.empty()) o.run_id = new_run_id();
   auto endpoint = resolve(o);
   if (!endpoint) return endpoint.error();
+  std::shared_ptr<ssl::context> tls;
+  if (o.https && o.api != Api::syslog_tcp) {
+    auto context = http::client_context(o.tls);
+    if (!context) return context.error();
+    tls = std::move(context).value();
+  }
 
   const Generator generator(o.run_id, o.devices);
   asio::io_context io(static_cast<int>(o.threads));
@@ -515,6 +565,7 @@ core::Result<Report> run(Options o) {
       generator,
       schedule,
       *endpoint,
+      tls,
       fmt::format("POST {} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: {}\r\n{}", target_path(o.api),
                   o.host, o.port, content_type(o.api),
                   o.api_key.empty() ? std::string() : fmt::format("X-API-Key: {}\r\n", o.api_key)),
@@ -557,6 +608,7 @@ core::Result<Report> run(Options o) {
   report.run_id = o.run_id;
   report.api = o.api;
   report.mode = o.rate > 0 ? "open" : "closed";
+  report.https = o.https && o.api != Api::syslog_tcp;
   report.offered_rate = o.rate;
   report.concurrency = o.concurrency;
   report.batch_size = o.batch_size;
@@ -595,7 +647,8 @@ std::string format_table(const Report& r) {
   if (r.api == Api::syslog_tcp) {
     line("logpipe loadtest  run {}  syslog over TCP (RFC 5424, octet counting)", r.run_id);
   } else {
-    line("logpipe loadtest  run {}  POST {} ({})", r.run_id, target_path(r.api), to_string(r.api));
+    line("logpipe loadtest  run {}  POST {} ({}{})", r.run_id, target_path(r.api), to_string(r.api),
+         r.https ? ", HTTPS" : "");
   }
   if (r.mode == "open") {
     line("load       open loop, {:.0f} requests/s offered, {} connections, {} logs/request",
@@ -644,6 +697,7 @@ std::string format_json(const Report& r) {
       .field("run_id", r.run_id)
       .field("api", to_string(r.api))
       .field("mode", r.mode)
+      .field("https", r.https)
       .field("offered_rate", r.offered_rate)
       .field("concurrency", static_cast<std::uint64_t>(r.concurrency))
       .field("batch_size", static_cast<std::uint64_t>(r.batch_size))
@@ -699,6 +753,14 @@ void add_flags(CLI::App& c, CommandLine& line) {
                "http (the --api endpoint) or syslog-tcp (octet-counted RFC 5424 frames to "
                "--syslog-addr; one write of --batch-size frames stands for a request)")
       ->default_str("http");
+  c.add_flag("--https", o.https,
+             "HTTPS to --http-addr (serve with tls_cert), the certificate checked as logpipe query "
+             "checks it");
+  c.add_option("--cacert", o.tls.ca_file,
+               "with --https: trust the CA certificates in this PEM file instead of the system's")
+      ->envname("LOGPIPE_CACERT");
+  c.add_flag("--insecure,-k", o.tls.insecure,
+             "with --https: do not check the server's certificate (a warning says so)");
   c.add_option("--syslog-addr", line.syslog_addr,
                "with --protocol syslog-tcp: the server's syslog_tcp_addr")
       ->default_str("127.0.0.1:5514");
@@ -760,6 +822,10 @@ core::Result<Options> finish_flags(const CommandLine& line) {
                                           line.syslog_addr));
     o.syslog_host = line.syslog_addr.substr(0, colon);
     o.syslog_port = static_cast<unsigned short>(port);
+    if (o.https)
+      return core::make_error(
+          Errc::invalid_argument,
+          "--https is for --protocol http (the syslog frames go over plain TCP)");
   } else if (line.protocol != "http") {
     return core::make_error(
         Errc::invalid_argument,

@@ -1,5 +1,5 @@
-// `logpipe loadtest`: drives a logpipe server over keep-alive HTTP/1.1 and then checks, in
-// PostgreSQL, that every record it got a 2xx for was stored exactly once.
+// `logpipe loadtest`: drives a logpipe server over keep-alive HTTP/1.1 (or HTTPS) and then checks,
+// in PostgreSQL, that every record it got a 2xx for was stored exactly once.
 //
 // Closed loop (the classic stress test): devices × logs_per_device records in requests of
 // batch_size, `concurrency` requests in flight at a time.
@@ -16,6 +16,7 @@
 #include <string>
 
 #include "core/result.hpp"
+#include "http/client.hpp"
 #include "loadtest/generator.hpp"
 
 namespace CLI {
@@ -27,6 +28,8 @@ namespace logpipe::loadtest {
 struct Options {
   std::string host = "127.0.0.1";
   unsigned short port = 8080;
+  bool https = false;    // TLS to host:port (serve with tls_cert)
+  http::TlsOptions tls;  // how its certificate is checked
   Api api = Api::batch;
   // Api::syslog_tcp: the syslog TCP listener (syslog_tcp_addr) the frames go to.
   std::string syslog_host = "127.0.0.1";
@@ -69,6 +72,7 @@ struct Report {
   std::string run_id;
   Api api = Api::batch;
   std::string mode;  // "closed" or "open"
+  bool https = false;
   double offered_rate = 0;
   std::size_t concurrency = 0;
   std::size_t batch_size = 0;
