@@ -3,6 +3,7 @@
 // CA with the server and client certificates it signs.
 #pragma once
 
+#include <arpa/inet.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -32,6 +33,12 @@ inline void add_extension(X509* cert, X509* issuer, int nid, const char* value) 
   if (extension == nullptr || X509_add_ext(cert, extension, -1) != 1)
     throw std::runtime_error("cannot add an X.509 extension");
   X509_EXTENSION_free(extension);
+}
+
+inline bool is_address(const std::string& text) {
+  unsigned char address[sizeof(in6_addr)];
+  return inet_pton(AF_INET, text.c_str(), address) == 1 ||
+         inet_pton(AF_INET6, text.c_str(), address) == 1;
 }
 
 template <class T>
@@ -87,9 +94,12 @@ inline CertificateFiles make_certificate(const std::string& dir, const std::stri
       detail::add_extension(cert, issuer_cert, NID_key_usage, "critical,digitalSignature");
       detail::add_extension(cert, issuer_cert, NID_ext_key_usage,
                             use == CertificateUse::server ? "serverAuth" : "clientAuth");
+      // A server's name: an address ("127.0.0.1", "::1") as an IP name, which a client that
+      // connects by address checks, anything else as a DNS name.
       if (use == CertificateUse::server)
-        detail::add_extension(cert, issuer_cert, NID_subject_alt_name,
-                              ("DNS:" + common_name).c_str());
+        detail::add_extension(
+            cert, issuer_cert, NID_subject_alt_name,
+            ((detail::is_address(common_name) ? "IP:" : "DNS:") + common_name).c_str());
       break;
   }
   if (use != CertificateUse::plain) {

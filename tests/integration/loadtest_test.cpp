@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "../common/certificate_authority.hpp"
+#include "../common/certificate.hpp"
 #include "harness.hpp"
 
 namespace logpipe::test {
@@ -102,8 +102,9 @@ TEST(Loadtest, FailsWhenAcknowledgedLogsAreNotStored) {
 TEST(Loadtest, OverHttpsTrustingAPrivateCa) {
   const auto dir = std::filesystem::temp_directory_path() / unique_tag("loadtest_https");
   std::filesystem::create_directories(dir);
-  const auto ca = make_ca(dir.string(), "ca");
-  const auto served = make_signed_certificate(dir.string(), "server", ca, "lt", "IP:127.0.0.1");
+  const auto ca = make_ca(dir.string(), "ca", "logpipe test CA");
+  const auto served =
+      make_certificate(dir.string(), "server", "127.0.0.1", CertificateUse::server, &ca);
   TestDatabase db("loadtest_https");
   ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
   Logpipe lp({.database_url = db.url(),

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "../common/certificate_authority.hpp"
+#include "../common/certificate.hpp"
 #include "harness.hpp"
 
 namespace logpipe::test {
@@ -30,13 +30,14 @@ struct TempDir {
   fs::path path;
 };
 
-// A server with keys and HTTPS, its certificate for `alt_names`, signed by the test's CA.
+// A server with keys and HTTPS, its certificate for `name` (a DNS name, or an address as an IP
+// name), signed by the test's CA.
 class QueryHttps : public ::testing::Test {
  protected:
-  void start(const std::string& command, const std::string& alt_names) {
-    ca = make_ca(dir.path.string(), "ca");
+  void start(const std::string& command, const std::string& name) {
+    ca = make_ca(dir.path.string(), "ca", "logpipe test CA");
     const auto served =
-        make_signed_certificate(dir.path.string(), "server", ca, "logpipe test server", alt_names);
+        make_certificate(dir.path.string(), "server", name, CertificateUse::server, &ca);
     ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
     auto [code, out] =
         run_logpipe({"keys", "create", "--tenant", "default", "--name", "cli", "--scopes",
@@ -87,7 +88,7 @@ class QueryHttps : public ::testing::Test {
 };
 
 TEST_F(QueryHttps, QueryAndAuditTrustAPrivateCaGivenWithCacert) {
-  start("run", "DNS:localhost");
+  start("run", "localhost");
   const auto stored = request("POST", "/api/v1/ingest",
                               R"({"service":"payments","level":"ERROR","message":"card declined"})"
                               "\n"
@@ -140,7 +141,8 @@ TEST_F(QueryHttps, QueryAndAuditTrustAPrivateCaGivenWithCacert) {
   // The certificate is for localhost, not for its address.
   std::tie(code, out) = cli("query", "127.0.0.1", {"--cacert", ca.cert});
   EXPECT_EQ(code, 1) << out;
-  EXPECT_TRUE(contains(out, "is not for 127.0.0.1: it is for DNS:localhost")) << out;
+  EXPECT_TRUE(contains(out, "is not for 127.0.0.1: it is for DNS:localhost (subject CN=localhost)"))
+      << out;
 
   // http:// to an HTTPS server: the server closes the connection; the message says why it may.
   std::tie(code, out) = run_logpipe(
@@ -157,7 +159,7 @@ TEST_F(QueryHttps, QueryAndAuditTrustAPrivateCaGivenWithCacert) {
 }
 
 TEST_F(QueryHttps, AnAddressUrlIsCheckedAgainstTheCertificatesIpNames) {
-  start("serve", "IP:127.0.0.1");
+  start("serve", "127.0.0.1");
   auto [code, out] = cli("query", "127.0.0.1", {"--cacert", ca.cert});
   EXPECT_EQ(code, 0) << out;  // no logs: nothing printed
   EXPECT_EQ(out, "");
