@@ -14,6 +14,8 @@
 #include <cstring>
 #include <fstream>
 #include <optional>
+
+#include "tls/client_certificate.hpp"
 // GCC with -fsanitize reports a false maybe-uninitialized inside Beast's response parser (a
 // boost::optional in content_length_unchecked); clang has no such warning.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -45,19 +47,6 @@ core::Error bad_url(std::string_view text, std::string_view why) {
   return core::make_error(
       Errc::invalid_argument,
       fmt::format("invalid URL \"{}\": {} (e.g. http://127.0.0.1:8080)", text, why));
-}
-
-// An X.509 name as `openssl x509 -subject` prints it in RFC 2253 order: "CN=logs.example,O=Ops".
-std::string name_text(const X509_NAME* name) {
-  std::string out;
-  if (BIO* bio = BIO_new(BIO_s_mem())) {
-    X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253);
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio, &data);
-    if (size > 0) out.assign(data, static_cast<std::size_t>(size));
-    BIO_free(bio);
-  }
-  return out;
 }
 
 // The names a certificate is for, as curl and openssl print them: "DNS:logs.example, IP:10.0.0.5".
@@ -273,8 +262,8 @@ struct SyncClient::Impl {
           refusal.error = X509_STORE_CTX_get_error(store);
           refusal.depth = X509_STORE_CTX_get_error_depth(store);
           if (X509* cert = X509_STORE_CTX_get_current_cert(store)) {
-            refusal.subject = name_text(X509_get_subject_name(cert));
-            refusal.issuer = name_text(X509_get_issuer_name(cert));
+            refusal.subject = tls::subject(cert);
+            refusal.issuer = tls::distinguished_name(X509_get_issuer_name(cert));
             refusal.names = alt_names(cert);
           }
         }
