@@ -21,6 +21,7 @@
 
 #include "../common/certificate.hpp"
 #include "../common/compress.hpp"
+#include "../common/temp_dir.hpp"
 #include "harness.hpp"
 
 namespace logpipe::test {
@@ -33,18 +34,6 @@ int sh(const std::string& command) {
   const int status = std::system(command.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
-
-struct TempDir {
-  TempDir() : path(fs::temp_directory_path() / unique_tag("http_security")) {
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  fs::path path;
-};
 
 // A self-signed certificate made as an operator would: openssl req.
 CertificateFiles openssl_certificate(const TempDir& dir, const std::string& name) {

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "../common/certificate.hpp"
+#include "../common/temp_dir.hpp"
 #include "harness.hpp"
 
 namespace logpipe::test {
@@ -18,17 +19,6 @@ namespace fs = std::filesystem;
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
-
-struct TempDir {
-  TempDir() : path(fs::temp_directory_path() / unique_tag("query_https")) {
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  fs::path path;
-};
 
 // A server with keys and HTTPS, its certificate for `name` (a DNS name, or an address as an IP
 // name), signed by the test's CA.

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "../common/certificate.hpp"
+#include "../common/temp_dir.hpp"
 #include "harness.hpp"
 
 namespace logpipe::test {
@@ -37,19 +38,6 @@ int sh(const std::string& command) {
   const int status = std::system(command.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
-
-// A private directory for one test's files, removed at the end.
-struct TempDir {
-  TempDir() : path(fs::temp_directory_path() / unique_tag("syslog")) {
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  fs::path path;
-};
 
 // `logpipe run` (serve + worker) with syslog listeners on free loopback ports.
 struct Server {

@@ -15,6 +15,7 @@
 #pragma GCC diagnostic pop
 
 #include "../common/certificate.hpp"
+#include "../common/temp_dir.hpp"
 #include "http/listener.hpp"
 #include "http/websocket.hpp"
 #include "http_server.hpp"
@@ -230,20 +231,7 @@ TEST_F(LimitsTest, IdleKeepAliveTimeoutIsCounted) {
 
 // ---- TLS ----
 
-struct TempDir {
-  TempDir()
-      : path(fs::temp_directory_path() /
-             ("logpipe-http-" + std::to_string(getpid()) + "-" + std::to_string(next++))) {
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  static inline int next = 0;
-  fs::path path;
-};
+using test::TempDir;
 
 // An HTTPS client whose every step has a timeout. It does not verify the certificate (the tests'
 // are self-signed); it reports what it was given.

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "../common/certificate.hpp"
+#include "../common/temp_dir.hpp"
 #include "tls/server_context.hpp"
 
 namespace logpipe::tls {
@@ -14,17 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  TempDir() : path(fs::temp_directory_path() / ("logpipe-tls-" + std::to_string(getpid()))) {
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  fs::path path;
-};
+using test::TempDir;
 
 bool contains(std::string_view text, std::string_view part) {
   return text.find(part) != std::string_view::npos;
