@@ -105,7 +105,10 @@ core::Result<DlqPage> scan_tenant(SyncClient& redis, const std::string& dlq, mod
     for (auto& e : parse_range(reply_at(reply, 3)))
       page.entries.push_back(std::move(e));
     if (reply_integer(reply_at(reply, 1)) < static_cast<std::int64_t>(kScanStep)) return page;
-    start = "(" + std::string(reply_string(reply_at(reply, 0)));
+    // Exclusive: after the last id read. (Built by append: GCC 12's -Wrestrict misfires on
+    // "(" + std::string in a Release build.)
+    start.assign(1, '(');
+    start.append(reply_string(reply_at(reply, 0)));
   }
 }
 
