@@ -21,13 +21,6 @@ core::Error not_a_page(std::string_view why) {
       Errc::malformed, fmt::format("the server's answer is not a page of the audit log: {}", why));
 }
 
-core::Status write(std::FILE* out, std::string_view text) {
-  if (std::fwrite(text.data(), 1, text.size(), out) != text.size() || std::fflush(out) != 0)
-    return core::make_error(Errc::io,
-                            fmt::format("cannot write the output: {}", std::strerror(errno)));
-  return {};
-}
-
 }  // namespace
 
 void add_audit_flags(CLI::App& c, AuditCommandLine& line) {
@@ -144,7 +137,7 @@ core::Status run_audit(const Query& query, std::FILE* out) {
           break;
       }
     }
-    if (auto ok = write(out, text); !ok) return ok;
+    if (auto ok = write_output(out, text); !ok) return ok;
     std::string_view next;
     if (entries.size() == 0 || page["next_cursor"].get_string().get(next) != simdjson::SUCCESS)
       break;
@@ -154,7 +147,7 @@ core::Status run_audit(const Query& query, std::FILE* out) {
     std::string text = "[";
     for (std::size_t i = 0; i < whole.size(); ++i)
       text += (i ? ",\n" : "\n") + whole[i];
-    return write(out, text + (whole.empty() ? "]\n" : "\n]\n"));
+    return write_output(out, text + (whole.empty() ? "]\n" : "\n]\n"));
   }
   return {};
 }

@@ -24,13 +24,6 @@ bool wants_color(bool no_color, std::FILE* out) {
          isatty(fileno(out)) == 1;
 }
 
-core::Status write(std::FILE* out, std::string_view text) {
-  if (std::fwrite(text.data(), 1, text.size(), out) != text.size() || std::fflush(out) != 0)
-    return core::make_error(Errc::io,
-                            fmt::format("cannot write the output: {}", std::strerror(errno)));
-  return {};
-}
-
 }  // namespace
 
 void add_tls_flags(CLI::App& c, TlsFlags& flags) {
@@ -157,6 +150,13 @@ std::string page_target(const Params& search, std::size_t page_size, std::string
   return "/api/v1/logs?" + http::query_string(params);
 }
 
+core::Status write_output(std::FILE* out, std::string_view text) {
+  if (std::fwrite(text.data(), 1, text.size(), out) != text.size() || std::fflush(out) != 0)
+    return core::make_error(Errc::io,
+                            fmt::format("cannot write the output: {}", std::strerror(errno)));
+  return {};
+}
+
 core::Result<http::ClientResponse> fetch_page(http::SyncClient& client, const Query& query,
                                               std::string_view target) {
   auto response = client.get(target, query.headers);
@@ -200,11 +200,11 @@ core::Status run(const Query& query, std::FILE* out) {
           break;
       }
     }
-    if (auto ok = write(out, text); !ok) return ok;
+    if (auto ok = write_output(out, text); !ok) return ok;
     if (!page->next_cursor || page->logs.empty()) break;
     cursor = std::move(*page->next_cursor);
   }
-  if (query.output == Output::json) return write(out, json_array(whole));
+  if (query.output == Output::json) return write_output(out, json_array(whole));
   return {};
 }
 

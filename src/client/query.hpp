@@ -86,6 +86,10 @@ inline constexpr std::size_t kMaxPageSize = 1000;
 // percent-encoded.
 std::string page_target(const Params& search, std::size_t page_size, std::string_view cursor);
 
+// `text` to `out`, flushed (a pager or a pipe sees each page as it comes); Errc::io naming the
+// reason when it cannot be written.
+core::Status write_output(std::FILE* out, std::string_view text);
+
 // GET of one page: the answer when it is a 200; else the server unreachable (with a hint at
 // --url), its certificate refused (with a hint at --cacert), or its refusal as describe_error()
 // words it.
