@@ -19,6 +19,7 @@
 #include "metrics/metrics.hpp"
 #include "queue/async_client.hpp"
 #include "store/pool.hpp"
+#include "tail/hub.hpp"
 
 namespace logpipe::api {
 
@@ -72,6 +73,13 @@ struct Context {
   // acts for the tenant default with every scope).
   auth::Authenticator* authenticator = nullptr;
   bool metrics_open = false;  // metrics_auth = "none": GET /metrics without a key
+  // The live tail (GET /api/v1/tail, /ws/logs): the process's hub (null: those endpoints answer
+  // 503), and each subscriber's limits (tail_queue_messages, tail_ping_interval for SSE,
+  // tail_max_lifetime).
+  tail::Hub* tail = nullptr;
+  std::size_t tail_queue_messages = 1000;
+  std::chrono::milliseconds tail_ping_interval{15'000};
+  std::chrono::milliseconds tail_max_lifetime{3'600'000};
 };
 
 // The route table, the middleware (principal, scope, ingest admission before the body) and the

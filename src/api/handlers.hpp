@@ -16,6 +16,10 @@ namespace logpipe::api {
 
 using HandlerFn = void (*)(Context& context, http::Request& request,
                            http::RequestContext& request_context, const http::Reply& reply);
+// A WebSocket endpoint's handler: runs after the upgrade (http::WebSocketHandler).
+using WebSocketFn = void (*)(Context& context, std::shared_ptr<http::WebSocket> socket,
+                             const http::Request& request,
+                             const http::RequestContext& request_context);
 
 // The answer to a failed database read: an expected failure (404, 409, 422) answers as itself, a
 // PostgreSQL outage is a 503; any other failure is logged as `what` and hidden behind a 500.
@@ -168,6 +172,11 @@ void stats(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 
 // export_routes.cpp
 void export_logs(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+
+// tail_routes.cpp: the live tail, as Server-Sent Events and over a WebSocket.
+void tail_events(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void tail_websocket(Context&, std::shared_ptr<http::WebSocket>, const http::Request&,
+                    const http::RequestContext&);
 
 // catalog_routes.cpp
 void list_devices(Context&, http::Request&, http::RequestContext&, const http::Reply&);

@@ -50,19 +50,44 @@ std::string device_logs_json(std::span<const query::StoredLog> logs, std::string
 
 namespace {
 
-// An item of GET /api/v1/logs: also GET /api/v1/logs/{id} and each line of the NDJSON export.
-void write_log(core::JsonWriter& w, const query::StoredLog& log) {
-  w.begin_object()
-      .field("id", log.id)
-      .field("ts", core::format_rfc3339(log.ts))
+// An item of GET /api/v1/logs (also GET /api/v1/logs/{id}, each line of the NDJSON export, and
+// each live tail message, which has no id yet): the one place its shape is written.
+struct LogItem {
+  std::optional<std::int64_t> id;
+  core::Micros ts = 0, received_at = 0;
+  std::string_view level, message;
+  std::optional<std::string_view> device_id, service, app, host;
+  std::string_view attrs_json;
+};
+
+void write_log(core::JsonWriter& w, const LogItem& log) {
+  w.begin_object();
+  if (log.id) w.field("id", *log.id);
+  w.field("ts", core::format_rfc3339(log.ts))
       .field("received_at", core::format_rfc3339(log.received_at))
       .field("level", log.level)
       .field("message", log.message);
-  optional_field(w, "device_id", log.device_id);
-  optional_field(w, "service", log.service);
-  optional_field(w, "app", log.app);
-  optional_field(w, "host", log.host);
+  for (const auto& [name, value] : {std::pair{"device_id", log.device_id},
+                                    {"service", log.service},
+                                    {"app", log.app},
+                                    {"host", log.host}}) {
+    w.key(name);
+    if (value) {
+      w.value(*value);
+    } else {
+      w.null();
+    }
+  }
   w.key("attrs").raw(log.attrs_json).end_object();
+}
+
+void write_log(core::JsonWriter& w, const query::StoredLog& log) {
+  const auto view = [](const std::optional<std::string>& v) -> std::optional<std::string_view> {
+    if (v) return std::string_view(*v);
+    return std::nullopt;
+  };
+  write_log(w, LogItem{log.id, log.ts, log.received_at, log.level, log.message, view(log.device_id),
+                       view(log.service), view(log.app), view(log.host), log.attrs_json});
 }
 
 void append_csv_field(std::string& out, std::string_view value) {
@@ -98,6 +123,19 @@ std::string logs_json(const query::LogPage& page) {
     w.null();
   }
   return w.end_object().take();
+}
+
+std::string tail_record_json(const model::Batch& batch, const model::Record& record) {
+  // What the store writes as NULL (an empty field) is null here too.
+  const auto view = [](const std::string& v) -> std::optional<std::string_view> {
+    if (v.empty()) return std::nullopt;
+    return std::string_view(v);
+  };
+  core::JsonWriter w;
+  write_log(w, LogItem{std::nullopt, record.ts, batch.received_at, model::to_string(record.level),
+                       record.message, view(record.device_id), view(record.service),
+                       view(record.app), view(record.host), record.attrs_json});
+  return w.take();
 }
 
 std::string logs_ndjson(std::span<const query::StoredLog> logs) {

@@ -28,6 +28,11 @@ std::string logs_json(const query::LogPage& page);
 // GET /api/v1/logs/{id}: one object of the shape above.
 std::string log_json(const query::StoredLog& log);
 
+// A live tail message (GET /api/v1/tail, /ws/logs): a record as an item of GET /api/v1/logs,
+// without "id" (a queued record has none yet); attrs as received (the same JSON value; the search
+// shows PostgreSQL's jsonb printing of it).
+std::string tail_record_json(const model::Batch& batch, const model::Record& record);
+
 // GET /api/v1/logs/export?format=ndjson: one line per log, each exactly an item of logs_json.
 std::string logs_ndjson(std::span<const query::StoredLog> logs);
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <boost/asio/ip/address.hpp>
+#include <variant>
 
 #include "api/handlers.hpp"
 #include "core/json_writer.hpp"
@@ -31,7 +32,8 @@ struct Endpoint {
   const char* path;
   const char* summary;
   Scope scope;
-  HandlerFn handler;
+  // An HTTP handler, or a WebSocket endpoint's (an upgrade route: RouteSpec::websocket).
+  std::variant<HandlerFn, WebSocketFn> handler;
   std::size_t max_body_bytes = 0;  // 0: the server's limit
   Protocol protocol = Protocol::logpipe;
   bool keyless = false;  // answered without a key under auth = "keys" (RouteSpec::keyless)
@@ -55,6 +57,8 @@ const std::array kEndpoints = {
   Endpoint{verb::post, "/v1/logs",               "OTLP/HTTP logs: protobuf or JSON (OpenTelemetry SDKs, Collector)", Scope::ingest, otlp_logs},
   Endpoint{verb::get,  "/api/v1/logs",           "Search logs: filters, time range, text, attrs; keyset pages", Scope::query, search_logs},
   Endpoint{verb::get,  "/api/v1/logs/filter",    "Alias of /api/v1/logs with start_time/end_time for from/to", Scope::query, filter_logs},
+  Endpoint{verb::get,  "/api/v1/tail",           "Live tail: new logs matching filters, as Server-Sent Events", Scope::query, tail_events},
+  Endpoint{verb::get,  "/ws/logs",               "Live tail over a WebSocket: new logs matching filters; the filter can change", Scope::query, tail_websocket},
   Endpoint{verb::get,  "/api/v1/logs/export",    "Every log the search's filters match, as an NDJSON or CSV file (streamed)", Scope::query, export_logs},
   Endpoint{verb::delete_, "/api/v1/logs",        "Delete the oldest logs matching filters (bounded)",  Scope::admin,  delete_logs},
   Endpoint{verb::get,  "/api/v1/logs/{id}",      "One log by id",                                     Scope::query,  get_log},
@@ -121,7 +125,7 @@ http::RouteSpec spec_of(const Endpoint& e, std::string_view es_prefix = kDefault
           e.summary,
           e.scope,
           e.max_body_bytes,
-          false,
+          std::holds_alternative<WebSocketFn>(e.handler),
           static_cast<unsigned>(e.protocol),
           e.keyless};
 }
@@ -284,10 +288,19 @@ void register_routes(http::Router& router, Context& ctx) {
       return refusal(head, rc, admitted.error());
     return std::nullopt;
   });
-  const auto add = [&](const http::RouteSpec& spec, HandlerFn handler) {
-    router.add(spec,
-               [&ctx, handler](http::Request& request, http::RequestContext& rc,
-                               const http::Reply& reply) { handler(ctx, request, rc, reply); });
+  const auto add = [&](const http::RouteSpec& spec, std::variant<HandlerFn, WebSocketFn> fn) {
+    if (const auto* handler = std::get_if<HandlerFn>(&fn)) {
+      router.add(spec, [&ctx, handler = *handler](http::Request& request, http::RequestContext& rc,
+                                                  const http::Reply& reply) {
+        handler(ctx, request, rc, reply);
+      });
+      return;
+    }
+    router.add(spec, [&ctx, handler = std::get<WebSocketFn>(fn)](
+                         std::shared_ptr<http::WebSocket> socket, const http::Request& request,
+                         const http::RequestContext& rc) {
+      handler(ctx, std::move(socket), request, rc);
+    });
   };
   for (const auto& e : kEndpoints)
     add(spec_of(e, ctx.es_prefix), e.handler);

@@ -341,6 +341,28 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   ctx.redis_endpoint = *redis;
   ctx.instance = instance;
   if (workers) ctx.degraded_workers = [&workers] { return workers->degraded(); };
+  // The live tail: a group-less reader of the stream, idle until a subscriber comes. Its `q`
+  // folds case as the database's ILIKE does (its LC_CTYPE).
+  tail::HubOptions tail_options;
+  tail_options.redis = *redis;
+  tail_options.stream = s.stream;
+  tail_options.max_subscribers = s.tail_max_subscribers;
+  if (auto ctype = pool.with([](store::Connection& c) -> core::Result<std::string> {
+        auto rows = c.query("SHOW lc_ctype");
+        if (!rows) return rows.error();
+        return std::string(rows->get(0, 0));
+      })) {
+    tail_options.folding = tail::case_folding_of(*ctype);
+  } else {
+    core::log::warn("live tail: the database's lc_ctype could not be read; q folds case as UTF-8",
+                    {{"error", ctype.error().message}});
+  }
+  tail::Hub tail_hub(tail_options, api::tail_record_json, metrics);
+  ctx.tail = &tail_hub;
+  ctx.tail_queue_messages = s.tail_queue_messages;
+  ctx.tail_ping_interval = std::chrono::milliseconds(s.tail_ping_interval_ms);
+  ctx.tail_max_lifetime = std::chrono::milliseconds(s.tail_max_lifetime_ms);
+  tail_hub.start();
   // API keys: loaded now (start-up fails when they cannot be), then every auth_refresh.
   std::optional<auth::Authenticator> authenticator;
   if (s.auth == "keys") {
@@ -512,6 +534,8 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
         }
         core::log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
         server.shutdown();
+        // Tail connections never end by themselves: closed here (the hub stops reading).
+        tail_hub.stop();
         for (auto& front : fronts)
           front.shutdown();
         stopping = true;

@@ -226,6 +226,22 @@ const std::vector<Spec>& specs() {
        "open HTTP/WebSocket connections from one client address; beyond, new ones are refused "
        "(0: no limit; behind a proxy every client has the proxy's address)",
        kServe, size_setter(&Settings::max_connections_per_ip, 0, std::size_t{1} << 24)},
+      {"tail_max_subscribers", "1000",
+       "live tail subscribers (GET /api/v1/tail, /ws/logs) this instance serves at once; beyond, "
+       "503",
+       kServe, size_setter(&Settings::tail_max_subscribers, 1, 1'000'000)},
+      {"tail_queue_messages", "1000",
+       "messages a live tail subscriber may have waiting to be sent; beyond, its records are "
+       "dropped and it is told how many (16-1024)",
+       kServe, size_setter(&Settings::tail_queue_messages, 16, 1024)},
+      {"tail_max_lifetime", "1h",
+       "how long a live tail connection lasts before the server closes it (clients reconnect; SSE "
+       "is told to after 1 s)",
+       kServe, duration_setter(&Settings::tail_max_lifetime_ms, 1000, 86'400'000)},
+      {"tail_ping_interval", "15s",
+       "a Server-Sent Events tail's keep-alive comment after this long without a message "
+       "(WebSocket: pings while the client is silent, Beast's timeouts)",
+       kServe, duration_setter(&Settings::tail_ping_interval_ms, 1000, 3'600'000)},
       {"max_header_bytes", "65536",
        "largest request line and header of an HTTP request; beyond, 431 and close "
        "(1024-1048576)",

@@ -24,9 +24,10 @@ namespace logpipe::http {
 class WebSocket;
 
 using Handler = std::function<void(Request& request, RequestContext& context, Reply reply)>;
-// Runs after the WebSocket handshake succeeded; the handler keeps the socket as long as it wants.
-using WebSocketHandler =
-    std::function<void(std::shared_ptr<WebSocket> socket, const RequestContext& context)>;
+// Runs after the WebSocket handshake succeeded, with the upgrade request (its query string);
+// the handler keeps the socket as long as it wants.
+using WebSocketHandler = std::function<void(std::shared_ptr<WebSocket> socket,
+                                            const Request& request, const RequestContext& context)>;
 
 // One endpoint, described once: the router, the endpoint list, the OpenAPI check and the
 // middleware (scope, body limit) all read it.

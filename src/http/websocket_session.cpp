@@ -4,6 +4,7 @@
 // plain TCP or TLS (advanced_server_flex): the session is a template of the stream under it.
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
@@ -22,6 +23,9 @@ namespace websocket = beast::websocket;
 
 constexpr std::size_t kMaxQueued = 1024;                          // messages waiting to be sent
 constexpr std::size_t kMaxIncomingBytes = std::size_t{64} << 10;  // one message from the client
+// After close(), how long a peer has to take the queued messages and the close frame: one that
+// reads nothing (a stalled live tail client) must not hold a shutdown.
+constexpr auto kCloseGrace = std::chrono::seconds(5);
 
 template <class NextLayer>
 class WebSocketSession : public Connection,
@@ -64,8 +68,13 @@ class WebSocketSession : public Connection,
   void on_close(std::function<void()> callback) override { on_close_ = std::move(callback); }
   void close() override {
     asio::post(ws_.get_executor(), [self = shared_from_this()] {
+      if (self->closing_) return;
       self->closing_ = true;
       self->write_next();
+      self->close_timer_.expires_after(kCloseGrace);
+      self->close_timer_.async_wait([self](error_code ec) {
+        if (!ec) beast::get_lowest_layer(self->ws_).close();
+      });
     });
   }
   bool open() const override { return open_; }
@@ -98,7 +107,7 @@ class WebSocketSession : public Connection,
     }
     open_ = true;
     try {
-      (*handler_)(shared_from_this(), context_);
+      (*handler_)(shared_from_this(), request_, context_);
     } catch (const std::exception& e) {
       core::log::error(
           "websocket handler failed",
@@ -151,6 +160,7 @@ class WebSocketSession : public Connection,
   // The read loop ended: the peer closed, timed out, or the connection broke.
   void closed() {
     // The outbox stays: a write may still be using its front; it goes with the session.
+    close_timer_.cancel();
     if (!open_.exchange(false)) return;
     if (auto callback = std::move(on_close_)) callback();
     on_message_ = nullptr;
@@ -163,6 +173,7 @@ class WebSocketSession : public Connection,
   const std::shared_ptr<Listener> listener_;
   const std::shared_ptr<asio::ssl::context> tls_context_;  // null over plain TCP
   websocket::stream<NextLayer> ws_;
+  asio::steady_timer close_timer_{ws_.get_executor()};
   beast::flat_buffer buffer_;
   Request request_;
   RequestContext context_;

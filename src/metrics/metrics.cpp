@@ -242,6 +242,25 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
            .Name("maintenance_partitions_total")
            .Help("Daily partitions of logs created, archived, dropped (retention) and indexed")
            .Register(r);
+  tail_subscribers_ = &prometheus::BuildGauge()
+                           .Name("tail_subscribers")
+                           .Help("Live tail subscribers connected, by transport (ws, sse)")
+                           .Register(r);
+  tail_sent_ = &prometheus::BuildCounter()
+                    .Name("tail_messages_sent_total")
+                    .Help("Live tail messages (records, dropped notices) queued to subscribers")
+                    .Register(r)
+                    .Add({});
+  tail_dropped_ = &prometheus::BuildCounter()
+                       .Name("tail_messages_dropped_total")
+                       .Help("Live tail records dropped: the subscriber's queue was full")
+                       .Register(r)
+                       .Add({});
+  tail_errors_ = &prometheus::BuildCounter()
+                      .Name("tail_stream_errors_total")
+                      .Help("Live tail stream reads that failed (redis) or entries not decoded "
+                            "(decode)")
+                      .Register(r);
   exports_started_ = &prometheus::BuildCounter()
                           .Name("log_exports_started_total")
                           .Help("Log exports whose response began")
@@ -429,6 +448,27 @@ void Metrics::tls_reload(std::string_view listener, bool ok) {
 
 void Metrics::tls_certificate_expiry(std::string_view listener, double unix_seconds) {
   tls_expiry_->Add({{"listener", std::string(listener)}}).Set(unix_seconds);
+}
+
+void Metrics::tail_subscriber(std::string_view transport, bool subscribed) {
+  auto& gauge = tail_subscribers_->Add({{"transport", std::string(transport)}});
+  if (subscribed) {
+    gauge.Increment();
+  } else {
+    gauge.Decrement();
+  }
+}
+
+void Metrics::tail_sent(double count) {
+  tail_sent_->Increment(count);
+}
+
+void Metrics::tail_dropped(double count) {
+  tail_dropped_->Increment(count);
+}
+
+void Metrics::tail_stream_error(std::string_view reason) {
+  tail_errors_->Add({{"reason", std::string(reason)}}).Increment();
 }
 
 void Metrics::export_started() {

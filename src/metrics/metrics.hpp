@@ -68,6 +68,16 @@ class Metrics {
   void export_aborted(std::string_view reason);
   void exported_rows(double count);
 
+  // The live tail (src/tail): tail_subscribers{transport} (ws, sse) connected now;
+  // tail_messages_sent_total (records and dropped notices handed to a subscriber's queue);
+  // tail_messages_dropped_total (records a subscriber's full queue could not take);
+  // tail_stream_errors_total{reason}: redis (a read of the stream failed: reconnecting), decode (an
+  // entry that could not be decoded).
+  void tail_subscriber(std::string_view transport, bool subscribed);
+  void tail_sent(double count = 1);
+  void tail_dropped(double count = 1);
+  void tail_stream_error(std::string_view reason);
+
   // The listeners of each protocol (src/listeners): protocol is syslog or gelf, the prefix of
   // the metric names; transport is tcp, tls or udp.
   // <protocol>_messages_received_total: messages decoded and handed to the intake.
@@ -138,6 +148,10 @@ class Metrics {
   prometheus::Counter* exports_completed_;
   prometheus::Family<prometheus::Counter>* exports_aborted_;
   prometheus::Counter* exported_rows_;
+  prometheus::Family<prometheus::Gauge>* tail_subscribers_;
+  prometheus::Counter* tail_sent_;
+  prometheus::Counter* tail_dropped_;
+  prometheus::Family<prometheus::Counter>* tail_errors_;
   struct ListenerFamilies {
     prometheus::Family<prometheus::Counter>* received;
     prometheus::Family<prometheus::Counter>* bytes;

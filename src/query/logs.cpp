@@ -308,6 +308,25 @@ core::Result<LogQuery> parse_log_query(const Params& params, model::TenantId ten
       });
 }
 
+core::Result<LogFilter> parse_log_filter(const Params& params, model::TenantId tenant,
+                                        core::Micros now) {
+  // A tail follows records as they come: no range, no order, no pages. Refused by name before
+  // the shared parser sees them (it takes from, to and order as the search's).
+  for (const auto& [key, value] : params) {
+    if (key == "from" || key == "to" || key == "order" || key == "limit" || key == "cursor")
+      return bad(key, "does not apply to a live tail, which follows new records as they come");
+  }
+  auto parsed = parse_query(
+      params, tenant, now,
+      [](LogQuery&, const std::string& key, const std::string&) -> core::Status {
+        return bad(key,
+                   "is not a filter (device_id, service, app, host, level, min_level, q, "
+                   "attrs.<key>)");
+      });
+  if (!parsed) return parsed.error();
+  return std::move(parsed->filter);
+}
+
 core::Result<LogExportQuery> parse_log_export_query(const Params& params, model::TenantId tenant,
                                                     core::Micros now) {
   LogExportQuery x;

@@ -75,6 +75,11 @@ core::Result<core::Micros> parse_time(std::string_view param, std::string_view t
 core::Result<LogQuery> parse_log_query(const Params& params, model::TenantId tenant,
                                        core::Micros now);
 
+// The filters alone (device_id, service, app, host, level, min_level, q, attrs.<key>), for a live
+// tail: from, to, order, limit and cursor are refused by name (422), as is any other parameter.
+core::Result<LogFilter> parse_log_filter(const Params& params, model::TenantId tenant,
+                                         core::Micros now);
+
 struct LogPage {
   std::vector<StoredLog> logs;
   std::optional<Cursor> next;  // set when more rows follow

@@ -396,7 +396,7 @@ TEST_F(TlsServerTest, SlowHeaderOverTlsIsCutWith408) {
 
 TEST_F(TlsServerTest, WebSocketOverTls) {
   RouteSpec spec{verb::get, "/ws", "test socket"};
-  router_.add(spec, [](std::shared_ptr<WebSocket> socket, const RequestContext&) {
+  router_.add(spec, [](std::shared_ptr<WebSocket> socket, const Request&, const RequestContext&) {
     socket->on_message(
         [raw = socket.get()](std::string_view text) { raw->send("echo " + std::string(text)); });
   });

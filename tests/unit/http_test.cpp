@@ -863,8 +863,9 @@ TEST_F(ServerTest, StreamEndsWhenTheClientLeaves) {
 
 TEST_F(ServerTest, WebSocketUpgradeHandsTheSocketToItsHandler) {
   RouteSpec spec{verb::get, "/ws", "test socket"};
-  router_.add(spec, [](std::shared_ptr<WebSocket> socket, const RequestContext&) {
-    socket->send("hello");
+  router_.add(spec, [](std::shared_ptr<WebSocket> socket, const Request& request,
+                       const RequestContext&) {
+    socket->send("hello " + std::string(request.target()));
     socket->on_message([raw = socket.get()](std::string_view text) {
       std::string upper(text);
       for (auto& c : upper)
@@ -878,11 +879,11 @@ TEST_F(ServerTest, WebSocketUpgradeHandsTheSocketToItsHandler) {
   beast::websocket::stream<tcp::socket> ws(io);
   ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port()});
   beast::websocket::response_type handshake;
-  ws.handshake(handshake, "127.0.0.1", "/ws");
+  ws.handshake(handshake, "127.0.0.1", "/ws?service=api");
   EXPECT_FALSE(std::string(handshake["X-Request-Id"]).empty());
   beast::flat_buffer buffer;
   ws.read(buffer);
-  EXPECT_EQ(beast::buffers_to_string(buffer.data()), "hello");
+  EXPECT_EQ(beast::buffers_to_string(buffer.data()), "hello /ws?service=api");
   buffer.clear();
   ws.write(asio::buffer(std::string("ping")));
   ws.read(buffer);
