@@ -127,9 +127,8 @@ class WebSocketSink : public Sink {
 void tail_events(Context& ctx, http::Request& req, http::RequestContext& rc,
                  const http::Reply& reply) {
   if (ctx.tail == nullptr) return reply(http::error_response(req, tail_off()));
-  auto filter =
-      query::parse_log_filter(http::query_params(req.target()), rc.principal.tenant,
-                              core::now_micros());
+  auto filter = query::parse_log_filter(http::query_params(req.target()), rc.principal.tenant,
+                                        core::now_micros());
   if (!filter) return reply(http::error_response(req, filter.error()));
   auto sink = std::make_shared<SseSink>(ctx.tail_queue_messages, ctx.tail_ping_interval,
                                         ctx.tail_max_lifetime);
@@ -142,8 +141,8 @@ void tail_events(Context& ctx, http::Request& req, http::RequestContext& rc,
   sink->attach(reply.stream(std::move(head)));
 }
 
-void tail_websocket(Context& ctx, std::shared_ptr<http::WebSocket> socket,
-                    const http::Request& req, const http::RequestContext& rc) {
+void tail_websocket(Context& ctx, std::shared_ptr<http::WebSocket> socket, const http::Request& req,
+                    const http::RequestContext& rc) {
   // The handshake is done: a refusal is an error message, then a normal close.
   const auto refuse = [&socket](const core::Error& error) {
     socket->send(error_json(error));

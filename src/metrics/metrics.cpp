@@ -258,8 +258,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                        .Add({});
   tail_errors_ = &prometheus::BuildCounter()
                       .Name("tail_stream_errors_total")
-                      .Help("Live tail stream reads that failed (redis) or entries not decoded "
-                            "(decode)")
+                      .Help(
+                          "Live tail stream reads that failed (redis) or entries not decoded "
+                          "(decode)")
                       .Register(r);
   exports_started_ = &prometheus::BuildCounter()
                           .Name("log_exports_started_total")

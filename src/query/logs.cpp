@@ -309,7 +309,7 @@ core::Result<LogQuery> parse_log_query(const Params& params, model::TenantId ten
 }
 
 core::Result<LogFilter> parse_log_filter(const Params& params, model::TenantId tenant,
-                                        core::Micros now) {
+                                         core::Micros now) {
   // A tail follows records as they come: no range, no order, no pages. Refused by name before
   // the shared parser sees them (it takes from, to and order as the search's).
   for (const auto& [key, value] : params) {

@@ -59,7 +59,8 @@ core::Result<query::LogFilter> parse_filter_message(std::string_view text, model
   for (auto [key, value] : filter) {
     const std::string name(key);
     const auto not_scalar = [&name] {
-      return query::invalid_param(name, "must be a string, a number, a boolean or an array of them");
+      return query::invalid_param(name,
+                                  "must be a string, a number, a boolean or an array of them");
     };
     simdjson::dom::array items;
     if (value.get_array().get(items) == simdjson::SUCCESS) {

@@ -51,8 +51,7 @@ core::Result<Hub::Id> Hub::subscribe(Matcher matcher, std::shared_ptr<Sink> sink
   Id id = 0;
   {
     std::lock_guard lock(mutex_);
-    if (stopping_)
-      return core::make_error(core::Errc::unavailable, "the server is shutting down");
+    if (stopping_) return core::make_error(core::Errc::unavailable, "the server is shutting down");
     if (subscribers_.size() >= options_.max_subscribers) {
       core::Error error(core::Errc::unavailable,
                         "as many live tail subscribers as this server takes (" +
@@ -62,7 +61,8 @@ core::Result<Hub::Id> Hub::subscribe(Matcher matcher, std::shared_ptr<Sink> sink
       return error;
     }
     id = next_id_++;
-    subscribers_.emplace(id, Subscriber{std::move(matcher), std::move(sink), std::string(transport)});
+    subscribers_.emplace(id,
+                         Subscriber{std::move(matcher), std::move(sink), std::string(transport)});
   }
   metrics_.tail_subscriber(transport, true);
   wake_.notify_all();
@@ -250,10 +250,11 @@ void Hub::run() {
         continue;
       }
       const auto& reply = **newest;
-      last_id = queue::reply_is_array(reply) && queue::reply_size(reply) > 0 &&
-                        queue::reply_size(queue::reply_at(reply, 0)) > 0
-                    ? std::string(queue::reply_string(queue::reply_at(queue::reply_at(reply, 0), 0)))
-                    : "0-0";
+      last_id =
+          queue::reply_is_array(reply) && queue::reply_size(reply) > 0 &&
+                  queue::reply_size(queue::reply_at(reply, 0)) > 0
+              ? std::string(queue::reply_string(queue::reply_at(queue::reply_at(reply, 0), 0)))
+              : "0-0";
     }
     auto read = redis->command(
         {"XREAD", "COUNT", count, "BLOCK", block, "STREAMS", options_.stream, last_id});

@@ -341,7 +341,8 @@ std::optional<std::string> numeric_text(std::string_view number) {
   if (i < number.size() && (number[i] == 'e' || number[i] == 'E')) {
     ++i;
     bool exp_negative = false;
-    if (i < number.size() && (number[i] == '+' || number[i] == '-')) exp_negative = number[i++] == '-';
+    if (i < number.size() && (number[i] == '+' || number[i] == '-'))
+      exp_negative = number[i++] == '-';
     const std::size_t start = i;
     while (i < number.size() && number[i] >= '0' && number[i] <= '9') {
       exponent = exponent * 10 + (number[i++] - '0');

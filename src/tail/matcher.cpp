@@ -1,8 +1,9 @@
 #include "tail/matcher.hpp"
 
+#include <locale.h>  // newlocale, towlower_l (POSIX)
+
 #include <clocale>
 #include <cwctype>
-#include <locale.h>  // newlocale, towlower_l (POSIX)
 
 #include "tail/json_path.hpp"
 

@@ -34,7 +34,8 @@ std::string fold_case(std::string_view text, CaseFolding folding);
 // One record under test by several matchers: the folded message is computed once for all.
 class Candidate {
  public:
-  Candidate(model::TenantId tenant, const model::Record& record) : tenant_(tenant), record_(record) {}
+  Candidate(model::TenantId tenant, const model::Record& record)
+      : tenant_(tenant), record_(record) {}
   model::TenantId tenant() const { return tenant_; }
   const model::Record& record() const { return record_; }
   const std::string& folded_message(CaseFolding folding);
@@ -60,7 +61,7 @@ class Matcher {
   model::TenantId tenant_ = model::kDefaultTenant;
   CaseFolding folding_ = CaseFolding::unicode;
   std::optional<std::string> device_id_, service_, app_, host_;
-  std::uint32_t levels_ = 0;  // bit per model::Level; 0: any
+  std::uint32_t levels_ = 0;        // bit per model::Level; 0: any
   std::vector<std::string> terms_;  // folded
   std::vector<std::pair<std::vector<std::string>, std::string>> attrs_;
 };

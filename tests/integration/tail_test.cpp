@@ -72,8 +72,8 @@ struct TailServers {
     return run_logpipe(args, {{"LOGPIPE_DATABASE_URL", db.url()}});
   }
   std::string key(const std::string& tenant) const {
-    auto [code, out] = cli({"keys", "create", "--tenant", tenant, "--name", "tail", "--scopes",
-                            "ingest,query"});
+    auto [code, out] =
+        cli({"keys", "create", "--tenant", tenant, "--name", "tail", "--scopes", "ingest,query"});
     std::smatch m;
     if (code != 0 || !std::regex_search(out, m, std::regex("lpk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")))
       throw std::runtime_error("keys create: " + out);
@@ -119,7 +119,7 @@ TEST(Tail, WebSocketAndSseGetRecordsIngestedThroughAnotherInstanceFilteredAndIso
   ASSERT_EQ(s.cli({"tenants", "create", "acme"}).first, 0);
   const std::string key = s.key("default");
   const std::string acme = s.key("acme");
-  auto writer = s.start("run");   // ingest goes through this one (and its worker stores)
+  auto writer = s.start("run");    // ingest goes through this one (and its worker stores)
   auto tailer = s.start("serve");  // the subscribers are on this one
   const auto port = tailer->port();
   const std::string base = "ws://127.0.0.1:" + std::to_string(port);
@@ -209,9 +209,7 @@ TEST(Tail, WebSocketAndSseGetRecordsIngestedThroughAnotherInstanceFilteredAndIso
   ASSERT_EQ(acme_got.exit_code, 0) << describe(acme_got);
   EXPECT_EQ(messages(lines(acme_got.out)), (std::vector<std::string>{"a1", "END"}));
 
-  ASSERT_TRUE(eventually(
-      [&] { return sse_data(sse.output()).size() >= 5; }, 30s))
-      << sse.output();
+  ASSERT_TRUE(eventually([&] { return sse_data(sse.output()).size() >= 5; }, 30s)) << sse.output();
   const auto events = sse_data(sse.output());
   EXPECT_EQ(messages(events), (std::vector<std::string>{"e1", "e2", "SWITCH", "e3", "END"}))
       << sse.output();

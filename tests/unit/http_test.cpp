@@ -863,16 +863,16 @@ TEST_F(ServerTest, StreamEndsWhenTheClientLeaves) {
 
 TEST_F(ServerTest, WebSocketUpgradeHandsTheSocketToItsHandler) {
   RouteSpec spec{verb::get, "/ws", "test socket"};
-  router_.add(spec, [](std::shared_ptr<WebSocket> socket, const Request& request,
-                       const RequestContext&) {
-    socket->send("hello " + std::string(request.target()));
-    socket->on_message([raw = socket.get()](std::string_view text) {
-      std::string upper(text);
-      for (auto& c : upper)
-        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      raw->send(upper);
-    });
-  });
+  router_.add(spec,
+              [](std::shared_ptr<WebSocket> socket, const Request& request, const RequestContext&) {
+                socket->send("hello " + std::string(request.target()));
+                socket->on_message([raw = socket.get()](std::string_view text) {
+                  std::string upper(text);
+                  for (auto& c : upper)
+                    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+                  raw->send(upper);
+                });
+              });
   start_server();
 
   asio::io_context io;

@@ -85,7 +85,7 @@ TEST(TailMatcher, LevelsAndMinLevel) {
 
 TEST(TailMatcher, TermsAreCaseInsensitiveSubstringsLikeIlike) {
   EXPECT_TRUE(matches({{"q", "TIMEOUT"}}, record("upstream timeout after 30s")));
-  EXPECT_TRUE(matches({{"q", "time out"}}, record("timeout, then out")));  // each word
+  EXPECT_TRUE(matches({{"q", "time out"}}, record("timeout, then out")));       // each word
   EXPECT_FALSE(matches({{"q", "\"time out\""}}, record("timeout, then out")));  // the phrase
   EXPECT_TRUE(matches({{"q", "\"Then Out\""}}, record("timeout, then out")));
   // LIKE's own characters are literal in a term.
@@ -116,10 +116,9 @@ TEST(TailMatcher, CaseFoldingOfTheDatabase) {
 
 TEST(TailMatcher, AttrsCompareTheTextAtThePath) {
   auto r = record();
-  r.attrs_json =
-      R"({"region":"eu","http":{"status":500,"ok":false,"ratio":1.50,"big":1e2},)"
-      R"("tags":["a","b",{"k":"v"}],"nothing":null,"esc":"a\"b\u00e9\u0000",)"
-      R"("obj":{"b":2,"aa":1,"b":3}})";
+  r.attrs_json = R"({"region":"eu","http":{"status":500,"ok":false,"ratio":1.50,"big":1e2},)"
+                 R"("tags":["a","b",{"k":"v"}],"nothing":null,"esc":"a\"b\u00e9\u0000",)"
+                 R"("obj":{"b":2,"aa":1,"b":3}})";
   EXPECT_TRUE(matches({{"attrs.region", "eu"}}, r));
   EXPECT_FALSE(matches({{"attrs.region", "\"eu\""}}, r));  // a string compares unquoted
   EXPECT_TRUE(matches({{"attrs.http.status", "500"}}, r));
@@ -224,7 +223,8 @@ class FakeSink : public Sink {
 struct HubTest : ::testing::Test {
   metrics::Metrics metrics;
   int renders = 0;
-  Hub hub{HubOptions{}, [this](const model::Batch&, const model::Record& r) {
+  Hub hub{HubOptions{},
+          [this](const model::Batch&, const model::Record& r) {
             ++renders;
             return r.message;
           },
@@ -252,9 +252,8 @@ TEST_F(HubTest, FansOutByFilterAndTenantRenderingEachRecordOnce) {
   subscribe({{"level", "ERROR"}}, errors);
   subscribe({}, other_tenant, 2);
   std::vector<std::pair<model::TenantId, std::string>> raw;
-  hub.subscribe_raw([&raw](model::TenantId t, const model::Record& r) {
-    raw.emplace_back(t, r.message);
-  });
+  hub.subscribe_raw(
+      [&raw](model::TenantId t, const model::Record& r) { raw.emplace_back(t, r.message); });
   hub.deliver(batch(1, {record("a"), record("b", Level::error)}));
   hub.deliver(batch(2, {record("c")}));
   EXPECT_EQ(all->drain(), (std::vector<std::string>{"a", "b"}));
@@ -307,7 +306,8 @@ TEST_F(HubTest, FilterChangesClosedSinksLimitsAndStop) {
 
   HubOptions one;
   one.max_subscribers = 1;
-  Hub small(one, [](const auto&, const auto&) { return std::string(); }, metrics);
+  Hub small(
+      one, [](const auto&, const auto&) { return std::string(); }, metrics);
   ASSERT_TRUE(small.subscribe(Matcher::compile(parse({})), std::make_shared<FakeSink>(1), "sse"));
   auto refused = small.subscribe(Matcher::compile(parse({})), std::make_shared<FakeSink>(1), "sse");
   ASSERT_FALSE(refused.ok());
