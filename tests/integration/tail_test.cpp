@@ -307,7 +307,6 @@ TEST(Tail, ASubscriberThatStopsReadingIsToldWhatItMissedWhileOthersGetEverything
   RecordProperty("ingest_seconds", std::to_string(ingest_seconds));
 }
 
-
 // The matcher and the search's SQL select the same records for the same filters: the records as
 // the hub sees them (decoded from the stream) against GET /api/v1/logs once they are stored, on a
 // database with the test services' LC_CTYPE.
@@ -316,13 +315,20 @@ TEST(Tail, TheMatcherSelectsWhatTheSearchSelects) {
   auto serve = s.start("serve");  // no worker yet: the entries stay in the stream to be read
   const auto port = serve->port();
   const std::string body =
-      R"({"message":"m0 Großer ÄRGER im Lager","service":"api","level":"ERROR","host":"h1"})" "\n"
-      R"({"message":"m1 σφάλμα δικτύου","service":"db","level":"WARNING","device_id":"d1"})" "\n"
-      R"({"message":"m2 disk 100% full","service":"api","level":"INFO","attrs":{"n":1.50}})" "\n"
-      R"({"message":"m3 key a_b set","level":"DEBUG","attrs":{"n":1e2,"x":true}})" "\n"
-      R"({"message":"m4 GROSS","service":"api","level":"FATAL","attrs":{"n":100,"x":null}})" "\n"
-      R"({"message":"m5 İstanbul ǅemal","level":"NOTICE","attrs":{"o":{"b":2,"aa":1},"t":["a","b"]}})" "\n"
-      R"({"message":"m6 plain","service":"","attrs":{"o":{"aa":1,"b":2},"t":["b"],"s":"1.50"}})" "\n";
+      R"({"message":"m0 Großer ÄRGER im Lager","service":"api","level":"ERROR","host":"h1"})"
+      "\n"
+      R"({"message":"m1 σφάλμα δικτύου","service":"db","level":"WARNING","device_id":"d1"})"
+      "\n"
+      R"({"message":"m2 disk 100% full","service":"api","level":"INFO","attrs":{"n":1.50}})"
+      "\n"
+      R"({"message":"m3 key a_b set","level":"DEBUG","attrs":{"n":1e2,"x":true}})"
+      "\n"
+      R"({"message":"m4 GROSS","service":"api","level":"FATAL","attrs":{"n":100,"x":null}})"
+      "\n"
+      R"({"message":"m5 İstanbul ǅemal","level":"NOTICE","attrs":{"o":{"b":2,"aa":1},"t":["a","b"]}})"
+      "\n"
+      R"({"message":"m6 plain","service":"","attrs":{"o":{"aa":1,"b":2},"t":["b"],"s":"1.50"}})"
+      "\n";
   ASSERT_EQ(ingest(port, "", body).status, 202);
 
   // The records as the hub decodes them.
@@ -348,16 +354,35 @@ TEST(Tail, TheMatcherSelectsWhatTheSearchSelects) {
   const auto folding = tail::case_folding_of(ctype->get(0, 0));
 
   const std::vector<query::Params> filters = {
-      {{"q", "ärger"}},         {{"q", "ÄRGER lager"}},   {{"q", "ΣΦΆΛΜΑ"}},
-      {{"q", "gross"}},         {{"q", "\"großer ä\""}},  {{"q", "100%"}},
-      {{"q", "1_0"}},           {{"q", "A_B"}},           {{"q", "istanbul"}},
-      {{"q", "i̇stanbul"}},      {{"q", "ǆemal"}},         {{"attrs.n", "1.50"}},
-      {{"attrs.n", "1.5"}},     {{"attrs.n", "100"}},     {{"attrs.n", "1e2"}},
-      {{"attrs.x", "true"}},    {{"attrs.x", "null"}},    {{"attrs.o", R"({"b": 2, "aa": 1})"}},
-      {{"attrs.t.0", "a"}},     {{"attrs.t.-1", "b"}},    {{"attrs.t", R"(["b"])"}},
-      {{"attrs.s", "1.50"}},    {{"service", "api"}},     {{"service", ""}},
-      {{"min_level", "warn"}},  {{"level", "ERROR,INFO"}}, {{"host", "h1"}},
-      {{"device_id", "d1"}},    {{"service", "api"}, {"q", "m"}, {"min_level", "error"}},
+      {{"q", "ärger"}},
+      {{"q", "ÄRGER lager"}},
+      {{"q", "ΣΦΆΛΜΑ"}},
+      {{"q", "gross"}},
+      {{"q", "\"großer ä\""}},
+      {{"q", "100%"}},
+      {{"q", "1_0"}},
+      {{"q", "A_B"}},
+      {{"q", "istanbul"}},
+      {{"q", "i̇stanbul"}},
+      {{"q", "ǆemal"}},
+      {{"attrs.n", "1.50"}},
+      {{"attrs.n", "1.5"}},
+      {{"attrs.n", "100"}},
+      {{"attrs.n", "1e2"}},
+      {{"attrs.x", "true"}},
+      {{"attrs.x", "null"}},
+      {{"attrs.o", R"({"b": 2, "aa": 1})"}},
+      {{"attrs.t.0", "a"}},
+      {{"attrs.t.-1", "b"}},
+      {{"attrs.t", R"(["b"])"}},
+      {{"attrs.s", "1.50"}},
+      {{"service", "api"}},
+      {{"service", ""}},
+      {{"min_level", "warn"}},
+      {{"level", "ERROR,INFO"}},
+      {{"host", "h1"}},
+      {{"device_id", "d1"}},
+      {{"service", "api"}, {"q", "m"}, {"min_level", "error"}},
   };
   for (const auto& params : filters) {
     const std::string qs = http::query_string(params);
