@@ -195,6 +195,14 @@ void dlq_delete(Context&, http::Request&, http::RequestContext&, const http::Rep
 // audit_routes.cpp
 void list_audit(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 
+// alert_routes.cpp
+void list_alert_rules(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void create_alert_rule(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void get_alert_rule(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void update_alert_rule(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void delete_alert_rule(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void list_alert_events(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+
 // The endpoint list of GET / (from the route table): {"METHOD /path": "summary", …}, with the
 // Elasticsearch paths under `es_prefix`.
 void write_endpoint_list(core::JsonWriter& writer, std::string_view es_prefix);

@@ -28,19 +28,21 @@ bool is_hex(std::string_view s) {
 
 }  // namespace
 
+std::string random_secret() {
+  std::array<unsigned char, kSecretBytes> secret{};
+  random_bytes(secret.data(), secret.size());
+  return core::base64_encode(
+      std::string_view(reinterpret_cast<const char*>(secret.data()), secret.size()),
+      core::Base64::url);
+}
+
 GeneratedKey generate_key() {
   std::array<unsigned char, kIdHexDigits / 2> id_bytes{};
-  std::array<unsigned char, kSecretBytes> secret{};
   random_bytes(id_bytes.data(), id_bytes.size());
-  random_bytes(secret.data(), secret.size());
   GeneratedKey k;
   for (const unsigned char b : id_bytes)
     k.id += fmt::format("{:02x}", b);
-  k.key =
-      fmt::format("{}{}_{}", kPrefix, k.id,
-                  core::base64_encode(
-                      std::string_view(reinterpret_cast<const char*>(secret.data()), secret.size()),
-                      core::Base64::url));
+  k.key = fmt::format("{}{}_{}", kPrefix, k.id, random_secret());
   k.hash = hash_key(k.key);
   return k;
 }

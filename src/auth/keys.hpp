@@ -24,6 +24,9 @@ struct GeneratedKey {
 };
 // From the operating system's CSPRNG; throws std::runtime_error if it fails (start-up class).
 GeneratedKey generate_key();
+// 256 random bits from the same CSPRNG, in base64url (43 characters): a key's secret part, an
+// alert rule's signing secret. Throws as generate_key() does.
+std::string random_secret();
 
 // The id inside a key, or nullopt when `key` does not have a logpipe key's shape.
 std::optional<std::string_view> key_id_of(std::string_view key);

@@ -310,11 +310,13 @@ core::Result<LogQuery> parse_log_query(const Params& params, model::TenantId ten
 
 core::Result<LogFilter> parse_log_filter(const Params& params, model::TenantId tenant,
                                          core::Micros now) {
-  // A tail follows records as they come: no range, no order, no pages. Refused by name before
-  // the shared parser sees them (it takes from, to and order as the search's).
+  // A tail follows records as they come, an alert rule counts over its own window: no range, no
+  // order, no pages. Refused by name before the shared parser sees them (it takes from, to and
+  // order as the search's).
   for (const auto& [key, value] : params) {
     if (key == "from" || key == "to" || key == "order" || key == "limit" || key == "cursor")
-      return bad(key, "does not apply to a live tail, which follows new records as they come");
+      return bad(key,
+                 "does not apply to a live tail or an alert rule (no time range, order or pages)");
   }
   auto parsed = parse_query(
       params, tenant, now,

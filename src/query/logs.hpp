@@ -76,7 +76,8 @@ core::Result<LogQuery> parse_log_query(const Params& params, model::TenantId ten
                                        core::Micros now);
 
 // The filters alone (device_id, service, app, host, level, min_level, q, attrs.<key>), for a live
-// tail: from, to, order, limit and cursor are refused by name (422), as is any other parameter.
+// tail and an alert rule's stored filter: from, to, order, limit and cursor are refused by name
+// (422), as is any other parameter.
 core::Result<LogFilter> parse_log_filter(const Params& params, model::TenantId tenant,
                                          core::Micros now);
 

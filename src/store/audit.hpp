@@ -1,5 +1,6 @@
 // The audit log (table audit_log, migration 0005): who did what, when, from where, to the data
-// or the keys: key and tenant changes, deletes of logs and apps, DLQ replays and deletes.
+// or the keys: key and tenant changes, deletes of logs and apps, DLQ replays and deletes, alert
+// rule changes.
 // A change in PostgreSQL appends its row in the change's own transaction, so that there is no
 // change without its row; a change elsewhere (the DLQ in Redis) appends it right after.
 #pragma once
@@ -23,6 +24,9 @@ inline constexpr std::string_view kDlqDelete = "dlq.delete";
 inline constexpr std::string_view kKeyCreate = "key.create";
 inline constexpr std::string_view kKeyRevoke = "key.revoke";
 inline constexpr std::string_view kTenantCreate = "tenant.create";
+inline constexpr std::string_view kAlertRuleCreate = "alert_rule.create";
+inline constexpr std::string_view kAlertRuleUpdate = "alert_rule.update";
+inline constexpr std::string_view kAlertRuleDelete = "alert_rule.delete";
 }  // namespace audit_action
 
 // remote_addr of what the command line does (no network peer).
