@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
+#include "client/alerts.hpp"
 #include "client/audit.hpp"
 #include "client/query.hpp"
 #include "config/settings.hpp"
@@ -146,6 +147,11 @@ int main(int argc, char** argv) {
   client::AuditCommandLine audit_line;
   client::add_audit_flags(*audit_command, audit_line);
 
+  auto* alerts_command = cli.add_subcommand(
+      "alerts", "alert rules and their history on a running logpipe server (/api/v1/alerts)");
+  client::AlertsCommandLine alerts_line;
+  client::add_alerts_commands(*alerts_command, alerts_line);
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -169,6 +175,7 @@ int main(int argc, char** argv) {
     }
     return app::audit(*query);
   }
+  if (alerts_command->parsed()) return app::alerts(alerts_line);
   auto settings = options.resolve();
   if (!settings) {
     fmt::print(stderr, "logpipe: {}\n", settings.error().message);

@@ -24,6 +24,7 @@
 #include "app/database.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/tenant_cache.hpp"
+#include "client/alerts.hpp"
 #include "client/audit.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
@@ -839,6 +840,19 @@ int audit(const client::Query& query) {
   warn_if_insecure(query, "audit");
   if (auto done = client::run_audit(query, stdout); !done) {
     fmt::print(stderr, "logpipe audit: {}\n", done.error().message);
+    return 1;
+  }
+  return 0;
+}
+
+int alerts(const client::AlertsCommandLine& line) {
+  if (line.tls.insecure && line.url.starts_with("https://"))
+    fmt::print(stderr,
+               "logpipe alerts: warning: --insecure: the certificate of {} is not checked; anyone "
+               "on the path can pose as the server and read the API key\n",
+               line.url);
+  if (auto done = client::run_alerts(line, stdout); !done) {
+    fmt::print(stderr, "logpipe alerts: {}\n", done.error().message);
     return 1;
   }
   return 0;

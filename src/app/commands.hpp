@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "auth/key_store.hpp"
+#include "client/alerts.hpp"
 #include "client/query.hpp"
 #include "config/settings.hpp"
 #include "loadtest/loadtest.hpp"
@@ -53,5 +54,7 @@ int tenants_list(const config::Settings& settings, bool json);
 int query(const client::Query& query);
 // Prints a running server's audit log (`logpipe audit`); exits as query() does.
 int audit(const client::Query& query);
+// Runs `logpipe alerts …` against a running server; exits as query() does.
+int alerts(const client::AlertsCommandLine& line);
 
 }  // namespace logpipe::app

@@ -102,21 +102,30 @@ core::Result<std::string> audit_table_row(std::string_view entry) {
                      detail_text);
 }
 
-core::Status run_audit(const Query& query, std::FILE* out) {
+core::Status run_listing(const Query& query, const Listing& listing, std::FILE* out) {
   http::SyncClient client(query.server, query.timeout, query.tls);
   std::vector<std::string> whole;  // --output json
   std::size_t printed = 0;
   std::string cursor;
   simdjson::dom::parser parser;
+  const auto not_a_listing = [&](std::string_view why) {
+    return core::make_error(
+        Errc::malformed,
+        fmt::format("the server's answer is not a page of {}: {}", listing.what, why));
+  };
   while (printed < query.limit) {
     const std::size_t page_size = std::min(query.limit - printed, kMaxPageSize);
-    auto response = fetch_page(client, query, audit_page_target(query.search, page_size, cursor));
+    Params params = query.search;
+    params.emplace_back("limit", std::to_string(page_size));
+    if (!cursor.empty()) params.emplace_back("cursor", cursor);
+    auto response =
+        fetch_page(client, query, std::string(listing.path) + "?" + http::query_string(params));
     if (!response) return response.error();
     simdjson::dom::object page;
     simdjson::dom::array entries;
     if (parser.parse(response->body).get(page) != simdjson::SUCCESS ||
-        page["entries"].get_array().get(entries) != simdjson::SUCCESS)
-      return not_a_page("no \"entries\" array");
+        page[listing.member].get_array().get(entries) != simdjson::SUCCESS)
+      return not_a_listing(fmt::format("no \"{}\" array", listing.member));
     std::string text;
     for (auto entry : entries) {
       if (printed == query.limit) break;
@@ -124,7 +133,7 @@ core::Status run_audit(const Query& query, std::FILE* out) {
       std::string json = simdjson::minify(entry);
       switch (query.output) {
         case Output::table: {
-          auto row = audit_table_row(json);
+          auto row = listing.table_row(json);
           if (!row) return row.error();
           text += *row;
           break;
@@ -150,6 +159,10 @@ core::Status run_audit(const Query& query, std::FILE* out) {
     return write_output(out, text + (whole.empty() ? "]\n" : "\n]\n"));
   }
   return {};
+}
+
+core::Status run_audit(const Query& query, std::FILE* out) {
+  return run_listing(query, {"/api/v1/audit", "entries", "the audit log", audit_table_row}, out);
 }
 
 }  // namespace logpipe::client

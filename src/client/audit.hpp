@@ -42,4 +42,17 @@ core::Result<std::string> audit_table_row(std::string_view entry);
 // Runs the command and prints to `out`; errors as run() of `logpipe query` words them.
 core::Status run_audit(const Query& query, std::FILE* out);
 
+// A keyset-paged listing of the API (GET /api/v1/audit, /api/v1/alerts/events): the array
+// `member` of each page, the next page from next_cursor.
+struct Listing {
+  std::string_view path;                                           // "/api/v1/audit"
+  std::string_view member;                                         // "entries"
+  std::string_view what;                                           // "the audit log", for messages
+  core::Result<std::string> (*table_row)(std::string_view entry);  // one line, with its "\n"
+};
+// GET listing.path?<query.search>&limit=…[&cursor=…] until query.limit entries were printed or
+// no page follows; each entry as listing.table_row gives it, or the API's object (json: one
+// array; ndjson: one per line).
+core::Status run_listing(const Query& query, const Listing& listing, std::FILE* out);
+
 }  // namespace logpipe::client

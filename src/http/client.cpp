@@ -339,8 +339,8 @@ struct SyncClient::Impl {
                   : run([&](auto done) { step(plain, done); });
   }
 
-  core::Result<ClientResponse> exchange(const bhttp::request<bhttp::empty_body>& request,
-                                        bool reused) {
+  template <class Body>
+  core::Result<ClientResponse> exchange(const bhttp::request<Body>& request, bool reused) {
     if (auto ec = on_stream([&](auto& s, auto done) { bhttp::async_write(s, request, done); }))
       return broken(ec, "sending the request failed", reused);
     bhttp::response_parser<bhttp::string_body> parser;
@@ -373,28 +373,52 @@ SyncClient::~SyncClient() {
   if (impl_->connected) impl_->disconnect();
 }
 
-core::Result<ClientResponse> SyncClient::get(std::string_view target, const Headers& headers) {
-  Impl& c = *impl_;
-  bhttp::request<bhttp::empty_body> request{bhttp::verb::get, c.url.base_path + std::string(target),
-                                            11};
+namespace {
+
+// Sends `request` on the client's connection (opened when none is); a kept-alive connection the
+// server has closed meanwhile fails at once: when `retry` (an idempotent request), it is sent
+// again, once, on a fresh one.
+template <class Impl, class Body>
+core::Result<ClientResponse> round_trip(Impl& c, bhttp::request<Body>& request, bool retry) {
   request.set(bhttp::field::host, c.authority());
-  for (const auto& [name, value] : headers)
-    request.set(name, value);
   request.keep_alive(true);
   const bool reused = c.connected;
   if (!c.connected) {
     if (auto ok = c.connect(); !ok) return ok.error();
   }
   auto response = c.exchange(request, reused);
-  // A kept-alive connection the server has closed meanwhile fails at once; a GET may be sent
-  // again, once, on a fresh one.
-  if (!response && reused && response.error().code == Errc::io) {
+  if (!response && retry && reused && response.error().code == Errc::io) {
     c.disconnect();
     if (auto ok = c.connect(); !ok) return ok.error();
     response = c.exchange(request, false);
   }
   if (!response) c.disconnect();
   return response;
+}
+
+}  // namespace
+
+core::Result<ClientResponse> SyncClient::get(std::string_view target, const Headers& headers) {
+  Impl& c = *impl_;
+  bhttp::request<bhttp::empty_body> request{bhttp::verb::get, c.url.base_path + std::string(target),
+                                            11};
+  for (const auto& [name, value] : headers)
+    request.set(name, value);
+  return round_trip(c, request, true);
+}
+
+core::Result<ClientResponse> SyncClient::send(std::string_view method, std::string_view target,
+                                              const Headers& headers, std::string body) {
+  Impl& c = *impl_;
+  const auto verb = bhttp::string_to_verb(method);
+  if (verb == bhttp::verb::unknown)
+    return core::make_error(Errc::invalid_argument, fmt::format("unknown method {}", method));
+  bhttp::request<bhttp::string_body> request{verb, c.url.base_path + std::string(target), 11};
+  for (const auto& [name, value] : headers)
+    request.set(name, value);
+  request.body() = std::move(body);
+  request.prepare_payload();
+  return round_trip(c, request, verb == bhttp::verb::put || verb == bhttp::verb::delete_);
 }
 
 }  // namespace logpipe::http

@@ -72,6 +72,11 @@ class SyncClient {
   // one-line message naming the certificate and what to do (--cacert), and
   // Errc::invalid_argument when ca_file cannot be loaded.
   core::Result<ClientResponse> get(std::string_view target, const Headers& headers = {});
+  // Another method ("POST", "PUT", "DELETE") with `body` (sent with Content-Length, its
+  // Content-Type among `headers`); errors as get(). Only an idempotent method (PUT, DELETE) is
+  // sent again on a fresh connection when a kept-alive one turns out closed.
+  core::Result<ClientResponse> send(std::string_view method, std::string_view target,
+                                    const Headers& headers, std::string body);
 
  private:
   struct Impl;

@@ -6,7 +6,11 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <regex>
+#include <tuple>
 
 #include "alerts/store.hpp"
 #include "core/time.hpp"
@@ -297,6 +301,125 @@ TEST_F(Alerts, EventsListTheEpisodesNewestFirstWithTheirDeliveries) {
   auto still_open = alerts::open_events(c);
   ASSERT_TRUE(still_open);
   EXPECT_TRUE(still_open->empty());
+}
+
+TEST_F(Alerts, CliManagesRulesAndPrintsTheHistory) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(lp->port());
+  const auto cli_alerts = [&](std::vector<std::string> args, const std::string& key) {
+    args.insert(args.begin(), {"alerts"});
+    args.insert(args.begin() + 2, {"--url", url, "--api-key", key});
+    return run_logpipe(args, {});
+  };
+  // Seed 002's two rules.
+  auto [code, out] =
+      cli_alerts({"create", "--name", "error burst", "--kind", "threshold", "--filter",
+                  "level=ERROR", "--threshold", "10", "--window", "60s", "--cooldown", "5m",
+                  "--webhook", "http://127.0.0.1:9/hook", "--label", "severity=critical"},
+                 admin);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("threshold error burst enabled window=60s threshold=10"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("filter={\"level\":\"ERROR\"} notify=webhook"), std::string::npos) << out;
+  EXPECT_NE(out.find("secret "), std::string::npos) << out;
+  std::tie(code, out) =
+      cli_alerts({"create", "--name", "payment-service burst", "--kind", "threshold", "--filter",
+                  "service=payment-service", "--threshold", "5", "--window", "1m", "--group-by",
+                  "host", "--slack", "https://hooks.slack.com/services/T0/B0/x", "--alertmanager",
+                  "http://127.0.0.1:9093", "--output", "json"},
+                 admin);
+  ASSERT_EQ(code, 0) << out;
+  auto created = parse_json(parser, out);
+  const std::int64_t id = created["id"].get_int64().value();
+  EXPECT_EQ(created["window_seconds"].get_int64().value(), 60);
+  EXPECT_EQ(created["notify"].get_array().size(), 2U);
+  EXPECT_FALSE(std::string(created["secret"].get_string().value()).empty());
+
+  std::tie(code, out) = cli_alerts({"list"}, reader);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2) << out;
+  EXPECT_EQ(out.find("secret"), std::string::npos) << out;
+  EXPECT_NE(out.find("group_by=host"), std::string::npos) << out;
+  std::tie(code, out) = cli_alerts({"list", "--output", "json"}, reader);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(parse_json(parser, out).get_array().size(), 2U);
+  std::tie(code, out) = cli_alerts({"get", std::to_string(id)}, reader);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(out.rfind(std::to_string(id) + " threshold payment-service burst", 0), 0U) << out;
+
+  std::tie(code, out) =
+      cli_alerts({"update", std::to_string(id), "--name", "payment-service burst", "--kind",
+                  "threshold", "--filter", "service=payment-service", "--filter", "level=ERROR",
+                  "--filter", "level=FATAL", "--threshold", "7"},
+                 admin);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("threshold=7"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("level":["ERROR","FATAL"])"), std::string::npos) << out;
+  EXPECT_EQ(out.find("secret"), std::string::npos) << out;
+  std::tie(code, out) = cli_alerts({"update", std::to_string(id), "--name", "payment-service burst",
+                                    "--kind", "match", "--rotate-secret"},
+                                   admin);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("secret "), std::string::npos) << out;
+
+  // The rule as a file, the API's body.
+  const std::string file = ::testing::TempDir() + unique_tag("rule") + ".json";
+  {
+    std::ofstream(file) << R"({"name":"silent devices","kind":"absence","group_by":["device_id"]})";
+  }
+  std::tie(code, out) = cli_alerts({"create", "--file", file}, admin);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("absence silent devices enabled window=300s group_by=device_id"),
+            std::string::npos)
+      << out;
+  std::tie(code, out) = cli_alerts({"create", "--file", file, "--name", "x"}, admin);
+  EXPECT_NE(code, 0);
+  EXPECT_NE(out.find("--file"), std::string::npos) << out;
+  std::remove(file.c_str());
+
+  // Refusals name the field; scopes hold.
+  std::tie(code, out) = cli_alerts({"create", "--name", "x", "--kind", "threshold", "--threshold",
+                                    "1", "--filter", "level=LOUD"},
+                                   admin);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("422 invalid_field: filter.level"), std::string::npos) << out;
+  std::tie(code, out) = cli_alerts({"create", "--name", "x", "--kind", "match"}, reader);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("403"), std::string::npos) << out;
+  std::tie(code, out) = cli_alerts({"get", std::to_string(id)}, acme);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("404"), std::string::npos) << out;
+
+  // The history, with a delivery.
+  {
+    auto c = db.connect();
+    auto rule = alerts::find_rule(c, 1, id);
+    ASSERT_TRUE(rule);
+    auto event = alerts::open_event(c, *rule, "{}", 12);
+    ASSERT_TRUE(event);
+    alerts::Delivery d;
+    d.event_id = event->id;
+    d.target_type = alerts::TargetType::slack;
+    d.target_url = "https://hooks.slack.com/services/T0/B0/x";
+    d.ok = false;
+    d.error = "connection refused";
+    ASSERT_TRUE(alerts::append_delivery(c, d));
+  }
+  std::tie(code, out) = cli_alerts({"events"}, reader);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find(" firing payment-service burst #" + std::to_string(id) +
+                     " group={} count=12 resolved=- [firing slack "
+                     "https://hooks.slack.com/services/T0/B0/x 1x failed connection refused]"),
+            std::string::npos)
+      << out;
+  std::tie(code, out) = cli_alerts({"events", "--state", "resolved", "--output", "json"}, reader);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "[]\n");
+
+  std::tie(code, out) = cli_alerts({"delete", std::to_string(id)}, admin);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "deleted alert rule " + std::to_string(id) + "\n");
+  std::tie(code, out) = cli_alerts({"list"}, reader);
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2) << out;
 }
 
 }  // namespace
