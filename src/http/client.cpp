@@ -4,6 +4,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -13,6 +14,7 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <optional>
 
 #include "tls/client_certificate.hpp"
@@ -209,8 +211,12 @@ struct SyncClient::Impl {
   // timeouts bound a blocking client (its synchronous calls have none).
   template <class Start>
   error_code run(Start start) {
+    return run(start, timeout);
+  }
+  template <class Start>
+  error_code run(Start start, std::chrono::milliseconds limit) {
     error_code result = asio::error::would_block;
-    transport().expires_after(timeout);
+    transport().expires_after(limit);
     start([&result](error_code ec, auto&&...) { result = ec; });
     io.restart();
     io.run();
@@ -335,8 +341,12 @@ struct SyncClient::Impl {
 
   template <class Step>
   error_code on_stream(Step step) {
-    return secure ? run([&](auto done) { step(*secure, done); })
-                  : run([&](auto done) { step(plain, done); });
+    return on_stream(step, timeout);
+  }
+  template <class Step>
+  error_code on_stream(Step step, std::chrono::milliseconds limit) {
+    return secure ? run([&](auto done) { step(*secure, done); }, limit)
+                  : run([&](auto done) { step(plain, done); }, limit);
   }
 
   template <class Body>
@@ -351,7 +361,57 @@ struct SyncClient::Impl {
     auto response = parser.release();
     if (!response.keep_alive()) disconnect();
     return ClientResponse{response.result_int(), std::string(response.reason()),
-                          std::move(response.body())};
+                          std::move(response.body()),
+                          std::string(response[bhttp::field::content_type])};
+  }
+
+  core::Result<ClientResponse> stream(const bhttp::request<bhttp::empty_body>& request,
+                                      std::chrono::milliseconds idle_timeout,
+                                      const std::function<bool(const ClientResponse&)>& on_head,
+                                      const std::function<bool(std::string_view)>& on_body) {
+    if (auto ec = on_stream([&](auto& s, auto done) { bhttp::async_write(s, request, done); }))
+      return broken(ec, "sending the request failed", false);
+    bhttp::response_parser<bhttp::buffer_body> parser;
+    // A stream has no length; each read is bounded by the piece's buffer instead.
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    if (auto ec = on_stream(
+            [&](auto& s, auto done) { bhttp::async_read_header(s, buffer, parser, done); }))
+      return broken(ec, "reading the answer failed", false);
+    const auto& head = parser.get();
+    ClientResponse response{head.result_int(),
+                            std::string(head.reason()),
+                            {},
+                            std::string(head[bhttp::field::content_type])};
+    const bool streamed = response.status == 200;
+    if (streamed && !on_head(response)) return response;
+    // An error's body is read whole, as get() reads it; its first MiB says enough.
+    constexpr std::size_t kErrorBodyBytes = std::size_t{1} << 20;
+    std::array<char, 16384> piece{};
+    while (!parser.is_done()) {
+      parser.get().body().data = piece.data();
+      parser.get().body().size = piece.size();
+      error_code ec =
+          on_stream([&](auto& s, auto done) { bhttp::async_read_some(s, buffer, parser, done); },
+                    streamed ? idle_timeout : timeout);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec == beast::error::timeout && streamed)
+        return core::make_error(
+            Errc::timeout,
+            fmt::format("no data from {} for {} s", authority(),
+                        std::chrono::ceil<std::chrono::seconds>(idle_timeout).count()));
+      // (Not a plain HTTP client at an HTTPS port: the head came.)
+      if (ec)
+        return broken(ec, streamed ? "reading the stream failed" : "reading the answer failed",
+                      true);
+      const std::string_view got(piece.data(), piece.size() - parser.get().body().size);
+      if (streamed) {
+        if (!got.empty() && !on_body(got)) break;
+      } else {
+        response.body.append(got.substr(0, kErrorBodyBytes - response.body.size()));
+        if (response.body.size() == kErrorBodyBytes) break;
+      }
+    }
+    return response;
   }
 
   Url url;
@@ -419,6 +479,25 @@ core::Result<ClientResponse> SyncClient::send(std::string_view method, std::stri
   request.body() = std::move(body);
   request.prepare_payload();
   return round_trip(c, request, verb == bhttp::verb::put || verb == bhttp::verb::delete_);
+}
+
+core::Result<ClientResponse> SyncClient::get_stream(
+    std::string_view target, const Headers& headers, std::chrono::milliseconds idle_timeout,
+    const std::function<bool(const ClientResponse& head)>& on_head,
+    const std::function<bool(std::string_view piece)>& on_body) {
+  Impl& c = *impl_;
+  bhttp::request<bhttp::empty_body> request{bhttp::verb::get, c.url.base_path + std::string(target),
+                                            11};
+  request.set(bhttp::field::host, c.authority());
+  for (const auto& [name, value] : headers)
+    request.set(name, value);
+  // The stream ends the connection's use: one it shares with nothing, closed when it ends.
+  request.keep_alive(false);
+  if (c.connected) c.disconnect();
+  if (auto ok = c.connect(); !ok) return ok.error();
+  auto response = c.stream(request, idle_timeout, on_head, on_body);
+  c.disconnect();
+  return response;
 }
 
 }  // namespace logpipe::http

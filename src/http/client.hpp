@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,6 +37,7 @@ struct ClientResponse {
   unsigned status = 0;
   std::string reason;
   std::string body;
+  std::string content_type;  // the Content-Type header, "" when absent
 };
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -77,6 +79,20 @@ class SyncClient {
   // sent again on a fresh connection when a kept-alive one turns out closed.
   core::Result<ClientResponse> send(std::string_view method, std::string_view target,
                                     const Headers& headers, std::string body);
+
+  // GET of a long-lived stream (text/event-stream), on a connection of its own that is closed
+  // afterwards. Connecting, the request and the response head are bounded by the timeout, as
+  // get()'s are, with the same errors; then each read of the body by `idle_timeout`: no byte for
+  // that long is Errc::timeout (a stream whose server sends keep-alives gets this only when the
+  // connection silently died). A 200's head goes to `on_head` (body empty); when it answers
+  // true, `on_body` gets the body piece by piece as it arrives, until the server ends it or
+  // `on_body` answers false. Any other status: the body (its first MiB) is read into the result,
+  // as get() returns it. The result is the head once the stream ended; Errc::io when the
+  // connection broke during the body.
+  core::Result<ClientResponse> get_stream(
+      std::string_view target, const Headers& headers, std::chrono::milliseconds idle_timeout,
+      const std::function<bool(const ClientResponse& head)>& on_head,
+      const std::function<bool(std::string_view piece)>& on_body);
 
  private:
   struct Impl;
