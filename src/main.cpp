@@ -7,6 +7,7 @@
 #include "client/alerts.hpp"
 #include "client/audit.hpp"
 #include "client/query.hpp"
+#include "client/tail.hpp"
 #include "config/settings.hpp"
 #include "loadtest/seed.hpp"
 
@@ -152,6 +153,12 @@ int main(int argc, char** argv) {
   client::AlertsCommandLine alerts_line;
   client::add_alerts_commands(*alerts_command, alerts_line);
 
+  auto* tail_command = cli.add_subcommand(
+      "tail",
+      "follow the logs of a running logpipe server as they arrive (GET /api/v1/tail), filtered");
+  client::TailCommandLine tail_line;
+  client::add_tail_flags(*tail_command, tail_line);
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -166,6 +173,14 @@ int main(int argc, char** argv) {
       return 2;
     }
     return app::query(*query);
+  }
+  if (tail_command->parsed()) {
+    auto tail = client::finish_tail_flags(tail_line);
+    if (!tail) {
+      fmt::print(stderr, "logpipe tail: {}\n", tail.error().message);
+      return 2;
+    }
+    return app::tail(*tail);
   }
   if (audit_command->parsed()) {
     auto query = client::finish_audit_flags(audit_line);

@@ -26,6 +26,7 @@
 #include "auth/tenant_cache.hpp"
 #include "client/alerts.hpp"
 #include "client/audit.hpp"
+#include "client/tail.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
 #include "http/server.hpp"
@@ -818,12 +819,22 @@ int dlq_delete(const config::Settings& s, const std::vector<std::string>& ids) {
 namespace {
 // --insecure is for a moment's test against a server with a certificate at hand, never a habit:
 // say what it costs on every run.
-void warn_if_insecure(const client::Query& query, std::string_view command) {
-  if (query.server.tls && query.tls.insecure)
+void warn_if_insecure(bool https, const http::TlsOptions& tls, std::string_view url,
+                      std::string_view command) {
+  if (https && tls.insecure)
     fmt::print(stderr,
                "logpipe {}: warning: --insecure: the certificate of {} is not checked; anyone on "
                "the path can pose as the server and read the API key and the logs\n",
-               command, query.url);
+               command, url);
+}
+void warn_if_insecure(const client::Query& query, std::string_view command) {
+  warn_if_insecure(query.server.tls, query.tls, query.url, command);
+}
+
+// Ctrl-C is how a tail ends: everything printed was flushed already, so the handler only exits,
+// with success (exit is not async-signal-safe; _exit is).
+void end_tail(int /*signal*/) {
+  _exit(0);
 }
 }  // namespace
 
@@ -846,13 +857,22 @@ int audit(const client::Query& query) {
 }
 
 int alerts(const client::AlertsCommandLine& line) {
-  if (line.tls.insecure && line.url.starts_with("https://"))
-    fmt::print(stderr,
-               "logpipe alerts: warning: --insecure: the certificate of {} is not checked; anyone "
-               "on the path can pose as the server and read the API key\n",
-               line.url);
+  warn_if_insecure(line.url.starts_with("https://"), line.tls, line.url, "alerts");
   if (auto done = client::run_alerts(line, stdout); !done) {
     fmt::print(stderr, "logpipe alerts: {}\n", done.error().message);
+    return 1;
+  }
+  return 0;
+}
+
+int tail(const client::Tail& tail) {
+  warn_if_insecure(tail.server.tls, tail.tls, tail.url, "tail");
+  // `logpipe tail | head -3`: a reader that left is the write's EPIPE, the tail's normal end,
+  // not a SIGPIPE death.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGINT, end_tail);
+  if (auto done = client::run_tail(tail, stdout, stderr); !done) {
+    fmt::print(stderr, "logpipe tail: {}\n", done.error().message);
     return 1;
   }
   return 0;

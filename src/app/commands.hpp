@@ -8,6 +8,7 @@
 #include "auth/key_store.hpp"
 #include "client/alerts.hpp"
 #include "client/query.hpp"
+#include "client/tail.hpp"
 #include "config/settings.hpp"
 #include "loadtest/loadtest.hpp"
 #include "loadtest/seed.hpp"
@@ -56,5 +57,9 @@ int query(const client::Query& query);
 int audit(const client::Query& query);
 // Runs `logpipe alerts …` against a running server; exits as query() does.
 int alerts(const client::AlertsCommandLine& line);
+// Follows a running server's live tail (`logpipe tail`) until Ctrl-C (exit 0) or a reader of its
+// output that left (`| head`, exit 0); exit 1 when the server refuses the request (its message
+// on stderr). Network failures are reconnected, not fatal.
+int tail(const client::Tail& tail);
 
 }  // namespace logpipe::app

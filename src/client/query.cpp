@@ -17,14 +17,13 @@ namespace {
 
 using core::Errc;
 
-// https://no-color.org: NO_COLOR set to anything but "" turns colours off.
-bool wants_color(bool no_color, std::FILE* out) {
-  const char* no_color_env = std::getenv("NO_COLOR");
-  return !no_color && (no_color_env == nullptr || *no_color_env == '\0') &&
-         isatty(fileno(out)) == 1;
-}
-
 }  // namespace
+
+bool terminal_wants_color(std::FILE* out) {
+  // https://no-color.org: NO_COLOR set to anything but "" turns colours off.
+  const char* no_color_env = std::getenv("NO_COLOR");
+  return (no_color_env == nullptr || *no_color_env == '\0') && isatty(fileno(out)) == 1;
+}
 
 void add_tls_flags(CLI::App& c, TlsFlags& flags) {
   c.add_option("--cacert", flags.cacert,
@@ -36,7 +35,7 @@ void add_tls_flags(CLI::App& c, TlsFlags& flags) {
              "key and the logs; a warning says so)");
 }
 
-void add_flags(CLI::App& c, CommandLine& line) {
+void add_server_flags(CLI::App& c, CommandLine& line) {
   c.add_option("--url", line.url,
                "the logpipe server, http:// or https:// (a path after the port is kept, for a "
                "server behind a prefix)")
@@ -45,6 +44,9 @@ void add_flags(CLI::App& c, CommandLine& line) {
   c.add_option("--api-key", line.api_key, "sent as the X-API-Key header")
       ->envname("LOGPIPE_API_KEY");
   add_tls_flags(c, line.tls);
+}
+
+void add_filter_flags(CLI::App& c, CommandLine& line) {
   c.add_option("--device-id", line.device_id, "logs of this device");
   c.add_option("--service", line.service, "logs of this service");
   c.add_option("--app", line.app, "logs of this app");
@@ -54,14 +56,22 @@ void add_flags(CLI::App& c, CommandLine& line) {
       ->allow_extra_args(false);
   c.add_option("--min-level", line.min_level,
                "this level or above: TRACE DEBUG INFO NOTICE WARNING ERROR CRITICAL FATAL");
-  c.add_option("--from", line.from,
-               "from this time on: RFC 3339 (2024-11-14T10:30:00Z) or a duration before now "
-               "(30s, 15m, 2h, 7d)");
-  c.add_option("--to", line.to, "before this time (RFC 3339 or a duration before now)");
   c.add_option("--attr", line.attrs,
                "key.path=value: the attribute at that path (dots for nesting), as text, equals "
                "the value (repeatable)")
       ->allow_extra_args(false);
+  c.add_option("words", line.words,
+               "words and phrases the message contains, in any case; an argument with a space is "
+               "a phrase (\"disk full\")");
+}
+
+void add_flags(CLI::App& c, CommandLine& line) {
+  add_server_flags(c, line);
+  add_filter_flags(c, line);
+  c.add_option("--from", line.from,
+               "from this time on: RFC 3339 (2024-11-14T10:30:00Z) or a duration before now "
+               "(30s, 15m, 2h, 7d)");
+  c.add_option("--to", line.to, "before this time (RFC 3339 or a duration before now)");
   c.add_option("--order", line.order, "desc (newest first, the server's default) or asc")
       ->check(CLI::IsMember({"asc", "desc"}));
   c.add_option("--limit", line.limit,
@@ -78,9 +88,6 @@ void add_flags(CLI::App& c, CommandLine& line) {
   c.add_option("--timeout", line.timeout_seconds, "seconds to wait for each answer")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
-  c.add_option("words", line.words,
-               "words and phrases the message contains, in any case; an argument with a space is "
-               "a phrase (\"disk full\")");
 }
 
 core::Result<Query> finish_flags(const CommandLine& line) {
@@ -174,7 +181,7 @@ core::Result<http::ClientResponse> fetch_page(http::SyncClient& client, const Qu
 
 core::Status run(const Query& query, std::FILE* out) {
   http::SyncClient client(query.server, query.timeout, query.tls);
-  const bool color = query.output == Output::table && wants_color(query.no_color, out);
+  const bool color = query.output == Output::table && !query.no_color && terminal_wants_color(out);
   std::vector<LogEntry> whole;  // --output json: one array, printed once every page is in
   std::size_t printed = 0;
   std::string cursor;

@@ -50,7 +50,14 @@ struct CommandLine {
   std::size_t timeout_seconds = 60;
 };
 
+// Every flag of `logpipe query`: the server's, the filters', and its own (--from, --to,
+// --order, --limit, --output, --no-color, --timeout).
 void add_flags(CLI::App& command, CommandLine& line);
+// --url, --api-key, --cacert, --insecure: how to reach the server (query, tail).
+void add_server_flags(CLI::App& command, CommandLine& line);
+// The filters that search and tail share, in the API's names (--device-id, --service, --app,
+// --host, --level, --min-level, --attr, the words); search_params() turns them into parameters.
+void add_filter_flags(CLI::App& command, CommandLine& line);
 
 // A checked query, ready to run.
 struct Query {
@@ -95,6 +102,10 @@ core::Status write_output(std::FILE* out, std::string_view text);
 // words it.
 core::Result<http::ClientResponse> fetch_page(http::SyncClient& client, const Query& query,
                                               std::string_view target);
+
+// Whether text for `out` may carry colours: `out` is a terminal and NO_COLOR
+// (https://no-color.org) is unset or empty.
+bool terminal_wants_color(std::FILE* out);
 
 // Runs the query and prints to `out`. Colour (table only) when `out` is a terminal, unless
 // --no-color or NO_COLOR is set. Errors: the server unreachable (with a hint at --url), its

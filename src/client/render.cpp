@@ -45,12 +45,20 @@ core::Result<LogEntry> read_entry(simdjson::dom::parser& parser, std::string_vie
   if (!device_id) return device_id.error();
   auto service = optional_string(object, "service");
   if (!service) return service.error();
+  auto host = optional_string(object, "host");
+  if (!host) return host.error();
   entry.device_id = std::move(device_id).value();
   entry.service = std::move(service).value();
+  entry.host = std::move(host).value();
   return entry;
 }
 
 }  // namespace
+
+core::Result<LogEntry> parse_log(std::string_view json) {
+  simdjson::dom::parser parser;
+  return read_entry(parser, json);
+}
 
 void append_printable(std::string& out, std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {

@@ -16,7 +16,7 @@ namespace logpipe::client {
 struct LogEntry {
   std::string json;  // the API's object, as sent
   std::string ts, level, message;
-  std::optional<std::string> device_id, service;  // null in the API when the sender gave none
+  std::optional<std::string> device_id, service, host;  // null in the API when the sender gave none
 };
 
 struct LogPage {
@@ -27,6 +27,10 @@ struct LogPage {
 // A 200 answer's body: {"logs":[…],"count":N,"next_cursor":"…"|null}. Errc::malformed when it is
 // not that.
 core::Result<LogPage> parse_log_page(std::string_view body);
+
+// One of the API's log objects (an item of a page, a record of the live tail). Errc::malformed
+// when it is not an object with ts, level and message.
+core::Result<LogEntry> parse_log(std::string_view json);
 
 // "<ts> <LEVEL, padded> <device_id>/<service> <message>\n" ("-" for a missing device or
 // service). Control characters in the log's text are shown escaped (\n, \x1b, …): a log must not

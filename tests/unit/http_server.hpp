@@ -128,7 +128,7 @@ class Client {
   bool connected_ = false;
 };
 
-std::string get(std::string_view target, std::string_view extra = "") {
+inline std::string get(std::string_view target, std::string_view extra = "") {
   return "GET " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n" + std::string(extra) + "\r\n";
 }
 
