@@ -21,7 +21,7 @@ using namespace std::chrono_literals;
 using http::bhttp::status;
 
 // The command line as main() parses it: argv after "logpipe tail".
-core::Result<Tail> parse(std::vector<std::string> args) {
+core::Result<Tail> parse(const std::vector<std::string>& args) {
   CLI::App app;
   TailCommandLine line;
   add_tail_flags(app, line);
@@ -50,11 +50,11 @@ TEST(TailFlags, OutputColorAndNoTimeRange) {
   EXPECT_EQ(parse({"--output", "json"})->output, TailOutput::json);
   EXPECT_EQ(parse({"--color", "always"})->color, ColorMode::always);
   EXPECT_EQ(parse({"--color", "never"})->color, ColorMode::never);
-  EXPECT_THROW(parse({"--color", "sometimes"}), CLI::ValidationError);
-  EXPECT_THROW(parse({"--output", "table"}), CLI::ValidationError);
+  EXPECT_THROW((void)parse({"--color", "sometimes"}), CLI::ValidationError);
+  EXPECT_THROW((void)parse({"--output", "table"}), CLI::ValidationError);
   // A tail starts now and has no end: the search's range, order and limit are not its flags.
-  EXPECT_THROW(parse({"--from", "15m"}), CLI::ParseError);
-  EXPECT_THROW(parse({"--limit", "5"}), CLI::ParseError);
+  EXPECT_THROW((void)parse({"--from", "15m"}), CLI::ParseError);
+  EXPECT_THROW((void)parse({"--limit", "5"}), CLI::ParseError);
   const auto bad_attr = parse({"--attr", "novalue"});
   ASSERT_FALSE(bad_attr);
   EXPECT_NE(bad_attr.error().message.find("--attr"), std::string::npos);
@@ -157,12 +157,12 @@ class TailAgainstServer : public http::ServerTest {
                     std::lock_guard lock(mutex_);
                     targets_.emplace_back(req.target());
                   }
-                  answer(acts_[std::min(n, acts_.size() - 1)], req, std::move(reply));
+                  answer(acts_[std::min(n, acts_.size() - 1)], req, reply);
                 });
     start_server();
   }
 
-  void answer(Act act, http::Request& req, http::Reply reply) {
+  void answer(Act act, http::Request& req, const http::Reply& reply) {
     if (act == Act::unavailable)
       return reply(http::error_response(
           req, core::make_error(core::Errc::unavailable, "the live tail is starting")));
