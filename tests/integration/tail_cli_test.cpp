@@ -1,10 +1,12 @@
 // `logpipe tail` as a user runs it: the real binary, against a stand-in event stream server (how
-// it ends: Ctrl-C, `| head`, a refusal) and against a real serve with its live tail.
+// it ends: Ctrl-C, `| head`, a refusal) and against a real serve with its live tail (a filter,
+// records ingested while it runs).
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <thread>
@@ -130,6 +132,85 @@ TEST(TailCli, ARefusalEndsItWithTheServersMessage) {
   EXPECT_EQ(code, 1) << output;
   EXPECT_EQ(output, "logpipe tail: 401 unauthenticated: an API key is required\n");
   EXPECT_EQ(server.connections(), 1);
+}
+
+// ---- Against a real serve ----
+
+class TailCliServe : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
+    lp.emplace(LogpipeOptions{.database_url = db.url(), .stream = unique_tag("tailcli")});
+    url = "http://127.0.0.1:" + std::to_string(lp->port());
+  }
+
+  void ingest(const std::string& ndjson) {
+    const auto response = ingest_ndjson(lp->port(), ndjson);
+    ASSERT_EQ(response.status, 202) << response.body;
+  }
+
+  TestDatabase db{"tailcli"};
+  std::optional<Logpipe> lp;
+  std::string url;
+};
+
+// The lines of `text` that are JSON objects whose message starts with `prefix`.
+std::vector<std::string> messages(const std::string& text, const std::string& prefix) {
+  std::vector<std::string> found;
+  simdjson::dom::parser parser;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto end = std::min(text.find('\n', start), text.size());
+    const std::string line = text.substr(start, end - start);
+    start = end + 1;
+    simdjson::dom::object object;
+    std::string_view message;
+    if (parser.parse(line).get(object) != simdjson::SUCCESS ||
+        object["message"].get_string().get(message) != simdjson::SUCCESS ||
+        !message.starts_with(prefix))
+      continue;
+    found.emplace_back(message);
+    EXPECT_TRUE(object["id"].error() == simdjson::NO_SUCH_FIELD) << line;
+  }
+  return found;
+}
+
+TEST_F(TailCliServe, PrintsWhatItsFilterMatchesAsItArrives) {
+  const std::string service = unique_tag("tailsvc");
+  Process tail({LOGPIPE_BINARY, "tail", "--output", "json", "--url", url, "--service", service,
+                "--min-level", "warning"},
+               {});
+  // Subscribed once a warm-up record comes through: what was ingested before is not the tail's.
+  int tries = 0;
+  ASSERT_TRUE(eventually(
+      [&] {
+        if (tries++ % 10 == 0)
+          ingest(R"({"service":")" + service + R"(","level":"ERROR","message":"warm-up"})");
+        return !messages(tail.output(), "warm-up").empty();
+      },
+      30s))
+      << tail.output();
+  ingest(R"({"service":")" + service + R"(","level":"ERROR","message":"match 1","host":"h1"})" +
+         "\n" + R"({"service":")" + service + R"(","level":"INFO","message":"match no: level"})" +
+         "\n" + R"({"service":"other","level":"ERROR","message":"match no: service"})" + "\n" +
+         R"({"service":")" + service +
+         R"(","level":"WARNING","message":"match 2","attrs":{"k":[1,"two"]}})" + "\n");
+  ASSERT_TRUE(eventually([&] { return messages(tail.output(), "match").size() >= 2; }, 20s))
+      << tail.output();
+  // A little longer for what must not come.
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(messages(tail.output(), "match"), (std::vector<std::string>{"match 1", "match 2"}))
+      << tail.output();
+  ASSERT_EQ(::kill(tail.pid(), SIGINT), 0);
+  EXPECT_EQ(tail.wait(10s), 0) << tail.output();
+}
+
+TEST_F(TailCliServe, AFilterTheServerRefusesEndsIt) {
+  const auto [code, output] = run_logpipe({"tail", "--url", url, "--min-level", "LOUD"}, {}, 20s);
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_NE(output.find("logpipe tail: 422 invalid_field: min_level must be a level"),
+            std::string::npos)
+      << output;
 }
 
 }  // namespace
