@@ -66,7 +66,7 @@ bool refused_for_good(unsigned status) {
   return status >= 400 && status < 500 && status != 408 && status != 429;
 }
 
-// One connection's events turned into output: records to `out` (one write per network read),
+// The stream's events turned into output: records to `out` (one write per network read),
 // drop notices to `err`.
 class Printer {
  public:
