@@ -819,16 +819,15 @@ int dlq_delete(const config::Settings& s, const std::vector<std::string>& ids) {
 namespace {
 // --insecure is for a moment's test against a server with a certificate at hand, never a habit:
 // say what it costs on every run.
-void warn_if_insecure(bool https, const http::TlsOptions& tls, std::string_view url,
-                      std::string_view command) {
-  if (https && tls.insecure)
+void warn_if_insecure(bool https, bool insecure, std::string_view url, std::string_view command) {
+  if (https && insecure)
     fmt::print(stderr,
                "logpipe {}: warning: --insecure: the certificate of {} is not checked; anyone on "
                "the path can pose as the server and read the API key and the logs\n",
                command, url);
 }
 void warn_if_insecure(const client::Query& query, std::string_view command) {
-  warn_if_insecure(query.server.tls, query.tls, query.url, command);
+  warn_if_insecure(query.server.tls, query.tls.insecure, query.url, command);
 }
 
 // Ctrl-C is how a tail ends: everything printed was flushed already, so the handler only exits,
@@ -857,7 +856,7 @@ int audit(const client::Query& query) {
 }
 
 int alerts(const client::AlertsCommandLine& line) {
-  warn_if_insecure(line.url.starts_with("https://"), line.tls, line.url, "alerts");
+  warn_if_insecure(line.url.starts_with("https://"), line.tls.insecure, line.url, "alerts");
   if (auto done = client::run_alerts(line, stdout); !done) {
     fmt::print(stderr, "logpipe alerts: {}\n", done.error().message);
     return 1;
@@ -866,7 +865,7 @@ int alerts(const client::AlertsCommandLine& line) {
 }
 
 int tail(const client::Tail& tail) {
-  warn_if_insecure(tail.server.tls, tail.tls, tail.url, "tail");
+  warn_if_insecure(tail.server.tls, tail.tls.insecure, tail.url, "tail");
   // `logpipe tail | head -3`: a reader that left is the write's EPIPE, the tail's normal end,
   // not a SIGPIPE death.
   std::signal(SIGPIPE, SIG_IGN);
