@@ -399,6 +399,22 @@ const std::vector<Spec>& specs() {
          s.metrics_auth = v;
          return {};
        }},
+      {"alert_notify_attempts", "5",
+       "attempts to deliver an alert notification to one target, the first included (1-20); "
+       "network errors, timeouts, 5xx and 429 are tried again, other answers are not",
+       kServe | kWorker, size_setter(&Settings::alert_notify_attempts, 1, 20)},
+      {"alert_notify_retry_delay", "1s",
+       "wait before an alert notification's second attempt, doubled before each next one (1, 2, "
+       "4, 8 s …, at most 1m; a longer Retry-After of the receiver is honoured up to 1m)",
+       kServe | kWorker, duration_setter(&Settings::alert_notify_retry_delay_ms, 10, 60'000)},
+      {"alert_notify_timeout", "10s",
+       "each step of an alert notification's attempt (connect, TLS, send, the answer) must end "
+       "within this",
+       kServe | kWorker, duration_setter(&Settings::alert_notify_timeout_ms, 100, 300'000)},
+      {"alert_notify_queue", "1000",
+       "alert notification deliveries (one notification to one target) queued or under way; a "
+       "notification beyond is dropped and counted (alert_notifications_dropped_total)",
+       kServe | kWorker, size_setter(&Settings::alert_notify_queue, 1, 1'000'000)},
       {"syslog_tenant", "default",
        "the tenant the syslog listeners' records are stored under (on TLS with "
        "syslog_tls_client_ca: the client certificate's CN instead)",

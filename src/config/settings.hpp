@@ -91,6 +91,11 @@ struct Settings {
   std::string auth;  // "keys" | "none"
   std::size_t auth_refresh_ms = 0;
   std::string metrics_auth;  // "keys" | "none"
+  // Alert notifications (alerts::NotifierOptions; README "Alert notifications").
+  std::size_t alert_notify_attempts = 0;        // in all, the first included
+  std::size_t alert_notify_retry_delay_ms = 0;  // before the 2nd attempt, doubled after each
+  std::size_t alert_notify_timeout_ms = 0;      // each step of an attempt
+  std::size_t alert_notify_queue = 0;           // deliveries queued or under way
   // The only setting that is not a row of the table: a table of tables, in the config file only
   // (a regex does not fit a flag). Checked for shape here; compiled by serve at start-up.
   std::vector<Pattern> patterns;

@@ -349,6 +349,18 @@ struct SyncClient::Impl {
                   : run([&](auto done) { step(plain, done); }, limit);
   }
 
+  // A response's status line and header fields (not its body).
+  template <class Fields>
+  static ClientResponse response_of(const bhttp::response_header<Fields>& head) {
+    ClientResponse out;
+    out.status = head.result_int();
+    out.reason = std::string(head.reason());
+    out.content_type = std::string(head[bhttp::field::content_type]);
+    for (const auto& field : head)
+      out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    return out;
+  }
+
   template <class Body>
   core::Result<ClientResponse> exchange(const bhttp::request<Body>& request, bool reused) {
     if (auto ec = on_stream([&](auto& s, auto done) { bhttp::async_write(s, request, done); }))
@@ -360,9 +372,9 @@ struct SyncClient::Impl {
       return broken(ec, "reading the answer failed", reused);
     auto response = parser.release();
     if (!response.keep_alive()) disconnect();
-    return ClientResponse{response.result_int(), std::string(response.reason()),
-                          std::move(response.body()),
-                          std::string(response[bhttp::field::content_type])};
+    ClientResponse out = response_of(response);
+    out.body = std::move(response.body());
+    return out;
   }
 
   core::Result<ClientResponse> stream(const bhttp::request<bhttp::empty_body>& request,
@@ -378,10 +390,7 @@ struct SyncClient::Impl {
             [&](auto& s, auto done) { bhttp::async_read_header(s, buffer, parser, done); }))
       return broken(ec, "reading the answer failed", false);
     const auto& head = parser.get();
-    ClientResponse response{head.result_int(),
-                            std::string(head.reason()),
-                            {},
-                            std::string(head[bhttp::field::content_type])};
+    ClientResponse response = response_of(head);
     const bool streamed = response.status == 200;
     if (streamed && !on_head(response)) return response;
     // An error's body is read whole, as get() reads it; its first MiB says enough.
@@ -479,6 +488,14 @@ core::Result<ClientResponse> SyncClient::send(std::string_view method, std::stri
   request.body() = std::move(body);
   request.prepare_payload();
   return round_trip(c, request, verb == bhttp::verb::put || verb == bhttp::verb::delete_);
+}
+
+core::Result<ClientResponse> SyncClient::post(std::string_view target, std::string body,
+                                              std::string_view content_type,
+                                              const Headers& headers) {
+  Headers with_type = headers;
+  with_type.emplace_back("Content-Type", std::string(content_type));
+  return send("POST", target, with_type, std::move(body));
 }
 
 core::Result<ClientResponse> SyncClient::get_stream(

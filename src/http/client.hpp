@@ -1,5 +1,6 @@
 // A blocking HTTP/1.1 client for the command-line tools that talk to a running logpipe
-// (`logpipe query`, `logpipe audit`): one keep-alive connection, each step bounded by a timeout,
+// (`logpipe query`, `logpipe audit`) and for alert notifications (alerts::Notifier, its own
+// threads): one keep-alive connection, each step bounded by a timeout,
 // http:// or https:// (TLS 1.2+, the server's certificate checked against the system's CA store
 // or a given CA file, and its name against the URL's host). The server side of this module never
 // uses it.
@@ -38,6 +39,7 @@ struct ClientResponse {
   std::string reason;
   std::string body;
   std::string content_type;  // the Content-Type header, "" when absent
+  std::vector<std::pair<std::string, std::string>> headers;  // as received (Retry-After, …)
 };
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -93,6 +95,12 @@ class SyncClient {
       std::string_view target, const Headers& headers, std::chrono::milliseconds idle_timeout,
       const std::function<bool(const ClientResponse& head)>& on_head,
       const std::function<bool(std::string_view piece)>& on_body);
+
+  // send("POST") with `body` as `content_type`. Never sent a second time by the client (a
+  // kept-alive connection the server closed fails it with Errc::io): whether to repeat a POST is
+  // the caller's decision.
+  core::Result<ClientResponse> post(std::string_view target, std::string body,
+                                    std::string_view content_type, const Headers& headers = {});
 
  private:
   struct Impl;

@@ -296,6 +296,23 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Name("auth_key_reloads_total")
                            .Help("Reloads of the API keys from PostgreSQL, by result (ok, failed)")
                            .Register(r);
+  alert_notifications_ = &prometheus::BuildCounter()
+                              .Name("alert_notifications_total")
+                              .Help(
+                                  "Alert notification delivery attempts by result: ok (2xx), retry "
+                                  "(failed, tried again later), failed (failed for good)")
+                              .Register(r);
+  for (const char* result : {"ok", "retry", "failed"})
+    alert_notifications_->Add({{"result", result}});  // every result at 0 from the start
+  alert_notifications_dropped_ =
+      &prometheus::BuildCounter()
+           .Name("alert_notifications_dropped_total")
+           .Help(
+               "Alert notification deliveries never made (queue_full: the notifier's queue was "
+               "at its limit) or abandoned at shutdown, by reason")
+           .Register(r);
+  for (const char* reason : {"queue_full", "shutdown"})
+    alert_notifications_dropped_->Add({{"reason", reason}});
   syslog_ = make_listener_families<ListenerFamilies>(r, "syslog", "Syslog");
   gelf_ = make_listener_families<ListenerFamilies>(r, "gelf", "GELF");
 }
@@ -355,6 +372,14 @@ void Metrics::auth_keys_reload(bool ok) {
 
 void Metrics::auth_failure(std::string_view reason) {
   auth_failures_->Add({{"reason", std::string(reason)}}).Increment();
+}
+
+void Metrics::alert_notification(std::string_view result) {
+  alert_notifications_->Add({{"result", std::string(result)}}).Increment();
+}
+
+void Metrics::alert_notification_dropped(std::string_view reason, double count) {
+  alert_notifications_dropped_->Add({{"reason", std::string(reason)}}).Increment(count);
 }
 
 void Metrics::device_cache(std::string_view result) {

@@ -116,6 +116,13 @@ class Metrics {
   // maintenance_partitions_total{action}: created, archived, dropped, indexed.
   void maintenance_partitions(std::string_view action, double count);
 
+  // alerts (alerts::Notifier): alert_notifications_total{result} per delivery attempt: ok (2xx),
+  // retry (failed, tried again later), failed (failed for good: not retryable, or the last
+  // attempt); alert_notifications_dropped_total{reason}: deliveries never made or abandoned:
+  // queue_full (the notifier's queue was at its limit), shutdown.
+  void alert_notification(std::string_view result);
+  void alert_notification_dropped(std::string_view reason, double count = 1);
+
   // Prometheus text exposition format, including process CPU and memory.
   std::string render() const;
 
@@ -152,6 +159,8 @@ class Metrics {
   prometheus::Counter* tail_sent_;
   prometheus::Counter* tail_dropped_;
   prometheus::Family<prometheus::Counter>* tail_errors_;
+  prometheus::Family<prometheus::Counter>* alert_notifications_;
+  prometheus::Family<prometheus::Counter>* alert_notifications_dropped_;
   struct ListenerFamilies {
     prometheus::Family<prometheus::Counter>* received;
     prometheus::Family<prometheus::Counter>* bytes;
