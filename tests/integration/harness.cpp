@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -622,6 +623,36 @@ NodeResult run_node(const std::string& script, const std::vector<std::string>& a
   ::unlink(out_path.c_str());
   ::unlink(err_path.c_str());
   return result;
+}
+
+PrivateAlertmanager::PrivateAlertmanager()
+    : dir_("/tmp/" + unique_tag("logpipe-alertmanager")), port_(free_port()) {
+  std::string binary = on_path("prometheus-alertmanager");
+  if (binary.empty()) binary = on_path("alertmanager");
+  if (binary.empty())
+    throw std::runtime_error(
+        "prometheus-alertmanager is not installed: make deps (Debian package "
+        "prometheus-alertmanager)");
+  std::filesystem::create_directories(dir_ + "/data");
+  // Alerts are only kept and shown by the API: the one receiver sends nothing anywhere.
+  std::ofstream(dir_ + "/alertmanager.yml") << "route:\n"
+                                               "  receiver: nowhere\n"
+                                               "receivers:\n"
+                                               "  - name: nowhere\n";
+  process_ = std::make_unique<Process>(
+      std::vector<std::string>{binary, "--config.file=" + dir_ + "/alertmanager.yml",
+                               "--storage.path=" + dir_ + "/data",
+                               "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+                               "--cluster.listen-address=", "--log.level=warn"},
+      std::map<std::string, std::string>{});
+  if (!eventually([&] { return get(port_, "/-/ready").status == 200; }, 20s))
+    throw std::runtime_error("alertmanager did not become ready:\n" + process_->output());
+}
+
+PrivateAlertmanager::~PrivateAlertmanager() {
+  if (process_ && !process_->terminate(5s)) process_->kill_now();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
 }
 
 std::string describe(const NodeResult& r) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -204,6 +205,26 @@ class PrivateService {
   std::string which_;
   std::string dir_;
   std::string url_;
+};
+
+// A private Prometheus Alertmanager (Debian's prometheus-alertmanager) of one test: a temporary
+// directory with its config (one receiver that sends nothing) and storage, a free loopback
+// port, no clustering. Ready (GET /-/ready) when constructed; stopped by its PID (SIGTERM, then
+// SIGKILL) and its directory removed when destroyed.
+class PrivateAlertmanager {
+ public:
+  PrivateAlertmanager();
+  ~PrivateAlertmanager();
+  PrivateAlertmanager(const PrivateAlertmanager&) = delete;
+  PrivateAlertmanager& operator=(const PrivateAlertmanager&) = delete;
+  unsigned short port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  Process& process() { return *process_; }
+
+ private:
+  std::string dir_;
+  unsigned short port_ = 0;
+  std::unique_ptr<Process> process_;
 };
 
 // Runs `logpipe <args>` to completion; returns {exit code, output}.
