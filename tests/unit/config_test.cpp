@@ -197,5 +197,19 @@ TEST_F(ConfigTest, HttpLimitsTlsAndCors) {
   EXPECT_FALSE(parse({"--header-timeout", "50ms"}).ok());  // at least 100 ms
 }
 
+TEST_F(ConfigTest, AlertNotifications) {
+  auto defaults = parse({});
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->alert_notify_attempts, 5u);
+  EXPECT_EQ(defaults->alert_notify_retry_delay_ms, 1000u);
+  EXPECT_EQ(defaults->alert_notify_timeout_ms, 10'000u);
+  EXPECT_EQ(defaults->alert_notify_queue, 1000u);
+  auto s = parse({"--alert-notify-attempts", "3", "--alert-notify-retry-delay", "200ms"});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->alert_notify_attempts, 3u);
+  EXPECT_EQ(s->alert_notify_retry_delay_ms, 200u);
+  EXPECT_FALSE(parse({"--alert-notify-attempts", "0"}).ok());
+}
+
 }  // namespace
 }  // namespace logpipe::config

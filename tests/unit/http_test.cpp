@@ -946,6 +946,30 @@ TEST_F(ServerTest, SyncClientKeepsOneConnectionAndSendsItsHeaders) {
   EXPECT_EQ(server_->connections(), 2u) << "one per client, whatever the number of requests";
 }
 
+// POST (alert notifications): the body and its type arrive, the answer's headers come back.
+TEST_F(ServerTest, SyncClientPostsABody) {
+  router_.add(verb::post, "/posted", [](Request& req, RequestContext&, Reply reply) {
+    auto response =
+        json_response(req, status::created,
+                      std::string(req[boost::beast::http::field::content_type]) + " " + req.body());
+    response.set(boost::beast::http::field::retry_after, "7");
+    reply(std::move(response));
+  });
+  start_server();
+  SyncClient client(Url{"127.0.0.1", port(), ""}, 2s);
+  const auto echoed = client.post("/posted", R"({"a":1})", "application/json", {{"X-A", "b"}});
+  ASSERT_TRUE(echoed) << echoed.error().message;
+  EXPECT_EQ(echoed->status, 201u);
+  EXPECT_EQ(echoed->body, R"(application/json {"a":1})");
+  bool retry_after = false;
+  for (const auto& [name, value] : echoed->headers)
+    retry_after = retry_after || (name == "Retry-After" && value == "7");
+  EXPECT_TRUE(retry_after);
+  const auto empty = client.post("/posted", "", "text/plain");
+  ASSERT_TRUE(empty) << empty.error().message;
+  EXPECT_EQ(empty->body, "text/plain ");
+}
+
 TEST_F(ServerTest, SyncClientReconnectsWhenTheServerClosedAnIdleConnection) {
   ServerOptions options;
   options.idle_timeout = 100ms;
