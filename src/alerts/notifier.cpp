@@ -174,8 +174,9 @@ void Notifier::run() {
       continue;
     }
     const auto first = queue_.begin();
-    if (first->first > Clock::now()) {
-      wake_.wait_until(lock, first->first);
+    if (const Clock::time_point due = first->first; due > Clock::now()) {
+      // A copy: another thread may take that job while this one waits.
+      wake_.wait_until(lock, due);
       continue;
     }
     Job job = std::move(first->second);
