@@ -85,7 +85,7 @@ std::string excerpt(std::string_view body) {
 }  // namespace
 
 Notifier::Notifier(NotifierOptions options, metrics::Metrics& metrics)
-    : options_(std::move(options)), metrics_(metrics) {
+    : options_(options), metrics_(metrics) {
   const std::size_t threads = std::max<std::size_t>(options_.threads, 1);
   for (std::size_t i = 0; i < threads; ++i)
     threads_.emplace_back([this] { run(); });

@@ -33,7 +33,7 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) {
   const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
   if (ec != std::errc() || end != value.data() + value.size() || seconds < 0 || value.empty())
     return std::nullopt;
-  return std::chrono::seconds(std::min<std::int64_t>(seconds, 86'400 * 365));
+  return std::chrono::seconds(std::min<std::int64_t>(seconds, std::int64_t{86'400} * 365));
 }
 
 }  // namespace logpipe::alerts
