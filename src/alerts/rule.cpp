@@ -124,7 +124,7 @@ core::Status parse_notify(element value, Rule& rule) {
     }
     if (!type) return field_error(at + ".type", "is required (webhook, slack or alertmanager)");
     if (!url) return field_error(at + ".url", "is required");
-    rule.notify.push_back({*type, std::move(*url)});
+    rule.notify.push_back({*type, std::move(*url), {}});
   }
   return {};
 }
@@ -170,18 +170,6 @@ std::optional<Kind> parse_kind(std::string_view text) {
   if (text == "absence") return Kind::absence;
   if (text == "match") return Kind::match;
   return std::nullopt;
-}
-
-std::string_view to_string(TargetType type) {
-  switch (type) {
-    case TargetType::webhook:
-      return "webhook";
-    case TargetType::slack:
-      return "slack";
-    case TargetType::alertmanager:
-      return "alertmanager";
-  }
-  return "webhook";
 }
 
 std::optional<TargetType> parse_target_type(std::string_view text) {

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "alerts/notification.hpp"
 #include "core/result.hpp"
 #include "model/record.hpp"
 #include "query/logs.hpp"
@@ -33,14 +34,10 @@ std::optional<Kind> parse_kind(std::string_view text);
 // The record fields a rule may group by.
 inline constexpr std::string_view kGroupByFields[] = {"device_id", "service", "app", "host"};
 
-enum class TargetType { webhook, slack, alertmanager };
-std::string_view to_string(TargetType type);
+// A rule's notification targets are the notifier's (notification.hpp); a rule holds one secret
+// for all its webhooks.
+using TargetType = Target::Type;
 std::optional<TargetType> parse_target_type(std::string_view text);
-
-struct Target {
-  TargetType type = TargetType::webhook;
-  std::string url;  // http(s), as http::parse_url takes it
-};
 
 inline constexpr std::int64_t kMaxWindowSeconds = 86'400;
 inline constexpr std::int64_t kMaxCooldownSeconds = 86'400;
