@@ -4,8 +4,9 @@
 // (no record matches `filter` for `window_seconds`: "a device went silent") and match (every
 // matching record fires; the alert resolves `window_seconds` after the last one). `group_by`
 // splits a rule into one alert per distinct value tuple (absence per device_id: each device on
-// its own); `cooldown_seconds` keeps a group that resolved from notifying again that soon, so a
-// flapping storm sends one notification.
+// its own); `cooldown_seconds` is how long the condition must stay clear before a firing alert
+// resolves, so a storm with pauses shorter than it sends one firing and one resolved notification
+// (alerts/episode.hpp).
 //
 // The body of POST and PUT /api/v1/alerts/rules is parsed here, so that the API, the command
 // line's --file and the fuzz target share one validation: every error is Errc::invalid_field

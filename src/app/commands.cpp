@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "alerts/evaluator.hpp"
 #include "api/api.hpp"
 #include "api/render.hpp"
 #include "app/database.hpp"
@@ -365,6 +366,20 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   ctx.tail_ping_interval = std::chrono::milliseconds(s.tail_ping_interval_ms);
   ctx.tail_max_lifetime = std::chrono::milliseconds(s.tail_max_lifetime_ms);
   tail_hub.start();
+  // Alerts: every instance counts from the tail; the one holding the lock judges and notifies.
+  alerts::NotifierOptions notifier_options;
+  notifier_options.retry.attempts = static_cast<int>(s.alert_notify_attempts);
+  notifier_options.retry.first_delay = std::chrono::milliseconds(s.alert_notify_retry_delay_ms);
+  notifier_options.timeout = std::chrono::milliseconds(s.alert_notify_timeout_ms);
+  notifier_options.queue_limit = s.alert_notify_queue;
+  alerts::Notifier notifier(notifier_options, metrics);
+  alerts::EvaluatorOptions evaluator_options;
+  evaluator_options.database_url = s.database_url;
+  evaluator_options.interval = std::chrono::milliseconds(s.alert_interval_ms);
+  evaluator_options.public_url = s.public_url;
+  alerts::Evaluator evaluator(evaluator_options, tail_hub, notifier, api::tail_record_json,
+                              metrics);
+  if (s.alerts) evaluator.start();
   // API keys: loaded now (start-up fails when they cannot be), then every auth_refresh.
   std::optional<auth::Authenticator> authenticator;
   if (s.auth == "keys") {
@@ -538,6 +553,7 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
         server.shutdown();
         // Tail connections never end by themselves: closed here (the hub stops reading).
         tail_hub.stop();
+        evaluator.stop();
         for (auto& front : fronts)
           front.shutdown();
         stopping = true;

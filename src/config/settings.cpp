@@ -399,22 +399,40 @@ const std::vector<Spec>& specs() {
          s.metrics_auth = v;
          return {};
        }},
+      {"alerts", "true",
+       "evaluate the alert rules: every serve counts the live tail's records for them, and the one "
+       "holding a PostgreSQL advisory lock fires and resolves alerts and sends the notifications",
+       kServe, bool_setter(&Settings::alerts)},
+      {"alert_interval", "2s", "how often the evaluating serve judges the alert rules", kServe,
+       duration_setter(&Settings::alert_interval_ms, 100, 60'000)},
+      {"public_url", "",
+       "where people reach this service (https://logs.example.com): alert notifications link to "
+       "the matching logs under it; empty: no link",
+       kServe,
+       [](Settings& s, const std::string& v) -> core::Status {
+         if (!v.empty() && !v.starts_with("http://") && !v.starts_with("https://"))
+           return core::make_error(Errc::invalid_argument, "must start with http:// or https://");
+         s.public_url = v;
+         while (s.public_url.ends_with('/'))
+           s.public_url.pop_back();
+         return {};
+       }},
       {"alert_notify_attempts", "5",
        "attempts to deliver an alert notification to one target, the first included (1-20); "
        "network errors, timeouts, 5xx and 429 are tried again, other answers are not",
-       kServe | kWorker, size_setter(&Settings::alert_notify_attempts, 1, 20)},
+       kServe, size_setter(&Settings::alert_notify_attempts, 1, 20)},
       {"alert_notify_retry_delay", "1s",
        "wait before an alert notification's second attempt, doubled before each next one (1, 2, "
        "4, 8 s …, at most 1m; a longer Retry-After of the receiver is honoured up to 1m)",
-       kServe | kWorker, duration_setter(&Settings::alert_notify_retry_delay_ms, 10, 60'000)},
+       kServe, duration_setter(&Settings::alert_notify_retry_delay_ms, 10, 60'000)},
       {"alert_notify_timeout", "10s",
        "each step of an alert notification's attempt (connect, TLS, send, the answer) must end "
        "within this",
-       kServe | kWorker, duration_setter(&Settings::alert_notify_timeout_ms, 100, 300'000)},
+       kServe, duration_setter(&Settings::alert_notify_timeout_ms, 100, 300'000)},
       {"alert_notify_queue", "1000",
        "alert notification deliveries (one notification to one target) queued or under way; a "
        "notification beyond is dropped and counted (alert_notifications_dropped_total)",
-       kServe | kWorker, size_setter(&Settings::alert_notify_queue, 1, 1'000'000)},
+       kServe, size_setter(&Settings::alert_notify_queue, 1, 1'000'000)},
       {"syslog_tenant", "default",
        "the tenant the syslog listeners' records are stored under (on TLS with "
        "syslog_tls_client_ca: the client certificate's CN instead)",

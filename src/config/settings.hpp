@@ -92,6 +92,9 @@ struct Settings {
   std::size_t auth_refresh_ms = 0;
   std::string metrics_auth;  // "keys" | "none"
   // Alert notifications (alerts::NotifierOptions; README "Alert notifications").
+  bool alerts = true;                           // evaluate alert rules (alerts::Evaluator)
+  std::size_t alert_interval_ms = 0;            // between judgements
+  std::string public_url;                       // links in notifications; "": none
   std::size_t alert_notify_attempts = 0;        // in all, the first included
   std::size_t alert_notify_retry_delay_ms = 0;  // before the 2nd attempt, doubled after each
   std::size_t alert_notify_timeout_ms = 0;      // each step of an attempt

@@ -313,6 +313,29 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
            .Register(r);
   for (const char* reason : {"queue_full", "shutdown"})
     alert_notifications_dropped_->Add({{"reason", reason}});
+  alerts_firing_ = &prometheus::BuildGauge()
+                        .Name("alerts_firing")
+                        .Help("Alerts firing (rule and group), on the instance that evaluates")
+                        .Register(r)
+                        .Add({});
+  alert_evaluator_leading_ = &prometheus::BuildGauge()
+                                  .Name("alert_evaluator_leading")
+                                  .Help("1 on the one instance that evaluates the alert rules")
+                                  .Register(r)
+                                  .Add({});
+  alert_evaluation_failures_ =
+      &prometheus::BuildCounter()
+           .Name("alert_evaluation_failures_total")
+           .Help(
+               "Alert evaluation steps that failed (PostgreSQL): rounds, rule reads, delivery rows")
+           .Register(r)
+           .Add({});
+  alert_groups_overflow_ =
+      &prometheus::BuildCounter()
+           .Name("alert_groups_overflow_total")
+           .Help("Matching records not counted: their group was beyond the rule's max groups")
+           .Register(r)
+           .Add({});
   syslog_ = make_listener_families<ListenerFamilies>(r, "syslog", "Syslog");
   gelf_ = make_listener_families<ListenerFamilies>(r, "gelf", "GELF");
 }
@@ -380,6 +403,22 @@ void Metrics::alert_notification(std::string_view result) {
 
 void Metrics::alert_notification_dropped(std::string_view reason, double count) {
   alert_notifications_dropped_->Add({{"reason", std::string(reason)}}).Increment(count);
+}
+
+void Metrics::set_alerts_firing(std::size_t firing) {
+  alerts_firing_->Set(static_cast<double>(firing));
+}
+
+void Metrics::set_alert_evaluator_leading(bool leading) {
+  alert_evaluator_leading_->Set(leading ? 1 : 0);
+}
+
+void Metrics::alert_evaluation_failed() {
+  alert_evaluation_failures_->Increment();
+}
+
+void Metrics::alert_groups_overflow() {
+  alert_groups_overflow_->Increment();
 }
 
 void Metrics::device_cache(std::string_view result) {

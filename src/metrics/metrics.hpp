@@ -122,6 +122,14 @@ class Metrics {
   // queue_full (the notifier's queue was at its limit), shutdown.
   void alert_notification(std::string_view result);
   void alert_notification_dropped(std::string_view reason, double count = 1);
+  // alerts (alerts::Evaluator): alerts_firing (the evaluating instance's open episodes; 0 on the
+  // others), alert_evaluator_leading (1 on the instance that evaluates),
+  // alert_evaluation_failures_total (a round, a rule read or a delivery row that failed),
+  // alert_groups_overflow_total (records of a group beyond a rule's max groups, not counted).
+  void set_alerts_firing(std::size_t firing);
+  void set_alert_evaluator_leading(bool leading);
+  void alert_evaluation_failed();
+  void alert_groups_overflow();
 
   // Prometheus text exposition format, including process CPU and memory.
   std::string render() const;
@@ -161,6 +169,10 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* tail_errors_;
   prometheus::Family<prometheus::Counter>* alert_notifications_;
   prometheus::Family<prometheus::Counter>* alert_notifications_dropped_;
+  prometheus::Gauge* alerts_firing_;
+  prometheus::Gauge* alert_evaluator_leading_;
+  prometheus::Counter* alert_evaluation_failures_;
+  prometheus::Counter* alert_groups_overflow_;
   struct ListenerFamilies {
     prometheus::Family<prometheus::Counter>* received;
     prometheus::Family<prometheus::Counter>* bytes;

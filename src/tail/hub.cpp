@@ -156,7 +156,7 @@ void Hub::deliver(const model::Batch& batch) {
   std::lock_guard lock(mutex_);
   for (const auto& record : batch.records) {
     for (const auto& [id, callback] : raw_)
-      callback(batch.tenant_id, record);
+      callback(batch, record);
     Candidate candidate(batch.tenant_id, record);
     std::optional<std::string> json;  // rendered once, for the first subscriber it matches
     for (auto& [id, s] : subscribers_) {

@@ -63,8 +63,9 @@ class Hub {
  public:
   // A record of `batch` as a subscriber receives it; called at most once per record.
   using Render = std::function<std::string(const model::Batch& batch, const model::Record& record)>;
-  // Every record of every tenant, on the hub's thread: must be cheap (the alert evaluator).
-  using RawCallback = std::function<void(model::TenantId tenant, const model::Record& record)>;
+  // Every record of every tenant (batch.tenant_id), on the hub's thread: must be cheap (the
+  // alert evaluator).
+  using RawCallback = std::function<void(const model::Batch& batch, const model::Record& record)>;
   using Id = std::uint64_t;
 
   Hub(HubOptions options, Render render, metrics::Metrics& metrics);

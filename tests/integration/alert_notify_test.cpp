@@ -60,26 +60,6 @@ struct Reports {
   }
 };
 
-// The Node receiver on a free port, running until it got `requests` requests.
-std::future<NodeResult> start_receiver(unsigned short port, const std::string& secret,
-                                       const std::string& statuses, int requests,
-                                       const std::string& mode = "") {
-  std::vector<std::string> args{std::to_string(port), secret, statuses, std::to_string(requests)};
-  if (!mode.empty()) args.push_back(mode);
-  auto result = std::async(std::launch::async,
-                           [args] { return run_node("webhook_receiver.js", args, {}, 45s); });
-  // Listening: a connection without a request is no request to it.
-  const bool up = eventually(
-      [&] {
-        const int fd = connect_loopback(port);
-        if (fd >= 0) ::close(fd);
-        return fd >= 0;
-      },
-      15s);
-  EXPECT_TRUE(up) << "the webhook receiver did not listen on " << port;
-  return result;
-}
-
 alerts::NotifierOptions fast_retries() {
   alerts::NotifierOptions options;
   options.retry = {.attempts = 5, .first_delay = 300ms, .max_delay = 5s};
@@ -90,7 +70,7 @@ alerts::NotifierOptions fast_retries() {
 TEST(AlertNotify, WebhookIsSignedAndRetriedUntilAccepted) {
   const unsigned short port = free_port();
   const std::string secret = "whsec-" + unique_tag("alerts");
-  auto receiver = start_receiver(port, secret, "500,500,200", 3);
+  auto receiver = start_webhook_receiver(port, secret, "500,500,200", 3);
   metrics::Metrics metrics;
   Reports reports;
   {
@@ -154,7 +134,7 @@ TEST(AlertNotify, WebhookIsSignedAndRetriedUntilAccepted) {
 
 TEST(AlertNotify, ClientErrorIsNotRetried) {
   const unsigned short port = free_port();
-  auto receiver = start_receiver(port, "unused", "410", 1);
+  auto receiver = start_webhook_receiver(port, "unused", "410", 1);
   metrics::Metrics metrics;
   Reports reports;
   alerts::Notifier notifier(fast_retries(), metrics);
@@ -179,7 +159,7 @@ TEST(AlertNotify, ClientErrorIsNotRetried) {
 
 TEST(AlertNotify, SlackMessageHasSlacksShape) {
   const unsigned short port = free_port();
-  auto receiver = start_receiver(port, "unused", "200", 2, "slack");
+  auto receiver = start_webhook_receiver(port, "unused", "200", 2, "slack");
   metrics::Metrics metrics;
   Reports reports;
   alerts::Notifier notifier(fast_retries(), metrics);

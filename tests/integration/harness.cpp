@@ -751,4 +751,23 @@ long status_kib(int pid, const std::string& field) {
   return -1;
 }
 
+std::future<NodeResult> start_webhook_receiver(unsigned short port, const std::string& secret,
+                                               const std::string& statuses, int requests,
+                                               const std::string& mode) {
+  std::vector<std::string> args{std::to_string(port), secret, statuses, std::to_string(requests)};
+  if (!mode.empty()) args.push_back(mode);
+  auto result = std::async(std::launch::async,
+                           [args] { return run_node("webhook_receiver.js", args, {}, 45s); });
+  // Listening: a connection without a request is no request to it.
+  const bool up = eventually(
+      [&] {
+        const int fd = connect_loopback(port);
+        if (fd >= 0) ::close(fd);
+        return fd >= 0;
+      },
+      15s);
+  EXPECT_TRUE(up) << "the webhook receiver did not listen on " << port;
+  return result;
+}
+
 }  // namespace logpipe::test

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -245,6 +246,13 @@ NodeResult run_node(const std::string& script, const std::vector<std::string>& a
                     std::chrono::milliseconds timeout = 60s);
 // What a test prints when a NodeResult is not what it expected.
 std::string describe(const NodeResult& result);
+
+// tests/clients/webhook_receiver.js on `port`, listening when this returns, until it got
+// `requests` requests (answered with `statuses` in turn, e.g. "500,500,200"; `mode` "slack"
+// checks Slack's shape); its result is a JSON array of what it received.
+std::future<NodeResult> start_webhook_receiver(unsigned short port, const std::string& secret,
+                                               const std::string& statuses, int requests,
+                                               const std::string& mode = "");
 
 // A field of /proc/<pid>/status in KiB (VmRSS, VmHWM), or -1.
 long status_kib(int pid, const std::string& field);

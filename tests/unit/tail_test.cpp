@@ -252,8 +252,9 @@ TEST_F(HubTest, FansOutByFilterAndTenantRenderingEachRecordOnce) {
   subscribe({{"level", "ERROR"}}, errors);
   subscribe({}, other_tenant, 2);
   std::vector<std::pair<model::TenantId, std::string>> raw;
-  hub.subscribe_raw(
-      [&raw](model::TenantId t, const model::Record& r) { raw.emplace_back(t, r.message); });
+  hub.subscribe_raw([&raw](const model::Batch& b, const model::Record& r) {
+    raw.emplace_back(b.tenant_id, r.message);
+  });
   hub.deliver(batch(1, {record("a"), record("b", Level::error)}));
   hub.deliver(batch(2, {record("c")}));
   EXPECT_EQ(all->drain(), (std::vector<std::string>{"a", "b"}));
