@@ -242,7 +242,8 @@ std::string label_name(std::string_view text) {
     if (digit && out.empty()) out.push_back('_');  // a name does not start with a digit
     out.push_back(digit || letter ? c : '_');
   }
-  if (out.empty()) out = "_";
+  // push_back, not `out = "_"`: GCC 12's -Wrestrict misfires on that assignment (Release).
+  if (out.empty()) out.push_back('_');
   return out;
 }
 
