@@ -7,29 +7,13 @@
 #include <cstdlib>
 #include <utility>
 
+#include "core/json_writer.hpp"
+
 namespace logpipe::tail {
 namespace {
 
 constexpr int kMaxDepth = 256;         // deeper JSON is refused (nullopt), never a deep recursion
 constexpr long kMaxExponent = 100000;  // numeric's own limit is far beyond any real attribute
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // jsonb's escape_json: the two JSON specials and control characters escaped, the rest as is.
 void append_json_string(std::string& out, std::string_view text) {
@@ -140,7 +124,7 @@ class Reader {
             return false;
           }
           if (cp == 0) cp = 0xFFFD;  // as the store writes it: jsonb refuses \u0000
-          if (out) append_utf8(*out, cp);
+          if (out) core::append_utf8(*out, cp);
           continue;
         }
         default:

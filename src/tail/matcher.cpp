@@ -5,6 +5,7 @@
 #include <clocale>
 #include <cwctype>
 
+#include "core/json_writer.hpp"
 #include "tail/json_path.hpp"
 
 namespace logpipe::tail {
@@ -20,24 +21,6 @@ locale_t utf8_locale() {
     return l;
   }();
   return locale;
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 // The code point at text[i] and its length; length 0 for a byte that starts no valid sequence.
@@ -92,7 +75,7 @@ std::string fold_case(std::string_view text, CaseFolding folding) {
       ++i;
       continue;
     }
-    append_utf8(out, static_cast<std::uint32_t>(towlower_l(static_cast<wint_t>(cp), locale)));
+    core::append_utf8(out, static_cast<std::uint32_t>(towlower_l(static_cast<wint_t>(cp), locale)));
     i += n;
   }
   return out;
