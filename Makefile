@@ -20,7 +20,7 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache git curl procps python3 
 	redis-server postgresql-15 clang-format clang-tidy clang libclang-rt-14-dev prometheus \
 	libssl-dev openssl bsdutils rsyslog rsyslog-gnutls prometheus-alertmanager
 
-.PHONY: deps build build-asan clients run test test-unit fuzz bench bench-micro bench-pipeline bench-rate-limits bench-query format lint clean
+.PHONY: deps build build-asan clients run test test-unit fuzz bench bench-micro bench-pipeline bench-rate-limits bench-tail bench-query format lint clean
 
 deps:
 	@scripts/install-deps $(DEB_PACKAGES)
@@ -73,9 +73,10 @@ fuzz: deps
 	done
 
 # Benchmarks (see docs/PERFORMANCE.md): the hot-path micro-benchmarks, the whole pipeline against
-# PostgreSQL's own COPY (about two minutes), then read latency at 10M logs (about ten minutes),
-# each on private Redis + PostgreSQL.
-bench: bench-micro bench-pipeline bench-rate-limits bench-query
+# PostgreSQL's own COPY (about two minutes), what keys and limits cost, the live tail under load
+# (about 2.5 minutes), then read latency at 10M logs (about ten minutes), each on private
+# Redis + PostgreSQL.
+bench: bench-micro bench-pipeline bench-rate-limits bench-tail bench-query
 
 bench-micro: build
 	$(BUILD)/bench/bench_hot_paths --benchmark_min_time=0.5
@@ -86,6 +87,10 @@ bench-pipeline: build
 # What authentication, rate limits and quotas cost end to end (README "Rate limits and quotas").
 bench-rate-limits: build
 	bench/rate-limits --build $(BUILD) --e2e
+
+# The live tail under 50,000 logs/s with 100 subscribers, and with a stalled one (about 2.5 minutes).
+bench-tail: build clients
+	bench/tail --build $(BUILD)
 
 # Read latency on 10M seeded logs (about ten minutes; BENCH_ROWS to change the volume).
 BENCH_ROWS ?= 10000000
