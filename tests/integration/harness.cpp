@@ -524,7 +524,13 @@ Logpipe::Logpipe(LogpipeOptions o) : port_(o.port ? o.port : free_port()) {
   for (const auto& [name, value] : o.env)
     env[name] = value;
   process_ = std::make_unique<Process>(args, env);
-  if (!serves) return;
+  if (!serves) {
+    // Until it logs this, a SIGTERM may come before its signals are blocked and kill it (a slow
+    // start under ASan on a busy machine); one that cannot start is the test's to find out.
+    eventually([&] { return process_->output().find("worker started") != std::string::npos; },
+               15s);
+    return;
+  }
   const bool up = eventually(
       [&] {
         HttpRequest live;

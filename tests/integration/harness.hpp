@@ -167,7 +167,8 @@ class Process {
 };
 
 // `logpipe run|serve|worker` on a free port, against the shared services, with this test's own
-// database and stream. Waits until /health/live answers.
+// database and stream. Waits until /health/live answers (a worker: until it logs that it started,
+// at most 15 s).
 struct LogpipeOptions {
   std::string command = "run";
   std::string database_url;
