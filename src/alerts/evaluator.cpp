@@ -343,9 +343,14 @@ core::Status Evaluator::judge(store::Connection& db, std::int64_t now_second) {
         watched.groups.try_emplace(group_key({}),
                                    Group({}, watched.rule.window_seconds, now_second));
       for (auto group = watched.groups.begin(); group != watched.groups.end();) {
-        const bool holds = condition_holds(condition, group->second.counts,
-                                           group->second.watched_since, now_second);
+        bool holds = condition_holds(condition, group->second.counts, group->second.watched_since,
+                                     now_second);
         const bool open = episodes_.contains({id, group->first});
+        // The records that would break this silence may be in entries the tail never read: no
+        // new absence alert until a whole window has passed since.
+        if (holds && !open && watched.rule.kind == Kind::absence &&
+            hub_.last_gap() >= (now_second - watched.rule.window_seconds) * core::kSecond)
+          holds = false;
         // A group with nothing to count and no alert is forgotten (absence keeps its groups:
         // their silence is the point).
         if (!holds && !open && watched.rule.kind != Kind::absence &&
@@ -379,10 +384,22 @@ core::Status Evaluator::judge(store::Connection& db, std::int64_t now_second) {
     const auto transition = next.observe(verdict.holds, now_second, rule.cooldown_seconds);
     if (!transition) {
       episode.state = next;
-      if (episode.state.firing() && rule.kind != Kind::absence) {
-        const std::int64_t count = episode.count_at_fire + verdict.total - episode.total_at_fire;
+      if (!episode.state.firing()) continue;
+      const std::int64_t count =
+          rule.kind == Kind::absence
+              ? 0
+              : episode.count_at_fire + verdict.total - episode.total_at_fire;
+      if (rule.kind != Kind::absence) {
         if (auto updated = update_event_count(db, episode.event_id, count); !updated)
           return updated.error();
+      }
+      const auto now = core::now_micros();
+      if (now - episode.last_sent >=
+          std::chrono::duration_cast<std::chrono::microseconds>(options_.alertmanager_resend)
+              .count()) {
+        episode.last_sent = now;
+        notify(*verdict.watched, episode, verdict.labels, Notification::Transition::firing, count,
+               std::nullopt, verdict.sample, true);
       }
       continue;
     }
@@ -390,7 +407,8 @@ core::Status Evaluator::judge(store::Connection& db, std::int64_t now_second) {
       const std::int64_t count = rule.kind == Kind::absence ? 0 : verdict.count;
       auto opened = open_event(db, rule, labels_object(verdict.labels), count, verdict.sample);
       if (!opened) return opened.error();
-      episode = Episode{next, opened->id, opened->fired_at, verdict.total, count};
+      episode =
+          Episode{next, opened->id, opened->fired_at, verdict.total, count, core::now_micros()};
       notify(*verdict.watched, episode, verdict.labels, Notification::Transition::firing, count,
              std::nullopt, verdict.sample);
       if (auto marked = mark_notified(db, episode.event_id); !marked) return marked.error();
@@ -425,8 +443,13 @@ core::Status Evaluator::judge(store::Connection& db, std::int64_t now_second) {
 
 void Evaluator::notify(const Watched& watched, const Episode& episode, const Labels& labels,
                        Notification::Transition transition, std::int64_t count,
-                       std::optional<core::Micros> resolved_at, std::optional<std::string> sample) {
+                       std::optional<core::Micros> resolved_at, std::optional<std::string> sample,
+                       bool resend) {
   const Rule& rule = watched.rule;
+  std::vector<Target> targets;
+  for (const auto& target : rule.notify)
+    if (!resend || target.type == Target::Type::alertmanager) targets.push_back(target);
+  if (targets.empty()) return;
   Notification n;
   n.event_id = episode.event_id;
   n.rule_id = rule.id;
@@ -458,13 +481,15 @@ void Evaluator::notify(const Watched& watched, const Episode& episode, const Lab
         "from", core::format_rfc3339(episode.fired_at - rule.window_seconds * core::kSecond));
     n.logs_url = options_.public_url + "/api/v1/logs?" + http::query_string(params);
   }
-  std::vector<Target> targets = rule.notify;
   for (auto& target : targets)
     if (target.type == Target::Type::webhook) target.secret = rule.secret;
-  notifier_.deliver(std::move(n), std::move(targets), [this](const DeliveryAttempt& attempt) {
-    const std::lock_guard lock(deliveries_mutex_);
-    deliveries_.push_back(attempt);
-  });
+  notifier_.deliver(std::move(n), std::move(targets),
+                    [this, resend](const DeliveryAttempt& attempt) {
+                      // The log keeps what people act on: a re-send that worked adds nothing to it.
+                      if (resend && attempt.ok) return;
+                      const std::lock_guard lock(deliveries_mutex_);
+                      deliveries_.push_back(attempt);
+                    });
 }
 
 void Evaluator::write_deliveries(store::Connection& db) {

@@ -39,6 +39,9 @@ struct EvaluatorOptions {
   std::string database_url;
   std::chrono::milliseconds interval{2'000};       // between judgements
   std::chrono::milliseconds rules_refresh{5'000};  // rules re-read from the database
+  // A firing alert is sent to its Alertmanager targets again this often: Alertmanager resolves
+  // an alert not re-sent within its resolve_timeout (5 m), as Prometheus re-sends every minute.
+  std::chrono::milliseconds alertmanager_resend{60'000};
   // Groups one rule tracks at most (a group_by over an unbounded field); beyond, records of new
   // groups are not counted (counted in alert_groups_overflow_total and logged once per rule).
   std::size_t max_groups_per_rule = 10'000;
@@ -87,6 +90,7 @@ class Evaluator {
     core::Micros fired_at = 0;
     std::int64_t total_at_fire = 0;
     std::int64_t count_at_fire = 0;
+    core::Micros last_sent = 0;  // to Alertmanager targets; 0: not since this evaluator has it
   };
 
   void count(const model::Batch& batch, const model::Record& record);
@@ -102,7 +106,8 @@ class Evaluator {
   void notify(const Watched& watched, const Episode& episode,
               const std::vector<std::pair<std::string, std::string>>& labels,
               Notification::Transition transition, std::int64_t count,
-              std::optional<core::Micros> resolved_at, std::optional<std::string> sample);
+              std::optional<core::Micros> resolved_at, std::optional<std::string> sample,
+              bool resend = false);
   void write_deliveries(store::Connection& db);
 
   EvaluatorOptions options_;

@@ -54,8 +54,8 @@ class SseSink : public Sink {
     chunk.append("data: ").append(json).append("\n\n");
     return send(std::move(chunk));
   }
-  Offer dropped(std::uint64_t count) override {
-    return send(fmt::format("event: dropped\ndata: {{\"dropped\":{}}}\n\n", count));
+  Offer dropped(const tail::Drops& drops) override {
+    return send(fmt::format("event: dropped\ndata: {}\n\n", tail::drops_json(drops)));
   }
   bool tick(Clock::time_point now) override {
     std::lock_guard lock(mutex_);
@@ -103,9 +103,7 @@ class WebSocketSink : public Sink {
       : socket_(std::move(socket)), max_queued_(max_queued), deadline_(Clock::now() + lifetime) {}
 
   Offer record(std::string_view json) override { return send(std::string(json)); }
-  Offer dropped(std::uint64_t count) override {
-    return send(fmt::format("{{\"dropped\":{}}}", count));
-  }
+  Offer dropped(const tail::Drops& drops) override { return send(tail::drops_json(drops)); }
   bool tick(Clock::time_point now) override { return socket_->open() && now < deadline_; }
   void close() override { socket_->close(); }
 

@@ -376,6 +376,7 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   alerts::EvaluatorOptions evaluator_options;
   evaluator_options.database_url = s.database_url;
   evaluator_options.interval = std::chrono::milliseconds(s.alert_interval_ms);
+  evaluator_options.alertmanager_resend = std::chrono::milliseconds(s.alert_resend_interval_ms);
   evaluator_options.public_url = s.public_url;
   alerts::Evaluator evaluator(evaluator_options, tail_hub, notifier, api::tail_record_json,
                               metrics);

@@ -209,11 +209,23 @@ std::string tail_line(const LogEntry& log, bool color) {
 
 std::string dropped_notice(std::string_view data) {
   simdjson::dom::parser parser;
+  simdjson::dom::object notice;
   std::uint64_t dropped = 0;
-  if (parser.parse(data.data(), data.size())["dropped"].get(dropped) == simdjson::SUCCESS)
-    return fmt::format(
-        "logpipe tail: the server dropped {} record{} (this client read too slowly)\n", dropped,
-        dropped == 1 ? "" : "s");
+  if (parser.parse(data.data(), data.size()).get(notice) == simdjson::SUCCESS &&
+      notice["dropped"].get(dropped) == simdjson::SUCCESS) {
+    std::string line;
+    if (dropped != 0)
+      line = fmt::format(
+          "logpipe tail: the server dropped {} record{} (this client read too slowly)\n", dropped,
+          dropped == 1 ? "" : "s");
+    std::uint64_t missed = 0;
+    if (notice["missed_batches"].get(missed) == simdjson::SUCCESS && missed != 0)
+      line += fmt::format(
+          "logpipe tail: the server's tail missed {} batch{} of logs (it fell behind storage); "
+          "records may be missing here\n",
+          missed, missed == 1 ? "" : "es");
+    if (!line.empty()) return line;
+  }
   std::string shown;
   append_printable(shown, data.substr(0, 200));
   return fmt::format("logpipe tail: the server dropped records (this client read too slowly): {}\n",

@@ -72,7 +72,8 @@ std::string tail_target(const Params& filters);
 // (INFO, NOTICE) as the terminal's text.
 std::string tail_line(const LogEntry& log, bool color);
 
-// The stderr line for an `event: dropped` whose data is {"dropped":N}.
+// The stderr lines for an `event: dropped` whose data is {"dropped":N} or
+// {"dropped":N,"missed_batches":K}.
 std::string dropped_notice(std::string_view data);
 
 // Runs the tail, records to `out`, notices (drops, reconnections) to `err`, until interrupted

@@ -405,6 +405,10 @@ const std::vector<Spec>& specs() {
        kServe, bool_setter(&Settings::alerts)},
       {"alert_interval", "2s", "how often the evaluating serve judges the alert rules", kServe,
        duration_setter(&Settings::alert_interval_ms, 100, 60'000)},
+      {"alert_resend_interval", "1m",
+       "how often a firing alert is sent again to its Alertmanager targets (Alertmanager resolves "
+       "an alert it has not heard of for its resolve_timeout, 5 m by default)",
+       kServe, duration_setter(&Settings::alert_resend_interval_ms, 1'000, 3'600'000)},
       {"public_url", "",
        "where people reach this service (https://logs.example.com): alert notifications link to "
        "the matching logs under it; empty: no link",

@@ -94,6 +94,7 @@ struct Settings {
   // Alert notifications (alerts::NotifierOptions; README "Alert notifications").
   bool alerts = true;                           // evaluate alert rules (alerts::Evaluator)
   std::size_t alert_interval_ms = 0;            // between judgements
+  std::size_t alert_resend_interval_ms = 0;     // firing alerts to Alertmanager targets again
   std::string public_url;                       // links in notifications; "": none
   std::size_t alert_notify_attempts = 0;        // in all, the first included
   std::size_t alert_notify_retry_delay_ms = 0;  // before the 2nd attempt, doubled after each

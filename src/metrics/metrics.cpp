@@ -256,6 +256,13 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                        .Help("Live tail records dropped: the subscriber's queue was full")
                        .Register(r)
                        .Add({});
+  tail_missed_ = &prometheus::BuildCounter()
+                      .Name("tail_entries_missed_total")
+                      .Help(
+                          "Stream entries the live tail never read: stored and deleted before it "
+                          "got to them")
+                      .Register(r)
+                      .Add({});
   tail_errors_ = &prometheus::BuildCounter()
                       .Name("tail_stream_errors_total")
                       .Help(
@@ -530,6 +537,10 @@ void Metrics::tail_sent(double count) {
 
 void Metrics::tail_dropped(double count) {
   tail_dropped_->Increment(count);
+}
+
+void Metrics::tail_missed(double entries) {
+  tail_missed_->Increment(entries);
 }
 
 void Metrics::tail_stream_error(std::string_view reason) {

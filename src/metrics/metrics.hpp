@@ -72,10 +72,12 @@ class Metrics {
   // tail_messages_sent_total (records and dropped notices handed to a subscriber's queue);
   // tail_messages_dropped_total (records a subscriber's full queue could not take);
   // tail_stream_errors_total{reason}: redis (a read of the stream failed: reconnecting), decode (an
-  // entry that could not be decoded).
+  // entry that could not be decoded); tail_entries_missed_total (stream entries the worker had
+  // deleted before the hub read them: it fell behind).
   void tail_subscriber(std::string_view transport, bool subscribed);
   void tail_sent(double count = 1);
   void tail_dropped(double count = 1);
+  void tail_missed(double entries);
   void tail_stream_error(std::string_view reason);
 
   // The listeners of each protocol (src/listeners): protocol is syslog or gelf, the prefix of
@@ -166,6 +168,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* tail_subscribers_;
   prometheus::Counter* tail_sent_;
   prometheus::Counter* tail_dropped_;
+  prometheus::Counter* tail_missed_;
   prometheus::Family<prometheus::Counter>* tail_errors_;
   prometheus::Family<prometheus::Counter>* alert_notifications_;
   prometheus::Family<prometheus::Counter>* alert_notifications_dropped_;

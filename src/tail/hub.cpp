@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/log.hpp"
+#include "core/time.hpp"
 #include "queue/batch_codec.hpp"
 #include "queue/stream_consumer.hpp"
 
@@ -16,7 +17,31 @@ constexpr auto kTickEvery = 250ms;
 constexpr auto kFirstBackoff = 100ms;
 constexpr auto kMaxBackoff = 5000ms;
 
+// An XREAD (without BLOCK: a script cannot wait) and, in the same atomic step, the stream's
+// entries-added and last-generated-id: {entries or nil, entries-added, last-generated-id}. With
+// ARGV[1] empty, only the two counters (where a new reader starts). A missing stream is an empty
+// one; entries-added is -1 before Redis 7 (no gap detection then).
+constexpr const char* kCountedReadScript = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then return {false, 0, '0-0'} end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+local added, last = -1, '0-0'
+for i = 1, #info, 2 do
+  if info[i] == 'entries-added' then added = info[i + 1]
+  elseif info[i] == 'last-generated-id' then last = info[i + 1] end
+end
+if ARGV[1] == '' then return {false, added, last} end
+return {redis.call('XREAD', 'COUNT', ARGV[2], 'STREAMS', KEYS[1], ARGV[1]), added, last}
+)lua";
+
 }  // namespace
+
+std::string drops_json(const Drops& drops) {
+  std::string json = "{\"dropped\":" + std::to_string(drops.records);
+  if (drops.missed_batches != 0)
+    json.append(",\"missed_batches\":").append(std::to_string(drops.missed_batches));
+  json.push_back('}');
+  return json;
+}
 
 Hub::Hub(HubOptions options, Render render, metrics::Metrics& metrics)
     : options_(std::move(options)), render_(std::move(render)), metrics_(metrics) {}
@@ -61,8 +86,8 @@ core::Result<Hub::Id> Hub::subscribe(Matcher matcher, std::shared_ptr<Sink> sink
       return error;
     }
     id = next_id_++;
-    subscribers_.emplace(id,
-                         Subscriber{std::move(matcher), std::move(sink), std::string(transport)});
+    subscribers_.emplace(id, Subscriber{std::move(matcher), std::move(sink), std::string(transport),
+                                        Drops{}, false});
   }
   metrics_.tail_subscriber(transport, true);
   wake_.notify_all();
@@ -115,11 +140,11 @@ std::size_t Hub::subscribers() const {
 }
 
 bool Hub::flush_dropped(Subscriber& s) {
-  if (s.dropped == 0) return true;
-  switch (s.sink->dropped(s.dropped)) {
+  if (!s.drops.any()) return true;
+  switch (s.sink->dropped(s.drops)) {
     case Sink::Offer::taken:
       metrics_.tail_sent();
-      s.dropped = 0;
+      s.drops = {};
       return true;
     case Sink::Offer::full:
       return false;
@@ -134,7 +159,7 @@ void Hub::offer(Subscriber& s, std::string_view json) {
   if (s.closed) return;
   if (!flush_dropped(s)) {
     if (s.closed) return;
-    ++s.dropped;
+    ++s.drops.records;
     metrics_.tail_dropped();
     return;
   }
@@ -143,7 +168,7 @@ void Hub::offer(Subscriber& s, std::string_view json) {
       metrics_.tail_sent();
       break;
     case Sink::Offer::full:
-      ++s.dropped;
+      ++s.drops.records;
       metrics_.tail_dropped();
       break;
     case Sink::Offer::closed:
@@ -166,6 +191,20 @@ void Hub::deliver(const model::Batch& batch) {
       offer(s, *json);
     }
   }
+}
+
+void Hub::missed(std::uint64_t batches) {
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, s] : subscribers_)
+      s.drops.missed_batches += batches;
+  }
+  last_gap_ = core::now_micros();
+  metrics_.tail_missed(static_cast<double>(batches));
+  core::log::warn(
+      "live tail: stream entries were stored and deleted before this instance read them "
+      "(it fell behind the worker); subscribers are told",
+      {{"entries", std::to_string(batches)}});
 }
 
 void Hub::tick(std::chrono::steady_clock::time_point now) {
@@ -196,6 +235,10 @@ bool Hub::pause(std::chrono::milliseconds d) {
 void Hub::run() {
   std::optional<queue::SyncClient> redis;
   std::string last_id;  // empty: start from the stream's end once someone subscribes
+  // Gap detection: the stream's entries-added when `seen` (entries read since) was zeroed.
+  std::int64_t counted_added = -1;
+  std::uint64_t seen = 0;
+  auto next_gap_check = std::chrono::steady_clock::now();
   auto backoff = kFirstBackoff;
   bool failing = false;
   const std::string block = std::to_string(options_.block.count());
@@ -243,53 +286,88 @@ void Hub::run() {
                         {{"resume_after", last_id.empty() ? "the end" : last_id}});
     }
     if (last_id.empty()) {
-      // The newest entry's id, so that later reads (and a reconnect) resume right after it.
-      auto newest = redis->command({"XREVRANGE", options_.stream, "+", "-", "COUNT", "1"});
-      if (!newest) {
-        failed("XREVRANGE", newest.error());
+      // Start after the newest entry, counting from the stream's entries-added then.
+      auto position = redis->command({"EVAL", kCountedReadScript, "1", options_.stream, "", "0"});
+      if (!position) {
+        failed("EVAL", position.error());
         continue;
       }
-      const auto& reply = **newest;
-      last_id =
-          queue::reply_is_array(reply) && queue::reply_size(reply) > 0 &&
-                  queue::reply_size(queue::reply_at(reply, 0)) > 0
-              ? std::string(queue::reply_string(queue::reply_at(queue::reply_at(reply, 0), 0)))
-              : "0-0";
+      const auto& reply = **position;
+      if (!queue::reply_is_array(reply) || queue::reply_size(reply) < 3) {
+        failed("EVAL",
+               core::Error(core::Errc::internal, "unexpected reply to the position script"));
+        continue;
+      }
+      counted_added = queue::reply_integer(queue::reply_at(reply, 1));
+      last_id = std::string(queue::reply_string(queue::reply_at(reply, 2)));
+      seen = 0;
+      next_gap_check = std::chrono::steady_clock::now() + options_.gap_check;
     }
-    auto read = redis->command(
-        {"XREAD", "COUNT", count, "BLOCK", block, "STREAMS", options_.stream, last_id});
+    const bool check_gaps = std::chrono::steady_clock::now() >= next_gap_check;
+    auto read =
+        check_gaps
+            ? redis->command({"EVAL", kCountedReadScript, "1", options_.stream, last_id, count})
+            : redis->command(
+                  {"XREAD", "COUNT", count, "BLOCK", block, "STREAMS", options_.stream, last_id});
     if (!read) {
-      failed("XREAD", read.error());
+      failed(check_gaps ? "EVAL" : "XREAD", read.error());
       continue;
     }
     failing = false;
     backoff = kFirstBackoff;
     const auto& reply = **read;
-    if (queue::reply_is_nil(reply) || !queue::reply_is_array(reply)) continue;  // timed out
-    for (std::size_t s = 0; s < queue::reply_size(reply); ++s) {
-      const auto& stream = queue::reply_at(reply, s);
-      if (queue::reply_size(stream) < 2) continue;
-      const auto& entries = queue::reply_at(stream, 1);
-      for (std::size_t e = 0; e < queue::reply_size(entries); ++e) {
-        const auto& entry = queue::reply_at(entries, e);
-        if (queue::reply_size(entry) < 2) continue;
-        last_id = std::string(queue::reply_string(queue::reply_at(entry, 0)));
-        const auto& fields = queue::reply_at(entry, 1);
-        for (std::size_t f = 0; f + 1 < queue::reply_size(fields); f += 2) {
-          if (queue::reply_string(queue::reply_at(fields, f)) != queue::field::payload) continue;
-          auto batches = queue::decode_entry(queue::reply_string(queue::reply_at(fields, f + 1)));
-          if (!batches) {
-            metrics_.tail_stream_error("decode");
-            core::log::error("live tail: a stream entry could not be decoded; skipped",
-                             {{"entry", last_id}, {"error", batches.error().message}});
-            continue;
-          }
-          for (const auto& batch : *batches)
-            deliver(batch);
+    if (!check_gaps) {
+      if (queue::reply_is_array(reply)) seen += consume(reply, last_id);  // else: timed out
+      continue;
+    }
+    next_gap_check = std::chrono::steady_clock::now() + options_.gap_check;
+    if (!queue::reply_is_array(reply) || queue::reply_size(reply) < 3) {
+      failed("EVAL", core::Error(core::Errc::internal, "unexpected reply to the read script"));
+      continue;
+    }
+    const auto& entries = queue::reply_at(reply, 0);
+    const std::size_t read_now = queue::reply_is_array(entries) ? consume(entries, last_id) : 0;
+    seen += read_now;
+    const std::int64_t added = queue::reply_integer(queue::reply_at(reply, 1));
+    // Only once it has read to the end is every entry added since the count began either seen or
+    // deleted unseen.
+    if (read_now >= options_.read_count) continue;
+    if (counted_added >= 0 && added >= counted_added &&
+        static_cast<std::uint64_t>(added - counted_added) > seen)
+      missed(static_cast<std::uint64_t>(added - counted_added) - seen);
+    // (added < counted_added: the stream was deleted and made anew; count from here.)
+    counted_added = added;
+    seen = 0;
+  }
+}
+
+std::size_t Hub::consume(const redisReply& streams, std::string& last_id) {
+  std::size_t read = 0;
+  for (std::size_t s = 0; s < queue::reply_size(streams); ++s) {
+    const auto& stream = queue::reply_at(streams, s);
+    if (queue::reply_size(stream) < 2) continue;
+    const auto& entries = queue::reply_at(stream, 1);
+    for (std::size_t e = 0; e < queue::reply_size(entries); ++e) {
+      const auto& entry = queue::reply_at(entries, e);
+      if (queue::reply_size(entry) < 2) continue;
+      ++read;
+      last_id = std::string(queue::reply_string(queue::reply_at(entry, 0)));
+      const auto& fields = queue::reply_at(entry, 1);
+      for (std::size_t f = 0; f + 1 < queue::reply_size(fields); f += 2) {
+        if (queue::reply_string(queue::reply_at(fields, f)) != queue::field::payload) continue;
+        auto batches = queue::decode_entry(queue::reply_string(queue::reply_at(fields, f + 1)));
+        if (!batches) {
+          metrics_.tail_stream_error("decode");
+          core::log::error("live tail: a stream entry could not be decoded; skipped",
+                           {{"entry", last_id}, {"error", batches.error().message}});
+          continue;
         }
+        for (const auto& batch : *batches)
+          deliver(batch);
       }
     }
   }
+  return read;
 }
 
 }  // namespace logpipe::tail

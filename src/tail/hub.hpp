@@ -9,8 +9,17 @@
 // A subscriber's Sink is bounded: a full one makes the hub drop that subscriber's records (and
 // count them); once it takes messages again, it first gets the number dropped, then records.
 // Nothing a subscriber does slows the hub, ingest, or another subscriber.
+//
+// The worker deletes an entry from the stream once its records are stored, so a hub that falls
+// behind the worker (a loaded machine) can find entries gone before it read them. It notices:
+// about every second it reads inside a script that also takes the stream's entries-added counter
+// atomically, and whenever it has read to the end, every entry added since it started that it did
+// not see was such a gap. Subscribers are told (`missed_batches` in the next notice), the metric
+// tail_entries_missed_total counts them, and last_gap() lets the alert evaluator hold back an
+// absence alert that a gap may have caused.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -30,6 +39,16 @@
 
 namespace logpipe::tail {
 
+// What a subscriber has not been sent since its last message: its own records its full queue
+// could not take, and batches (stream entries, of any tenant) the hub never saw.
+struct Drops {
+  std::uint64_t records = 0;
+  std::uint64_t missed_batches = 0;
+  bool any() const { return records != 0 || missed_batches != 0; }
+};
+// The notice's JSON: {"dropped":N}, with "missed_batches":K when the hub missed some.
+std::string drops_json(const Drops& drops);
+
 // Where the hub hands one subscriber's messages. Every call is on the hub's thread, under its
 // lock: none may block, nor call back into the hub.
 class Sink {
@@ -39,8 +58,8 @@ class Sink {
   // One record, rendered (an item of GET /api/v1/logs without its id). full: no room now (the
   // hub drops and counts it); closed: the client is gone (the hub forgets it at its next tick).
   virtual Offer record(std::string_view json) = 0;
-  // The notice that `count` records were dropped since the last message it took.
-  virtual Offer dropped(std::uint64_t count) = 0;
+  // The notice of what was not sent since the last message it took (drops_json()).
+  virtual Offer dropped(const Drops& drops) = 0;
   // About every poll interval: keep-alives, the connection's lifetime. False: done (the hub
   // forgets it and calls close()).
   virtual bool tick(std::chrono::steady_clock::time_point now) = 0;
@@ -56,6 +75,8 @@ struct HubOptions {
   // subscriber left.
   std::chrono::milliseconds block{500};
   std::size_t read_count = 1000;  // entries per XREAD at most
+  // How often the hub checks that it missed no entry (a scripted read with the stream's counter).
+  std::chrono::milliseconds gap_check{1000};
   CaseFolding folding = CaseFolding::unicode;
 };
 
@@ -96,16 +117,24 @@ class Hub {
   void deliver(const model::Batch& batch);
   // Keep-alives and lifetimes of every sink, pending dropped notices, and forgets closed ones.
   void tick(std::chrono::steady_clock::time_point now);
+  // The reader found `batches` entries deleted before it read them: every subscriber is told in
+  // its next notice, and last_gap() moves to now. Public for tests, like deliver().
+  void missed(std::uint64_t batches);
+  // When the reader last missed entries (core::now_micros()), 0 if never: until then, what the
+  // raw callbacks were handed may lack records.
+  std::int64_t last_gap() const { return last_gap_.load(); }
 
  private:
   struct Subscriber {
     Matcher matcher;
     std::shared_ptr<Sink> sink;
     std::string transport;
-    std::uint64_t dropped = 0;  // since the last message it took
+    Drops drops;  // since the last message it took
     bool closed = false;
   };
   void run();
+  // Hands the entries of an XREAD reply to deliver(); returns how many, and moves last_id on.
+  std::size_t consume(const redisReply& streams, std::string& last_id);
   void offer(Subscriber& subscriber, std::string_view json);
   bool flush_dropped(Subscriber& subscriber);
   void forget(std::map<Id, Subscriber>::iterator it, std::vector<std::shared_ptr<Sink>>& to_close);
@@ -122,6 +151,7 @@ class Hub {
   std::map<Id, RawCallback> raw_;
   Id next_id_ = 1;
   bool stopping_ = false;
+  std::atomic<std::int64_t> last_gap_{0};
   std::chrono::steady_clock::time_point last_tick_{};
   std::thread thread_;
 };

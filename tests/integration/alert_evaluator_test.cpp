@@ -17,7 +17,8 @@ class AlertEvaluator : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
-    const std::map<std::string, std::string> env{{"LOGPIPE_ALERT_INTERVAL", "200ms"}};
+    const std::map<std::string, std::string> env{{"LOGPIPE_ALERT_INTERVAL", "200ms"},
+                                                 {"LOGPIPE_ALERT_RESEND_INTERVAL", "1s"}};
     const std::string stream = unique_tag("alerteval") + ":stream";
     a = std::make_unique<Logpipe>(
         LogpipeOptions{.database_url = db.url(), .stream = stream, .env = env});
@@ -157,6 +158,56 @@ TEST_F(AlertEvaluator, AbsenceFiresForTheDeviceThatWentSilentAndResolvesWhenItSp
   ingest(service, 1, "INFO", "d2");  // it speaks again
 
   EXPECT_EQ(notified(receiver.get(), "\"d2\""), (std::vector<std::string>{"firing", "resolved"}));
+}
+
+// Alertmanager resolves an alert that is not posted again within its resolve_timeout: while the
+// alert fires, the evaluator posts it again every alert_resend_interval (1 s here), and each post
+// moves the alert's endsAt on; the resolved post ends it.
+TEST_F(AlertEvaluator, AFiringAlertIsPostedToAlertmanagerAgainUntilItResolves) {
+  PrivateAlertmanager alertmanager;
+  const std::string name = unique_tag("resend");
+  const std::string service = unique_tag("api");
+  const std::int64_t rule = create_rule(
+      R"({"name":")" + name + R"(","kind":"threshold","filter":{"service":")" + service +
+      R"("},"threshold":3,"window_seconds":3,"cooldown_seconds":3,"notify":[{"type":"alertmanager","url":")" +
+      alertmanager.url() + R"("}]})");
+  ASSERT_GT(rule, 0);
+  // endsAt (to the second) of the alert Alertmanager holds under this name; "" when none.
+  const auto ends_at = [&] {
+    const HttpResponse response = get(alertmanager.port(), "/api/v2/alerts");
+    simdjson::dom::parser parser;
+    simdjson::dom::array alerts;
+    if (response.status != 200 || parser.parse(response.body).get(alerts) != simdjson::SUCCESS)
+      return std::string();
+    for (auto alert : alerts) {
+      std::string_view alertname, ends;
+      if (alert["labels"]["alertname"].get(alertname) == simdjson::SUCCESS && alertname == name &&
+          alert["endsAt"].get(ends) == simdjson::SUCCESS)
+        return std::string(ends.substr(0, 19));
+    }
+    return std::string();
+  };
+  std::string first;
+  const auto give_up = std::chrono::steady_clock::now() + 40s;
+  while (first.empty() && std::chrono::steady_clock::now() < give_up) {
+    ingest(service, 5);
+    std::this_thread::sleep_for(300ms);
+    first = ends_at();
+  }
+  ASSERT_FALSE(first.empty()) << events(rule);
+  // Still storming: posted again, its endsAt moves on.
+  std::string later;
+  EXPECT_TRUE(eventually(
+      [&] {
+        ingest(service, 5);
+        later = ends_at();
+        return later > first;
+      },
+      20s))
+      << first << " then " << later;
+  // Quiet: resolved, and Alertmanager lists it no more.
+  EXPECT_TRUE(eventually([&] { return ends_at().empty(); }, 30s)) << events(rule);
+  EXPECT_NE(events(rule).find("\"state\":\"resolved\""), std::string::npos) << events(rule);
 }
 
 }  // namespace

@@ -107,6 +107,13 @@ TEST(TailLine, DropNotice) {
             "logpipe tail: the server dropped 12 records (this client read too slowly)\n");
   EXPECT_EQ(dropped_notice(R"({"dropped":1})"),
             "logpipe tail: the server dropped 1 record (this client read too slowly)\n");
+  EXPECT_EQ(dropped_notice(R"({"dropped":0,"missed_batches":2})"),
+            "logpipe tail: the server's tail missed 2 batches of logs (it fell behind storage); "
+            "records may be missing here\n");
+  EXPECT_EQ(dropped_notice(R"({"dropped":3,"missed_batches":1})"),
+            "logpipe tail: the server dropped 3 records (this client read too slowly)\n"
+            "logpipe tail: the server's tail missed 1 batch of logs (it fell behind storage); "
+            "records may be missing here\n");
   EXPECT_EQ(dropped_notice("many"),
             "logpipe tail: the server dropped records (this client read too slowly): many\n");
 }

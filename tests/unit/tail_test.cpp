@@ -195,9 +195,7 @@ class FakeSink : public Sink {
  public:
   explicit FakeSink(std::size_t room) : room_(room) {}
   Offer record(std::string_view json) override { return take(std::string(json)); }
-  Offer dropped(std::uint64_t count) override {
-    return take("{\"dropped\":" + std::to_string(count) + "}");
-  }
+  Offer dropped(const tail::Drops& drops) override { return take(tail::drops_json(drops)); }
   bool tick(std::chrono::steady_clock::time_point) override { return !gone; }
   void close() override { closed = true; }
 
@@ -287,6 +285,24 @@ TEST_F(HubTest, AFullSinkDropsCountsAndIsToldBeforeTheNextRecord) {
   const std::string text = metrics.render();
   EXPECT_NE(text.find("tail_messages_dropped_total 9"), std::string::npos) << text;
   EXPECT_NE(text.find("tail_subscribers{transport=\"ws\"} 2"), std::string::npos);
+}
+
+TEST_F(HubTest, EntriesTheReaderMissedAreToldToEverySubscriberInItsNextNotice) {
+  auto slow = std::make_shared<FakeSink>(1);
+  auto idle = std::make_shared<FakeSink>(100);
+  subscribe({}, slow);
+  subscribe({{"service", "nobody"}}, idle);
+  EXPECT_EQ(hub.last_gap(), 0);
+  hub.deliver(batch(1, {record("a"), record("b")}));  // slow takes a, drops b
+  hub.missed(3);
+  EXPECT_GT(hub.last_gap(), 0);
+  EXPECT_EQ(slow->drain(), (std::vector<std::string>{"a"}));
+  hub.tick(std::chrono::steady_clock::now());
+  EXPECT_EQ(slow->drain(), (std::vector<std::string>{R"({"dropped":1,"missed_batches":3})"}));
+  EXPECT_EQ(idle->drain(), (std::vector<std::string>{R"({"dropped":0,"missed_batches":3})"}));
+  hub.tick(std::chrono::steady_clock::now());  // told once
+  EXPECT_TRUE(idle->drain().empty());
+  EXPECT_NE(metrics.render().find("tail_entries_missed_total 3"), std::string::npos);
 }
 
 TEST_F(HubTest, FilterChangesClosedSinksLimitsAndStop) {
