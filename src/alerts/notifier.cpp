@@ -4,7 +4,6 @@
 #include <strings.h>
 
 #include "alerts/payload.hpp"
-#include "core/base64.hpp"
 #include "core/log.hpp"
 #include "http/client.hpp"
 #include "metrics/metrics.hpp"
@@ -13,45 +12,6 @@ namespace logpipe::alerts {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Where one target's POST goes: http::SyncClient takes a server's URL without user information
-// or query; both are taken off here (the user information as Basic authentication).
-struct Endpoint {
-  http::Url url;
-  std::string target;  // appended to url.base_path
-  http::Headers headers;
-};
-
-core::Result<Endpoint> endpoint(const Target& t) {
-  std::string text = t.url;
-  std::string query;
-  if (const auto mark = text.find_first_of("?#"); mark != std::string::npos) {
-    if (text[mark] == '?') query = text.substr(mark, text.find('#', mark) - mark);
-    text.resize(mark);
-  }
-  Endpoint e;
-  const auto scheme_end = text.find("://");
-  const auto authority_end = text.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
-  const auto at = text.rfind('@', authority_end);
-  if (scheme_end != std::string::npos && at != std::string::npos && at > scheme_end) {
-    const std::string user_info = text.substr(scheme_end + 3, at - scheme_end - 3);
-    e.headers.emplace_back("Authorization", "Basic " + core::base64_encode(user_info));
-    text.erase(scheme_end + 3, at - scheme_end - 2);
-  }
-  auto url = http::parse_url(text);
-  if (!url)
-    // parse_url names the URL: say which target without it, whose path may be a secret.
-    return core::make_error(core::Errc::invalid_argument,
-                            fmt::format("the {} URL {} is not an http:// or https:// URL",
-                                        to_string(t.type), redacted_url(t.url)));
-  e.url = std::move(url).value();
-  if (t.type == Target::Type::alertmanager) {
-    e.target = "/api/v2/alerts" + query;
-  } else {
-    e.target = (e.url.base_path.empty() ? "/" : "") + query;
-  }
-  return e;
-}
 
 std::string body_of(const Notification& n, Target::Type type) {
   switch (type) {
@@ -213,9 +173,12 @@ std::optional<std::chrono::milliseconds> Notifier::attempt(Job& job) {
   };
   AttemptOutcome outcome;
   RetryDecision decision;
-  auto where = endpoint(job.target);
+  auto where = target_endpoint(job.target);
   if (!where) {
-    report.error = where.error().message;  // a wrong URL stays wrong: not tried again
+    // A wrong URL stays wrong: not tried again. (parse_url's message names the URL, whose path
+    // may be a secret.)
+    report.error = fmt::format("the {} URL {} is not an http:// or https:// URL",
+                               to_string(job.target.type), report.target_url);
   } else {
     http::Headers headers = std::move(where->headers);
     headers.emplace_back("User-Agent", "logpipe-alerts");

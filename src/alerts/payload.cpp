@@ -6,6 +6,7 @@
 
 #include <set>
 
+#include "core/base64.hpp"
 #include "core/json_writer.hpp"
 
 namespace logpipe::alerts {
@@ -245,6 +246,33 @@ std::string label_name(std::string_view text) {
   // push_back, not `out = "_"`: GCC 12's -Wrestrict misfires on that assignment (Release).
   if (out.empty()) out.push_back('_');
   return out;
+}
+
+core::Result<Endpoint> target_endpoint(const Target& target) {
+  std::string text = target.url;
+  std::string query;
+  if (const auto mark = text.find_first_of("?#"); mark != std::string::npos) {
+    if (text[mark] == '?') query = text.substr(mark, text.find('#', mark) - mark);
+    text.resize(mark);
+  }
+  Endpoint e;
+  const auto scheme_end = text.find("://");
+  const auto authority_end = text.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
+  const auto at = text.rfind('@', authority_end);
+  if (scheme_end != std::string::npos && at != std::string::npos && at > scheme_end) {
+    const std::string user_info = text.substr(scheme_end + 3, at - scheme_end - 3);
+    e.headers.emplace_back("Authorization", "Basic " + core::base64_encode(user_info));
+    text.erase(scheme_end + 3, at - scheme_end - 2);
+  }
+  auto url = http::parse_url(text);
+  if (!url) return url.error();
+  e.url = std::move(url).value();
+  if (target.type == Target::Type::alertmanager) {
+    e.target = "/api/v2/alerts" + query;
+  } else {
+    e.target = (e.url.base_path.empty() ? "/" : "") + query;
+  }
+  return e;
 }
 
 }  // namespace logpipe::alerts

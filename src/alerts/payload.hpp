@@ -7,6 +7,8 @@
 #include <string_view>
 
 #include "alerts/notification.hpp"
+#include "core/result.hpp"
+#include "http/client.hpp"
 
 namespace logpipe::alerts {
 
@@ -41,6 +43,17 @@ std::string signature(std::string_view secret, std::int64_t unix_seconds, std::s
 // its first segment ("https://hooks.slack.com/services/…": Slack's and many webhooks' paths
 // are their secret).
 std::string redacted_url(std::string_view url);
+
+// Where one target's POST goes. http::SyncClient takes a server's URL without user information
+// or query: both are taken off here, the user information as Basic authentication, the query
+// kept for the request's target.
+struct Endpoint {
+  http::Url url;
+  std::string target;  // appended to url.base_path
+  http::Headers headers;
+};
+// Errc::invalid_argument from http::parse_url (naming the URL without its credentials and query).
+core::Result<Endpoint> target_endpoint(const Target& target);
 
 // A valid Prometheus label name from any text: [a-zA-Z_][a-zA-Z0-9_]*, others replaced by '_'.
 std::string label_name(std::string_view text);

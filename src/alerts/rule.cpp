@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <map>
 
+#include "alerts/payload.hpp"
 #include "auth/keys.hpp"
 #include "core/json_writer.hpp"
 #include "core/time.hpp"
-#include "http/client.hpp"
 
 namespace logpipe::alerts {
 namespace {
@@ -115,8 +115,6 @@ core::Status parse_notify(element value, Rule& rule) {
       } else if (key == "url") {
         if (member.get_string().get(text) != simdjson::SUCCESS || text.size() > kMaxUrlBytes)
           return field_error(at + ".url", "must be an http:// or https:// URL");
-        if (auto parsed = http::parse_url(text); !parsed)
-          return field_error(at + ".url", parsed.error().message);
         url = std::string(text);
       } else {
         return field_error(fmt::format("{}.{}", at, key), "is not a field of a target (type, url)");
@@ -124,6 +122,9 @@ core::Status parse_notify(element value, Rule& rule) {
     }
     if (!type) return field_error(at + ".type", "is required (webhook, slack or alertmanager)");
     if (!url) return field_error(at + ".url", "is required");
+    // As the notifier will take it: credentials and a query are allowed.
+    if (auto usable = target_endpoint({*type, *url, {}}); !usable)
+      return field_error(at + ".url", usable.error().message);
     rule.notify.push_back({*type, std::move(*url), {}});
   }
   return {};

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "alerts/payload.hpp"
+#include "core/base64.hpp"
 #include "core/time.hpp"
 
 namespace logpipe::alerts {
@@ -145,6 +146,31 @@ TEST(AlertUrls, RedactedWithoutSecrets) {
   EXPECT_EQ(redacted_url("https://hooks.example/in?token=abc"), "https://hooks.example/in");
   EXPECT_EQ(redacted_url("https://hooks.example/in/"), "https://hooks.example/in");
   EXPECT_EQ(redacted_url("ftp-like"), "(not a URL)");
+}
+
+TEST(AlertUrls, EndpointsTakeCredentialsAndQueryOffTheServersUrl) {
+  auto am =
+      target_endpoint({Target::Type::alertmanager, "https://u:p%40ss@am.example:9443/am", ""});
+  ASSERT_TRUE(am) << am.error().message;
+  EXPECT_EQ(am->url.host, "am.example");
+  EXPECT_EQ(am->url.port, 9443);
+  EXPECT_TRUE(am->url.tls);
+  EXPECT_EQ(am->url.base_path, "/am");
+  EXPECT_EQ(am->target, "/api/v2/alerts");
+  ASSERT_EQ(am->headers.size(), 1U);
+  EXPECT_EQ(am->headers[0].second, "Basic " + core::base64_encode("u:p%40ss"));
+
+  auto hook = target_endpoint({Target::Type::webhook, "http://h.example/in?token=abc#frag", ""});
+  ASSERT_TRUE(hook) << hook.error().message;
+  EXPECT_EQ(hook->url.base_path, "/in");
+  EXPECT_EQ(hook->target, "?token=abc");
+  EXPECT_TRUE(hook->headers.empty());
+  auto bare = target_endpoint({Target::Type::webhook, "http://h.example?x=1", ""});
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->target, "/?x=1");
+
+  EXPECT_FALSE(target_endpoint({Target::Type::webhook, "ftp://h.example/", ""}));
+  EXPECT_FALSE(target_endpoint({Target::Type::webhook, "http://u@/x", ""}));
 }
 
 TEST(AlertUrls, LabelNames) {

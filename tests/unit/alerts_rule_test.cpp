@@ -162,6 +162,13 @@ TEST(AlertRule, NotifyTargets) {
   ASSERT_EQ(rule->notify.size(), 3U);
   EXPECT_EQ(rule->notify[1].type, TargetType::alertmanager);
   EXPECT_EQ(rule->notify[1].url, "http://127.0.0.1:9093");
+  // Credentials (sent as Basic authentication) and a query are the notifier's to take apart.
+  auto with_extras = parse_rule(
+      with(R"("notify":[{"type":"alertmanager","url":"https://u:p@am.example.com:9093"},)"
+           R"({"type":"webhook","url":"https://hooks.example.com/in?token=abc&x=1"}])"),
+      1);
+  ASSERT_TRUE(with_extras) << with_extras.error().message;
+  EXPECT_EQ(with_extras->notify[1].url, "https://hooks.example.com/in?token=abc&x=1");
 
   EXPECT_EQ(refused_field(with(R"("notify":{"type":"webhook"})")), "notify");
   EXPECT_EQ(refused_field(with(R"("notify":["https://example.com"])")), "notify[0]");
