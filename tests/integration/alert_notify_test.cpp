@@ -198,23 +198,6 @@ TEST(AlertNotify, SlackMessageHasSlacksShape) {
   EXPECT_EQ(std::string_view(second["attachments"].at(0)["color"]), "#2eb886");
 }
 
-// The alerts Alertmanager holds with alertname `name`: their JSON objects.
-std::vector<std::string> alerts_named(unsigned short port, const std::string& name) {
-  const HttpResponse response = get(port, "/api/v2/alerts");
-  std::vector<std::string> found;
-  if (response.status != 200) return found;
-  simdjson::dom::parser parser;
-  simdjson::dom::array alerts;
-  if (parser.parse(response.body).get_array().get(alerts) != simdjson::SUCCESS) return found;
-  for (auto alert : alerts) {
-    std::string_view alertname;
-    if (alert["labels"]["alertname"].get_string().get(alertname) == simdjson::SUCCESS &&
-        alertname == name)
-      found.push_back(simdjson::to_string(alert));
-  }
-  return found;
-}
-
 TEST(AlertNotify, AlertmanagerShowsTheAlertUntilResolved) {
   PrivateAlertmanager alertmanager;
   metrics::Metrics metrics;
@@ -230,7 +213,7 @@ TEST(AlertNotify, AlertmanagerShowsTheAlertUntilResolved) {
   std::vector<std::string> shown;
   ASSERT_TRUE(eventually(
       [&] {
-        shown = alerts_named(alertmanager.port(), firing.rule_name);
+        shown = alertmanager.alerts_named(firing.rule_name);
         return shown.size() == 1;
       },
       10s))
@@ -252,8 +235,7 @@ TEST(AlertNotify, AlertmanagerShowsTheAlertUntilResolved) {
   ASSERT_TRUE(eventually([&] { return reports.size() == 2; }, 15s));
   EXPECT_TRUE(reports.all()[1].ok) << reports.all()[1].error;
   // An alert whose endsAt has passed is resolved: the API lists active alerts only.
-  EXPECT_TRUE(
-      eventually([&] { return alerts_named(alertmanager.port(), firing.rule_name).empty(); }, 10s))
+  EXPECT_TRUE(eventually([&] { return alertmanager.alerts_named(firing.rule_name).empty(); }, 10s))
       << get(alertmanager.port(), "/api/v2/alerts").body;
 }
 

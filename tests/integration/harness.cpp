@@ -661,6 +661,22 @@ PrivateAlertmanager::~PrivateAlertmanager() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
+std::vector<std::string> PrivateAlertmanager::alerts_named(const std::string& name) const {
+  const HttpResponse response = get(port_, "/api/v2/alerts");
+  std::vector<std::string> found;
+  if (response.status != 200) return found;
+  simdjson::dom::parser parser;
+  simdjson::dom::array alerts;
+  if (parser.parse(response.body).get_array().get(alerts) != simdjson::SUCCESS) return found;
+  for (auto alert : alerts) {
+    std::string_view alertname;
+    if (alert["labels"]["alertname"].get_string().get(alertname) == simdjson::SUCCESS &&
+        alertname == name)
+      found.push_back(simdjson::to_string(alert));
+  }
+  return found;
+}
+
 std::string describe(const NodeResult& r) {
   return "node exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
          "\n--- stdout\n" + r.out + "\n--- stderr\n" + r.err;

@@ -222,6 +222,9 @@ class PrivateAlertmanager {
   unsigned short port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   Process& process() { return *process_; }
+  // The alerts GET /api/v2/alerts lists (active ones: a resolved alert leaves the list) with the
+  // label alertname `name`, each as its JSON object; empty when there is none or no answer.
+  std::vector<std::string> alerts_named(const std::string& name) const;
 
  private:
   std::string dir_;
