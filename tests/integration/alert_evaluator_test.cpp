@@ -40,6 +40,21 @@ class AlertEvaluator : public ::testing::Test {
     return id;
   }
 
+  // This test's signed webhook receiver (start_webhook_receiver: answering `statuses` until it
+  // got `requests`), on a free port with a secret of its own.
+  std::future<NodeResult> start_hook(const std::string& statuses, int requests) {
+    hook_port = free_port();
+    hook_secret = "s3cret-" + unique_tag("hook") + "-padding";
+    return start_webhook_receiver(hook_port, hook_secret, statuses, requests);
+  }
+
+  // A rule notifying that receiver; `fields`: the rule's fields but its secret and targets.
+  std::int64_t create_hook_rule(const std::string& fields) {
+    return create_rule("{" + fields + R"(,"secret":")" + hook_secret +
+                       R"(","notify":[{"type":"webhook","url":"http://127.0.0.1:)" +
+                       std::to_string(hook_port) + R"(/hooks/logpipe"}]})");
+  }
+
   // `count` records of `service` (and `device`), alternately through each instance.
   void ingest(const std::string& service, int count, const std::string& level = "ERROR",
               const std::string& device = "d1", const std::string& message = "disk failed") {
@@ -79,6 +94,8 @@ class AlertEvaluator : public ::testing::Test {
   TestDatabase db{"alerteval"};
   std::unique_ptr<Logpipe> a, b;
   int turn = 0;
+  unsigned short hook_port = 0;
+  std::string hook_secret;
 };
 
 // One request the receiver got.
@@ -126,10 +143,6 @@ std::vector<std::string> notified(const NodeResult& got, const std::string& must
   return statuses;
 }
 
-std::string hook(unsigned short port) {
-  return "http://127.0.0.1:" + std::to_string(port) + "/hooks/logpipe";
-}
-
 // One line of an episode's delivery log as the history shows it: "<transition> <type>
 // attempts=<n> ok|failed last_status=<s>", e.g. "firing webhook attempts=2 ok last_status=200".
 std::vector<std::string> delivery_lines(simdjson::dom::element episode) {
@@ -150,14 +163,11 @@ std::vector<std::string> delivery_lines(simdjson::dom::element episode) {
 }
 
 TEST_F(AlertEvaluator, AThresholdStormNotifiesOnceAndResolvesOnceAcrossTwoInstances) {
-  const unsigned short port = free_port();
-  const std::string secret = "s3cret-" + unique_tag("thr") + "-padding";
-  auto receiver = start_webhook_receiver(port, secret, "200", 2);
+  auto receiver = start_hook("200", 2);
   const std::string service = unique_tag("api");
-  const std::int64_t rule = create_rule(
-      R"({"name":"errors","kind":"threshold","filter":{"level":"ERROR","service":")" + service +
-      R"("},"threshold":5,"window_seconds":2,"cooldown_seconds":2,"secret":")" + secret +
-      R"(","notify":[{"type":"webhook","url":")" + hook(port) + R"("}]})");
+  const std::int64_t rule = create_hook_rule(
+      R"("name":"errors","kind":"threshold","filter":{"level":"ERROR","service":")" + service +
+      R"("},"threshold":5,"window_seconds":2,"cooldown_seconds":2)");
   ASSERT_GT(rule, 0);
   // A storm with pauses shorter than the cooldown, until the alert fired (the instances read the
   // rule within their refresh), then a little more of it.
@@ -192,14 +202,11 @@ TEST_F(AlertEvaluator, AThresholdStormNotifiesOnceAndResolvesOnceAcrossTwoInstan
 }
 
 TEST_F(AlertEvaluator, AbsenceFiresForTheDeviceThatWentSilentAndResolvesWhenItSpeaks) {
-  const unsigned short port = free_port();
-  const std::string secret = "s3cret-" + unique_tag("abs") + "-padding";
-  auto receiver = start_webhook_receiver(port, secret, "200", 2);
+  auto receiver = start_hook("200", 2);
   const std::string service = unique_tag("fleet");
-  const std::int64_t rule = create_rule(
-      R"({"name":"device silent","kind":"absence","filter":{"service":")" + service +
-      R"("},"group_by":["device_id"],"window_seconds":3,"cooldown_seconds":0,"secret":")" + secret +
-      R"(","notify":[{"type":"webhook","url":")" + hook(port) + R"("}]})");
+  const std::int64_t rule = create_hook_rule(
+      R"("name":"device silent","kind":"absence","filter":{"service":")" + service +
+      R"("},"group_by":["device_id"],"window_seconds":3,"cooldown_seconds":0)");
   ASSERT_GT(rule, 0);
   // Both devices talk until the rule is being counted (d2 then stops); d1 goes on talking.
   int rounds = 0;
@@ -219,16 +226,13 @@ TEST_F(AlertEvaluator, AbsenceFiresForTheDeviceThatWentSilentAndResolvesWhenItSp
 }
 
 TEST_F(AlertEvaluator, AMatchRuleFiresOncePerBurstWithASampleAndResolvesAfterItsWindow) {
-  const unsigned short port = free_port();
-  const std::string secret = "s3cret-" + unique_tag("match") + "-padding";
-  auto receiver = start_webhook_receiver(port, secret, "200", 2);
+  auto receiver = start_hook("200", 2);
   const std::string service = unique_tag("kernel");
   // Of the service's records, those whose message has "panic"; its "disk failed" ones (same
   // service, same level) do not match.
   const std::int64_t rule =
-      create_rule(R"({"name":"panics","kind":"match","filter":{"service":")" + service +
-                  R"(","q":"panic"},"window_seconds":3,"cooldown_seconds":2,"secret":")" + secret +
-                  R"(","notify":[{"type":"webhook","url":")" + hook(port) + R"("}]})");
+      create_hook_rule(R"("name":"panics","kind":"match","filter":{"service":")" + service +
+                       R"(","q":"panic"},"window_seconds":3,"cooldown_seconds":2)");
   ASSERT_GT(rule, 0);
   int matching = 0;
   const auto mixed = [&](int panics) {
@@ -396,15 +400,12 @@ TEST_F(AlertEvaluator, SlackAndAlertmanagerTargetsSeeTheAlertFireAndResolve) {
 }
 
 TEST_F(AlertEvaluator, ARetryAfterA500IsInTheDeliveryLogAndEachAttemptIsSigned) {
-  const unsigned short port = free_port();
-  const std::string secret = "s3cret-" + unique_tag("retry") + "-padding";
   // The first request is refused with a 500; the retry and the resolution are accepted.
-  auto receiver = start_webhook_receiver(port, secret, "500,200", 3);
+  auto receiver = start_hook("500,200", 3);
   const std::string service = unique_tag("flaky");
   const std::int64_t rule =
-      create_rule(R"({"name":"flaky receiver","kind":"match","filter":{"service":")" + service +
-                  R"("},"window_seconds":2,"cooldown_seconds":1,"secret":")" + secret +
-                  R"(","notify":[{"type":"webhook","url":")" + hook(port) + R"("}]})");
+      create_hook_rule(R"("name":"flaky receiver","kind":"match","filter":{"service":")" + service +
+                       R"("},"window_seconds":2,"cooldown_seconds":1)");
   ASSERT_GT(rule, 0);
   ASSERT_TRUE(until_firing(rule, [&] { ingest(service, 1); })) << events(rule);
 
