@@ -5,6 +5,7 @@
 // episode and its deliveries. Each rule kind (threshold, absence, match), each target type
 // (webhook, Slack, Alertmanager: the real one, started for the test) and a retried delivery as
 // the delivery log records it.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -60,8 +61,10 @@ class AlertEvaluator : public ::testing::Test {
               const std::string& device = "d1", const std::string& message = "disk failed") {
     std::string body;
     for (int i = 0; i < count; ++i)
-      body += R"({"level":")" + level + R"(","service":")" + service + R"(","device_id":")" +
-              device + R"(","message":")" + message + " " + std::to_string(i) + "\"}\n";
+      fmt::format_to(std::back_inserter(body),
+                     R"({{"level":"{}","service":"{}","device_id":"{}","message":"{} {}"}})"
+                     "\n",
+                     level, service, device, message, i);
     auto& to = (turn++ % 2 == 0) ? *a : *b;
     EXPECT_EQ(ingest_ndjson(to.port(), body).status, 202);
   }
@@ -450,6 +453,7 @@ TEST_F(AlertEvaluator, ARetryAfterA500IsInTheDeliveryLogAndEachAttemptIsSigned) 
       {std::to_string(event_id)});
   ASSERT_TRUE(rows) << rows.error().message;
   std::vector<std::string> log;
+  log.reserve(static_cast<std::size_t>(rows->size()));
   for (int i = 0; i < rows->size(); ++i)
     log.emplace_back(rows->get(i, 0));
   EXPECT_EQ(log, (std::vector<std::string>{"firing 1 false 500", "firing 2 true 200",
