@@ -527,8 +527,7 @@ Logpipe::Logpipe(LogpipeOptions o) : port_(o.port ? o.port : free_port()) {
   if (!serves) {
     // Until it logs this, a SIGTERM may come before its signals are blocked and kill it (a slow
     // start under ASan on a busy machine); one that cannot start is the test's to find out.
-    eventually([&] { return process_->output().find("worker started") != std::string::npos; },
-               15s);
+    eventually([&] { return process_->output().find("worker started") != std::string::npos; }, 15s);
     return;
   }
   const bool up = eventually(
