@@ -26,6 +26,9 @@ class Maintenance : public ::testing::Test {
     ASSERT_EQ(run_logpipe({"migrate"}, env).first, 0);
     const core::Micros now = core::now_micros();
     today = now - now % kDay;
+    // Today's records are at 00:00:01 … 00:05:00 UTC: not all in the past yet just after midnight
+    // (GET /api/v1/stats then leaves the future ones out).
+    if (now - today < 10 * 60 * core::kSecond) GTEST_SKIP() << "too close after midnight UTC";
     // Two expired days with partitions of their own (as if created back then).
     for (const int back : {40, 35}) {
       ASSERT_EQ(db.count("SELECT count(*) FROM (SELECT logpipe_ensure_partition(date '" +
