@@ -165,6 +165,44 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                       .Help("Entries in the Redis stream not yet stored and removed")
                       .Register(r)
                       .Add({});
+  oldest_entry_age_ = &prometheus::BuildGauge()
+                           .Name("stream_oldest_entry_age_seconds")
+                           .Help("Age of the oldest stream entry not yet stored (end-to-end lag)")
+                           .Register(r)
+                           .Add({});
+  undelivered_ = &prometheus::BuildGauge()
+                      .Name("stream_undelivered_entries")
+                      .Help("Stream entries no worker has read yet")
+                      .Register(r)
+                      .Add({});
+  consumer_pending_ = &prometheus::BuildGauge()
+                           .Name("stream_pending_entries")
+                           .Help("Stream entries read by a consumer and not yet acknowledged")
+                           .Register(r);
+  dlq_entries_ = &prometheus::BuildGauge()
+                      .Name("dlq_entries")
+                      .Help("Entries in the dead-letter stream")
+                      .Register(r)
+                      .Add({});
+  redis_up_ = &prometheus::BuildGauge()
+                   .Name("redis_up")
+                   .Help("1 if Redis answered the last scrape's queue read")
+                   .Register(r)
+                   .Add({});
+  postgres_up_ = &prometheus::BuildGauge()
+                      .Name("postgres_up")
+                      .Help("1 if PostgreSQL answered the last scrape's check")
+                      .Register(r)
+                      .Add({});
+  // The labels are fixed when the build is configured (CMakeLists.txt).
+  prometheus::BuildGauge()
+      .Name("logpipe_build_info")
+      .Help("The build of this logpipe binary; always 1")
+      .Register(r)
+      .Add({{"version", LOGPIPE_VERSION},
+            {"commit", LOGPIPE_COMMIT},
+            {"build_type", LOGPIPE_BUILD_TYPE}})
+      .Set(1);
   circuit_open_ =
       &prometheus::BuildGauge()
            .Name("worker_circuit_breaker_open")
@@ -500,6 +538,30 @@ void Metrics::batch_processed(double seconds, double records) {
 
 void Metrics::worker_error(std::string_view error_type) {
   ingest_rejected(error_type);
+}
+
+void Metrics::set_queue(const std::optional<QueueSample>& sample) {
+  redis_up_->Set(sample ? 1 : 0);
+  if (!sample) return;
+  oldest_entry_age_->Set(sample->oldest_entry_age_seconds);
+  undelivered_->Set(sample->undelivered);
+  dlq_entries_->Set(sample->dlq_entries);
+  const std::lock_guard lock(consumers_mutex_);
+  std::map<std::string, prometheus::Gauge*, std::less<>> seen;
+  for (const auto& [name, pending] : sample->pending) {
+    auto* gauge = &consumer_pending_->Add({{"consumer", name}});
+    gauge->Set(pending);
+    seen.emplace(name, gauge);
+  }
+  // Consumers deleted from the group (a worker's slot released for good) stop being reported.
+  for (const auto& [name, gauge] : consumers_) {
+    if (!seen.contains(name)) consumer_pending_->Remove(gauge);
+  }
+  consumers_ = std::move(seen);
+}
+
+void Metrics::set_postgres_up(bool up) {
+  postgres_up_->Set(up ? 1 : 0);
 }
 
 std::string Metrics::render() const {

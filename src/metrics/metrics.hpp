@@ -2,9 +2,14 @@
 // GET /metrics. One instance per process, created at start and shared by reference.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace prometheus {
 class Registry;
@@ -133,6 +138,23 @@ class Metrics {
   void alert_evaluation_failed();
   void alert_groups_overflow();
 
+  // The queue as serve reads it at each scrape (api::metrics_text; docs/ARCHITECTURE.md
+  // "Observability"): stream_oldest_entry_age_seconds (the e2e lag: age of the oldest entry not
+  // yet stored, 0 when none), stream_undelivered_entries (entries no worker has read yet),
+  // stream_pending_entries{consumer} (read by that consumer, not yet acknowledged; a consumer
+  // gone from the group loses its series), dlq_entries (the dead-letter stream's length) and
+  // redis_up. nullopt: Redis did not answer; redis_up drops to 0 and the other gauges keep their
+  // last values.
+  struct QueueSample {
+    double oldest_entry_age_seconds = 0;
+    double undelivered = 0;
+    double dlq_entries = 0;
+    std::vector<std::pair<std::string, double>> pending;  // consumer → pending entries
+  };
+  void set_queue(const std::optional<QueueSample>& sample);
+  // postgres_up: 1 if PostgreSQL answered the last scrape's SELECT 1 (serve only).
+  void set_postgres_up(bool up);
+
   // Prometheus text exposition format, including process CPU and memory.
   std::string render() const;
 
@@ -146,6 +168,14 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* processing_errors_;
   prometheus::Family<prometheus::Histogram>* redis_duration_;
   prometheus::Gauge* stream_size_;
+  prometheus::Gauge* oldest_entry_age_;
+  prometheus::Gauge* undelivered_;
+  prometheus::Gauge* dlq_entries_;
+  prometheus::Gauge* redis_up_;
+  prometheus::Gauge* postgres_up_;
+  prometheus::Family<prometheus::Gauge>* consumer_pending_;
+  std::mutex consumers_mutex_;  // two scrapes may set the queue at once
+  std::map<std::string, prometheus::Gauge*, std::less<>> consumers_;
   prometheus::Counter* fallback_logs_;
   prometheus::Family<prometheus::Counter>* rate_limited_;
   prometheus::Counter* audit_write_failures_;

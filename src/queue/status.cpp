@@ -1,5 +1,7 @@
 #include "queue/status.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <optional>
 
 namespace logpipe::queue {
@@ -67,6 +69,10 @@ QueueStatus read_status(const QueueNames& names, std::span<const core::Result<Re
   status.groups = static_cast<std::int64_t>(groups ? reply_size(*groups) : 0);
   status.last_message_id = stream ? string_field(*stream, "last-generated-id") : "";
   status.last_delivered_id = group ? string_field(*group, "last-delivered-id") : "";
+  // first-entry is [id, [field, value…]], or nil for an empty stream.
+  if (const redisReply* first = stream ? field(*stream, "first-entry") : nullptr;
+      first && !reply_is_nil(*first) && reply_size(*first) > 0)
+    status.first_entry_id = std::string(reply_string(reply_at(*first, 0)));
   for (std::size_t i = 0; consumers && i < reply_size(*consumers); ++i) {
     const redisReply& c = reply_at(*consumers, i);
     status.consumers.push_back(
@@ -75,6 +81,25 @@ QueueStatus read_status(const QueueNames& names, std::span<const core::Result<Re
   status.dlq_stream = dead_letter_stream(names.stream);
   status.dlq_length = dlq ? reply_integer(*dlq) : 0;
   return status;
+}
+
+std::int64_t entry_age_ms(std::string_view id, std::int64_t now_ms) {
+  const std::string_view ms = id.substr(0, id.find('-'));
+  std::int64_t added = 0;
+  const auto [end, ec] = std::from_chars(ms.data(), ms.data() + ms.size(), added);
+  if (ms.empty() || ec != std::errc() || end != ms.data() + ms.size()) return 0;
+  return std::max<std::int64_t>(0, now_ms - added);
+}
+
+std::optional<std::int64_t> redis_time_ms(const redisReply& reply) {
+  if (reply_size(reply) != 2) return std::nullopt;
+  std::int64_t parts[2] = {0, 0};
+  for (std::size_t i = 0; i < 2; ++i) {
+    const std::string_view text = reply_string(reply_at(reply, i));
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parts[i]);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  }
+  return parts[0] * 1000 + parts[1] / 1000;
 }
 
 }  // namespace logpipe::queue

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include "harness.hpp"
 
@@ -78,6 +79,70 @@ TEST(Metrics, ServeAndStandaloneWorkerPassPromtoolCheckMetrics) {
       << worked.body;
   expect_promtool_clean("worker /metrics", worked.body);
 
+  EXPECT_EQ(worker.process().terminate(), 0);
+  EXPECT_EQ(serve.process().terminate(), 0);
+}
+
+// The e2e lag and the consumers' pending entries as serve's /metrics reports them, against the
+// real Redis: an entry read by a consumer that does not acknowledge it (pending) and one nobody
+// read (undelivered) make the oldest entry's age grow scrape after scrape; once a worker stores
+// them it is back to 0.
+TEST(Metrics, E2eLagGrowsWhileNothingIsStoredAndFallsBackOnceAWorkerStores) {
+  TestDatabase db("metrics_lag");
+  ASSERT_EQ(run_logpipe({"migrate"}, {{"LOGPIPE_DATABASE_URL", db.url()}}).first, 0);
+  const std::string stream = unique_tag("lag") + ":stream";
+  Logpipe serve({.command = "serve", .database_url = db.url(), .stream = stream});
+  auto redis = shared_redis();
+
+  const auto scrape = [&] { return get(serve.port(), "/metrics").body; };
+  auto text = scrape();
+  EXPECT_EQ(metric(text, "redis_up"), 1) << text;
+  EXPECT_EQ(metric(text, "postgres_up"), 1) << text;
+  EXPECT_EQ(metric(text, "stream_oldest_entry_age_seconds"), 0) << text;
+  EXPECT_NE(text.find("\nlogpipe_build_info{"), std::string::npos) << text;
+
+  ASSERT_EQ(post_json(serve.port(), "/api/log", R"({"device_id":"d","message":"one"})").status,
+            202);
+  // A consumer of the workers' group takes the first entry and never acknowledges it.
+  // (serve creates the group at start; BUSYGROUP then, which is fine).
+  (void)redis.command({"XGROUP", "CREATE", stream, "log_workers", "0", "MKSTREAM"});
+  ASSERT_TRUE(redis.command(
+      {"XREADGROUP", "GROUP", "log_workers", "stuck", "COUNT", "1", "STREAMS", stream, ">"}));
+  ASSERT_EQ(post_json(serve.port(), "/api/log", R"({"device_id":"d","message":"two"})").status,
+            202);
+
+  std::this_thread::sleep_for(2s);
+  text = scrape();
+  const double first_age = metric(text, "stream_oldest_entry_age_seconds");
+  EXPECT_GE(first_age, 1.9) << text;
+  EXPECT_LT(first_age, 60) << text;
+  EXPECT_EQ(metric(text, "stream_pending_entries{consumer=\"stuck\"}"), 1) << text;
+  EXPECT_EQ(metric(text, "stream_undelivered_entries"), 1) << text;
+  EXPECT_EQ(metric(text, "dlq_entries"), 0) << text;
+  std::this_thread::sleep_for(1s);
+  text = scrape();
+  EXPECT_GE(metric(text, "stream_oldest_entry_age_seconds"), first_age + 0.9) << text;
+
+  // The stuck consumer leaves (its pending entry with it) and the group starts over, so that a
+  // worker reads both entries now rather than after its claim timeout.
+  ASSERT_TRUE(redis.command({"XGROUP", "DELCONSUMER", stream, "log_workers", "stuck"}));
+  ASSERT_TRUE(redis.command({"XGROUP", "SETID", stream, "log_workers", "0"}));
+  Logpipe worker({.command = "worker",
+                  .database_url = db.url(),
+                  .stream = stream,
+                  .extra_args = {"--consumer", "w"}});
+  ASSERT_TRUE(eventually([&] { return db.count("SELECT count(*) FROM logs") == 2; }, 15s))
+      << worker.process().output();
+  ASSERT_TRUE(eventually(
+      [&] {
+        text = scrape();
+        return metric(text, "stream_oldest_entry_age_seconds") == 0 &&
+               text.find("stream_pending_entries{consumer=\"w-0\"} 0") != std::string::npos;
+      },
+      10s))
+      << text;
+  EXPECT_EQ(text.find("consumer=\"stuck\""), std::string::npos) << text;
+  EXPECT_EQ(metric(text, "stream_undelivered_entries"), 0) << text;
   EXPECT_EQ(worker.process().terminate(), 0);
   EXPECT_EQ(serve.process().terminate(), 0);
 }
