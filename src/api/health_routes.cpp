@@ -160,31 +160,13 @@ void metrics_text(Context& ctx, http::Request& req, http::RequestContext&,
       ctx.metrics.set_queue(std::nullopt);
       return reply(metrics_response(ctx.metrics, req));
     }
-    struct State {
-      queue::QueueNames names;
-      std::vector<core::Result<queue::ReplyPtr>> replies;
-      std::atomic<std::size_t> remaining;
-      http::Reply reply;
-      core::InFlight::Token token;
-    };
-    auto state = std::make_shared<State>();
-    state->names = {ctx.stream, ctx.group};
-    state->token = ctx.in_flight.enter();
-    auto commands = queue::status_commands(state->names);
+    const queue::QueueNames names{ctx.stream, ctx.group};
+    auto commands = queue::status_commands(names);
     commands.push_back({"TIME"});
-    for (std::size_t i = 0; i < commands.size(); ++i)
-      state->replies.emplace_back(core::make_error(core::Errc::unavailable, "no reply"));
-    state->remaining = commands.size();
-    state->reply = reply;
-    for (std::size_t i = 0; i < commands.size(); ++i) {
-      std::vector<std::string_view> args(commands[i].begin(), commands[i].end());
-      ctx.redis.send(args, [&ctx, &req, state, i](core::Result<queue::ReplyPtr> r) {
-        state->replies[i] = std::move(r);
-        if (--state->remaining != 0) return;
-        ctx.metrics.set_queue(queue_sample(state->names, state->replies));
-        state->reply(metrics_response(ctx.metrics, req));
-      });
-    }
+    redis_round_trip(ctx, commands, [&ctx, &req, reply, names](const RedisReplies& replies) {
+      ctx.metrics.set_queue(queue_sample(names, replies));
+      reply(metrics_response(ctx.metrics, req));
+    });
   });
 }
 

@@ -241,6 +241,29 @@ void stats(Context& ctx, http::Request& req, http::RequestContext& rc, const htt
       [](const query::Stats& s) { return stats_json(s); });
 }
 
+void redis_round_trip(Context& ctx, const std::vector<std::vector<std::string>>& commands,
+                      std::function<void(const RedisReplies&)> done) {
+  struct State {
+    RedisReplies replies;
+    std::atomic<std::size_t> remaining;
+    std::function<void(const RedisReplies&)> done;
+    core::InFlight::Token token;
+  };
+  auto state = std::make_shared<State>();
+  state->token = ctx.in_flight.enter();
+  for (std::size_t i = 0; i < commands.size(); ++i)
+    state->replies.emplace_back(core::make_error(core::Errc::unavailable, "no reply"));
+  state->remaining = commands.size();
+  state->done = std::move(done);
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    std::vector<std::string_view> args(commands[i].begin(), commands[i].end());
+    ctx.redis.send(args, [state, i](core::Result<queue::ReplyPtr> r) {
+      state->replies[i] = std::move(r);
+      if (--state->remaining == 0) state->done(state->replies);
+    });
+  }
+}
+
 // The XINFO commands go out in one pipelined write; the answer is rendered once every reply is
 // in. Redis down → 503. The stream, its consumers and the dead-letter stream's length are every
 // tenant's: the operator's alone.
@@ -249,34 +272,17 @@ void queue_status(Context& ctx, http::Request& req, http::RequestContext& rc,
   if (!is_operator(rc.principal))
     return reply(http::error_response(
         req, operator_only("the queue's state (the pipeline every tenant shares)")));
-  struct State {
-    queue::QueueNames names;
-    std::vector<core::Result<queue::ReplyPtr>> replies;
-    std::atomic<std::size_t> remaining;
-    http::Reply reply;
-    core::InFlight::Token token;
-  };
-  auto state = std::make_shared<State>();
-  state->names = {ctx.stream, ctx.group};
-  state->token = ctx.in_flight.enter();
-  const auto commands = queue::status_commands(state->names);
-  for (std::size_t i = 0; i < commands.size(); ++i)
-    state->replies.emplace_back(core::make_error(core::Errc::unavailable, "no reply"));
-  state->remaining = commands.size();
-  state->reply = reply;
-  for (std::size_t i = 0; i < commands.size(); ++i) {
-    std::vector<std::string_view> args(commands[i].begin(), commands[i].end());
-    ctx.redis.send(args, [&req, state, i](core::Result<queue::ReplyPtr> r) {
-      state->replies[i] = std::move(r);
-      if (--state->remaining != 0) return;
-      const auto& first = state->replies.front();
-      // An error *reply* (no such stream yet) renders as empty; a lost connection is a 503.
-      if (!first && first.error().code != core::Errc::invalid_argument)
-        return state->reply(http::error_response(req, first.error()));
-      state->reply(http::json_response(
-          req, status::ok, queue_status_json(queue::read_status(state->names, state->replies))));
-    });
-  }
+  const queue::QueueNames names{ctx.stream, ctx.group};
+  redis_round_trip(ctx, queue::status_commands(names),
+                   [&req, reply, names](const RedisReplies& replies) {
+                     const auto& first = replies.front();
+                     // An error *reply* (no such stream yet) renders as empty; a lost connection
+                     // is a 503.
+                     if (!first && first.error().code != core::Errc::invalid_argument)
+                       return reply(http::error_response(req, first.error()));
+                     reply(http::json_response(
+                         req, status::ok, queue_status_json(queue::read_status(names, replies))));
+                   });
 }
 
 }  // namespace logpipe::api
