@@ -42,9 +42,6 @@ void answer_from_db(Context& ctx, http::Request& req, const http::Reply& reply,
   });
 }
 
-// The operator: an admin key of the tenant `default` (or anyone under auth = "none"). It manages
-// every tenant and their keys, sees every tenant's dead letters, and alone sees the shared
-// pipeline (the queue).
 // Sends `commands` to Redis in one pipelined write and calls `done` once, with every reply in
 // order (an error where a command failed or the connection was lost). GET /api/v1/queue and
 // /metrics read the queue this way.
@@ -52,6 +49,9 @@ using RedisReplies = std::vector<core::Result<queue::ReplyPtr>>;
 void redis_round_trip(Context& context, const std::vector<std::vector<std::string>>& commands,
                       std::function<void(const RedisReplies&)> done);
 
+// The operator: an admin key of the tenant `default` (or anyone under auth = "none"). It manages
+// every tenant and their keys, sees every tenant's dead letters, and alone sees the shared
+// pipeline (the queue).
 bool is_operator(const model::Principal& principal);
 // The 403 for a request only the operator may make; `what` names it ("listing tenants").
 core::Error operator_only(std::string_view what);
