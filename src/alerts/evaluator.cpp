@@ -377,6 +377,15 @@ core::Status Evaluator::judge(store::Connection& db, std::int64_t now_second) {
       return resolved.error();
     it = episodes_.erase(it);
   }
+  // A firing episode's count so far (absence: none), written to its event.
+  const auto count_so_far = [&db](const Rule& rule, const Episode& episode,
+                                  std::int64_t total) -> core::Result<std::int64_t> {
+    if (rule.kind == Kind::absence) return std::int64_t{0};
+    const std::int64_t count = episode.count_at_fire + total - episode.total_at_fire;
+    if (auto updated = update_event_count(db, episode.event_id, count); !updated)
+      return updated.error();
+    return count;
+  };
   for (const auto& verdict : verdicts) {
     const Rule& rule = verdict.watched->rule;
     auto& episode = episodes_[{rule.id, verdict.key}];
@@ -385,20 +394,14 @@ core::Status Evaluator::judge(store::Connection& db, std::int64_t now_second) {
     if (!transition) {
       episode.state = next;
       if (!episode.state.firing()) continue;
-      const std::int64_t count =
-          rule.kind == Kind::absence
-              ? 0
-              : episode.count_at_fire + verdict.total - episode.total_at_fire;
-      if (rule.kind != Kind::absence) {
-        if (auto updated = update_event_count(db, episode.event_id, count); !updated)
-          return updated.error();
-      }
+      const auto count = count_so_far(rule, episode, verdict.total);
+      if (!count) return count.error();
       const auto now = core::now_micros();
       if (now - episode.last_sent >=
           std::chrono::duration_cast<std::chrono::microseconds>(options_.alertmanager_resend)
               .count()) {
         episode.last_sent = now;
-        notify(*verdict.watched, episode, verdict.labels, Notification::Transition::firing, count,
+        notify(*verdict.watched, episode, verdict.labels, Notification::Transition::firing, *count,
                std::nullopt, verdict.sample, true);
       }
       continue;
@@ -413,17 +416,11 @@ core::Status Evaluator::judge(store::Connection& db, std::int64_t now_second) {
              std::nullopt, verdict.sample);
       if (auto marked = mark_notified(db, episode.event_id); !marked) return marked.error();
     } else {
-      const std::int64_t count =
-          rule.kind == Kind::absence
-              ? 0
-              : episode.count_at_fire + verdict.total - episode.total_at_fire;
-      if (rule.kind != Kind::absence) {
-        if (auto updated = update_event_count(db, episode.event_id, count); !updated)
-          return updated.error();
-      }
+      const auto count = count_so_far(rule, episode, verdict.total);
+      if (!count) return count.error();
       auto resolved = resolve_event(db, episode.event_id);
       if (!resolved && resolved.error().code != core::Errc::not_found) return resolved.error();
-      notify(*verdict.watched, episode, verdict.labels, Notification::Transition::resolved, count,
+      notify(*verdict.watched, episode, verdict.labels, Notification::Transition::resolved, *count,
              resolved ? resolved->resolved_at : core::now_micros(), std::nullopt);
       if (auto marked = mark_notified(db, episode.event_id);
           !marked && marked.error().code != core::Errc::not_found)
