@@ -40,6 +40,7 @@ constexpr std::size_t kReadChunk = 4096;
 // client has read it, so such connections are drained (bounded) until the client closes.
 constexpr std::chrono::milliseconds kLingerTimeout{2000};
 constexpr std::size_t kLingerBytes = std::size_t{1} << 20;
+constexpr std::chrono::milliseconds kRecutInterval{20};
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::size_t kMaxRequestIdBytes = 128;
 
@@ -200,6 +201,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   Clock::time_point due() const;
   void wait_for_deadline();
   void on_deadline();
+  void cut_read();
 
   void dispatch();
   void upgrade();
@@ -265,6 +267,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   Phase phase_ = Phase::none;
   Clock::time_point phase_start_{};
   std::string_view timed_out_;  // set when the deadline cut a read: the event to report
+  bool cutting_read_ = false;    // until the cut read's handler has run
 
   // Streaming: the head, then chunks one write at a time; each chunk's callback runs once the
   // socket has taken it.
@@ -386,6 +389,7 @@ void Session::on_data(error_code ec, std::size_t bytes) {
   mark_busy();
   if (state_ == State::closed) return;
   if (ec || !timed_out_.empty()) {
+    cutting_read_ = false;
     // Nothing of a request arrived: closed without an answer.
     if (!timed_out_.empty()) {
       listener_->count(timed_out_);
@@ -497,6 +501,7 @@ void Session::on_body(error_code ec, std::size_t) {
 }
 
 void Session::on_read_error(error_code ec) {
+  cutting_read_ = false;
   disarm();
   if (!timed_out_.empty()) {
     // Cut by the deadline: the client still hears why.
@@ -601,13 +606,23 @@ void Session::on_deadline() {
                : now >= phase_start_ + options().body_timeout ? "body_timeout"
                                                               : "body_too_slow";
   phase_ = Phase::none;
-  // The pending read (or 100 Continue) completes with operation_aborted; on_read_error then
-  // answers 408 and closes. A read that had just completed inside one of Beast's composed reads
-  // is not cancelled, and the composed read goes on with another: the stream's expiry, set to
-  // now, makes that one fail at once (closing: no 408 then, but no wait either).
+  cutting_read_ = true;
+  cut_read();
+}
+
+// The pending read (or 100 Continue) completes with operation_aborted; on_read_error then answers
+// 408 and closes. A read that had just completed inside one of Beast's composed reads (its
+// completion queued behind the deadline's) is past cancelling, and the composed read goes on with
+// another: so the cancel is repeated until the cut read's handler has run. A new expiry on the
+// stream would not reach that read: Beast applies one only while no read is pending, and the
+// completed read counts as pending until its handler runs.
+void Session::cut_read() {
   error_code ignored;
   lowest().socket().cancel(ignored);
-  lowest().expires_at(now);
+  deadline_.expires_after(kRecutInterval);
+  deadline_.async_wait([self = shared_from_this()](error_code ec) {
+    if (!ec && self->cutting_read_ && self->state_ != State::closed) self->cut_read();
+  });
 }
 
 // ---- handling ----
