@@ -18,9 +18,9 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache git curl procps python3 
 	libboost1.81-dev libhiredis-dev libpq-dev libsimdjson-dev prometheus-cpp-dev libfmt-dev \
 	libcli11-dev libtomlplusplus-dev liblz4-dev libzstd-dev libsnappy-dev zlib1g-dev libre2-dev googletest libgtest-dev libbenchmark-dev \
 	redis-server postgresql-15 clang-format clang-tidy clang libclang-rt-14-dev prometheus python3-yaml \
-	libssl-dev openssl bsdutils rsyslog rsyslog-gnutls prometheus-alertmanager
+	libssl-dev openssl bsdutils rsyslog rsyslog-gnutls prometheus-alertmanager nginx
 
-.PHONY: deps build build-asan clients run test test-unit fuzz bench bench-micro bench-pipeline bench-rate-limits bench-tail bench-query format lint clean
+.PHONY: deps build build-asan clients run test test-unit deploy-test fuzz bench bench-micro bench-pipeline bench-rate-limits bench-tail bench-query format lint clean
 
 deps:
 	@scripts/install-deps $(DEB_PACKAGES)
@@ -58,6 +58,12 @@ test: build build-asan clients
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
+
+# Seed 000's multi-instance shape for real (docs/DEPLOY.md): nginx with deploy/nginx in front of two
+# serve instances, two workers, Prometheus with deploy/prometheus, Alertmanager; load, a serve and a
+# worker killed mid-run, the alert fired and resolved, every dashboard query answered. About 4 min.
+deploy-test: build clients
+	@scripts/deploy-test $(BUILD)/logpipe
 
 # Every parser of untrusted input under libFuzzer (clang, ASan+UBSan) for FUZZ_SECONDS each,
 # starting from the seed corpus in tests/fuzz/corpus; new inputs go to a temporary directory.
