@@ -20,7 +20,7 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache git curl procps python3 
 	redis-server postgresql-15 clang-format clang-tidy clang libclang-rt-14-dev prometheus python3-yaml \
 	libssl-dev openssl bsdutils rsyslog rsyslog-gnutls prometheus-alertmanager nginx
 
-.PHONY: deps build build-asan clients run test test-unit deploy-test fuzz bench bench-micro bench-pipeline bench-rate-limits bench-tail bench-query format lint clean
+.PHONY: deps build build-asan clients run test test-unit deploy-test fuzz bench bench-micro bench-pipeline bench-rate-limits bench-tail bench-query bench-scaling format lint clean
 
 deps:
 	@scripts/install-deps $(DEB_PACKAGES)
@@ -80,9 +80,9 @@ fuzz: deps
 
 # Benchmarks (see docs/PERFORMANCE.md): the hot-path micro-benchmarks, the whole pipeline against
 # PostgreSQL's own COPY (about two minutes), what keys and limits cost, the live tail under load
-# (about 2.5 minutes), then read latency at 10M logs (about ten minutes), each on private
-# Redis + PostgreSQL.
-bench: bench-micro bench-pipeline bench-rate-limits bench-tail bench-query
+# (about 2.5 minutes), then read latency at 10M logs (about ten minutes), and the per-core inputs
+# of docs/SCALING.md (about a minute), each on private Redis + PostgreSQL.
+bench: bench-micro bench-pipeline bench-rate-limits bench-tail bench-query bench-scaling
 
 bench-micro: build
 	$(BUILD)/bench/bench_hot_paths --benchmark_min_time=0.5
@@ -102,6 +102,10 @@ bench-tail: build clients
 BENCH_ROWS ?= 10000000
 bench-query: build
 	bench/query --build $(BUILD) --rows $(BENCH_ROWS)
+
+# Per-core rates and per-log bytes for docs/SCALING.md's capacity model (about a minute; 2 cores).
+bench-scaling: build
+	bench/scaling --build $(BUILD) --logs 1000000 --rounds 3
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
