@@ -18,7 +18,7 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache git curl procps python3 
 	libboost1.81-dev libhiredis-dev libpq-dev libsimdjson-dev prometheus-cpp-dev libfmt-dev \
 	libcli11-dev libtomlplusplus-dev liblz4-dev libzstd-dev libsnappy-dev zlib1g-dev libre2-dev googletest libgtest-dev libbenchmark-dev \
 	redis-server postgresql-15 clang-format clang-tidy clang libclang-rt-14-dev prometheus python3-yaml \
-	libssl-dev openssl bsdutils rsyslog rsyslog-gnutls prometheus-alertmanager nginx
+	libssl-dev openssl bsdutils rsyslog rsyslog-gnutls prometheus-alertmanager nginx gdb
 
 .PHONY: deps build build-asan clients run test test-unit deploy-test fuzz bench bench-micro bench-pipeline bench-rate-limits bench-tail bench-query bench-scaling format lint clean
 

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -483,10 +484,39 @@ std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
   return std::nullopt;
 }
 
+namespace {
+
+// Why a process did not stop: the end of its output, and where each of its threads is (gdb, when
+// installed). A shutdown that hangs once in a hundred runs cannot be debugged from "nullopt".
+void report_stuck(pid_t pid, const std::string& output, std::chrono::milliseconds waited) {
+  std::size_t tail = output.size();
+  for (int lines = 0; lines < 40 && tail > 0; ++lines) {
+    const std::size_t newline = output.rfind('\n', tail - 1);
+    tail = newline == std::string::npos ? 0 : newline;
+  }
+  std::fprintf(stderr, "process %d still runs %lld ms after SIGTERM; the end of its output:\n%s\n",
+               static_cast<int>(pid), static_cast<long long>(waited.count()),
+               output.substr(tail).c_str());
+  const std::string command = "command -v gdb >/dev/null && timeout 60 gdb -p " +
+                              std::to_string(pid) +
+                              " -batch -nx -ex 'thread apply all bt 25' 2>&1 | grep -E "
+                              "'^(Thread|#)' | head -n 400";
+  if (FILE* gdb = ::popen(command.c_str(), "r")) {
+    char line[1024];
+    while (std::fgets(line, sizeof line, gdb) != nullptr)
+      std::fputs(line, stderr);
+    ::pclose(gdb);
+  }
+}
+
+}  // namespace
+
 std::optional<int> Process::terminate(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return std::nullopt;
   ::kill(pid_, SIGTERM);
-  return wait(timeout);
+  auto code = wait(timeout);
+  if (!code && pid_ > 0) report_stuck(pid_, output(), timeout);
+  return code;
 }
 
 void Process::kill_now() {
