@@ -288,6 +288,9 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
     patterns.push_back({p.name, p.regex, p.ts_format});
   auto formats = ingest::formats_with_patterns(patterns);
   if (!formats) return fail(formats.error().message);
+  // Reverse proxies whose X-Forwarded-For is believed: a bad entry stops start-up, naming it.
+  auto trusted_proxies = http::parse_trusted_proxies(s.trusted_proxies);
+  if (!trusted_proxies) return fail("trusted_proxies: " + trusted_proxies.error().message);
   // HTTPS: a certificate that cannot be loaded stops start-up, naming the file.
   if (s.tls_cert.empty() != s.tls_key.empty())
     return fail("tls_cert and tls_key go together: set both for HTTPS, or neither");
@@ -415,6 +418,7 @@ int serve_until_signal(const config::Settings& s, bool with_worker) {
   options.idle_timeout = std::chrono::milliseconds(s.idle_timeout_ms);
   options.max_connections = connection_cap(s.max_connections);
   options.max_connections_per_ip = s.max_connections_per_ip;
+  options.trusted_proxies = *trusted_proxies;
   options.tls = https;
   http::Server server(
       io, options, router,

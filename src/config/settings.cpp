@@ -224,8 +224,14 @@ const std::vector<Spec>& specs() {
        kServe, size_setter(&Settings::max_connections, 16, std::size_t{1} << 24)},
       {"max_connections_per_ip", "1000",
        "open HTTP/WebSocket connections from one client address; beyond, new ones are refused "
-       "(0: no limit; behind a proxy every client has the proxy's address)",
+       "(0: no limit; trusted_proxies are not limited)",
        kServe, size_setter(&Settings::max_connections_per_ip, 0, std::size_t{1} << 24)},
+      {"trusted_proxies", "",
+       "reverse proxies (addresses and CIDR networks, comma-separated, e.g. "
+       "127.0.0.1,10.0.0.0/8,::1) whose X-Forwarded-For names the client for per-address limits "
+       "and the audit log; they are not held to max_connections_per_ip; empty: trust none, the "
+       "header is ignored",
+       kServe, text_setter(&Settings::trusted_proxies, true)},
       {"tail_max_subscribers", "1000",
        "live tail subscribers (GET /api/v1/tail, /ws/logs) this instance serves at once; beyond, "
        "503",

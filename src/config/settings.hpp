@@ -39,10 +39,13 @@ struct Settings {
   std::size_t max_backlog_bytes = 0;  // Redis memory of the stream; 0: no limit
   std::size_t max_connections = 0;
   std::size_t max_connections_per_ip = 0;  // 0: no limit
-  std::size_t tail_max_subscribers = 0;    // live tail, per instance
-  std::size_t tail_queue_messages = 0;     // per subscriber
-  std::size_t tail_max_lifetime_ms = 0;    // then the connection is closed (clients reconnect)
-  std::size_t tail_ping_interval_ms = 0;   // SSE keep-alive comments
+  // Reverse proxies whose X-Forwarded-For is believed ("10.0.0.0/8,::1"); checked by serve at
+  // start (http::parse_trusted_proxies, the http module's); empty: none.
+  std::string trusted_proxies;
+  std::size_t tail_max_subscribers = 0;   // live tail, per instance
+  std::size_t tail_queue_messages = 0;    // per subscriber
+  std::size_t tail_max_lifetime_ms = 0;   // then the connection is closed (clients reconnect)
+  std::size_t tail_ping_interval_ms = 0;  // SSE keep-alive comments
   std::size_t max_header_bytes = 0;
   std::size_t max_header_count = 0;
   std::size_t header_timeout_ms = 0;

@@ -150,8 +150,8 @@ void Listener::on_accept(error_code ec, tcp::socket socket) {
   };
   if (ec_remote) return refuse("accept_failed");  // already gone
   // One client's connections are its own problem: another client's idle one is not closed for
-  // them.
-  if (options_.max_connections_per_ip > 0 &&
+  // them. A trusted proxy is many clients, each limited per request by its forwarded address.
+  if (options_.max_connections_per_ip > 0 && !options_.trusted_proxies.contains(address) &&
       connections_from(address) >= options_.max_connections_per_ip)
     return refuse("refused_per_ip");
   // Every connection is busy: the new client is the one to turn away.

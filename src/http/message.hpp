@@ -34,7 +34,10 @@ struct RequestContext {
   // echoed in the response.
   std::string request_id;
   model::Principal principal;
-  std::string peer;  // the client's address
+  // The client's address: the socket's peer, or behind a trusted proxy (ServerOptions::
+  // trusted_proxies) the client its X-Forwarded-For names. Per-address limits and the audit log
+  // use it.
+  std::string peer;
 
   // The value of path parameter `name`; empty when the route has none of that name.
   std::string_view param(std::string_view name) const;

@@ -15,7 +15,8 @@
 // is closed after idle_timeout; a response must be taken by the client within write_timeout.
 // `Expect: 100-continue` is answered after the header checks. At most max_connections are open
 // (at the cap the oldest idle connection is closed for a new one; without an idle one the new one
-// is refused), and at most max_connections_per_ip from one client address (beyond, refused).
+// is refused), and at most max_connections_per_ip from one client address (beyond, refused;
+// trusted_proxies are exempt, as every client behind them has their address).
 // Malformed HTTP gets 400 and close; a transfer coding other than chunked gets 501.
 //
 // TLS: with `tls`, the port speaks HTTPS only (TLS 1.2+), WebSocket over TLS too; each connection
@@ -38,6 +39,7 @@
 #include <string>
 
 #include "core/result.hpp"
+#include "http/forwarded.hpp"
 #include "http/router.hpp"
 
 namespace logpipe::tls {
@@ -66,7 +68,10 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};  // between requests
   std::size_t max_connections = 10'000;            // HTTP and WebSocket together
   std::size_t max_connections_per_ip = 0;          // an IPv6 client by its /64; 0: no limit
-  std::shared_ptr<tls::ServerContext> tls;         // HTTPS only when set
+  // Peers whose X-Forwarded-For names the client (RequestContext::peer; see forwarded.hpp).
+  // They are not held to max_connections_per_ip: every client behind them shares their address.
+  TrustedProxies trusted_proxies;
+  std::shared_ptr<tls::ServerContext> tls;  // HTTPS only when set
 };
 
 // Called once per answered request, after the response is written (for metrics and access logs).
@@ -85,7 +90,9 @@ using RequestObserver = std::function<void(const RequestOutcome&)>;
 // "refused_per_ip" (at max_connections_per_ip), "accept_failed", "tls_failed" (handshake),
 // "idle_timeout", and the refusals that end a connection: "header_timeout", "body_timeout",
 // "body_too_slow" (408), "header_too_large", "too_many_headers" (431), "body_too_large" (413),
-// "malformed" (400), "unsupported_transfer_coding" (501).
+// "malformed" (400), "unsupported_transfer_coding" (501); and "forwarded_for_rejected": a trusted
+// proxy's X-Forwarded-For had a malformed entry or too many (the request goes on, its client the
+// last good address: see forwarded.hpp).
 using ConnectionObserver = std::function<void(std::string_view event)>;
 
 class Server {

@@ -43,6 +43,7 @@ constexpr std::size_t kLingerBytes = std::size_t{1} << 20;
 constexpr std::chrono::milliseconds kRecutInterval{20};
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::size_t kMaxRequestIdBytes = 128;
+constexpr std::string_view kForwardedForHeader = "X-Forwarded-For";
 
 // Beast's request parser bounds the header's bytes; this one also bounds its fields, as they
 // are parsed, so that a flood of tiny fields is refused before it is stored.
@@ -143,6 +144,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
 
   void start() {
     peer_ = address_.to_string();
+    peer_is_proxy_ = options().trusted_proxies.contains(address_);
     asio::dispatch(executor_, [self = shared_from_this()] {
       if (self->tls()) return self->handshake();
       self->read_request();
@@ -190,6 +192,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   void read_header();
   void on_header(error_code ec, std::size_t bytes);
   std::optional<Response> check_head();
+  void decide_client(const RequestHead& head);
   void on_continue(error_code ec, std::size_t bytes);
   void read_body();
   void on_body(error_code ec, std::size_t bytes);
@@ -249,6 +252,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   RequestContext context_;
   std::optional<Response> response_;  // must outlive async_write
   std::string peer_;
+  bool peer_is_proxy_ = false;  // a trusted proxy: X-Forwarded-For names the client
 
   State state_ = State::idle;
   bool first_request_ = true;
@@ -445,6 +449,7 @@ std::optional<Response> Session::check_head() {
 
   context_ = RequestContext{};
   context_.peer = peer_;
+  if (peer_is_proxy_) decide_client(head);
   const auto client_id = head[kRequestIdHeader];
   context_.request_id =
       sane_request_id(client_id) ? std::string(client_id) : listener_->next_request_id();
@@ -473,6 +478,20 @@ std::optional<Response> Session::check_head() {
     if (auto refusal = listener_->router().admit(head, context_)) return refusal;
   }
   return std::nullopt;
+}
+
+// Behind a trusted proxy the client is named by X-Forwarded-For (every occurrence, in order):
+// RequestContext::peer becomes that address, so per-address limits and the audit log see the
+// client rather than the proxy.
+void Session::decide_client(const RequestHead& head) {
+  std::string forwarded_for;
+  for (auto [it, end] = head.equal_range(kForwardedForHeader); it != end; ++it) {
+    if (!forwarded_for.empty()) forwarded_for += ',';
+    forwarded_for.append(it->value().data(), it->value().size());
+  }
+  const auto client = client_address(address_, forwarded_for, options().trusted_proxies);
+  if (client.rejected) listener_->count("forwarded_for_rejected");
+  if (client.hops > 0) context_.peer = client.address.to_string();
 }
 
 void Session::on_continue(error_code ec, std::size_t) {

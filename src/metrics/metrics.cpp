@@ -253,7 +253,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                 "idle_timeout, and requests refused before their end: "
                                 "header_timeout, body_timeout, body_too_slow, header_too_large, "
                                 "too_many_headers, body_too_large, malformed, "
-                                "unsupported_transfer_coding")
+                                "unsupported_transfer_coding; and forwarded_for_rejected: a "
+                                "trusted proxy's X-Forwarded-For with a malformed entry or too "
+                                "many (the request is served)")
                             .Register(r);
   tls_reloads_ = &prometheus::BuildCounter()
                       .Name("tls_certificate_reloads_total")

@@ -217,6 +217,61 @@ TEST(ClientKey, AnIpv6ClientCountsByItsSlash64) {
   EXPECT_EQ(key("::1"), "::");
 }
 
+// A trusted proxy carries every client behind it: its connections are not capped per address,
+// while another address still is.
+TEST_F(LimitsTest, TrustedProxiesAreNotCappedPerAddress) {
+  ServerOptions options;
+  options.max_connections_per_ip = 1;
+  options.trusted_proxies = *parse_trusted_proxies("127.0.0.3");
+  start_server(options);
+  std::vector<std::unique_ptr<Client>> proxy;
+  for (int i = 0; i < 4; ++i) {
+    proxy.push_back(std::make_unique<Client>(port(), "127.0.0.3"));
+    ASSERT_TRUE(proxy.back()->connected());
+  }
+  for (auto& client : proxy) {
+    ASSERT_TRUE(client->send(get("/hello")));
+    const auto response = client->read_response();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->result(), status::ok);
+  }
+  Client first(port(), "127.0.0.4");
+  ASSERT_TRUE(first.send(get("/hello")));
+  ASSERT_TRUE(first.read_response());
+  Client second(port(), "127.0.0.4");
+  EXPECT_TRUE(second.closed_by_server(2s));
+  EXPECT_EQ(events("refused_per_ip"), 1u);
+}
+
+// The session puts the client X-Forwarded-For names into RequestContext::peer for a trusted peer
+// only, and counts a malformed list.
+TEST_F(LimitsTest, TrustedProxyNamesTheClient) {
+  router_.add(verb::get, "/peer", [](Request& req, RequestContext& rc, Reply reply) {
+    reply(json_response(req, status::ok, rc.peer));
+  });
+  ServerOptions options;
+  options.trusted_proxies = *parse_trusted_proxies("127.0.0.5, 10.0.0.0/8");
+  start_server(options);
+  const auto peer_seen = [&](const char* source, std::string_view headers) {
+    Client client(port(), source);
+    if (!client.send(get("/peer", headers))) return std::string("(send failed)");
+    const auto response = client.read_response();
+    return response ? response->body() : std::string("(no response)");
+  };
+  EXPECT_EQ(peer_seen("127.0.0.5", "X-Forwarded-For: 6.6.6.6, 203.0.113.9\r\n"), "203.0.113.9");
+  // Two headers are one list, in order.
+  EXPECT_EQ(peer_seen("127.0.0.5", "X-Forwarded-For: 203.0.113.9\r\nx-forwarded-for: 10.1.1.1\r\n"),
+            "203.0.113.9");
+  EXPECT_EQ(peer_seen("127.0.0.5", ""), "127.0.0.5");
+  // Not a trusted proxy: the header is ignored.
+  EXPECT_EQ(peer_seen("127.0.0.6", "X-Forwarded-For: 203.0.113.9\r\n"), "127.0.0.6");
+  EXPECT_EQ(events("forwarded_for_rejected", 0), 0u);
+  // Malformed: the last good address, counted, and the request still served.
+  EXPECT_EQ(peer_seen("127.0.0.5", "X-Forwarded-For: 203.0.113.9, nonsense, 10.0.0.7\r\n"),
+            "10.0.0.7");
+  EXPECT_EQ(events("forwarded_for_rejected"), 1u);
+}
+
 TEST_F(LimitsTest, IdleKeepAliveTimeoutIsCounted) {
   ServerOptions options;
   options.idle_timeout = 200ms;
