@@ -52,7 +52,7 @@ class ForwardedFor : public ::testing::Test {
   std::string stream = unique_tag("xff") + ":stream";
 };
 
-TEST_F(ForwardedFor, TrustedProxysClientsHaveTheirOwnBudgetsAndAreAudited) {
+TEST_F(ForwardedFor, ClientsOfATrustedProxyHaveTheirOwnBudgetsAndAreAudited) {
   Logpipe lp({.command = "serve",
               .database_url = db.url(),
               .stream = stream,
