@@ -271,7 +271,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   Phase phase_ = Phase::none;
   Clock::time_point phase_start_{};
   std::string_view timed_out_;  // set when the deadline cut a read: the event to report
-  bool cutting_read_ = false;    // until the cut read's handler has run
+  bool cutting_read_ = false;   // until the cut read's handler has run
 
   // Streaming: the head, then chunks one write at a time; each chunk's callback runs once the
   // socket has taken it.
