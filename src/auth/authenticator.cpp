@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "core/base64.hpp"
+#include "core/comma_list.hpp"
 
 namespace logpipe::auth {
 namespace {
@@ -42,6 +43,15 @@ std::optional<std::string> key_from_headers(std::string_view x_api_key,
     // The clients send an encoded "id:key" pair, or the string they were given as is.
     if (key_id_of(rest)) return std::string(rest);
     return after_colon(rest);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> key_from_websocket_protocols(std::string_view offered) {
+  constexpr std::string_view kKeyProtocol = "logpipe.key.";
+  for (const auto entry : core::comma_list(offered)) {
+    if (entry.size() > kKeyProtocol.size() && entry.substr(0, kKeyProtocol.size()) == kKeyProtocol)
+      return std::string(entry.substr(kKeyProtocol.size()));
   }
   return std::nullopt;
 }

@@ -29,6 +29,13 @@ namespace logpipe::auth {
 std::optional<std::string> key_from_headers(std::string_view x_api_key,
                                             std::string_view authorization);
 
+// A browser's WebSocket cannot send headers, only subprotocols, so it offers the key as one
+// (as Kubernetes does with its bearer token):
+//   new WebSocket(url, ["logpipe", "logpipe.key." + key])
+// and the server selects "logpipe" (http::kWebSocketSubprotocol), never echoing the key. The key
+// from Sec-WebSocket-Protocol's comma-separated list; nullopt when no entry carries one.
+std::optional<std::string> key_from_websocket_protocols(std::string_view offered);
+
 class Authenticator {
  public:
   // Why a key was refused, for metrics and logs; clients get one message for all of them.

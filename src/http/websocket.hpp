@@ -10,6 +10,12 @@
 
 namespace logpipe::http {
 
+// The subprotocol a WebSocket client may offer (Sec-WebSocket-Protocol), selected in the answer
+// when offered: a browser's way to send its API key is another subprotocol beside it
+// (auth::key_from_websocket_protocols), and a browser fails a connection whose offered
+// subprotocols the server does not answer.
+inline constexpr std::string_view kWebSocketSubprotocol = "logpipe";
+
 class WebSocket {
  public:
   virtual ~WebSocket() = default;

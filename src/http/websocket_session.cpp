@@ -11,6 +11,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <deque>
 
+#include "core/comma_list.hpp"
 #include "core/log.hpp"
 #include "http/listener.hpp"
 #include "http/websocket.hpp"
@@ -26,6 +27,16 @@ constexpr std::size_t kMaxIncomingBytes = std::size_t{64} << 10;  // one message
 // After close(), how long a peer has to take the queued messages and the close frame: one that
 // reads nothing (a stalled live tail client) must not hold a shutdown.
 constexpr auto kCloseGrace = std::chrono::seconds(5);
+
+// Whether the client offered kWebSocketSubprotocol among its Sec-WebSocket-Protocol tokens.
+bool offers_subprotocol(const Request& request) {
+  for (auto [field, end] = request.equal_range(bhttp::field::sec_websocket_protocol); field != end;
+       ++field) {
+    for (const auto token : core::comma_list({field->value().data(), field->value().size()}))
+      if (token == kWebSocketSubprotocol) return true;
+  }
+  return false;
+}
 
 template <class NextLayer>
 class WebSocketSession : public Connection,
@@ -91,10 +102,13 @@ class WebSocketSession : public Connection,
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.read_message_max(kMaxIncomingBytes);
     ws_.set_option(websocket::stream_base::decorator(
-        [id = context_.request_id](websocket::response_type& response) {
+        [id = context_.request_id,
+         subprotocol = offers_subprotocol(request_)](websocket::response_type& response) {
           response.set(bhttp::field::server, "logpipe");
           response.set(kRequestIdHeader, id);
           response.set("X-Content-Type-Options", "nosniff");  // as Router::decorate does
+          if (subprotocol)
+            response.set(bhttp::field::sec_websocket_protocol, kWebSocketSubprotocol);
         }));
     ws_.async_accept(request_,
                      beast::bind_front_handler(&WebSocketSession::on_accept, shared_from_this()));

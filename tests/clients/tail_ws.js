@@ -1,5 +1,7 @@
 // A live tail client over a WebSocket with the `ws` package, as a dashboard would run it.
 //   node tail_ws.js <ws url> <api key or -> <until message> [options]
+// A key given as protocol:<key> is offered as a browser must, without headers: the subprotocols
+// logpipe and logpipe.key.<key>; the server must then select logpipe.
 // Prints every message it receives, one per line, and exits 0 once a record whose message is
 // <until message> arrived (1 on an error or an early close). Options:
 //   --ready FILE        written once the connection is open
@@ -25,7 +27,10 @@ for (let i = 0; i < rest.length; i += 2) {
   }
 }
 
-const ws = new WebSocket(url, { headers: key === '-' ? {} : { 'X-API-Key': key } });
+const inProtocol = key.startsWith('protocol:');
+const ws = inProtocol
+  ? new WebSocket(url, ['logpipe', `logpipe.key.${key.slice('protocol:'.length)}`])
+  : new WebSocket(url, { headers: key === '-' ? {} : { 'X-API-Key': key } });
 const out = [];
 let done = false;
 
@@ -36,6 +41,11 @@ function finish(code) {
 }
 
 ws.on('open', () => {
+  // (ws itself fails the handshake when none of the offered subprotocols is selected.)
+  if (inProtocol && ws.protocol !== 'logpipe') {
+    console.error(`the server selected the subprotocol "${ws.protocol}"`);
+    return finish(1);
+  }
   if (options.ready) fs.writeFileSync(options.ready, 'open');
   if (options['pause-until']) {
     ws.pause();

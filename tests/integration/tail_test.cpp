@@ -7,6 +7,7 @@
 #include <simdjson.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <regex>
@@ -225,6 +226,38 @@ TEST(Tail, WebSocketAndSseGetRecordsIngestedThroughAnotherInstanceFilteredAndIso
   EXPECT_NE(raw.find("\r\n\r\nretry: 1000\n\n"), std::string::npos);
   EXPECT_GT(metric(port, "tail_messages_sent_total"), 10);
   EXPECT_EQ(metric(port, "tail_messages_dropped_total"), 0);
+}
+
+// A browser's WebSocket cannot send X-API-Key: it offers the key as a subprotocol, refused
+// before the upgrade when wrong, as a header's would be.
+TEST(Tail, ABrowsersWebSocketCarriesItsKeyAsASubprotocol) {
+  TailServers s("tail_subprotocol", true);
+  const std::string key = s.key("default");
+  auto server = s.start("run");
+  const auto port = server->port();
+  const std::string url = "ws://127.0.0.1:" + std::to_string(port) + "/ws/logs?level=ERROR";
+  const auto wrong = run_node(
+      "tail_ws.js", {url, "protocol:lpk_000000000000_" + std::string(43, 'x'), "END"}, {}, 30s);
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.err.find("upgrade refused: 401"), std::string::npos) << describe(wrong);
+  const auto none = run_node("tail_ws.js", {url, "-", "END"}, {}, 30s);
+  EXPECT_NE(none.err.find("upgrade refused: 401"), std::string::npos) << describe(none);
+
+  const std::string ready = "/tmp/" + unique_tag("tail_subprotocol") + ".ready";
+  auto ws = std::async(std::launch::async, [&] {
+    return run_node("tail_ws.js", {url, "protocol:" + key, "END", "--ready", ready}, {}, 60s);
+  });
+  ASSERT_TRUE(eventually([&] { return exists(ready); }, 30s));
+  ASSERT_EQ(ingest(port, key,
+                   record("api", "INFO", "quiet") + record("api", "ERROR", "loud") +
+                       record("api", "ERROR", "END"))
+                .status,
+            202);
+  const auto got = ws.get();
+  ASSERT_EQ(got.exit_code, 0) << describe(got);
+  EXPECT_EQ(messages(lines(got.out)), (std::vector<std::string>{"loud", "END"}));
+  std::filesystem::remove(ready);
+  EXPECT_EQ(server->process().terminate(), 0);
 }
 
 TEST(Tail, ASubscriberThatStopsReadingIsToldWhatItMissedWhileOthersGetEverything) {

@@ -94,6 +94,18 @@ TEST(Keys, EveryProtocolsCarrier) {
   EXPECT_FALSE(key_from_headers("", "Basic !!!"));
 }
 
+TEST(Keys, ABrowsersWebSocketOffersTheKeyAsASubprotocol) {
+  const std::string key = generate_key().key;
+  EXPECT_EQ(key_from_websocket_protocols("logpipe, logpipe.key." + key), key);
+  EXPECT_EQ(key_from_websocket_protocols("logpipe.key." + key + ",logpipe"), key);
+  EXPECT_EQ(key_from_websocket_protocols(" chat ,\tlogpipe.key." + key + "\t, logpipe"), key);
+  EXPECT_FALSE(key_from_websocket_protocols(""));
+  EXPECT_FALSE(key_from_websocket_protocols("logpipe"));
+  EXPECT_FALSE(key_from_websocket_protocols("logpipe, logpipe.key."));  // no key after it
+  EXPECT_FALSE(key_from_websocket_protocols("logpipe.keys." + key));
+  EXPECT_FALSE(key_from_websocket_protocols(", ,"));
+}
+
 KeyInfo info_of(const GeneratedKey& g, model::TenantId tenant, model::Scope scopes) {
   KeyInfo k;
   k.id = g.id;
