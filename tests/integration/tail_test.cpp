@@ -162,13 +162,16 @@ TEST(Tail, WebSocketAndSseGetRecordsIngestedThroughAnotherInstanceFilteredAndIso
   auto ws_acme = std::async(std::launch::async, [&] {
     return run_node("tail_ws.js", {base + "/ws/logs", acme, "END"}, {}, 90s);
   });
+  // Node's start under ASan on a loaded machine can take seconds: the margin is wide.
   ASSERT_TRUE(eventually(
       [&] {
         return metric(port, "tail_subscribers{transport=\"ws\"}") == 2 &&
                metric(port, "tail_subscribers{transport=\"sse\"}") == 1;
       },
-      30s))
-      << tailer->process().output();
+      60s))
+      << "subscribers: ws " << metric(port, "tail_subscribers{transport=\"ws\"}") << ", sse "
+      << metric(port, "tail_subscribers{transport=\"sse\"}") << "\n"
+      << tailer->process().output() << "\nSSE client: " << sse.output();
 
   const auto wport = writer->port();
   ASSERT_EQ(ingest(wport, key,
@@ -247,7 +250,11 @@ TEST(Tail, ABrowsersWebSocketCarriesItsKeyAsASubprotocol) {
   auto ws = std::async(std::launch::async, [&] {
     return run_node("tail_ws.js", {url, "protocol:" + key, "END", "--ready", ready}, {}, 60s);
   });
-  ASSERT_TRUE(eventually([&] { return exists(ready); }, 30s));
+  // Open on the client's side, and subscribed on the server's: only then is a record sent.
+  ASSERT_TRUE(eventually(
+      [&] { return exists(ready) && metric(port, "tail_subscribers{transport=\"ws\"}") == 1; },
+      60s))
+      << server->process().output();
   ASSERT_EQ(ingest(port, key,
                    record("api", "INFO", "quiet") + record("api", "ERROR", "loud") +
                        record("api", "ERROR", "END"))
