@@ -791,6 +791,12 @@ void Session::report(unsigned status, std::size_t response_bytes) const {
 // ---- streaming ----
 
 std::shared_ptr<ResponseStream> Session::open_stream(std::uint64_t id, Response&& head) {
+  // Open from now on, not only once start_stream has run on the session's strand: a producer
+  // that checks open() in between (the live tail's hub, on its own thread) would otherwise take
+  // the new stream for a dead one and drop it while its client waits for records. start_stream
+  // marks it broken when it cannot start.
+  streaming_id_ = id;
+  stream_broken_ = false;
   auto stream = std::make_shared<SessionStream>(shared_from_this(), id);
   asio::post(executor_, [self = shared_from_this(), id, head = std::move(head)] {
     self->start_stream(id, head);

@@ -823,6 +823,21 @@ TEST_F(ServerTest, ServerSentEventsReachCurlAsTheyAreWritten) {
   EXPECT_EQ(out, "id: 1\ndata: {\"n\":1}\n\nid: 2\ndata: {\"n\":2}\n\nid: 3\ndata: {\"n\":3}\n\n");
 }
 
+// A producer on another thread may ask before the head went out (the live tail's hub did, and
+// dropped the subscriber as if its client had gone).
+TEST_F(ServerTest, AStreamIsOpenAsSoonAsItIsReturned) {
+  std::atomic<int> open_at_once{-1};
+  router_.add(verb::get, "/early", [&open_at_once](Request& req, RequestContext&, Reply reply) {
+    auto stream = reply.stream(Response{status::ok, req.version()});
+    open_at_once = stream->open() ? 1 : 0;  // the head is still to be written
+    stream->write("data\n");
+    stream->finish();
+  });
+  start_server();
+  EXPECT_EQ(run_curl("-N http://127.0.0.1:" + std::to_string(port()) + "/early"), "data\n");
+  EXPECT_EQ(open_at_once, 1);
+}
+
 // A failure after the head went out: the client must be able to tell the body is cut short.
 TEST_F(ServerTest, AbortedStreamClosesTheConnectionWithoutTheLastChunk) {
   router_.add(verb::get, "/cut", [](Request& req, RequestContext&, const Reply& reply) {
