@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/comma_list.hpp"
+
 namespace logpipe::http {
 namespace {
 
@@ -14,12 +16,6 @@ using Bytes = std::array<unsigned char, 16>;
 
 // The longest text of an address inet_pton takes (IPv6 with an IPv4 tail).
 constexpr std::size_t kMaxAddressText = 45;
-
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
-}
 
 bool all_digits(std::string_view text, std::size_t max_digits) {
   return !text.empty() && text.size() <= max_digits &&
@@ -80,12 +76,7 @@ bool TrustedProxies::contains(const ip::address& address) const {
 
 core::Result<TrustedProxies> parse_trusted_proxies(std::string_view list) {
   TrustedProxies trusted;
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    const auto comma = std::min(list.find(',', start), list.size());
-    const std::string_view entry = trim(list.substr(start, comma - start));
-    start = comma + 1;
-    if (entry.empty()) continue;
+  for (const std::string_view entry : core::comma_list(list)) {
     const auto bad = [&](std::string_view why) {
       return core::make_error(core::Errc::invalid_argument, fmt::format("\"{}\" {}", entry, why));
     };
@@ -155,7 +146,7 @@ ForwardedClient client_address(const ip::address& peer, std::string_view forward
   for (;;) {
     const auto comma = end == 0 ? std::string_view::npos : forwarded_for.rfind(',', end - 1);
     const std::size_t start = comma == std::string_view::npos ? 0 : comma + 1;
-    const std::string_view entry = trim(forwarded_for.substr(start, end - start));
+    const std::string_view entry = core::trim_ows(forwarded_for.substr(start, end - start));
     if (!entry.empty()) {
       if (client.hops == kMaxForwardedEntries) {
         client.rejected = true;
