@@ -200,19 +200,19 @@ std::optional<http::Response> authenticate(Context& ctx, const http::RequestHead
     const auto v = head[name];
     return std::string_view(v.data(), v.size());
   };
+  const bool websocket = rc.route && rc.route->websocket;
   auto key = auth::key_from_headers(header("X-API-Key"), header(http::bhttp::field::authorization));
-  if (!key && rc.route && rc.route->websocket)
+  if (!key && websocket)
     key = auth::key_from_websocket_protocols(header(http::bhttp::field::sec_websocket_protocol));
   if (!key)
-    return refuse("missing",
-                  core::make_error(core::Errc::unauthenticated,
-                                   std::string("an API key is required: X-API-Key: <key> or "
-                                               "Authorization: Bearer <key>") +
-                                       (rc.route && rc.route->websocket
-                                            ? ", or from a browser the WebSocket subprotocols "
-                                              "logpipe and logpipe.key.<key>"
-                                            : "") +
-                                       " (see logpipe keys create)"));
+    return refuse("missing", core::make_error(
+                                 core::Errc::unauthenticated,
+                                 std::string("an API key is required: X-API-Key: <key> or "
+                                             "Authorization: Bearer <key>") +
+                                     (websocket ? ", or from a browser the WebSocket subprotocols "
+                                                  "logpipe and logpipe.key.<key>"
+                                                : "") +
+                                     " (see logpipe keys create)"));
   auth::Authenticator::Refusal why{};
   auto principal = ctx.authenticator->authenticate(*key, core::now_micros(), why);
   if (!principal) return refuse(auth::Authenticator::to_string(why), principal.error());

@@ -29,6 +29,14 @@ const redisReply* ok(std::span<const core::Result<ReplyPtr>> replies, std::size_
   return i < replies.size() && replies[i] ? replies[i]->get() : nullptr;
 }
 
+// `text` as a whole decimal integer; nullopt for anything else (empty, a sign, a tail).
+std::optional<std::int64_t> whole_integer(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
 }  // namespace
 
 std::string dead_letter_stream(const std::string& stream) {
@@ -84,22 +92,17 @@ QueueStatus read_status(const QueueNames& names, std::span<const core::Result<Re
 }
 
 std::int64_t entry_age_ms(std::string_view id, std::int64_t now_ms) {
-  const std::string_view ms = id.substr(0, id.find('-'));
-  std::int64_t added = 0;
-  const auto [end, ec] = std::from_chars(ms.data(), ms.data() + ms.size(), added);
-  if (ms.empty() || ec != std::errc() || end != ms.data() + ms.size()) return 0;
-  return std::max<std::int64_t>(0, now_ms - added);
+  const auto added = whole_integer(id.substr(0, id.find('-')));
+  if (!added) return 0;
+  return std::max<std::int64_t>(0, now_ms - *added);
 }
 
 std::optional<std::int64_t> redis_time_ms(const redisReply& reply) {
   if (reply_size(reply) != 2) return std::nullopt;
-  std::int64_t parts[2] = {0, 0};
-  for (std::size_t i = 0; i < 2; ++i) {
-    const std::string_view text = reply_string(reply_at(reply, i));
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parts[i]);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  }
-  return parts[0] * 1000 + parts[1] / 1000;
+  const auto seconds = whole_integer(reply_string(reply_at(reply, 0)));
+  const auto micros = whole_integer(reply_string(reply_at(reply, 1)));
+  if (!seconds || !micros) return std::nullopt;
+  return *seconds * 1000 + *micros / 1000;
 }
 
 }  // namespace logpipe::queue
