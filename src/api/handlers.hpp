@@ -107,6 +107,12 @@ std::string_view docs_page();
 std::string_view docs_js();
 std::string_view docs_css();
 
+// ui_routes.cpp: the web UI's page (every /ui address) and its files (/ui/assets/{file}).
+void ui_page(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void ui_asset(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+// A browser navigating (Accept names text/html): GET / sends it to the UI instead of the JSON.
+bool wants_html(const http::Request& request);
+
 // ingest_routes.cpp
 // A request header's value, or "".
 std::string header_value(const http::Request& request, http::bhttp::field field);

@@ -99,6 +99,13 @@ http::Response alive(const http::Request& req) {
 // "version" is Elasticsearch's object then.
 void service_info(Context& ctx, http::Request& req, http::RequestContext&,
                   const http::Reply& reply) {
+  if (!ctx.es_at_root && wants_html(req)) {
+    http::Response to_ui{status::found, req.version()};
+    to_ui.set(http::bhttp::field::location, "/ui");
+    to_ui.keep_alive(req.keep_alive());
+    to_ui.prepare_payload();
+    return reply(std::move(to_ui));
+  }
   core::JsonWriter w;
   w.begin_object();
   if (ctx.es_at_root) write_es_info(w, ctx.instance);
@@ -106,6 +113,7 @@ void service_info(Context& ctx, http::Request& req, http::RequestContext&,
       .field(ctx.es_at_root ? "logpipe_version" : "version", kVersion)
       .field("description", "Log collection: HTTP → Redis Streams → PostgreSQL")
       .field("docs", "/docs")
+      .field("ui", "/ui")
       .key("endpoints");
   write_endpoint_list(w, ctx.es_prefix);
   w.end_object();

@@ -10,6 +10,7 @@
 #include "api/handlers.hpp"
 #include "core/json_writer.hpp"
 #include "core/time.hpp"
+#include "ui/ui.hpp"
 
 namespace logpipe::api {
 namespace {
@@ -115,6 +116,9 @@ const std::array kEndpoints = {
   Endpoint{verb::get,  "/docs",                  "This API, browsable (from /openapi.json)",          Scope::none,   docs},
   Endpoint{verb::get,  "/docs.js",               "The /docs page's script",                           Scope::none,   docs_script},
   Endpoint{verb::get,  "/docs.css",              "The /docs page's style",                            Scope::none,   docs_style},
+  Endpoint{verb::get,  "/ui",                    "The web UI (its page asks for a key when the server wants one)", Scope::none, ui_page, 0, Protocol::logpipe, true},
+  Endpoint{verb::get,  "/ui/{page}",             "A page of the web UI (explore, tail, ...; the script routes)", Scope::none, ui_page, 0, Protocol::logpipe, true},
+  Endpoint{verb::get,  "/ui/assets/{file}",      "The web UI's scripts, styles and libraries (embedded)", Scope::none, ui_asset, 0, Protocol::logpipe, true},
 };
 // clang-format on
 
@@ -282,6 +286,7 @@ void write_endpoint_list(core::JsonWriter& w, std::string_view es_prefix) {
 }
 
 void register_routes(http::Router& router, Context& ctx) {
+  ui::assets();  // compressed now, not on a first visitor's request
   router.use([&ctx](const http::RequestHead& head, http::RequestContext& rc) {
     return authenticate(ctx, head, rc);
   });
