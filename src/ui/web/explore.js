@@ -194,7 +194,7 @@ function Results({ rows, selectedId, onOpen, onNearEnd, loading, done }) {
   for (let i = first; i < last; i++) {
     const log = rows[i];
     visible.push(html`<div role="row" class=${log.id === selectedId ? 'grid-row selected' : 'grid-row'} key=${log.id}
-        data-index=${i} aria-rowindex=${i + 2} aria-selected=${log.id === selectedId ? 'true' : 'false'}
+        data-index=${i} data-id=${log.id} aria-rowindex=${i + 2} aria-selected=${log.id === selectedId ? 'true' : 'false'}
         tabindex=${i === active ? 0 : -1} style=${{ top: `${i * ROW_HEIGHT}px` }}
         onClick=${() => { setActive(i); onOpen(log); }} onFocus=${() => setActive(i)}>
       <span role="gridcell" class="c-time">${formatTime(log.ts)}</span>
