@@ -4,7 +4,6 @@
 #include <string>
 
 #include "api/handlers.hpp"
-#include "core/comma_list.hpp"
 #include "ui/ui.hpp"
 
 namespace logpipe::api {
@@ -12,21 +11,6 @@ namespace {
 
 using http::bhttp::field;
 using http::bhttp::status;
-
-// Whether Accept-Encoding admits gzip: listed (or "*") without q=0.
-bool accepts_gzip(std::string_view accept_encoding) {
-  for (const auto entry : core::comma_list(accept_encoding)) {
-    const auto semicolon = entry.find(';');
-    const auto coding = core::trim_ows(entry.substr(0, semicolon));
-    if (coding != "gzip" && coding != "x-gzip" && coding != "*") continue;
-    if (semicolon == std::string_view::npos) return true;
-    std::string_view weight = core::trim_ows(entry.substr(semicolon + 1));
-    if (!weight.starts_with("q=")) return true;
-    weight.remove_prefix(2);
-    return weight.find_first_not_of("0.") != std::string_view::npos;  // q=0, q=0.0, q=0.000
-  }
-  return false;
-}
 
 void answer_asset(const ui::Asset& asset, const http::Request& req, const http::Reply& reply) {
   const bool unchanged = header_value(req, field::if_none_match) == asset.etag;
@@ -38,7 +22,7 @@ void answer_asset(const ui::Asset& asset, const http::Request& req, const http::
   response.set(field::vary, "Accept-Encoding");
   response.keep_alive(req.keep_alive());
   if (!unchanged) {
-    if (accepts_gzip(header_value(req, field::accept_encoding))) {
+    if (http::accepts_gzip(header_value(req, field::accept_encoding))) {
       response.set(field::content_encoding, "gzip");
       response.body() = std::string(asset.gzipped);
     } else {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "core/comma_list.hpp"
 #include "core/json_writer.hpp"
 
 namespace logpipe::http {
@@ -72,6 +73,20 @@ void set_retry_after(Response& response, const core::Error& error) {
       error.code == core::Errc::rate_limited)
     response.set(bhttp::field::retry_after,
                  std::to_string(std::max(1U, error.retry_after_seconds)));
+}
+
+bool accepts_gzip(std::string_view accept_encoding) {
+  for (const auto entry : core::comma_list(accept_encoding)) {
+    const auto semicolon = entry.find(';');
+    const auto coding = core::trim_ows(entry.substr(0, semicolon));
+    if (coding != "gzip" && coding != "x-gzip" && coding != "*") continue;
+    if (semicolon == std::string_view::npos) return true;
+    std::string_view weight = core::trim_ows(entry.substr(semicolon + 1));
+    if (!weight.starts_with("q=")) return true;
+    weight.remove_prefix(2);
+    return weight.find_first_not_of("0.") != std::string_view::npos;  // not q=0, q=0.0, q=0.000
+  }
+  return false;
 }
 
 }  // namespace logpipe::http

@@ -102,4 +102,8 @@ Response error_response(const RequestHead& request, const core::Error& error);
 // error's retry_after_seconds, at least 1. Every protocol's error shape uses it.
 void set_retry_after(Response& response, const core::Error& error);
 
+// Whether a request's Accept-Encoding admits a gzip body: gzip (or x-gzip, or *) listed without
+// q=0 (RFC 9110 §12.5.3).
+bool accepts_gzip(std::string_view accept_encoding);
+
 }  // namespace logpipe::http

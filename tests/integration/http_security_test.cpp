@@ -17,6 +17,8 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <regex>
+#include <set>
 #include <thread>
 
 #include "../common/certificate.hpp"
@@ -592,6 +594,90 @@ TEST(HttpLimits, AHeaderDeadlineThatFallsAsAPieceArrivesStillCuts) {
     return text;
   }();
   EXPECT_EQ(s.lp->process().terminate(), 0);
+}
+
+// ---- the web UI ----
+
+// The UI is served like /docs (same policy, nothing inline), gzipped to clients that take it and
+// revalidated by ETag; a browser asking for / is sent to it, a program still gets the JSON.
+TEST(HttpSecurity, TheWebUiIsServedUnderThePolicyGzippedAndRevalidated) {
+  Serve s("webui", {});
+  HttpRequest browser;
+  browser.target = "/";
+  browser.content_type.reset();
+  browser.headers = {{"Accept", "text/html,application/xhtml+xml,*/*;q=0.8"}};
+  const auto to_ui = http(s.port(), browser);
+  EXPECT_EQ(to_ui.status, 302);
+  EXPECT_EQ(to_ui.headers.at("location"), "/ui");
+  const auto program = get(s.port(), "/");
+  ASSERT_EQ(program.status, 200);
+  EXPECT_NE(program.body.find(R"("ui":"/ui")"), std::string::npos) << program.body;
+
+  const auto page = get(s.port(), "/ui");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.headers.at("content-type"), "text/html; charset=utf-8");
+  const std::string policy = page.headers.at("content-security-policy");
+  EXPECT_NE(policy.find("script-src 'self'"), std::string::npos) << policy;
+  EXPECT_EQ(policy.find("unsafe"), std::string::npos) << policy;
+  EXPECT_EQ(page.headers.at("x-frame-options"), "DENY");
+  EXPECT_EQ(page.body.find("<script>"), std::string::npos) << "inline script";
+  EXPECT_EQ(page.body.find("<style"), std::string::npos) << "inline style";
+  EXPECT_EQ(page.body.find(" style="), std::string::npos) << "inline style";
+  EXPECT_EQ(page.body.find("http://"), std::string::npos) << "nothing from elsewhere";
+  EXPECT_EQ(page.body.find("https://"), std::string::npos) << "nothing from elsewhere";
+  // Every address under /ui is the same page (its script routes), a shared search link too.
+  EXPECT_EQ(get(s.port(), "/ui/explore?service=api&level=ERROR").body, page.body);
+  EXPECT_EQ(get(s.port(), "/ui/tail").body, page.body);
+
+  // The page's script, gzipped when asked, the same text once inflated; unchanged: 304.
+  const auto plain = get(s.port(), "/ui/assets/app.js");
+  ASSERT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.headers.at("content-type"), "text/javascript; charset=utf-8");
+  EXPECT_EQ(plain.headers.count("content-encoding"), 0u);
+  HttpRequest zipped;
+  zipped.target = "/ui/assets/app.js";
+  zipped.content_type.reset();
+  zipped.headers = {{"Accept-Encoding", "gzip, deflate, br"}};
+  const auto gzip = http(s.port(), zipped);
+  ASSERT_EQ(gzip.status, 200);
+  EXPECT_EQ(gzip.headers.at("content-encoding"), "gzip");
+  EXPECT_EQ(gzip.headers.at("vary"), "Accept-Encoding");
+  EXPECT_LT(gzip.body.size(), plain.body.size());
+  EXPECT_EQ(gunzipped(gzip.body), plain.body);
+  HttpRequest again = zipped;
+  again.headers.emplace_back("If-None-Match", plain.headers.at("etag"));
+  const auto unchanged = http(s.port(), again);
+  EXPECT_EQ(unchanged.status, 304);
+  EXPECT_TRUE(unchanged.body.empty());
+  const auto missing = get(s.port(), "/ui/assets/nothing.js");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(missing.body.find("no such file of the web UI"), std::string::npos) << missing.body;
+
+  // Every module the app loads is served and is valid JavaScript (as a module).
+  if (sh("command -v node >/dev/null") == 0) {
+    TempDir dir;
+    const std::regex module(R"((?:from\s*|import\s*\(\s*)['"]\./([\w.-]+\.js)['"])");
+    std::set<std::string> seen{"app.js"};
+    std::vector<std::string> queue{"app.js"};
+    while (!queue.empty()) {
+      const std::string name = queue.back();
+      queue.pop_back();
+      const auto file = get(s.port(), "/ui/assets/" + name);
+      ASSERT_EQ(file.status, 200) << name;
+      std::ofstream(dir.file(name + ".mjs")) << file.body;
+      EXPECT_EQ(sh("node --check " + dir.file(name + ".mjs")), 0) << name;
+      for (std::sregex_iterator it(file.body.begin(), file.body.end(), module), end; it != end;
+           ++it)
+        if (seen.insert((*it)[1].str()).second) queue.push_back((*it)[1].str());
+    }
+    EXPECT_GE(seen.size(), 8u);
+  }
+
+  // Under auth = keys the UI itself needs no key (its page asks for one); the API still does.
+  Serve keyed("webui_keys", {"--auth", "keys"});
+  EXPECT_EQ(get(keyed.port(), "/ui/explore").status, 200);
+  EXPECT_EQ(get(keyed.port(), "/ui/assets/explore.js").status, 200);
+  EXPECT_EQ(get(keyed.port(), "/api/v1/logs").status, 401);
 }
 
 }  // namespace

@@ -1012,5 +1012,20 @@ TEST_F(ServerTest, SyncClientGivesUpAfterItsTimeout) {
   EXPECT_LT(Clock::now() - started, 700ms);
 }
 
+TEST(AcceptsGzip, ListedWithoutAZeroWeight) {
+  EXPECT_TRUE(accepts_gzip("gzip"));
+  EXPECT_TRUE(accepts_gzip("gzip, deflate, br, zstd"));  // Chromium's
+  EXPECT_TRUE(accepts_gzip("deflate , gzip;q=0.5"));
+  EXPECT_TRUE(accepts_gzip("x-gzip"));
+  EXPECT_TRUE(accepts_gzip("br;q=1, *;q=0.1"));
+  EXPECT_TRUE(accepts_gzip("gzip;level=9"));
+  EXPECT_FALSE(accepts_gzip(""));
+  EXPECT_FALSE(accepts_gzip("identity"));
+  EXPECT_FALSE(accepts_gzip("deflate, br"));
+  EXPECT_FALSE(accepts_gzip("gzip;q=0"));
+  EXPECT_FALSE(accepts_gzip("gzip; q=0.000, br"));
+  EXPECT_FALSE(accepts_gzip("gzipped"));
+}
+
 }  // namespace
 }  // namespace logpipe::http
