@@ -47,6 +47,9 @@ function initialTheme() {
   if (saved === 'light' || saved === 'dark') return saved;
   return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
 }
+// Set before anything renders (and on every switch, before the re-render), so that a chart reading
+// the theme's colours while it renders reads the new ones.
+document.documentElement.dataset.theme = initialTheme();
 
 function KeyDialog({ request, onDone }) {
   const dialog = useRef(null);
@@ -93,9 +96,6 @@ function App() {
   const [loadError, setLoadError] = useState(null);
 
   useEffect(() => {
-    document.documentElement.dataset.theme = theme;
-  }, [theme]);
-  useEffect(() => {
     document.title = page ? `${page.title} · logpipe` : 'Not found · logpipe';
     if (!page || modules[page.path]) return;
     page
@@ -123,6 +123,7 @@ function App() {
   const toggleTheme = () => {
     const next = theme === 'dark' ? 'light' : 'dark';
     localStorage.setItem(THEME_ITEM, next);
+    document.documentElement.dataset.theme = next;
     setTheme(next);
   };
   const forgetKey = () => {
@@ -145,7 +146,7 @@ function App() {
         ${hasKey
           ? html`<button type="button" class="secondary" onClick=${forgetKey}>Forget key</button>`
           : html`<button type="button" class="secondary" onClick=${() => setKeyRequest({ reason: 'Enter an API key for this server.' })}>Enter key</button>`}
-        <button type="button" class="secondary" onClick=${toggleTheme} aria-label=${`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
+        <button type="button" class="secondary" onClick=${toggleTheme}>
           ${theme === 'dark' ? 'Light' : 'Dark'} theme</button>
         <a class="secondary button" href="/docs">API</a>
       </div>

@@ -150,7 +150,7 @@ export function useInterval(callback, ms, deps = []) {
 // Bars of counts per time bucket, stacked by level (the explorer's histogram, the dashboard's
 // logs over time). `buckets`: [{start, total, by_level}], `intervalSeconds` their width.
 // `onSelect(fromMs, toMs)`: a click-drag across the chart selected that range (zoom).
-export function LevelHistogram({ buckets, intervalSeconds, onSelect, label, height = 160 }) {
+export function LevelHistogram({ buckets, intervalSeconds, onSelect, label, theme, height = 160 }) {
   const box = useRef(null);
   const plot = useRef(null);
   const selectRef = useRef(onSelect);
@@ -203,7 +203,7 @@ export function LevelHistogram({ buckets, intervalSeconds, onSelect, label, heig
       plot.current.destroy();
       plot.current = null;
     };
-  }, [buckets, intervalSeconds, height, document.documentElement.dataset.theme]);
+  }, [buckets, intervalSeconds, height, theme]);
   const total = buckets.reduce((sum, b) => sum + (b.total || 0), 0);
   return html`<figure class="histogram">
     <div ref=${box} role="img" aria-label=${`${label}: ${formatCount(total)} logs in ${buckets.length} bars`}></div>

@@ -141,6 +141,7 @@ function Results({ rows, selectedId, onOpen, onNearEnd, loading, done }) {
   const [height, setHeight] = useState(600);
   const [active, setActive] = useState(0);
   const focusPending = useRef(false);
+  const frame = useRef(0);
   useLayoutEffect(() => {
     if (!box.current) return undefined;
     const observer = new ResizeObserver(() => setHeight(box.current ? box.current.clientHeight : 600));
@@ -165,10 +166,9 @@ function Results({ rows, selectedId, onOpen, onNearEnd, loading, done }) {
       focusPending.current = false;
     }
   });
-  let frame = 0;
   const onScroll = () => {
-    cancelAnimationFrame(frame);
-    frame = requestAnimationFrame(() => box.current && setScrollTop(box.current.scrollTop));
+    cancelAnimationFrame(frame.current);
+    frame.current = requestAnimationFrame(() => box.current && setScrollTop(box.current.scrollTop));
   };
   const moveTo = (index) => {
     const next = Math.max(0, Math.min(rows.length - 1, index));
@@ -187,6 +187,7 @@ function Results({ rows, selectedId, onOpen, onNearEnd, loading, done }) {
     else if (event.key === 'Home') moveTo(0);
     else if (event.key === 'End') moveTo(rows.length - 1);
     else if (event.key === 'Enter' || event.key === ' ') onOpen(rows[active]);
+    else if (event.key === 'Escape') onOpen(null);
     else return;
     event.preventDefault();
   };
@@ -330,6 +331,11 @@ export default function Explore({ location, theme }) {
     zoom(end - span * 2, end);
   };
   const filterBy = (name, value) => go({ ...search, filters: { ...search.filters, [name]: value } });
+  const closeDetail = () => {
+    setSelected(null);
+    const row = document.querySelector('.grid-body [role="row"][tabindex="0"]');
+    if (row) row.focus({ preventScroll: true });
+  };
   const total = histogram ? histogram.total : null;
 
   return html`<section class="page explore">
@@ -360,7 +366,7 @@ export default function Explore({ location, theme }) {
     <div class=${selected ? 'results with-detail' : 'results'}>
       <${Results} rows=${rows} selectedId=${selected && selected.id} onOpen=${setSelected} onNearEnd=${loadMore}
         loading=${loading} done=${!cursor && !loading} />
-      <${Detail} log=${selected} onClose=${() => setSelected(null)} onFilter=${filterBy} />
+      <${Detail} log=${selected} onClose=${closeDetail} onFilter=${filterBy} />
     </div>
     ${!loading && rows.length === 0 && !error && html`<p class="muted empty">No logs match this search.</p>`}
   </section>`;
