@@ -52,8 +52,9 @@ export function onKeyNeeded(handler) {
 }
 
 // A request to the API. `query`: an object or URLSearchParams; `body`: sent as JSON; `raw`: the
-// Response itself (for streams and downloads). Rejects with ApiError.
-export async function api(path, { method = 'GET', query, body, signal, raw = false } = {}) {
+// Response itself (for streams and downloads); `accept`: error statuses whose JSON body is an
+// answer too (GET /health's 503 says which dependency is down). Rejects with ApiError.
+export async function api(path, { method = 'GET', query, body, signal, raw = false, accept = [] } = {}) {
   const search = query ? new URLSearchParams(query).toString() : '';
   const url = search ? `${path}?${search}` : path;
   for (;;) {
@@ -79,7 +80,7 @@ export async function api(path, { method = 'GET', query, body, signal, raw = fal
       if (await askForKey(error.message)) continue;
       throw error;
     }
-    if (!response.ok) throw await errorOf(response);
+    if (!response.ok && !accept.includes(response.status)) throw await errorOf(response);
     if (raw) return response;
     if (response.status === 204) return null;
     return response.json();

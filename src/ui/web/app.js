@@ -9,6 +9,7 @@ import { html, navigate } from './components.js';
 const PAGES = [
   { path: 'explore', title: 'Explore', load: () => import('./explore.js') },
   { path: 'tail', title: 'Live tail', load: () => import('./tail.js') },
+  { path: 'dashboard', title: 'Dashboard', load: () => import('./dashboard.js') },
 ];
 const HOME = PAGES[0];
 

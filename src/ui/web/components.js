@@ -83,6 +83,32 @@ export function appendFilterParams(params, filters) {
   return params;
 }
 
+// The same filter state as an object of the API's filters, a repeated one as an array (the
+// live tail's filter message, an alert rule's filter).
+export function filterObject(filters) {
+  const object = {};
+  for (const [key, value] of appendFilterParams(new URLSearchParams(), filters)) {
+    if (key in object) object[key] = [].concat(object[key], value);
+    else object[key] = value;
+  }
+  return object;
+}
+
+// The reverse: filter state from such an object.
+export function filtersFromObject(object) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(object || {}))
+    for (const one of [].concat(value)) params.append(key, String(one));
+  return filtersFromParams(params);
+}
+
+// The explorer's address for these API parameters ({service: 'api', from: '1h'}): the one way a
+// link is built from data, so a value is always a parameter's text, never a scheme or path.
+export function exploreHref(params) {
+  const query = new URLSearchParams(params).toString();
+  return query ? `/ui/explore?${query}` : '/ui/explore';
+}
+
 // Level chips: toggle buttons, pressed = included. None pressed means every level.
 export function LevelChips({ selected, onChange }) {
   const toggle = (level) =>
@@ -132,6 +158,30 @@ export function CopyButton({ text, label }) {
   };
   return html`<button type="button" class="secondary" onClick=${copy} aria-live="polite">
     ${copied ? 'Copied' : label}</button>`;
+}
+
+// A destructive action in two steps, both buttons: the first asks `question` with a confirm
+// and a cancel button (cancel has the focus, so Enter twice does nothing harmful).
+export function ConfirmButton({ label, question, confirmLabel, onConfirm, disabled, id }) {
+  const [asking, setAsking] = useState(false);
+  const cancel = useRef(null);
+  const start = useRef(null);
+  const refocus = useRef(false);
+  useEffect(() => {
+    if (asking && cancel.current) cancel.current.focus();
+    else if (!asking && refocus.current && start.current) {
+      refocus.current = false;
+      start.current.focus();
+    }
+  }, [asking]);
+  if (!asking)
+    return html`<button type="button" class="danger" id=${id} ref=${start} disabled=${disabled}
+      onClick=${() => setAsking(true)}>${label}</button>`;
+  return html`<span class="confirm" role="group" aria-label=${question}>
+    <span>${question}</span>
+    <button type="button" class="danger" onClick=${() => { setAsking(false); onConfirm(); }}>${confirmLabel || label}</button>
+    <button type="button" class="secondary" ref=${cancel} onClick=${() => { refocus.current = true; setAsking(false); }}>Cancel</button>
+  </span>`;
 }
 
 // Runs `callback` every `ms` while the page shows (and once at once).

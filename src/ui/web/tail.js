@@ -10,6 +10,7 @@ import {
   LevelBadge,
   LevelChips,
   appendFilterParams,
+  filterObject,
   filtersFromParams,
   formatCount,
   formatTime,
@@ -19,15 +20,6 @@ import {
 
 const KEEP = 2000; // rows kept on screen: a tail is for watching, the explorer for reading
 const RETRY_MS = [1000, 2000, 5000, 10000];
-
-function filterObject(filters) {
-  const object = {};
-  for (const [key, value] of appendFilterParams(new URLSearchParams(), filters)) {
-    if (key in object) object[key] = [].concat(object[key], value);
-    else object[key] = value;
-  }
-  return object;
-}
 
 export default function Tail({ location }) {
   const applied = filtersFromParams(new URLSearchParams(location.search));
