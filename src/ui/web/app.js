@@ -10,6 +10,7 @@ const PAGES = [
   { path: 'explore', title: 'Explore', load: () => import('./explore.js') },
   { path: 'tail', title: 'Live tail', load: () => import('./tail.js') },
   { path: 'dashboard', title: 'Dashboard', load: () => import('./dashboard.js') },
+  { path: 'devices', title: 'Devices', load: () => import('./devices.js') },
 ];
 const HOME = PAGES[0];
 
