@@ -11,6 +11,7 @@ const PAGES = [
   { path: 'tail', title: 'Live tail', load: () => import('./tail.js') },
   { path: 'dashboard', title: 'Dashboard', load: () => import('./dashboard.js') },
   { path: 'devices', title: 'Devices', load: () => import('./devices.js') },
+  { path: 'alerts', title: 'Alerts', load: () => import('./alerts.js') },
 ];
 const HOME = PAGES[0];
 
