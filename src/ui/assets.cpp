@@ -24,6 +24,7 @@ std::string_view tail_js();
 std::string_view dashboard_js();
 std::string_view devices_js();
 std::string_view alerts_js();
+std::string_view dead_letters_js();
 std::string_view vendor_preact_js();
 std::string_view vendor_hooks_js();
 std::string_view vendor_htm_js();
@@ -53,6 +54,7 @@ const std::array kSources = {
   Source{"dashboard.js", kScript,                    dashboard_js},
   Source{"devices.js",   kScript,                    devices_js},
   Source{"alerts.js",    kScript,                    alerts_js},
+  Source{"dead-letters.js", kScript,                 dead_letters_js},
   Source{"preact.js",    kScript,                    vendor_preact_js},
   Source{"hooks.js",     kScript,                    vendor_hooks_js},
   Source{"htm.js",       kScript,                    vendor_htm_js},

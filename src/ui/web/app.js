@@ -12,6 +12,7 @@ const PAGES = [
   { path: 'dashboard', title: 'Dashboard', load: () => import('./dashboard.js') },
   { path: 'devices', title: 'Devices', load: () => import('./devices.js') },
   { path: 'alerts', title: 'Alerts', load: () => import('./alerts.js') },
+  { path: 'dead-letters', title: 'Dead letters', load: () => import('./dead-letters.js') },
 ];
 const HOME = PAGES[0];
 
