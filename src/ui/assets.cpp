@@ -25,6 +25,7 @@ std::string_view dashboard_js();
 std::string_view devices_js();
 std::string_view alerts_js();
 std::string_view dead_letters_js();
+std::string_view keys_js();
 std::string_view vendor_preact_js();
 std::string_view vendor_hooks_js();
 std::string_view vendor_htm_js();
@@ -55,6 +56,7 @@ const std::array kSources = {
   Source{"devices.js",   kScript,                    devices_js},
   Source{"alerts.js",    kScript,                    alerts_js},
   Source{"dead-letters.js", kScript,                 dead_letters_js},
+  Source{"keys.js",      kScript,                    keys_js},
   Source{"preact.js",    kScript,                    vendor_preact_js},
   Source{"hooks.js",     kScript,                    vendor_hooks_js},
   Source{"htm.js",       kScript,                    vendor_htm_js},

@@ -13,6 +13,7 @@ const PAGES = [
   { path: 'devices', title: 'Devices', load: () => import('./devices.js') },
   { path: 'alerts', title: 'Alerts', load: () => import('./alerts.js') },
   { path: 'dead-letters', title: 'Dead letters', load: () => import('./dead-letters.js') },
+  { path: 'keys', title: 'Keys', load: () => import('./keys.js') },
 ];
 const HOME = PAGES[0];
 
