@@ -308,6 +308,19 @@ core::Result<LogQuery> parse_log_query(const Params& params, model::TenantId ten
       });
 }
 
+core::Result<LogFilter> parse_filter_params(const Params& params, model::TenantId tenant,
+                                            core::Micros now, const OtherParam& other) {
+  for (const auto& [key, value] : params) {
+    if (key == "order") return bad(key, "does not apply here (there is no order)");
+  }
+  auto parsed = parse_query(params, tenant, now,
+                            [&other](LogQuery&, const std::string& key, const std::string& value) {
+                              return other(key, value);
+                            });
+  if (!parsed) return parsed.error();
+  return std::move(parsed->filter);
+}
+
 core::Result<LogFilter> parse_log_filter(const Params& params, model::TenantId tenant,
                                          core::Micros now) {
   // A tail follows records as they come, an alert rule counts over its own window: no range, no

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -80,6 +81,12 @@ core::Result<LogQuery> parse_log_query(const Params& params, model::TenantId ten
 // (422), as is any other parameter.
 core::Result<LogFilter> parse_log_filter(const Params& params, model::TenantId tenant,
                                          core::Micros now);
+
+// The search's filters, from and to included, for a reader of its own (the histogram): `other`
+// takes each remaining parameter or refuses it (a 422 naming it); `order` is refused by name.
+using OtherParam = std::function<core::Status(const std::string& key, const std::string& value)>;
+core::Result<LogFilter> parse_filter_params(const Params& params, model::TenantId tenant,
+                                            core::Micros now, const OtherParam& other);
 
 struct LogPage {
   std::vector<StoredLog> logs;
