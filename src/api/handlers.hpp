@@ -184,6 +184,7 @@ void get_log(Context&, http::Request&, http::RequestContext&, const http::Reply&
 void delete_log(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void delete_logs(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 void stats(Context&, http::Request&, http::RequestContext&, const http::Reply&);
+void logs_histogram(Context&, http::Request&, http::RequestContext&, const http::Reply&);
 
 // export_routes.cpp
 void export_logs(Context&, http::Request&, http::RequestContext&, const http::Reply&);

@@ -9,6 +9,7 @@
 #include "core/time.hpp"
 #include "http/query_string.hpp"
 #include "query/device_logs.hpp"
+#include "query/histogram.hpp"
 #include "query/logs.hpp"
 #include "query/stats.hpp"
 #include "queue/device_cache.hpp"
@@ -71,6 +72,7 @@ http::Response database_failure(const http::RequestHead& req, std::string_view w
     case core::Errc::conflict:
     case core::Errc::invalid_field:
     case core::Errc::unavailable:
+    case core::Errc::timeout:  // a statement timeout (the histogram's): says so itself
       return http::error_response(req, error);
     default:
       core::log::warn(what, {{"error", error.message}});
@@ -239,6 +241,17 @@ void stats(Context& ctx, http::Request& req, http::RequestContext& rc, const htt
         return query::read_stats(c, q, now);
       },
       [](const query::Stats& s) { return stats_json(s); });
+}
+
+void logs_histogram(Context& ctx, http::Request& req, http::RequestContext& rc,
+                    const http::Reply& reply) {
+  auto q = query::parse_histogram_query(http::query_params(req.target()), rc.principal.tenant,
+                                        core::now_micros());
+  if (!q) return reply(http::error_response(req, q.error()));
+  answer_from_db(
+      ctx, req, reply, "histogram failed",
+      [q = std::move(q).value()](store::Connection& c) { return query::read_histogram(c, q); },
+      [](const query::Histogram& h) { return histogram_json(h); });
 }
 
 void redis_round_trip(Context& ctx, const std::vector<std::vector<std::string>>& commands,

@@ -249,6 +249,18 @@ void counts_object(core::JsonWriter& w, const std::map<std::string, std::int64_t
   w.end_object();
 }
 
+// A histogram's buckets, as /api/v1/stats and /api/v1/logs/histogram both answer them.
+void buckets_array(core::JsonWriter& w, const std::vector<query::Stats::Bucket>& buckets) {
+  w.begin_array();
+  for (const auto& b : buckets) {
+    w.begin_object().field("start", core::format_rfc3339(b.start)).field("total", b.total);
+    w.key("by_level");
+    counts_object(w, b.by_level);
+    w.end_object();
+  }
+  w.end_array();
+}
+
 }  // namespace
 
 std::string stats_json(const query::Stats& s) {
@@ -268,14 +280,23 @@ std::string stats_json(const query::Stats& s) {
   w.field("device_count", s.device_count).key("recent_devices").begin_array();
   for (const auto& d : s.recent_devices)
     w.value(d);
-  w.end_array().field("interval", query::to_string(s.interval)).key("histogram").begin_array();
-  for (const auto& b : s.histogram) {
-    w.begin_object().field("start", core::format_rfc3339(b.start)).field("total", b.total);
-    w.key("by_level");
-    counts_object(w, b.by_level);
-    w.end_object();
-  }
-  return w.end_array().end_object().take();
+  w.end_array().field("interval", query::to_string(s.interval)).key("histogram");
+  buckets_array(w, s.histogram);
+  return w.end_object().take();
+}
+
+std::string histogram_json(const query::Histogram& h) {
+  core::JsonWriter w;
+  w.begin_object()
+      .field("from", core::format_rfc3339(h.from))
+      .field("to", core::format_rfc3339(h.to))
+      .field("interval", h.interval.name)
+      .field("interval_seconds", h.interval.length / core::kSecond)
+      .field("total", h.total)
+      .field("source", query::to_string(h.source))
+      .key("buckets");
+  buckets_array(w, h.buckets);
+  return w.end_object().take();
 }
 
 std::string devices_json(std::span<const query::DeviceSummary> devices) {

@@ -9,6 +9,7 @@
 #include "query/audit.hpp"
 #include "query/catalog.hpp"
 #include "query/device_logs.hpp"
+#include "query/histogram.hpp"
 #include "query/logs.hpp"
 #include "query/stats.hpp"
 #include "queue/dlq.hpp"
@@ -48,6 +49,8 @@ std::string logs_csv(std::span<const query::StoredLog> logs);
 // same, seed 000's name),"by_service","by_app","device_count","recent_devices":[…],"interval",
 // "histogram":[{"start","total","by_level"}]}. Logs without a service or app count under "".
 std::string stats_json(const query::Stats& stats);
+// GET /api/v1/logs/histogram.
+std::string histogram_json(const query::Histogram& histogram);
 
 // GET /api/v1/devices: {"devices":[{"device_id","first_seen","last_seen","log_count"}],"count"}.
 std::string devices_json(std::span<const query::DeviceSummary> devices);

@@ -60,6 +60,7 @@ const std::array kEndpoints = {
   Endpoint{verb::get,  "/api/v1/logs/filter",    "Alias of /api/v1/logs with start_time/end_time for from/to", Scope::query, filter_logs},
   Endpoint{verb::get,  "/api/v1/tail",           "Live tail: new logs matching filters, as Server-Sent Events", Scope::query, tail_events},
   Endpoint{verb::get,  "/ws/logs",               "Live tail over a WebSocket: new logs matching filters; the filter can change", Scope::query, tail_websocket},
+  Endpoint{verb::get,  "/api/v1/logs/histogram", "Counts of the logs the search's filters match per time bucket, by level", Scope::query, logs_histogram},
   Endpoint{verb::get,  "/api/v1/logs/export",    "Every log the search's filters match, as an NDJSON or CSV file (streamed)", Scope::query, export_logs},
   Endpoint{verb::delete_, "/api/v1/logs",        "Delete the oldest logs matching filters (bounded)",  Scope::admin,  delete_logs},
   Endpoint{verb::get,  "/api/v1/logs/{id}",      "One log by id",                                     Scope::query,  get_log},
