@@ -1,12 +1,14 @@
 // libFuzzer target: the query parameters of the read endpoints (untrusted text from the URL):
-// GET /api/v1/logs and its export, DELETE /api/v1/logs, /api/v1/stats, /api/v1/devices. Parsing
-// must never crash; a refusal is a 422 naming the parameter; what is accepted is within its
-// documented bounds, and a cursor survives its own round trip.
+// GET /api/v1/logs, its export and histogram, DELETE /api/v1/logs, /api/v1/stats,
+// /api/v1/devices. Parsing must never crash; a refusal is a 422 naming the parameter; what is
+// accepted is within its documented bounds (a histogram's range whole buckets, at most 2000), and
+// a cursor survives its own round trip.
 #include <cstdint>
 #include <string_view>
 
 #include "check.hpp"
 #include "query/catalog.hpp"
+#include "query/histogram.hpp"
 #include "query/logs.hpp"
 #include "query/stats.hpp"
 
@@ -50,6 +52,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           *exported->filter.from <= *exported->filter.to);
   } else {
     refused_well(exported.error());
+  }
+  if (auto h = query::parse_histogram_query(params, 1, kNow); h) {
+    const core::Micros length = h->interval.length;
+    check(length > 0 && h->filter.from && h->filter.to);
+    check(core::floor_to(*h->filter.from, length) == *h->filter.from);
+    check(*h->filter.to > *h->filter.from && (*h->filter.to - *h->filter.from) % length == 0);
+    check((*h->filter.to - *h->filter.from) / length <= query::kMaxBuckets);
+  } else {
+    refused_well(h.error());
   }
   auto q = query::parse_log_query(params, 1, kNow);
   if (!q) {
