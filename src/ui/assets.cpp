@@ -121,7 +121,9 @@ const Table& table() {
 
 }  // namespace
 
-std::span<const Asset> assets() { return table().assets; }
+std::span<const Asset> assets() {
+  return table().assets;
+}
 
 const Asset* find_asset(std::string_view name) {
   for (const auto& asset : table().assets)
@@ -129,6 +131,8 @@ const Asset* find_asset(std::string_view name) {
   return nullptr;
 }
 
-const Asset& shell() { return *find_asset("index.html"); }
+const Asset& shell() {
+  return *find_asset("index.html");
+}
 
 }  // namespace logpipe::ui

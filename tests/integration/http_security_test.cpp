@@ -602,11 +602,15 @@ TEST(HttpLimits, AHeaderDeadlineThatFallsAsAPieceArrivesStillCuts) {
 // revalidated by ETag; a browser asking for / is sent to it, a program still gets the JSON.
 TEST(HttpSecurity, TheWebUiIsServedUnderThePolicyGzippedAndRevalidated) {
   Serve s("webui", {});
-  HttpRequest browser;
-  browser.target = "/";
-  browser.content_type.reset();
-  browser.headers = {{"Accept", "text/html,application/xhtml+xml,*/*;q=0.8"}};
-  const auto to_ui = http(s.port(), browser);
+  const auto get_with = [&s](const std::string& target,
+                             std::vector<std::pair<std::string, std::string>> headers) {
+    HttpRequest request;
+    request.target = target;
+    request.content_type.reset();
+    request.headers = std::move(headers);
+    return http(s.port(), request);
+  };
+  const auto to_ui = get_with("/", {{"Accept", "text/html,application/xhtml+xml,*/*;q=0.8"}});
   EXPECT_EQ(to_ui.status, 302);
   EXPECT_EQ(to_ui.headers.at("location"), "/ui");
   const auto program = get(s.port(), "/");
@@ -634,19 +638,15 @@ TEST(HttpSecurity, TheWebUiIsServedUnderThePolicyGzippedAndRevalidated) {
   ASSERT_EQ(plain.status, 200);
   EXPECT_EQ(plain.headers.at("content-type"), "text/javascript; charset=utf-8");
   EXPECT_EQ(plain.headers.count("content-encoding"), 0u);
-  HttpRequest zipped;
-  zipped.target = "/ui/assets/app.js";
-  zipped.content_type.reset();
-  zipped.headers = {{"Accept-Encoding", "gzip, deflate, br"}};
-  const auto gzip = http(s.port(), zipped);
+  const auto gzip = get_with("/ui/assets/app.js", {{"Accept-Encoding", "gzip, deflate, br"}});
   ASSERT_EQ(gzip.status, 200);
   EXPECT_EQ(gzip.headers.at("content-encoding"), "gzip");
   EXPECT_EQ(gzip.headers.at("vary"), "Accept-Encoding");
   EXPECT_LT(gzip.body.size(), plain.body.size());
   EXPECT_EQ(gunzipped(gzip.body), plain.body);
-  HttpRequest again = zipped;
-  again.headers.emplace_back("If-None-Match", plain.headers.at("etag"));
-  const auto unchanged = http(s.port(), again);
+  const auto unchanged =
+      get_with("/ui/assets/app.js",
+               {{"Accept-Encoding", "gzip"}, {"If-None-Match", plain.headers.at("etag")}});
   EXPECT_EQ(unchanged.status, 304);
   EXPECT_TRUE(unchanged.body.empty());
   const auto missing = get(s.port(), "/ui/assets/nothing.js");

@@ -1,6 +1,8 @@
 // The web UI's embedded files: each is served whole (its gzip inflates back to it), every file the
 // UI loads is registered (a missing one would be a 404 in the browser, found only there), every
 // file of src/ui/web is registered, and the whole UI stays within its size budget.
+#include "ui/ui.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,7 +11,6 @@
 #include <string>
 
 #include "../common/compress.hpp"
-#include "ui/ui.hpp"
 
 namespace logpipe::ui {
 namespace {
@@ -40,7 +41,8 @@ TEST(UiAssets, TheWholeUiIsWithin150KBGzipped) {
 // Every module import ('./x.js', import('./x.js')) and every /ui/assets/ reference in the page
 // names a registered file.
 TEST(UiAssets, EveryFileTheUiLoadsIsRegistered) {
-  const std::regex reference(R"((?:from\s*|import\s*\(\s*)['"]\./([\w.-]+)['"]|/ui/assets/([\w.-]+))");
+  const std::regex reference(
+      R"((?:from\s*|import\s*\(\s*)['"]\./([\w.-]+)['"]|/ui/assets/([\w.-]+))");
   int references = 0;
   for (const auto& asset : assets()) {
     if (!asset.name.ends_with(".js") && !asset.name.ends_with(".html")) continue;
