@@ -67,6 +67,7 @@ try {
   for (const [name, path] of cases) {
     const rows = [];
     const chart = [];
+    const phases = [];
     for (let i = 0; i < rounds; i++) {
       const context = await browser.createBrowserContext();
       const page = await context.newPage();
@@ -76,6 +77,18 @@ try {
       await page.goto(base + path, { waitUntil: 'domcontentloaded' });
       await page.waitForSelector('[data-id]', { timeout: 60000 });
       rows.push(await page.evaluate(() => performance.now()));
+      phases.push(
+        await page.evaluate(() => {
+          const nav = performance.getEntriesByType('navigation')[0];
+          const search = performance.getEntriesByType('resource').find((e) => e.name.includes('/api/v1/logs?'));
+          return {
+            html: nav.responseEnd,
+            scripts_run: nav.domContentLoadedEventEnd,
+            search_sent: search ? search.startTime : NaN,
+            search_answered: search ? search.responseEnd : NaN,
+          };
+        })
+      );
       await page.waitForSelector('.histogram canvas', { timeout: 60000 });
       chart.push(await page.evaluate(() => performance.now()));
       if (errors.length) throw new Error(`${path}: ${errors.join('; ')}`);
@@ -85,7 +98,13 @@ try {
       const sorted = [...values].sort((a, b) => a - b);
       return { median: sorted[Math.floor(sorted.length / 2)], max: sorted[sorted.length - 1] };
     };
-    results[name] = { path, first_rows_ms: stats(rows), histogram_ms: stats(chart) };
+    const phase = (key) => stats(phases.map((p) => p[key])).median;
+    results[name] = {
+      path,
+      first_rows_ms: stats(rows),
+      histogram_ms: stats(chart),
+      median_phases_ms: { html: phase('html'), scripts_run: phase('scripts_run'), search_sent: phase('search_sent'), search_answered: phase('search_answered') },
+    };
   }
   results.scroll = await scrolling(100000);
 } finally {
@@ -93,11 +112,17 @@ try {
 }
 console.log(`${'case'.padEnd(44)} ${'first rows'.padStart(20)} ${'histogram drawn'.padStart(20)}`);
 console.log(`${''.padEnd(44)} ${'median / max ms'.padStart(20)} ${'median / max ms'.padStart(20)}`);
-for (const [name, r] of Object.entries(results)) {
+for (const [name] of cases) {
+  const r = results[name];
   const cell = (s) => `${s.median.toFixed(0)} / ${s.max.toFixed(0)}`.padStart(20);
   console.log(`${name.padEnd(44)} ${cell(r.first_rows_ms)} ${cell(r.histogram_ms)}`);
 }
 console.log(`(${rounds} loads each, every one in a fresh browser context: nothing cached)`);
+console.log('where the time goes (medians, ms after navigation start): page received / scripts run / search sent / search answered');
+for (const [name] of cases) {
+  const p = results[name].median_phases_ms;
+  console.log(`  ${name.padEnd(44)} ${[p.html, p.scripts_run, p.search_sent, p.search_answered].map((v) => v.toFixed(0)).join(' / ')}`);
+}
 const sc = results.scroll;
 console.log(
   `scrolling with ${sc.loaded} rows loaded (${sc.load_seconds.toFixed(1)} s to page them in): frame p50 ${sc.frame_ms.p50.toFixed(1)} ms, ` +

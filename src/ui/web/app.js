@@ -4,10 +4,12 @@ import { render } from './preact.js';
 import { useEffect, useRef, useState } from './hooks.js';
 import { onKeyNeeded, storedKey, storeKey } from './api.js';
 import { html, navigate } from './components.js';
+import Explore from './explore.js';
 
 // The one list of pages: address under /ui, title, and the module that draws it.
 const PAGES = [
-  { path: 'explore', title: 'Explore', load: () => import('./explore.js') },
+  // The home page is part of the first load: its search starts as the app first renders.
+  { path: 'explore', title: 'Explore', load: async () => ({ default: Explore }) },
   { path: 'tail', title: 'Live tail', load: () => import('./tail.js') },
   { path: 'dashboard', title: 'Dashboard', load: () => import('./dashboard.js') },
   { path: 'devices', title: 'Devices', load: () => import('./devices.js') },
@@ -97,7 +99,7 @@ function App() {
   const [theme, setTheme] = useState(initialTheme);
   const [keyRequest, setKeyRequest] = useState(null);
   const [hasKey, setHasKey] = useState(!!storedKey());
-  const [modules, setModules] = useState({});
+  const [modules, setModules] = useState({ explore: Explore });
   const [loadError, setLoadError] = useState(null);
 
   useEffect(() => {

@@ -3,10 +3,13 @@
 import { h } from './preact.js';
 import { useEffect, useRef, useState } from './hooks.js';
 import htm from './htm.js';
-import uPlot from './uplot.js';
 
 // htm's tagged templates build Preact elements: no JSX, so no build step.
 export const html = htm.bind(h);
+
+// uPlot (the largest file by far) is kept off the first rows' path: it loads beside the first
+// search, and a chart is drawn once it is there.
+const uPlotReady = import('./uplot.js').then((module) => module.default);
 
 // Moves to another address inside the UI without reloading; `replace` keeps history short for
 // every keystroke-level change (a filter edit), a search or a page change adds an entry.
@@ -202,62 +205,77 @@ export function useInterval(callback, ms, deps = []) {
 // `onSelect(fromMs, toMs)`: a click-drag across the chart selected that range (zoom).
 export function LevelHistogram({ buckets, intervalSeconds, onSelect, label, theme, height = 160 }) {
   const box = useRef(null);
-  const plot = useRef(null);
   const selectRef = useRef(onSelect);
   selectRef.current = onSelect;
   useEffect(() => {
-    if (!box.current) return undefined;
-    const xs = buckets.map((b) => Date.parse(b.start) / 1000);
-    const present = LEVELS.filter((level) => buckets.some((b) => (b.by_level || {})[level]));
-    // Stacked: each series is its level plus every level above it, drawn largest first.
-    const stacks = [];
-    let running = xs.map(() => 0);
-    for (const level of present) {
-      running = running.map((sum, i) => sum + ((buckets[i].by_level || {})[level] || 0));
-      stacks.push({ level, values: running });
-    }
-    stacks.reverse();
-    const bars = uPlot.paths.bars({ size: [0.9, 64], align: 1 });
-    const options = {
-      width: box.current.clientWidth || 600,
-      height,
-      cursor: { drag: { x: !!onSelect, y: false, setScale: false }, points: { show: false } },
-      select: { show: !!onSelect },
-      legend: { show: false },
-      scales: { x: { time: true, range: (u, min, max) => [min, max + intervalSeconds] }, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
-      axes: [
-        { stroke: cssVar('--muted'), grid: { stroke: cssVar('--grid') }, ticks: { stroke: cssVar('--grid') } },
-        { stroke: cssVar('--muted'), grid: { stroke: cssVar('--grid') }, ticks: { stroke: cssVar('--grid') }, size: 50 },
-      ],
-      series: [{}, ...stacks.map(({ level }) => ({ label: level, fill: levelColor(level), stroke: levelColor(level), width: 0, paths: bars, points: { show: false } }))],
-      hooks: {
-        setSelect: [
-          (u) => {
-            if (u.select.width < 3 || !selectRef.current) return;
-            const from = u.posToVal(u.select.left, 'x');
-            const to = u.posToVal(u.select.left + u.select.width, 'x');
-            u.setSelect({ left: 0, width: 0, top: 0, height: 0 }, false);
-            selectRef.current(Math.floor(from * 1000), Math.ceil(to * 1000));
-          },
-        ],
-      },
-    };
-    const data = [xs, ...stacks.map(({ values }) => values)];
-    plot.current = new uPlot(options, data, box.current);
-    const resize = new ResizeObserver(() => {
-      if (plot.current && box.current) plot.current.setSize({ width: box.current.clientWidth, height });
+    let cancelled = false;
+    let plot = null;
+    let resize = null;
+    uPlotReady.then((uPlot) => {
+      if (cancelled || !box.current) return;
+      const select = onSelect ? (fromMs, toMs) => selectRef.current(fromMs, toMs) : null;
+      const { data, levels } = histogramData(buckets);
+      const options = histogramOptions(uPlot, { width: box.current.clientWidth || 600, height, intervalSeconds, levels, select });
+      plot = new uPlot(options, data, box.current);
+      resize = new ResizeObserver(() => box.current && plot.setSize({ width: box.current.clientWidth, height }));
+      resize.observe(box.current);
     });
-    resize.observe(box.current);
     return () => {
-      resize.disconnect();
-      plot.current.destroy();
-      plot.current = null;
+      cancelled = true;
+      if (resize) resize.disconnect();
+      if (plot) plot.destroy();
     };
   }, [buckets, intervalSeconds, height, theme]);
   const total = buckets.reduce((sum, b) => sum + (b.total || 0), 0);
   return html`<figure class="histogram">
     <div ref=${box} role="img" aria-label=${`${label}: ${formatCount(total)} logs in ${buckets.length} bars`}></div>
   </figure>`;
+}
+
+// Stacked: each level's series is its count plus every level's below it, drawn largest first.
+function histogramData(buckets) {
+  const xs = buckets.map((b) => Date.parse(b.start) / 1000);
+  const present = LEVELS.filter((level) => buckets.some((b) => (b.by_level || {})[level]));
+  const stacks = [];
+  let running = xs.map(() => 0);
+  for (const level of present) {
+    running = running.map((sum, i) => sum + ((buckets[i].by_level || {})[level] || 0));
+    stacks.push({ level, values: running });
+  }
+  stacks.reverse();
+  return { data: [xs, ...stacks.map(({ values }) => values)], levels: stacks.map(({ level }) => level) };
+}
+
+function histogramOptions(uPlot, { width, height, intervalSeconds, levels, select }) {
+  const bars = uPlot.paths.bars({ size: [0.9, 64], align: 1 });
+  const axis = { stroke: cssVar('--muted'), grid: { stroke: cssVar('--grid') }, ticks: { stroke: cssVar('--grid') } };
+  return {
+    width,
+    height,
+    cursor: { drag: { x: !!select, y: false, setScale: false }, points: { show: false } },
+    select: { show: !!select },
+    legend: { show: false },
+    scales: {
+      x: { time: true, range: (u, min, max) => [min, max + intervalSeconds] },
+      y: { range: (u, min, max) => [0, Math.max(1, max)] },
+    },
+    axes: [axis, { ...axis, size: 50 }],
+    series: [
+      {},
+      ...levels.map((level) => ({ label: level, fill: levelColor(level), stroke: levelColor(level), width: 0, paths: bars, points: { show: false } })),
+    ],
+    hooks: {
+      setSelect: [
+        (u) => {
+          if (u.select.width < 3 || !select) return;
+          const from = u.posToVal(u.select.left, 'x');
+          const to = u.posToVal(u.select.left + u.select.width, 'x');
+          u.setSelect({ left: 0, width: 0, top: 0, height: 0 }, false);
+          select(Math.floor(from * 1000), Math.ceil(to * 1000));
+        },
+      ],
+    },
+  };
 }
 
 function cssVar(name) {
