@@ -18,9 +18,10 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache git curl procps python3 
 	libboost1.81-dev libhiredis-dev libpq-dev libsimdjson-dev prometheus-cpp-dev libfmt-dev \
 	libcli11-dev libtomlplusplus-dev liblz4-dev libzstd-dev libsnappy-dev zlib1g-dev libre2-dev googletest libgtest-dev libbenchmark-dev \
 	redis-server postgresql-15 clang-format clang-tidy clang libclang-rt-14-dev prometheus python3-yaml \
-	libssl-dev openssl bsdutils rsyslog rsyslog-gnutls prometheus-alertmanager nginx gdb
+	libssl-dev openssl bsdutils rsyslog rsyslog-gnutls prometheus-alertmanager nginx gdb \
+	chromium fonts-dejavu-core
 
-.PHONY: deps build build-asan clients run test test-unit deploy-test fuzz bench bench-micro bench-pipeline bench-rate-limits bench-tail bench-query bench-scaling format lint clean
+.PHONY: deps build build-asan clients browser-tests screenshots run test test-unit deploy-test fuzz bench bench-micro bench-pipeline bench-rate-limits bench-tail bench-query bench-scaling format lint clean
 
 deps:
 	@scripts/install-deps $(DEB_PACKAGES)
@@ -46,13 +47,30 @@ $(CLIENTS)/node_modules/.package-lock.json: $(CLIENTS)/package.json $(CLIENTS)/p
 	cd $(CLIENTS) && npm ci --no-audit --no-fund
 	@touch $@
 
+# The web UI's browser tests' packages (tests/browser: puppeteer-core, which drives Debian's
+# chromium, and Lighthouse), at the exact versions of its lockfile; again only when it changes.
+BROWSER_TESTS := tests/browser
+browser-tests: $(BROWSER_TESTS)/node_modules/.package-lock.json
+
+$(BROWSER_TESTS)/node_modules/.package-lock.json: $(BROWSER_TESTS)/package.json $(BROWSER_TESTS)/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+		echo "make browser-tests: node and npm must be on PATH (Node.js 18 or later) for the browser tests" >&2; exit 1; }
+	cd $(BROWSER_TESTS) && npm ci --no-audit --no-fund
+	@touch $@
+
+# The web UI's pages in both themes, as the browser test UiBrowser.ScreenshotsOfEveryPageInBothThemes
+# takes them (into $(BUILD)/ui-screenshots), copied to docs/screenshots for the README.
+screenshots: build browser-tests
+	cd $(BUILD) && ctest --output-on-failure -R 'services\.|UiBrowser\.Screenshots'
+	mkdir -p docs/screenshots && cp $(BUILD)/ui-screenshots/*.png docs/screenshots/
+
 # Starts private Redis + PostgreSQL under ./var, migrates, and serves on 127.0.0.1:8080.
 # Ctrl-C stops logpipe and then both services.
 run: build
 	@scripts/run-local $(BUILD)/logpipe
 
 # Unit and integration tests, in the normal and the sanitizer (ASan + UBSan) build.
-test: build build-asan clients
+test: build build-asan clients browser-tests
 	cd $(BUILD) && ctest --output-on-failure -j$(CTEST_JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(CTEST_JOBS)
 

@@ -594,20 +594,21 @@ std::string on_path(const std::string& name) {
   return {};
 }
 
-}  // namespace
-
-NodeResult run_node(const std::string& script, const std::vector<std::string>& args,
-                    const std::map<std::string, std::string>& env,
-                    std::chrono::milliseconds timeout) {
+// `node dir/script args…`, bounded by `timeout`. The script runs in a process group of its own,
+// killed whole on a timeout: a browser it started must not outlive it.
+NodeResult run_node_in(const std::string& dir, const std::string& install,
+                       const std::string& script, const std::vector<std::string>& args,
+                       const std::map<std::string, std::string>& env,
+                       std::chrono::milliseconds timeout) {
   NodeResult result;
-  const std::string dir = LOGPIPE_TEST_CLIENTS;
   const std::string node = on_path("node");
   if (node.empty()) {
     result.err = "node is not on PATH: the integration tests' clients need Node.js 18 or later";
     return result;
   }
   if (::access((dir + "/node_modules").c_str(), F_OK) != 0) {
-    result.err = "the clients are not installed: run `make clients` (npm ci in " + dir + ")";
+    result.err = "the scripts' packages are not installed: run `make " + install + "` (npm ci in " +
+                 dir + ")";
     return result;
   }
   std::vector<std::string> argv_strings{node, dir + "/" + script};
@@ -631,12 +632,14 @@ NodeResult run_node(const std::string& script, const std::vector<std::string>& a
   const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   const pid_t pid = fork();
   if (pid == 0) {
+    ::setpgid(0, 0);
     dup2(out, STDOUT_FILENO);
     dup2(err, STDERR_FILENO);
     close_inherited_descriptors();
     execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
+  ::setpgid(pid, pid);  // as the child does: whichever runs first
   ::close(out);
   ::close(err);
   const auto until = std::chrono::steady_clock::now() + timeout;
@@ -645,7 +648,7 @@ NodeResult run_node(const std::string& script, const std::vector<std::string>& a
     const pid_t r = waitpid(pid, &status, WNOHANG);
     if (r == pid) break;
     if (std::chrono::steady_clock::now() > until) {
-      ::kill(pid, SIGKILL);
+      ::kill(-pid, SIGKILL);
       waitpid(pid, &status, 0);
       result.timed_out = true;
       break;
@@ -658,6 +661,20 @@ NodeResult run_node(const std::string& script, const std::vector<std::string>& a
   ::unlink(out_path.c_str());
   ::unlink(err_path.c_str());
   return result;
+}
+
+}  // namespace
+
+NodeResult run_node(const std::string& script, const std::vector<std::string>& args,
+                    const std::map<std::string, std::string>& env,
+                    std::chrono::milliseconds timeout) {
+  return run_node_in(LOGPIPE_TEST_CLIENTS, "clients", script, args, env, timeout);
+}
+
+NodeResult run_browser(const std::string& script, const std::vector<std::string>& args,
+                       const std::map<std::string, std::string>& env,
+                       std::chrono::milliseconds timeout) {
+  return run_node_in(LOGPIPE_TEST_BROWSER, "browser-tests", script, args, env, timeout);
 }
 
 PrivateAlertmanager::PrivateAlertmanager()

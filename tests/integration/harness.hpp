@@ -248,6 +248,11 @@ struct NodeResult {
 NodeResult run_node(const std::string& script, const std::vector<std::string>& args,
                     const std::map<std::string, std::string>& env = {},
                     std::chrono::milliseconds timeout = 60s);
+// The same for a script of tests/browser (puppeteer-core driving Debian's chromium, Lighthouse;
+// `make browser-tests` installs them). Its process group is killed on a timeout, browser and all.
+NodeResult run_browser(const std::string& script, const std::vector<std::string>& args,
+                       const std::map<std::string, std::string>& env = {},
+                       std::chrono::milliseconds timeout = 90s);
 // What a test prints when a NodeResult is not what it expected.
 std::string describe(const NodeResult& result);
 
