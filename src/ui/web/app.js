@@ -83,7 +83,7 @@ function KeyDialog({ request, onDone }) {
       <p>${request && request.reason ? request.reason : 'This server wants an API key.'}</p>
       <p class="muted">It is kept for this browser tab only, and sent in the X-API-Key header.</p>
       <label class="field wide"><span>Key</span>
-        <input ref=${input} type="password" name="key" autocomplete="off" spellcheck="false" required />
+        <input ref=${input} type="password" name="key" autocomplete="off" spellcheck=${false} required />
       </label>
       <div class="actions">
         <button type="button" class="secondary" onClick=${() => onDone(false)}>Cancel</button>

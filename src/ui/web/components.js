@@ -130,7 +130,7 @@ export function FilterInputs({ filters, onChange, idPrefix }) {
   const field = (name, label, placeholder, wide) => html`<label class=${wide ? 'field wide' : 'field'}>
       <span>${label}</span>
       <input id=${`${idPrefix}-${name}`} name=${name} value=${filters[name] || ''} placeholder=${placeholder}
-        autocomplete="off" spellcheck="false" onInput=${set(name)} />
+        autocomplete="off" spellcheck=${false} onInput=${set(name)} />
     </label>`;
   return html`
     ${field('q', 'Text', 'words or "a phrase" in the message', true)}

@@ -249,7 +249,7 @@ export default function Explore({ location, theme }) {
   const [histogram, setHistogram] = useState(null);
   const [rows, setRows] = useState([]);
   const [cursor, setCursor] = useState(null);
-  const [loading, setLoading] = useState(false);
+  const [loading, setLoading] = useState(true); // until the first answer: no "No logs" flash
   const [error, setError] = useState(null);
   const [selected, setSelected] = useState(null);
   const [status, setStatus] = useState('');
