@@ -234,13 +234,28 @@ const commands = {
       const page = await openPage(browser, report);
       await page.goto(args.base + (args.path || '/ui/tail'));
       await page.waitForSelector('.dot.live');
+      const ingest = async (records) => {
+        const response = await fetch(args.base + '/api/v1/ingest', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-ndjson', ...(args.key ? { 'X-API-Key': args.key } : {}) },
+          body: records.map((r) => JSON.stringify(r)).join('\n') + '\n',
+        });
+        return response.status;
+      };
+      // The server's tail starts reading the stream when its first subscriber comes, a moment
+      // after the socket opened: a probe (matching the page's filter, "probe <n>") until one
+      // shows, so that the records below cannot fall into that moment.
+      const deadline = Date.now() + WAIT;
+      for (let n = 1; ; n++) {
+        await ingest([{ level: 'DEBUG', ...(args.probe || {}), message: `probe ${n}` }]);
+        const shown = await page
+          .waitForFunction(() => [...document.querySelectorAll('.tail-list .c-message')].some((e) => e.textContent.startsWith('probe ')), { timeout: 1000 })
+          .then(() => true, () => false);
+        if (shown) break;
+        if (Date.now() > deadline) throw new Error('no probe reached the tail');
+      }
       const started = Date.now();
-      const response = await fetch(args.base + '/api/v1/ingest', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-ndjson', ...(args.key ? { 'X-API-Key': args.key } : {}) },
-        body: args.ingest.map((r) => JSON.stringify(r)).join('\n') + '\n',
-      });
-      report.ingestStatus = response.status;
+      report.ingestStatus = await ingest(args.ingest);
       await page.waitForFunction(
         (texts) => {
           const shown = [...document.querySelectorAll('.tail-list .c-message')].map((e) => e.textContent);
@@ -250,7 +265,7 @@ const commands = {
         args.expect
       );
       report.shownAfterMs = Date.now() - started;
-      report.messages = await page.$$eval('.tail-list .c-message', (els) => els.map((e) => e.textContent));
+      report.messages = await page.$$eval('.tail-list .c-message', (els) => els.map((e) => e.textContent).filter((t) => !t.startsWith('probe ')));
       if (args.hostile) report.hostile = await hostileCheck(page, '.tail-list', args.expect);
     } finally {
       await browser.close();
