@@ -234,14 +234,7 @@ const commands = {
       const page = await openPage(browser, report);
       await page.goto(args.base + (args.path || '/ui/tail'));
       await page.waitForSelector('.dot.live');
-      const ingest = async (records) => {
-        const response = await fetch(args.base + '/api/v1/ingest', {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/x-ndjson', ...(args.key ? { 'X-API-Key': args.key } : {}) },
-          body: records.map((r) => JSON.stringify(r)).join('\n') + '\n',
-        });
-        return response.status;
-      };
+      const ingest = (records) => ingestRecords(args.base, records, args.key);
       // The server's tail starts reading the stream when its first subscriber comes, a moment
       // after the socket opened: a probe (matching the page's filter, "probe <n>") until one
       // shows, so that the records below cannot fall into that moment.
@@ -350,6 +343,20 @@ const commands = {
           const shot = await openPage(browser, report, { theme });
           await shot.goto(args.base + (name === 'explore' && args.explore ? args.explore : where));
           await settled(shot, name);
+          if (name === 'tail' && args.tail_records) {
+            // Something to show: the records again until they arrive (the server's tail starts
+            // reading a moment after the socket opened), then quiet.
+            const deadline = Date.now() + WAIT;
+            for (;;) {
+              await ingestRecords(args.base, args.tail_records);
+              const shown = await shot
+                .waitForFunction((n) => document.querySelectorAll('.tail-list li').length >= n, { timeout: 1000 }, args.tail_records.length)
+                .then(() => true, () => false);
+              if (shown) break;
+              if (Date.now() > deadline) throw new Error('the tail showed none of the records');
+            }
+            await settled(shot, name);
+          }
           const file = path.join(args.out, `${name}-${theme}.png`);
           await shot.screenshot({ path: file, type: 'png' });
           report.files.push(file);
@@ -406,6 +413,8 @@ const commands = {
       await page.waitForSelector('#alert-name');
       for (const [field, value] of Object.entries(args.fields)) {
         const selector = `#alert-${field}`;
+        // A target's fields exist once "Add target" made its row.
+        if (field.startsWith('target-') && !(await page.$(selector))) await page.click('#alert-add-target');
         await page.waitForSelector(selector);
         const tag = await page.$eval(selector, (e) => `${e.tagName}:${e.type || ''}`);
         if (tag.startsWith('SELECT')) await page.select(selector, String(value));
@@ -479,6 +488,16 @@ const commands = {
     }
   },
 };
+
+// POST /api/v1/ingest with `records` as NDJSON; the status.
+async function ingestRecords(base, records, key) {
+  const response = await fetch(base + '/api/v1/ingest', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-ndjson', ...(key ? { 'X-API-Key': key } : {}) },
+    body: records.map((r) => JSON.stringify(r)).join('\n') + '\n',
+  });
+  return response.status;
+}
 
 // The page is drawn and quiet: its section is there, nothing says it is loading, the explorer
 // answered, the tail is live, and no request is in flight.

@@ -349,15 +349,57 @@ std::pair<int, int> png_size(const std::string& file) {
   return {be32(16), be32(20)};
 }
 
+// A log line of a small shop's systems, the n-th of the screenshots' data.
+std::string showcase_record(int n, core::Micros ts) {
+  struct Kind {
+    const char *service, *host, *level, *format;
+  };
+  static const std::vector<Kind> kKinds{
+      {"api", "web-1", "INFO", "GET /api/orders/{} 200 in {} ms"},
+      {"api", "web-2", "INFO", "POST /api/cart 201 in {} ms ({} items)"},
+      {"web", "web-1", "DEBUG", "cache hit for /products?page={} ({} µs)"},
+      {"auth", "web-2", "NOTICE", "user u{} signed in from 10.0.{}.7"},
+      {"api", "web-1", "WARNING", "slow query on orders: {} ms (order {})"},
+      {"db", "db-1", "ERROR", "connection pool exhausted ({}/20 in use), request {} waited"},
+      {"worker", "db-1", "INFO", "invoice batch {} sent ({} mails)"},
+  };
+  // Mostly the calm ones; errors and warnings in a burst two thirds of the way.
+  const bool burst = n % 100 > 60 && n % 100 < 75;
+  const Kind& k = kKinds[static_cast<std::size_t>(burst ? 4 + n % 2
+                                                        : (n % 11 == 0  ? 4
+                                                           : n % 4 == 0 ? 6
+                                                                        : n % 4))];
+  const std::string message = fmt::format(fmt::runtime(k.format), 1000 + n * 7 % 900, 3 + n % 40);
+  return fmt::format(R"({{"ts":"{}","service":"{}","host":"{}","device_id":"{}","level":"{}",)"
+                     R"("message":{},"attrs":{{"region":"eu-west","n":{}}}}})"
+                     "\n",
+                     iso(ts), k.service, k.host, n % 5 == 0 ? "edge-router-2" : "edge-router-1",
+                     n % 97 == 0 ? "CRITICAL" : k.level, json_string(message), n);
+}
+
 TEST(UiBrowser, ScreenshotsOfEveryPageInBothThemes) {
   UiServer s("ui_shots");
   const auto now = whole_second(core::now_micros());
-  seed(s, now - core::Micros{30} * 60'000'000, 1200);
+  std::string body;
+  constexpr int kLogs = 1500;  // half an hour of them
+  for (int n = 0; n < kLogs; ++n)
+    body += showcase_record(n, now - core::Micros{30} * 60'000'000 + n * 1'200'000LL);
+  ASSERT_EQ(ingest_ndjson(s.lp->port(), body).status, 202);
+  ASSERT_TRUE(eventually([&] { return s.db.count("SELECT count(*) FROM logs") == kLogs; }, 60s));
+  // The tail's records without their time (the server stamps them) and newline.
+  std::string tail_records;
+  for (int n = 0; n < 12; ++n) {
+    std::string r = showcase_record(n * 13 + 1, now);
+    r = std::regex_replace(r, std::regex(R"("ts":"[^"]*",)"), "");
+    r.pop_back();
+    tail_records += (tail_records.empty() ? "" : ",") + r;
+  }
   const std::string out = artifacts("ui-screenshots");
   simdjson::dom::parser parser;
-  auto report = browse(parser, "screenshots",
-                       fmt::format(R"({{"base":{},"out":{},"explore":"/ui/explore?from=30m"}})",
-                                   json_string(s.base()), json_string(out)));
+  auto report = browse(
+      parser, "screenshots",
+      fmt::format(R"({{"base":{},"out":{},"explore":"/ui/explore?from=1h","tail_records":[{}]}})",
+                  json_string(s.base()), json_string(out), tail_records));
   ASSERT_TRUE(report);
   const auto files = strings((*report)["files"]);
   EXPECT_GE(files.size(), 4U);
