@@ -360,9 +360,10 @@ export default function Explore({ location, theme }) {
         ${status && html`<span class="muted">${status}</span>`}
       </span>
     </div>
-    ${histogram &&
-    html`<${LevelHistogram} buckets=${histogram.buckets} intervalSeconds=${histogram.interval_seconds}
-      onSelect=${zoom} label=${`Matching logs per ${histogram.interval}, by level; drag across to zoom`} theme=${theme} />`}
+    ${histogram
+      ? html`<${LevelHistogram} buckets=${histogram.buckets} intervalSeconds=${histogram.interval_seconds}
+      onSelect=${zoom} label=${`Matching logs per ${histogram.interval}, by level; drag across to zoom`} theme=${theme} />`
+      : !error && html`<figure class="histogram" aria-hidden="true"></figure>`}
     <div class=${selected ? 'results with-detail' : 'results'}>
       <${Results} rows=${rows} selectedId=${selected && selected.id} onOpen=${setSelected} onNearEnd=${loadMore}
         loading=${loading} done=${!cursor && !loading} />
