@@ -392,7 +392,7 @@ const commands = {
       await page.goto(args.base + args.path); // the same tab: the session keeps the key
       await searchAnswered(page);
       report.dialogOpenAfterKey = await page.$eval('dialog.key-dialog', (d) => d.open);
-      report.ids = await page.$$eval('.grid-body [role=row][data-id]', (rows) => rows.map((r) => r.dataset.id));
+      report.rows = await collectRows(page);
       if (args.keys_page) {
         await page.goto(args.base + args.keys_page);
         await page.waitForSelector('.notice.error');
