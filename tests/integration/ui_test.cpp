@@ -396,6 +396,17 @@ TEST(UiBrowser, ScreenshotsOfEveryPageInBothThemes) {
   }
   ASSERT_EQ(ingest_ndjson(s.lp->port(), body).status, 202);
   ASSERT_TRUE(eventually([&] { return s.db.count("SELECT count(*) FROM logs") == kLogs; }, 60s));
+  // Rules for the alerts page to list.
+  for (
+      const auto* rule :
+      {R"({"name":"db errors","kind":"threshold","filter":{"service":"db","level":"ERROR"},)"
+       R"("threshold":20,"window_seconds":300,"notify":[{"type":"webhook",)"
+       R"("url":"https://hooks.example.com/logpipe"}]})",
+       R"({"name":"router silent","kind":"absence","filter":{"device_id":"edge-router-2"},)"
+       R"("window_seconds":600,"notify":[{"type":"webhook","url":"https://hooks.example.com/ops"}]})"}) {
+    const auto created = post_json(s.lp->port(), "/api/v1/alerts/rules", rule);
+    EXPECT_EQ(created.status, 201) << created.body;
+  }
   // The tail's records without their time (the server stamps them) and newline.
   std::string tail_records;
   for (int n = 0; n < 12; ++n) {
