@@ -314,11 +314,8 @@ const commands = {
       ).map((where) => (where === '/ui/explore' && args.explore ? args.explore : where));
       for (const where of pages) {
         await page.goto(args.base + where);
-        await page.waitForFunction(() => {
-          const main = document.querySelector('main');
-          return main && main.querySelector('.page') && !main.querySelector('[aria-busy="true"]') && !/Loading…/.test(main.textContent);
-        });
-        if (where.startsWith('/ui/explore')) await searchAnswered(page);
+        // Drawn with its data: controls that come with it (a device's link) count too.
+        await settled(page, where.replace(/^\/ui\//, '').split(/[/?]/)[0]);
         report.pages.push({ path: where, ...(await tabThrough(page)) });
         if (where.startsWith('/ui/explore')) await rowByKeyboard(page, (report.record = {}));
       }
@@ -575,7 +572,9 @@ async function tabThrough(page) {
         .map((el) => `${el.tagName.toLowerCase()} "${(el.getAttribute('aria-label') || el.textContent || el.name || el.id || '').trim().slice(0, 40)}"`),
     [...reached]
   );
-  return { controls: total, focused: reached.size, missing, outside: order.filter((id) => id.startsWith('other:')) };
+  // (Focus on an element that came after the count, e.g. a refreshed list's, is listed apart.)
+  const focused = [...reached].filter((id) => id.startsWith('#')).length;
+  return { controls: total, focused, missing, outside: order.filter((id) => id.startsWith('other:')) };
 }
 
 // Focus has left the body (where a removed element leaves it), or a moment passed: bounded,
