@@ -70,6 +70,7 @@ struct UiServer {
     auto rows = c.query("SELECT id FROM logs WHERE " + where + " ORDER BY ts DESC, id DESC");
     if (!rows) throw std::runtime_error(rows.error().message);
     std::vector<std::string> out;
+    out.reserve(static_cast<std::size_t>(rows->size()));
     for (int i = 0; i < rows->size(); ++i)
       out.emplace_back(rows->get(i, 0));
     return out;
@@ -151,7 +152,7 @@ std::string explore(core::Micros from, core::Micros to, const std::string& more 
 }
 
 std::string artifacts(const std::string& name) {
-  const std::string dir = std::string(LOGPIPE_UI_ARTIFACTS) + "/" + name;
+  std::string dir = std::string(LOGPIPE_UI_ARTIFACTS) + "/" + name;
   std::filesystem::create_directories(dir);
   return dir;
 }
@@ -343,10 +344,10 @@ std::pair<int, int> png_size(const std::string& file) {
   std::string head(24, '\0');
   in.read(head.data(), 24);
   if (head.compare(1, 3, "PNG") != 0) return {0, 0};
-  auto be32 = [&](int at) {
+  auto be32 = [&](std::size_t at) {
     int v = 0;
-    for (int i = 0; i < 4; ++i)
-      v = (v << 8) | static_cast<unsigned char>(head[static_cast<std::size_t>(at + i)]);
+    for (std::size_t i = 0; i < 4; ++i)
+      v = (v << 8) | static_cast<unsigned char>(head[at + i]);
     return v;
   };
   return {be32(16), be32(20)};
