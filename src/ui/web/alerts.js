@@ -149,7 +149,7 @@ function RuleForm({ editing, onSaved, onCancel }) {
   };
 
   const text = (id, field, label, key, props = {}) => html`<label class=${`field ${props.wide ? 'wide' : ''}`}><span>${label}</span>
-      <input id=${id} name=${field} value=${draft[key]} autocomplete="off" spellcheck="false" onInput=${set(key)}
+      <input id=${id} name=${field} value=${draft[key]} autocomplete="off" spellcheck=${false} onInput=${set(key)}
         aria-invalid=${invalid(field)} aria-describedby=${describedBy(field, `${id}-error`)} inputmode=${props.numeric ? 'numeric' : undefined}
         placeholder=${props.placeholder} required=${props.required} />
       <${FieldError} error=${error} field=${field} id=${`${id}-error`} />

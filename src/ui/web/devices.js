@@ -65,7 +65,7 @@ export default function Devices() {
     <h1>Devices</h1>
     <form class="filters" role="search" aria-label="Filter devices" onSubmit=${(e) => e.preventDefault()}>
       <label class="field wide"><span>Device id contains</span>
-        <input id="devices-filter" type="search" value=${filter} autocomplete="off" spellcheck="false"
+        <input id="devices-filter" type="search" value=${filter} autocomplete="off" spellcheck=${false}
           onInput=${(e) => setFilter(e.target.value)} /></label>
       <label class="field"><span>Silent for more than</span>
         <select id="devices-silence" value=${silence} onChange=${(e) => setSilence(Number(e.target.value))}>
