@@ -118,7 +118,7 @@ bench-tail: build clients
 
 # Read latency on 10M seeded logs (about ten minutes; BENCH_ROWS to change the volume).
 BENCH_ROWS ?= 10000000
-bench-query: build
+bench-query: build browser-tests
 	bench/query --build $(BUILD) --rows $(BENCH_ROWS)
 
 # Per-core rates and per-log bytes for docs/SCALING.md's capacity model (about a minute; 2 cores).

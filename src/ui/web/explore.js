@@ -97,6 +97,7 @@ function TimeRange({ search, onChange }) {
     <label class="field"><span>Time range</span>
       <select id="explore-range" value=${custom ? 'custom' : search.from} onChange=${choose}>
         ${RANGES.map(([value, label]) => html`<option value=${value}>${label}</option>`)}
+        ${relative && !RANGES.some(([value]) => value === search.from) && html`<option value=${search.from}>Last ${search.from}</option>`}
         <option value="custom">Between…</option>
       </select>
     </label>
