@@ -164,7 +164,7 @@ export default function Tail({ location }) {
     <div class="summary">
       <span aria-live="polite"><span class=${`dot ${state}`} aria-hidden="true"></span>
         ${{ live: 'Live', connecting: 'Connecting…', refused: 'Refused by the server', closed: 'Disconnected' }[state]}
-        · ${formatCount(rows.length)} shown${paused ? ` · paused, ${formatCount(held.length)} waiting` : ''}</span>
+        ${` · ${formatCount(rows.length)} shown`}${paused ? ` · paused, ${formatCount(held.length)} waiting` : ''}</span>
       <span class="actions">
         <button type="button" aria-pressed=${paused ? 'true' : 'false'} onClick=${togglePause}>${paused ? 'Resume' : 'Pause'}</button>
         <label class="check"><input type="checkbox" checked=${follow} onChange=${(e) => setFollow(e.target.checked)} /> Follow newest</label>
