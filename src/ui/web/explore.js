@@ -255,6 +255,10 @@ export default function Explore({ location, theme }) {
   const [selected, setSelected] = useState(null);
   const [status, setStatus] = useState('');
   const generation = useRef(0);
+  // The cursor whose page is being fetched. A ref, not state: two scroll events can both ask for
+  // the next page before a re-render shows the first ask, and the same page must not be added
+  // twice.
+  const requested = useRef(null);
   const controller = useRef(null);
   const started = useRef(0);
   const [firstMs, setFirstMs] = useState(null);
@@ -264,6 +268,7 @@ export default function Explore({ location, theme }) {
   // A new search: histogram and first page at once; older answers are dropped.
   useEffect(() => {
     const id = ++generation.current;
+    requested.current = null;
     if (controller.current) controller.current.abort();
     const abort = new AbortController();
     controller.current = abort;
@@ -296,7 +301,8 @@ export default function Explore({ location, theme }) {
   }, [location.search]);
 
   const loadMore = () => {
-    if (loading || !cursor) return;
+    if (!cursor || requested.current === cursor || rows.length === 0) return;
+    requested.current = cursor;
     const id = generation.current;
     const params = paramsOf(search);
     params.set('limit', NEXT_PAGE);
