@@ -15,6 +15,7 @@
 #include <regex>
 #include <set>
 
+#include "core/json_writer.hpp"
 #include "core/time.hpp"
 #include "harness.hpp"
 #include "http/query_string.hpp"
@@ -23,26 +24,9 @@ namespace logpipe::test {
 namespace {
 
 std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20)
-          out += fmt::format("\\u{:04x}", c);
-        else
-          out += c;
-    }
-  }
-  return out + "\"";
+  core::JsonWriter w;
+  w.value(text);
+  return w.take();
 }
 
 // A whole second, so that the address and SQL spell the same instant.
