@@ -22,6 +22,11 @@ constexpr Micros floor_to(Micros t, Micros unit) {
   return t - ((t % unit) + unit) % unit;
 }
 
+// The end of the `unit` that holds t, or t itself when it starts one.
+constexpr Micros ceil_to(Micros t, Micros unit) {
+  return floor_to(t + unit - 1, unit);
+}
+
 Micros now_micros();
 
 // Days since 1970-01-01 of a proleptic Gregorian date, and back (any year, month 1-12).

@@ -9,15 +9,12 @@
 namespace logpipe::query {
 namespace {
 
+using core::ceil_to;
 using core::floor_to;
 using core::kDay;
 using core::kHour;
 using core::kMinute;
 using core::kSecond;
-
-core::Micros ceil_to(core::Micros t, core::Micros unit) {
-  return floor_to(t + unit - 1, unit);
-}
 
 std::int64_t bucket_count(core::Micros from, core::Micros to, core::Micros length) {
   return std::max<std::int64_t>((ceil_to(to, length) - floor_to(from, length)) / length, 1);

@@ -5,6 +5,7 @@
 namespace logpipe::query {
 namespace {
 
+using core::ceil_to;
 using core::floor_to;
 using core::kDay;
 using core::kHour;
@@ -12,10 +13,6 @@ using core::kMinute;
 constexpr std::size_t kAutoBuckets = 360;
 constexpr std::size_t kMaxBuckets = 10'000;
 constexpr int kMaxRecentDevices = 1000;
-
-core::Micros ceil_to(core::Micros t, core::Micros unit) {
-  return floor_to(t + unit - 1, unit);
-}
 
 core::Micros length_of(Interval i) {
   switch (i) {
