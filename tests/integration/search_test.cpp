@@ -105,6 +105,25 @@ std::vector<int> answer_numbers(const HttpResponse& r, std::string* cursor = nul
   return out;
 }
 
+// What a walk through the pages got wrong, beyond gtest's first 32 elements: the rows it
+// missed, the rows it saw twice, and where the order first went astray.
+std::string paging_difference(const std::vector<int>& seen, const std::vector<int>& want) {
+  std::multiset<int> seen_set(seen.begin(), seen.end());
+  std::set<int> want_set(want.begin(), want.end());
+  std::string out = "missed:";
+  for (const int n : want)
+    if (!seen_set.count(n)) out += " " + std::to_string(n);
+  out += "; seen twice:";
+  for (const int n : want_set)
+    if (seen_set.count(n) > 1) out += " " + std::to_string(n);
+  out += "; not wanted:";
+  for (const int n : seen_set)
+    if (!want_set.count(n)) out += " " + std::to_string(n);
+  const auto at = std::mismatch(seen.begin(), seen.end(), want.begin(), want.end()).first;
+  out += "; first difference at position " + std::to_string(at - seen.begin());
+  return out;
+}
+
 class Search : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -252,12 +271,15 @@ TEST_F(Search, KeysetPagingVisitsEveryRowOnceUnderConcurrentInserts) {
   ASSERT_GT(want.size(), 100u);  // many pages
   std::vector<int> seen;
   std::string cursor;
+  std::string transcript;
   int late = 1000;
   for (int page = 0; page < 200; ++page) {
     const auto r = get(lp->port(), "/api/v1/logs?service=api&limit=7" +
                                        (cursor.empty() ? "" : "&cursor=" + cursor));
     ASSERT_EQ(r.status, 200) << r.body;
+    transcript += "\npage " + std::to_string(page) + " after " + cursor + ":";
     for (const int n : answer_numbers(r, &cursor)) {
+      transcript += " " + std::to_string(n);
       if (n < 1000) seen.push_back(n);
     }
     if (cursor.empty()) break;
@@ -271,7 +293,8 @@ TEST_F(Search, KeysetPagingVisitsEveryRowOnceUnderConcurrentInserts) {
     middle.ts = recs[300].ts + 1;
     ingest(lp->port(), {newer, middle});
   }
-  EXPECT_EQ(seen, want);
+  EXPECT_EQ(seen, want) << paging_difference(seen, want) << transcript << "\n"
+                        << lp->process().output();
 }
 
 TEST_F(Search, FilterAliasNamesTheRangeStartTimeAndEndTime) {
