@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <random>
 #include <set>
@@ -30,6 +31,7 @@ constexpr std::size_t kMaxBatchBytes = std::size_t{32} << 20;
 constexpr milliseconds kIdleBlock{1000};  // longest XREADGROUP block: bounds stop latency
 constexpr milliseconds kBackoffMin{100};
 constexpr milliseconds kBackoffMax{5000};
+constexpr std::chrono::seconds kPartitionRetryDelay{30};
 using core::kDay;
 
 using Entries = std::vector<queue::ConsumedEntry>;
@@ -83,7 +85,11 @@ struct Worker::Impl {
   queue::StreamConsumer consumer;
   std::optional<store::Connection> db;
   std::set<core::Micros> known_partitions;  // UTC day starts
-  std::size_t mean_entry_records;           // starts at batch_size: the first read takes one entry
+  // Days whose partition could not be created (a lock not had within its timeout, a deadlock
+  // with an index build): their records go to logs_default until then, and maintenance moves
+  // them once the partition exists.
+  std::map<core::Micros, Clock::time_point> partition_retry_after;
+  std::size_t mean_entry_records;  // starts at batch_size: the first read takes one entry
   std::atomic<bool> circuit_open{false};
   Backoff backoff;
 
@@ -175,12 +181,21 @@ struct Worker::Impl {
         }
       }
     }
+    const auto now = Clock::now();
     for (core::Micros day : days) {
+      if (auto retry = partition_retry_after.find(day);
+          retry != partition_retry_after.end() && now < retry->second)
+        continue;
       auto r = db->query("SELECT logpipe_ensure_partition($1::date)", {core::format_date(day)});
       if (r) {
         known_partitions.insert(day);
+        partition_retry_after.erase(day);
       } else {
-        core::log::warn("cannot create partition", {{"error", r.error().message}});
+        // Not on every batch: a creation that waited out its lock timeout would slow ingest.
+        partition_retry_after[day] = now + kPartitionRetryDelay;
+        metrics.worker_error("partition_create_failed");
+        core::log::warn("cannot create partition; its records wait in logs_default",
+                        {{"day", core::format_date(day)}, {"error", r.error().message}});
       }
     }
   }
