@@ -286,6 +286,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Name("tail_subscribers")
                            .Help("Live tail subscribers connected, by transport (ws, sse)")
                            .Register(r);
+  // At 0 from the start: a dashboard's sum over instances that no one has tailed yet (or that
+  // restarted since) is 0, not "no data".
+  for (const char* transport : {"ws", "sse"})
+    tail_subscribers_->Add({{"transport", transport}});
   tail_sent_ = &prometheus::BuildCounter()
                     .Name("tail_messages_sent_total")
                     .Help("Live tail messages (records, dropped notices) queued to subscribers")

@@ -1,4 +1,4 @@
-// Metrics' queue gauges and build info as /metrics renders them.
+// Metrics' queue gauges, tail subscribers and build info as /metrics renders them.
 #include "metrics/metrics.hpp"
 
 #include <gtest/gtest.h>
@@ -20,6 +20,16 @@ TEST(Metrics, BuildInfoIsOneWithTheVersion) {
   EXPECT_NE(line.find("commit=\""), std::string::npos) << line;
   EXPECT_NE(line.find("build_type=\""), std::string::npos) << line;
   EXPECT_TRUE(line.ends_with("} 1")) << line;
+}
+
+TEST(Metrics, EveryTransportsTailSubscribersStartAtZero) {
+  Metrics m;
+  EXPECT_TRUE(has(m.render(), "tail_subscribers{transport=\"ws\"} 0"));
+  EXPECT_TRUE(has(m.render(), "tail_subscribers{transport=\"sse\"} 0"));
+  m.tail_subscriber("sse", true);
+  EXPECT_TRUE(has(m.render(), "tail_subscribers{transport=\"sse\"} 1"));
+  m.tail_subscriber("sse", false);
+  EXPECT_TRUE(has(m.render(), "tail_subscribers{transport=\"sse\"} 0"));
 }
 
 TEST(Metrics, QueueSampleSetsTheGaugesAndDropsConsumersThatLeft) {
