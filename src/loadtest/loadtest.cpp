@@ -313,14 +313,18 @@ class Connection : public Sender, public std::enable_shared_from_this<Connection
         static_cast<std::uint32_t>(std::clamp<long long>(us, 0, UINT32_MAX)));
     tally_.last_response = now;
     ++tally_.statuses[status];
-    if (status >= 200 && status < 300) {
-      ++tally_.requests_ok;
-      tally_.records_acked += job_.count;
-      tally_.acked.push_back({job_.first_seq, job_.count});
-    } else if (status != 504) {
-      tally_.rejected.push_back({job_.first_seq, job_.count});
+    switch (outcome_of_status(status)) {
+      case Outcome::acknowledged:
+        ++tally_.requests_ok;
+        tally_.records_acked += job_.count;
+        tally_.acked.push_back({job_.first_seq, job_.count});
+        break;
+      case Outcome::rejected:
+        tally_.rejected.push_back({job_.first_seq, job_.count});
+        break;
+      case Outcome::unanswered:
+        break;
     }
-    // 504: the server could not tell whether it stored them; verified like unanswered requests.
   }
 
   // The request failed without a response: counted as an error, never as acknowledged.

@@ -75,6 +75,12 @@ core::Status exact_check(store::Connection& db, const std::string& tenant,
 
 }  // namespace
 
+Outcome outcome_of_status(int status) {
+  if (status >= 200 && status < 300) return Outcome::acknowledged;
+  if (status == 502 || status == 504) return Outcome::unanswered;
+  return Outcome::rejected;
+}
+
 Verification verify_stored(const std::string& database_url, const Generator& generator,
                            const std::vector<Outcome>& outcomes, std::uint64_t acknowledged,
                            Clock::time_point first_send, std::chrono::milliseconds timeout, Api api,

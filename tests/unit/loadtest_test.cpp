@@ -9,6 +9,7 @@
 #include "ingest/formats/ndjson.hpp"
 #include "ingest/formats/syslog.hpp"
 #include "loadtest/generator.hpp"
+#include "loadtest/verify.hpp"
 
 namespace logpipe::loadtest {
 namespace {
@@ -84,6 +85,15 @@ TEST(Generator, DevicesShareTheLoadEvenly) {
   EXPECT_EQ(g.device_of(3), "lt-x-d003");
   EXPECT_EQ(g.device_of(13), g.device_of(3));
   EXPECT_NE(new_run_id(), new_run_id());
+}
+
+TEST(Outcome, GatewayErrorsLeaveItUnknownOtherErrorsAreRefusals) {
+  EXPECT_EQ(outcome_of_status(202), Outcome::acknowledged);
+  EXPECT_EQ(outcome_of_status(200), Outcome::acknowledged);
+  EXPECT_EQ(outcome_of_status(502), Outcome::unanswered);
+  EXPECT_EQ(outcome_of_status(504), Outcome::unanswered);
+  for (const int refusal : {400, 401, 413, 422, 429, 500, 503})
+    EXPECT_EQ(outcome_of_status(refusal), Outcome::rejected) << refusal;
 }
 
 TEST(Percentile, NearestRank) {
