@@ -490,7 +490,7 @@ TEST(Hostile, FiveHundredHostileCasesLeaveTheServerServing) {
   ASSERT_GE(cases.size(), 500u);
   const long rss_start = status_kib(lp.process().pid(), "VmRSS");
 
-  // Throughout: /health/live within 1 s, RSS sampled.
+  // Throughout: /health/live must answer (most checks within 1 s), RSS sampled.
   std::atomic<bool> done{false};
   std::atomic<long> rss_peak{rss_start};
   std::atomic<int> failed_live{0}, slow_live{0}, live_checks{0};
